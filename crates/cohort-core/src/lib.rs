@@ -1,0 +1,16 @@
+//! cohort's pure domain: ids and names, entities and their validation, the group graph,
+//! access resolution and its explanation. No I/O, no async.
+
+pub mod error;
+pub mod graph;
+pub mod id;
+pub mod model;
+pub mod name;
+pub mod permission;
+pub mod resolve;
+pub mod state;
+pub mod time;
+
+pub use error::DomainError;
+pub use id::{EventId, GroupId, IdSource, RoleId, TenantId, TokenId, UserId};
+pub use time::{Clock, Timestamp};

@@ -1,0 +1,204 @@
+//! The entities of a tenant and their small enums.
+
+use crate::id::{GroupId, RoleId, TenantId, TokenId, UserId};
+use crate::name::{Attributes, Description, Email, GroupSlug, Name, ShortText, TenantSlug};
+use crate::permission::Permission;
+use crate::time::Timestamp;
+
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as it appears in the API and the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the text form; `field` names the input for the error.
+            pub fn parse(field: &str, s: &str) -> Result<Self, crate::DomainError> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(crate::DomainError::invalid(
+                        field,
+                        format!("`{}` is not one of: {}", s, [$($text),+].join(", ")),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Whether a user has any access at all.
+    UserStatus { /** Normal. */ Active = "active", /** No effective access. */ Suspended = "suspended" }
+);
+text_enum!(
+    /// Whether a group confers anything.
+    GroupStatus { /** Normal. */ Active = "active", /** Confers nothing, kept for unarchive. */ Archived = "archived" }
+);
+text_enum!(
+    /// Who owns a group's definition.
+    GroupSource { /** Made in cohort. */ Local = "local", /** Provisioned by SCIM. */ Scim = "scim", /** Synced from SSO. */ Sso = "sso" }
+);
+text_enum!(
+    /// How a membership row came to be.
+    MembershipSource {
+        /** Added by hand. */ Manual = "manual",
+        /** Matched by an auto-assignment rule. */ Rule = "rule",
+        /** Provisioned by SCIM. */ Scim = "scim",
+        /** Synced from SSO at login. */ Sso = "sso",
+        /** Imported from CSV. */ Import = "import",
+    }
+);
+text_enum!(
+    /// What a member may do in the group.
+    MemberRole { /** An ordinary member. */ Member = "member", /** May manage the group's members. */ Manager = "manager" }
+);
+
+/// An organisation; everything else lives inside one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tenant {
+    /// Id.
+    pub id: TenantId,
+    /// URL slug.
+    pub slug: TenantSlug,
+    /// Display name.
+    pub name: Name,
+    /// The last committed revision.
+    pub revision: i64,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// A person who can be given access.
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// Email, unique per tenant case-insensitively.
+    pub email: Email,
+    /// Display name.
+    pub display_name: ShortText,
+    /// Department.
+    pub department: ShortText,
+    /// Job title.
+    pub title: ShortText,
+    /// Free attributes.
+    pub attributes: Attributes,
+    /// Active or suspended.
+    pub status: UserStatus,
+    /// Id in the provisioning system, when provisioned.
+    pub external_id: Option<String>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// A group of users that confers roles to its members and the members of its child groups.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// Id.
+    pub id: GroupId,
+    /// Name, unique per tenant case-insensitively.
+    pub name: Name,
+    /// Slug, unique per tenant.
+    pub slug: GroupSlug,
+    /// Description.
+    pub description: Description,
+    /// Active or archived.
+    pub status: GroupStatus,
+    /// Who owns the group.
+    pub source: GroupSource,
+    /// Id in the provisioning system.
+    pub external_id: Option<String>,
+    /// When false the group confers nothing.
+    pub apply_privileges: bool,
+    /// Members are told when their access through this group changes.
+    pub notify_members: bool,
+    /// Parent groups.
+    pub parent_ids: Vec<GroupId>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// One row of a user's membership in a group; a user may have several, one per source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Membership {
+    /// The group.
+    pub group_id: GroupId,
+    /// The user.
+    pub user_id: UserId,
+    /// How the row came to be.
+    pub source: MembershipSource,
+    /// Member or manager.
+    pub role: MemberRole,
+    /// When the row stops conferring access.
+    pub expires_at: Option<Timestamp>,
+    /// Who added it.
+    pub added_by: Option<UserId>,
+    /// When it was added.
+    pub added_at: Timestamp,
+    /// Why it was added.
+    pub reason: ShortText,
+}
+
+impl Membership {
+    /// Whether the row confers access at `now`.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.expires_at.is_none_or(|t| t > now)
+    }
+}
+
+/// A named set of permissions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Role {
+    /// Id.
+    pub id: RoleId,
+    /// Name, unique per tenant case-insensitively.
+    pub name: Name,
+    /// Description.
+    pub description: Description,
+    /// Permissions, sorted and without duplicates.
+    pub permissions: Vec<Permission>,
+    /// Built-in roles cannot be changed or deleted.
+    pub builtin: bool,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// Who a role is assigned to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// Directly to a user.
+    User(UserId),
+    /// To a group (and so to its effective members).
+    Group(GroupId),
+}
+
+/// An API token; the secret is never stored, only its hash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiToken {
+    /// Id.
+    pub id: TokenId,
+    /// The user it acts as.
+    pub user_id: UserId,
+    /// A label.
+    pub name: Name,
+    /// May also manage tenants.
+    pub system: bool,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last time it authenticated a request.
+    pub last_used_at: Option<Timestamp>,
+}

@@ -1,0 +1,240 @@
+//! Names, slugs and other validated text. Each constructor rejects bad input once, at the edge.
+
+use crate::error::DomainError;
+use std::collections::BTreeMap;
+use std::fmt;
+
+fn clean_text(field: &str, raw: &str, max: usize, allow_empty: bool) -> Result<String, DomainError> {
+    let s = raw.trim();
+    if s.is_empty() && !allow_empty {
+        return Err(DomainError::invalid(field, "must not be empty"));
+    }
+    if s.chars().count() > max {
+        return Err(DomainError::invalid(field, format!("must be at most {max} characters")));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(DomainError::invalid(field, "must not contain control characters"));
+    }
+    Ok(s.to_owned())
+}
+
+fn slug_like(field: &str, s: &str, max: usize, extra: &[u8]) -> Result<String, DomainError> {
+    let ok = !s.is_empty()
+        && s.len() <= max
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || extra.contains(&b));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        let extra: String = extra.iter().map(|b| *b as char).collect();
+        Err(DomainError::invalid(
+            field,
+            format!("`{s}` must be 1 to {max} characters of a-z, 0-9, -{extra}"),
+        ))
+    }
+}
+
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The value as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+text_type!(
+    /// A tenant's URL slug: `[a-z0-9-]{1,64}`.
+    TenantSlug
+);
+impl TenantSlug {
+    /// Validates a tenant slug.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        slug_like("slug", s, 64, &[]).map(Self)
+    }
+}
+
+text_type!(
+    /// A display name of a group, role, tenant or token: trimmed, 1 to 128 characters,
+    /// compared case-insensitively through [`Name::key`].
+    Name
+);
+impl Name {
+    /// Validates a name for `field`.
+    pub fn parse(field: &str, s: &str) -> Result<Self, DomainError> {
+        clean_text(field, s, 128, false).map(Self)
+    }
+
+    /// The case-insensitive key that uniqueness is decided on.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+text_type!(
+    /// A group's slug: `[a-z0-9-]{1,64}`, unique per tenant.
+    GroupSlug
+);
+impl GroupSlug {
+    /// Validates a slug given by the client.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        slug_like("slug", s, 64, &[]).map(Self)
+    }
+
+    /// Derives a slug from a name: lowercase ASCII letters and digits, other runs become `-`.
+    pub fn from_name(name: &Name) -> Self {
+        let mut out = String::new();
+        for c in name.as_str().chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                out.push(c);
+            } else if !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        let trimmed: String = out.trim_matches('-').chars().take(64).collect();
+        let trimmed = trimmed.trim_end_matches('-');
+        if trimmed.is_empty() { Self("group".to_owned()) } else { Self(trimmed.to_owned()) }
+    }
+}
+
+text_type!(
+    /// A free-text description, at most 2,000 characters.
+    Description
+);
+impl Description {
+    /// Validates a description.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        clean_text("description", s, 2000, true).map(Self)
+    }
+}
+
+text_type!(
+    /// A short free-text value (display name, department, title, reason), 0 to 200 characters.
+    ShortText
+);
+impl ShortText {
+    /// Validates short text for `field`; `required` refuses an empty value.
+    pub fn parse(field: &str, s: &str, required: bool) -> Result<Self, DomainError> {
+        clean_text(field, s, 200, !required).map(Self)
+    }
+}
+
+text_type!(
+    /// An email address, unique per tenant case-insensitively through [`Email::key`].
+    Email
+);
+impl Email {
+    /// Validates an email address (one `@`, non-empty local part and dotted domain).
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let s = s.trim();
+        let bad = || DomainError::invalid("email", format!("`{s}` is not a valid email address"));
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') {
+            return Err(bad());
+        }
+        if domain.starts_with('.') || domain.ends_with('.') {
+            return Err(bad());
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The case-insensitive key that uniqueness is decided on.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// One value of a user attribute.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum AttributeValue {
+    /// A single string.
+    One(String),
+    /// A list of strings.
+    Many(Vec<String>),
+}
+
+/// Free user attributes: string keys to a string or a list of strings.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Attributes(BTreeMap<String, AttributeValue>);
+
+impl Attributes {
+    /// Validates attributes: at most 50 keys of `[A-Za-z0-9_.-]{1,64}`, values at most
+    /// 1,000 characters and lists at most 100 items.
+    pub fn new(map: BTreeMap<String, AttributeValue>) -> Result<Self, DomainError> {
+        if map.len() > 50 {
+            return Err(DomainError::invalid("attributes", "at most 50 attributes are allowed"));
+        }
+        for (k, v) in &map {
+            let key_ok = !k.is_empty()
+                && k.len() <= 64
+                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
+            if !key_ok {
+                return Err(DomainError::invalid("attributes", format!("`{k}` is not a valid attribute name")));
+            }
+            let values: &[String] = match v {
+                AttributeValue::One(s) => std::slice::from_ref(s),
+                AttributeValue::Many(list) if list.len() <= 100 => list,
+                AttributeValue::Many(_) => {
+                    return Err(DomainError::invalid("attributes", format!("`{k}` has more than 100 values")));
+                }
+            };
+            if values.iter().any(|s| s.chars().count() > 1000) {
+                return Err(DomainError::invalid("attributes", format!("a value of `{k}` is over 1000 characters")));
+            }
+        }
+        Ok(Self(map))
+    }
+
+    /// The attributes as a map.
+    pub fn as_map(&self) -> &BTreeMap<String, AttributeValue> {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_is_derived_from_name() {
+        let name = Name::parse("name", "  Sales — EMEA  Team ").unwrap();
+        assert_eq!(GroupSlug::from_name(&name).as_str(), "sales-emea-team");
+        let symbols = Name::parse("name", "!!!").unwrap();
+        assert_eq!(GroupSlug::from_name(&symbols).as_str(), "group");
+    }
+
+    #[test]
+    fn names_compare_case_insensitively() {
+        let a = Name::parse("name", "Sales").unwrap();
+        let b = Name::parse("name", "sALES").unwrap();
+        assert_eq!(a.key(), b.key());
+        assert!(Name::parse("name", "   ").is_err());
+        assert!(Name::parse("name", &"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn slugs_and_emails_are_validated() {
+        assert!(GroupSlug::parse("sales-emea").is_ok());
+        assert!(GroupSlug::parse("Sales").is_err());
+        assert!(GroupSlug::parse(&"a".repeat(65)).is_err());
+        assert!(Email::parse("Ann@Example.com").is_ok());
+        assert_eq!(Email::parse("Ann@Example.com").unwrap().key(), "ann@example.com");
+        for bad in ["ann", "ann@", "@x.com", "a b@x.com", "a@x", "a@@x.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Resolution: what a user may do, and why. The reference implementation that any faster
+//! index must agree with.
+
+use crate::id::{GroupId, RoleId, UserId};
+use crate::model::MembershipSource;
+use crate::permission::Permission;
+use crate::state::TenantState;
+use crate::time::Timestamp;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// At most this many paths are reported for one group; every group is still found.
+pub const MAX_PATHS_PER_GROUP: usize = 8;
+
+/// A chain of groups from one the user is directly in up to an inherited one.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GroupPath {
+    /// `[direct group, its parent, ..., the group reached]`.
+    pub chain: Vec<GroupId>,
+    /// The sources of the user's live rows in the direct group.
+    pub sources: Vec<MembershipSource>,
+}
+
+/// Where something the user has comes from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Via {
+    /// Assigned to the user directly.
+    Direct,
+    /// Given by a group reached along this path.
+    Group(GroupPath),
+}
+
+/// A group the user is effectively in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectiveGroup {
+    /// The group.
+    pub group: GroupId,
+    /// Whether the user has a live row in the group itself.
+    pub direct: bool,
+    /// Paths that reach it (capped at [`MAX_PATHS_PER_GROUP`]).
+    pub paths: Vec<GroupPath>,
+}
+
+/// A role the user effectively holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectiveRole {
+    /// The role.
+    pub role: RoleId,
+    /// Where it comes from.
+    pub via: Vec<Via>,
+}
+
+/// A permission the user effectively holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectivePermission {
+    /// The permission.
+    pub permission: Permission,
+    /// The roles that give it.
+    pub roles: Vec<RoleId>,
+}
+
+/// Everything a user may do at one instant, with provenance.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Access {
+    /// Effective groups, sorted by id.
+    pub groups: Vec<EffectiveGroup>,
+    /// Effective roles, sorted by id.
+    pub roles: Vec<EffectiveRole>,
+    /// Effective permissions, sorted.
+    pub permissions: Vec<EffectivePermission>,
+}
+
+impl Access {
+    /// Whether any effective permission covers `wanted`.
+    pub fn allows(&self, wanted: &str) -> bool {
+        self.permissions.iter().any(|p| p.permission.covers(wanted))
+    }
+
+    /// The role, and how it is held, that gives `wanted`.
+    pub fn grant_for(&self, wanted: &str) -> Option<(&EffectiveRole, &Permission)> {
+        let perm = self.permissions.iter().find(|p| p.permission.covers(wanted))?;
+        let role = perm.roles.first()?;
+        let held = self.roles.iter().find(|r| &r.role == role)?;
+        Some((held, &perm.permission))
+    }
+}
+
+/// The effective groups of a user at `now`: live rows in conferring groups, then every
+/// conferring ancestor reached through conferring groups. A suspended or unknown user has none.
+pub fn effective_groups(state: &TenantState, user: &UserId, now: Timestamp) -> Vec<EffectiveGroup> {
+    if !state.user(user).is_some_and(|u| u.active) {
+        return Vec::new();
+    }
+    let mut direct: BTreeMap<&GroupId, Vec<MembershipSource>> = BTreeMap::new();
+    for (g, source, facts) in state.memberships_of(user) {
+        if facts.is_live(now) && state.group(g).is_some_and(|f| f.confers()) {
+            direct.entry(g).or_default().push(source);
+        }
+    }
+    let mut found: BTreeMap<GroupId, Vec<GroupPath>> = BTreeMap::new();
+    for (g, sources) in &direct {
+        let mut chain = vec![(*g).clone()];
+        climb(state, &mut chain, sources, &mut found);
+    }
+    found
+        .into_iter()
+        .map(|(group, mut paths)| {
+            paths.sort();
+            EffectiveGroup { direct: direct.contains_key(&group), group, paths }
+        })
+        .collect()
+}
+
+fn climb(
+    state: &TenantState,
+    chain: &mut Vec<GroupId>,
+    sources: &[MembershipSource],
+    found: &mut BTreeMap<GroupId, Vec<GroupPath>>,
+) {
+    let Some(here) = chain.last().cloned() else { return };
+    let paths = found.entry(here.clone()).or_default();
+    if paths.len() >= MAX_PATHS_PER_GROUP {
+        // Every ancestor already has at least as many paths through this group.
+        return;
+    }
+    paths.push(GroupPath { chain: chain.clone(), sources: sources.to_vec() });
+    for parent in state.parents(&here) {
+        if chain.contains(parent) || !state.group(parent).is_some_and(|f| f.confers()) {
+            continue;
+        }
+        chain.push(parent.clone());
+        climb(state, chain, sources, found);
+        chain.pop();
+    }
+}
+
+/// Everything a user may do at `now`, with provenance.
+pub fn resolve(state: &TenantState, user: &UserId, now: Timestamp) -> Access {
+    if !state.user(user).is_some_and(|u| u.active) {
+        return Access::default();
+    }
+    let groups = effective_groups(state, user, now);
+    let mut roles: BTreeMap<RoleId, Vec<Via>> = BTreeMap::new();
+    for r in state.roles_of_user(user) {
+        if state.role(r).is_some() {
+            roles.entry(r.clone()).or_default().push(Via::Direct);
+        }
+    }
+    for g in &groups {
+        for r in state.roles_of_group(&g.group) {
+            if state.role(r).is_some() {
+                let via = roles.entry(r.clone()).or_default();
+                via.extend(g.paths.iter().cloned().map(Via::Group));
+            }
+        }
+    }
+    let mut permissions: BTreeMap<Permission, BTreeSet<RoleId>> = BTreeMap::new();
+    for r in roles.keys() {
+        if let Some(facts) = state.role(r) {
+            for p in &facts.permissions {
+                permissions.entry(p.clone()).or_default().insert(r.clone());
+            }
+        }
+    }
+    Access {
+        groups,
+        roles: roles
+            .into_iter()
+            .map(|(role, mut via)| {
+                via.sort();
+                EffectiveRole { role, via }
+            })
+            .collect(),
+        permissions: permissions
+            .into_iter()
+            .map(|(permission, roles)| EffectivePermission { permission, roles: roles.into_iter().collect() })
+            .collect(),
+    }
+}
+
+/// A user who is effectively in a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectiveMember {
+    /// The user.
+    pub user: UserId,
+    /// Whether the user has a live row in the group itself.
+    pub direct: bool,
+    /// The groups (this one or its descendants) the user is directly in that lead here.
+    pub through: Vec<GroupId>,
+}
+
+/// Every user effectively in `group` at `now`, sorted by user id.
+pub fn effective_members(state: &TenantState, group: &GroupId, now: Timestamp) -> Vec<EffectiveMember> {
+    if !state.group(group).is_some_and(|f| f.confers()) {
+        return Vec::new();
+    }
+    let mut reach: BTreeSet<GroupId> = BTreeSet::from([group.clone()]);
+    let mut stack = vec![group.clone()];
+    while let Some(g) = stack.pop() {
+        for child in state.children(&g) {
+            if state.group(child).is_some_and(|f| f.confers()) && reach.insert(child.clone()) {
+                stack.push(child.clone());
+            }
+        }
+    }
+    let mut out: BTreeMap<UserId, BTreeSet<GroupId>> = BTreeMap::new();
+    for g in &reach {
+        for u in state.members_of(g) {
+            if !state.user(u).is_some_and(|f| f.active) {
+                continue;
+            }
+            if state.rows(g, u).any(|(_, f)| f.is_live(now)) {
+                out.entry(u.clone()).or_default().insert(g.clone());
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(user, through)| EffectiveMember { direct: through.contains(group), user, through: through.into_iter().collect() })
+        .collect()
+}
+
+/// The answer to "may this user do X?".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// Allowed or not; anything unknown is not.
+    pub allowed: bool,
+    /// Why, in words an admin can follow.
+    pub reason: String,
+}
+
+/// Decides whether `user` holds `permission` at `now`. Deny by default.
+pub fn check_permission(state: &TenantState, user: &UserId, permission: &str, now: Timestamp) -> Decision {
+    let deny = |reason: String| Decision { allowed: false, reason };
+    let Some(facts) = state.user(user) else { return deny(format!("user `{user}` not found")) };
+    if !facts.active {
+        return deny(format!("user `{user}` is suspended"));
+    }
+    let access = resolve(state, user, now);
+    match access.grant_for(permission) {
+        Some((role, held)) => {
+            let name = state.role(&role.role).map(|r| r.name.as_str()).unwrap_or_default();
+            let via = role.via.first().map(describe_via).unwrap_or_default();
+            Decision {
+                allowed: true,
+                reason: format!("`{held}` from role `{name}` ({}) {via}", role.role),
+            }
+        }
+        None => deny(format!("no effective role grants `{permission}`")),
+    }
+}
+
+/// Renders a provenance as `directly` or `via group grp_a ← grp_b (manual)`.
+pub fn describe_via(via: &Via) -> String {
+    match via {
+        Via::Direct => "assigned directly".to_owned(),
+        Via::Group(path) => describe_path(path),
+    }
+}
+
+/// Renders a path as `via group grp_b ← grp_a (manual)`: the conferring group first.
+pub fn describe_path(path: &GroupPath) -> String {
+    let chain: Vec<&str> = path.chain.iter().rev().map(GroupId::as_str).collect();
+    let sources: Vec<&str> = path.sources.iter().map(|s| s.as_str()).collect();
+    format!("via group {} ({})", chain.join(" ← "), sources.join(", "))
+}

@@ -1,0 +1,193 @@
+//! cohort's persistence: one storage interface over SQLite and PostgreSQL (sqlx, runtime
+//! queries, append-only migrations per backend).
+//!
+//! Reads go through a [`Reader`]; every change goes through a [`Writer`], one database
+//! transaction that first takes the tenant's write lock by bumping its revision, so writes
+//! to one tenant are serialised across every server sharing the database.
+
+mod audit;
+mod error;
+mod group;
+mod membership;
+mod migrate;
+mod role;
+mod row;
+mod sql;
+mod state;
+mod tenant;
+mod token;
+mod user;
+
+pub use audit::{AuditFilter, AuditRecord, NewAuditEvent};
+pub use error::StoreError;
+pub use group::GroupFilter;
+pub use membership::MembershipFilter;
+pub use token::TokenRecord;
+pub use user::UserFilter;
+
+use cohort_core::TenantId;
+use sqlx::AnyConnection;
+use sqlx::any::AnyPoolOptions;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Transaction};
+use std::ops::{Deref, DerefMut};
+
+/// Which database a store runs on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A position in a sorted list: the sort key and id of the last item seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct After {
+    /// The sort key of the last item.
+    pub key: String,
+    /// Its id.
+    pub id: String,
+}
+
+/// The handle to the database.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://...`), creating a SQLite file and
+    /// its folder when missing, and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
+            let file = path.split('?').next().unwrap_or(path);
+            if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("creating {dir:?}: {e}")))?;
+            }
+            let sep = if path.contains('?') { '&' } else { '?' };
+            (Backend::Sqlite, format!("sqlite://{path}{sep}mode=rwc"))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            return Err(StoreError::Unavailable(format!(
+                "unsupported database url `{url}`: use sqlite://PATH or postgres://..."
+            )));
+        };
+        let options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 8 } else { 16 });
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.connect(&url).await?;
+        let store = Self { pool, backend };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    /// The database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<Reader, StoreError> {
+        Ok(Db(self.pool.acquire().await?))
+    }
+
+    /// Starts a change to `tenant`: opens a transaction and takes the tenant's write lock by
+    /// bumping its revision. Nothing is visible to others until [`Writer::commit`].
+    pub async fn write(&self, tenant: &TenantId) -> Result<Writer, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let revision: Option<i64> =
+            sqlx::query_scalar("UPDATE tenants SET revision = revision + 1 WHERE id = $1 RETURNING revision")
+                .bind(tenant.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let revision = revision.ok_or(StoreError::NotFound)?;
+        Ok(Writer { db: Db(tx), tenant: tenant.clone(), revision })
+    }
+
+    /// Creates a tenant at revision 1 and returns the change that seeds it, in the same
+    /// transaction: the tenant exists only if its seed commits too.
+    pub async fn create_tenant(&self, tenant: &cohort_core::model::Tenant) -> Result<Writer, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO tenants (id, slug, name, revision, created_at) VALUES ($1, $2, $3, 1, $4)")
+            .bind(tenant.id.as_str())
+            .bind(tenant.slug.as_str())
+            .bind(tenant.name.as_str())
+            .bind(tenant.created_at.millis())
+            .execute(&mut *tx)
+            .await?;
+        Ok(Writer { db: Db(tx), tenant: tenant.id.clone(), revision: 1 })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Database access over one connection; reads are available on every kind.
+pub struct Db<C>(C);
+
+/// A pooled connection for reads.
+pub type Reader = Db<PoolConnection<Any>>;
+
+impl<C: DerefMut<Target = AnyConnection>> Db<C> {
+    fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.0
+    }
+}
+
+/// One change to one tenant, in one transaction.
+pub struct Writer {
+    db: Db<Transaction<'static, Any>>,
+    tenant: TenantId,
+    revision: i64,
+}
+
+impl Writer {
+    /// The revision this change will commit at.
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+
+    /// The tenant being changed.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// Makes the change durable and visible.
+    pub async fn commit(self) -> Result<i64, StoreError> {
+        self.db.0.commit().await?;
+        Ok(self.revision)
+    }
+
+    fn tx(&mut self) -> &mut AnyConnection {
+        &mut self.db.0
+    }
+}
+
+impl Deref for Writer {
+    type Target = Db<Transaction<'static, Any>>;
+    fn deref(&self) -> &Self::Target {
+        &self.db
+    }
+}
+
+impl DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.db
+    }
+}

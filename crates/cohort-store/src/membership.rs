@@ -1,0 +1,133 @@
+//! Membership rows: one per (group, user, source).
+
+use crate::row::{opt_text, opt_time, text, time};
+use crate::sql::{Arg, Sql};
+use crate::{Db, StoreError, Writer};
+use cohort_core::model::{MemberRole, Membership, MembershipSource};
+use cohort_core::name::ShortText;
+use cohort_core::{GroupId, TenantId, UserId};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use std::ops::DerefMut;
+
+/// Which rows of a group to list.
+#[derive(Clone, Debug, Default)]
+pub struct MembershipFilter {
+    /// Continue after this user id.
+    pub after_user: Option<UserId>,
+    /// At most this many users (all their rows are returned).
+    pub limit: i64,
+}
+
+fn membership(row: &AnyRow) -> Result<Membership, StoreError> {
+    Ok(Membership {
+        group_id: GroupId::parse(&text(row, "group_id")?)?,
+        user_id: UserId::parse(&text(row, "user_id")?)?,
+        source: MembershipSource::parse("source", &text(row, "source")?)?,
+        role: MemberRole::parse("role", &text(row, "role")?)?,
+        expires_at: opt_time(row, "expires_at")?,
+        added_by: opt_text(row, "added_by")?.map(|s| UserId::parse(&s)).transpose()?,
+        added_at: time(row, "added_at")?,
+        reason: ShortText::parse("reason", &text(row, "reason")?, false)?,
+    })
+}
+
+const COLUMNS: &str =
+    "SELECT group_id, user_id, source, role, expires_at, added_by, added_at, reason FROM memberships";
+
+impl<C: DerefMut<Target = AnyConnection>> Db<C> {
+    /// The rows of a group for a page of users, by user id.
+    pub async fn list_memberships(
+        &mut self,
+        tenant: &TenantId,
+        group: &GroupId,
+        f: &MembershipFilter,
+    ) -> Result<Vec<Membership>, StoreError> {
+        let mut sql = Sql::new(COLUMNS);
+        sql.push(" WHERE tenant_id = ").bind(Arg::Text(tenant.to_string()));
+        sql.push(" AND group_id = ").bind(Arg::Text(group.to_string()));
+        sql.push(" AND user_id IN (SELECT DISTINCT user_id FROM memberships WHERE tenant_id = ")
+            .bind(Arg::Text(tenant.to_string()));
+        sql.push(" AND group_id = ").bind(Arg::Text(group.to_string()));
+        if let Some(u) = &f.after_user {
+            sql.push(" AND user_id > ").bind(Arg::Text(u.to_string()));
+        }
+        sql.push(" ORDER BY user_id LIMIT ").bind(Arg::Int(f.limit));
+        sql.push(") ORDER BY user_id, source");
+        let rows = sql.query()?.fetch_all(self.conn()).await?;
+        rows.iter().map(membership).collect()
+    }
+
+    /// Every row of one user, in any group.
+    pub async fn memberships_of_user(&mut self, tenant: &TenantId, user: &UserId) -> Result<Vec<Membership>, StoreError> {
+        let rows = sqlx::query(&format!("{COLUMNS} WHERE tenant_id = $1 AND user_id = $2 ORDER BY group_id, source"))
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(membership).collect()
+    }
+
+    /// The rows of one user in one group.
+    pub async fn membership_rows(
+        &mut self,
+        tenant: &TenantId,
+        group: &GroupId,
+        user: &UserId,
+    ) -> Result<Vec<Membership>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{COLUMNS} WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3 ORDER BY source"
+        ))
+        .bind(tenant.as_str())
+        .bind(group.as_str())
+        .bind(user.as_str())
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(membership).collect()
+    }
+}
+
+impl Writer {
+    /// Inserts a row, or replaces the row of the same group, user and source.
+    pub async fn put_membership(&mut self, m: &Membership) -> Result<(), StoreError> {
+        let tenant = self.tenant.to_string();
+        sqlx::query(
+            "INSERT INTO memberships (tenant_id, group_id, user_id, source, role, expires_at, added_by, added_at, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (tenant_id, group_id, user_id, source) DO UPDATE SET role = $5, expires_at = $6, \
+             added_by = $7, added_at = $8, reason = $9",
+        )
+        .bind(tenant)
+        .bind(m.group_id.as_str())
+        .bind(m.user_id.as_str())
+        .bind(m.source.as_str())
+        .bind(m.role.as_str())
+        .bind(m.expires_at.map(|t| t.millis()))
+        .bind(m.added_by.as_ref().map(|u| u.to_string()))
+        .bind(m.added_at.millis())
+        .bind(m.reason.as_str())
+        .execute(self.tx())
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes one row.
+    pub async fn delete_membership(
+        &mut self,
+        group: &GroupId,
+        user: &UserId,
+        source: MembershipSource,
+    ) -> Result<(), StoreError> {
+        let tenant = self.tenant.to_string();
+        let done = sqlx::query(
+            "DELETE FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3 AND source = $4",
+        )
+        .bind(tenant)
+        .bind(group.as_str())
+        .bind(user.as_str())
+        .bind(source.as_str())
+        .execute(self.tx())
+        .await?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+}

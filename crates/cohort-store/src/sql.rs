@@ -1,0 +1,68 @@
+//! A small builder for queries with optional filters, numbering `$n` placeholders the same
+//! way on both backends.
+
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Arguments};
+
+/// One bound value.
+#[derive(Clone, Debug)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A query under construction.
+#[derive(Default)]
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub(crate) fn new(text: &str) -> Self {
+        Self { text: text.to_owned(), args: Vec::new() }
+    }
+
+    /// Starts from SQL that already holds placeholders for `args`.
+    pub(crate) fn with_args(text: &str, args: Vec<Arg>) -> Self {
+        Self { text: text.to_owned(), args }
+    }
+
+    /// Appends raw SQL.
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `arg`.
+    pub(crate) fn bind(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        self.text.push_str(&format!("${}", self.args.len()));
+        self
+    }
+
+    pub(crate) fn query(&self) -> Result<sqlx::query::Query<'_, Any, AnyArguments<'_>>, sqlx::Error> {
+        let mut args = AnyArguments::default();
+        for a in &self.args {
+            match a {
+                Arg::Text(s) => args.add(s.clone()),
+                Arg::Int(i) => args.add(*i),
+            }
+            .map_err(sqlx::Error::Encode)?;
+        }
+        Ok(sqlx::query_with(&self.text, args))
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern matching `needle` anywhere.
+pub(crate) fn contains_pattern(needle: &str) -> String {
+    let mut out = String::from("%");
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
