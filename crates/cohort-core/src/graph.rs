@@ -115,7 +115,7 @@ mod tests {
     fn chain(len: usize) -> TenantState {
         let mut s = TenantState::default();
         for i in 0..len {
-            s.put_group(gid(i), GroupFacts { active: true, apply_privileges: true, source: GroupSource::Local });
+            s.put_group(gid(i), GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local });
             if i > 0 {
                 s.set_parents(&gid(i), [gid(i - 1)]);
             }
@@ -136,8 +136,8 @@ mod tests {
     #[test]
     fn depth_counts_both_sides_of_the_new_edge() {
         let mut s = chain(3);
-        s.put_group(gid(10), GroupFacts { active: true, apply_privileges: true, source: GroupSource::Local });
-        s.put_group(gid(11), GroupFacts { active: true, apply_privileges: true, source: GroupSource::Local });
+        s.put_group(gid(10), GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local });
+        s.put_group(gid(11), GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local });
         s.set_parents(&gid(11), [gid(10)]);
         // 0 <- 1 <- 2 <- 10 <- 11 is five levels.
         assert!(check_parents(&s, Some(&gid(10)), &[gid(2)].into(), 5).is_ok());

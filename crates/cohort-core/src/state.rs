@@ -18,6 +18,8 @@ pub struct UserFacts {
 /// What resolution needs to know of a group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupFacts {
+    /// The group's name, for explanations.
+    pub name: String,
     /// False when archived.
     pub active: bool,
     /// False when the group confers nothing.

@@ -1,1 +1,9 @@
-//! placeholder
+//! cohort's use cases, authorization, audit and its REST face.
+
+pub mod error;
+pub mod rest;
+pub mod runtime;
+pub mod service;
+pub mod view;
+
+pub use service::{Config, Services};

@@ -105,6 +105,15 @@ impl Store {
         Ok(Db(self.pool.acquire().await?))
     }
 
+    /// A read-only transaction that sees one consistent snapshot of the database.
+    pub async fn read_consistent(&self) -> Result<Db<Transaction<'static, Any>>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
+        }
+        Ok(Db(tx))
+    }
+
     /// Starts a change to `tenant`: opens a transaction and takes the tenant's write lock by
     /// bumping its revision. Nothing is visible to others until [`Writer::commit`].
     pub async fn write(&self, tenant: &TenantId) -> Result<Writer, StoreError> {

@@ -19,7 +19,7 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             let active = UserStatus::parse("status", &text(&row, "status")?)? == UserStatus::Active;
             s.put_user(UserId::parse(&text(&row, "id")?)?, UserFacts { active });
         }
-        let groups = sqlx::query("SELECT id, status, apply_privileges, source FROM groups WHERE tenant_id = $1")
+        let groups = sqlx::query("SELECT id, name, status, apply_privileges, source FROM groups WHERE tenant_id = $1")
             .bind(t)
             .fetch_all(self.conn())
             .await?;
@@ -27,6 +27,7 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             s.put_group(
                 GroupId::parse(&text(&row, "id")?)?,
                 GroupFacts {
+                    name: text(&row, "name")?,
                     active: GroupStatus::parse("status", &text(&row, "status")?)? == GroupStatus::Active,
                     apply_privileges: boolean(&row, "apply_privileges")?,
                     source: GroupSource::parse("source", &text(&row, "source")?)?,

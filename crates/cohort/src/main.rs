@@ -1,1 +1,86 @@
-fn main() {}
+//! The `cohort` binary: `cohort serve` runs the server; `cohort openapi` prints its API document.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use cohort_server::service::Bootstrap;
+use cohort_server::{Config, Services, rest, runtime};
+use cohort_store::Store;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "cohort", version, about = "Group-based access management")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve(ServeArgs),
+    /// Prints the OpenAPI document.
+    Openapi,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "COHORT_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// `sqlite://PATH` (created on first start) or `postgres://...`.
+    #[arg(long, env = "COHORT_DATABASE_URL", default_value = "sqlite://cohort-data/cohort.db")]
+    database_url: String,
+    /// Longest allowed chain of nested groups.
+    #[arg(long, env = "COHORT_MAX_NESTING_DEPTH", default_value_t = 25)]
+    max_nesting_depth: usize,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "COHORT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "COHORT_LOG_JSON", default_value_t = false)]
+    log_json: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Openapi => {
+            println!("{}", rest::openapi_json());
+            Ok(())
+        }
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if args.log_json {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let store = Store::connect(&args.database_url).await.with_context(|| format!("opening {}", args.database_url))?;
+    let config = Config { max_depth: args.max_nesting_depth, max_body_bytes: args.max_body_bytes };
+    let services = Arc::new(Services::new(store, Arc::new(runtime::SystemClock), Arc::new(runtime::RandomIds), config));
+    let bootstrap = services.bootstrap(std::env::var("COHORT_BOOTSTRAP_TOKEN").ok()).await.context("first start")?;
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    println!("cohort is listening on {base}");
+    println!("  API:     {base}/t/default/api/v1   (OpenAPI: {base}/openapi.json)");
+    match bootstrap {
+        Bootstrap::Created(created) => {
+            println!("  First start: created tenant `default` and its admin {}.", created.admin.email);
+            println!("  Admin token (shown once, keep it): {}", created.secret);
+            println!("  Try: curl -H 'Authorization: Bearer {}' {base}/t/default/api/v1/me", created.secret);
+        }
+        Bootstrap::AlreadyDone => println!("  Using the existing database; use the admin token printed on first start."),
+    }
+    axum::serve(listener, rest::router(services.clone()))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    services.store().close().await;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The service layer's error, and the one place it becomes HTTP (RFC 9457 problem+json).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cohort_core::DomainError;
+use cohort_store::StoreError;
+use serde::Serialize;
+use thiserror::Error;
+use utoipa::ToSchema;
+
+/// One invalid input field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field, in the request's spelling.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// What a use case can fail with.
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    /// One or more inputs are invalid (422).
+    #[error("the request has invalid fields")]
+    Invalid(Vec<FieldError>),
+    /// The request itself is malformed (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The thing does not exist in this tenant (404).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The change clashes with current state (409).
+    #[error("{1}")]
+    Conflict(String, String),
+    /// No valid credentials (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller lacks a permission (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The body is too large (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The database is out of reach or failed (503); details are logged, not sent.
+    #[error("storage unavailable")]
+    Unavailable(#[source] StoreError),
+}
+
+impl From<DomainError> for ServiceError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid { field, reason } => Self::Invalid(vec![FieldError { field, message: reason }]),
+            DomainError::NotFound(what) => Self::NotFound(what),
+            DomainError::Conflict { field, reason } => Self::Conflict(field, reason),
+            DomainError::Forbidden(why) => Self::Forbidden(why),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound("the resource".to_owned()),
+            StoreError::Conflict => Self::Conflict(String::new(), "the change conflicts with existing data".to_owned()),
+            other => Self::Unavailable(other),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A stable URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong this time.
+    pub detail: String,
+    /// Per-field validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl ServiceError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::Conflict(..) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let (status, kind, title) = self.parts();
+        let (detail, errors) = match self {
+            Self::Invalid(errors) => {
+                let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+                (detail, errors.clone())
+            }
+            Self::Conflict(field, reason) if !field.is_empty() => {
+                (reason.clone(), vec![FieldError { field: field.clone(), message: reason.clone() }])
+            }
+            Self::Unavailable(_) => ("the service cannot complete this request now; try again".to_owned(), vec![]),
+            other => (other.to_string(), vec![]),
+        };
+        Problem { kind: format!("https://cohort.dev/problems/{kind}"), title: title.to_owned(), status: status.as_u16(), detail, errors }
+    }
+}
+
+impl IntoResponse for ServiceError {
+    fn into_response(self) -> Response {
+        if let Self::Unavailable(source) = &self {
+            tracing::error!(error = %source, "storage failure");
+        }
+        let problem = self.problem();
+        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Result of a use case.
+pub type ServiceResult<T> = Result<T, ServiceError>;

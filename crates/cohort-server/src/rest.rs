@@ -1,0 +1,129 @@
+//! The REST face under `/t/{tenant}/api/v1` and `/api/v1`: thin handlers that parse, call a
+//! service and map the result. The OpenAPI document is generated from the same routes.
+
+mod access;
+mod audit;
+mod extract;
+mod groups;
+mod members;
+mod page;
+mod roles;
+mod tenants;
+mod tokens;
+mod users;
+
+pub use extract::REQUEST_ID;
+
+use crate::error::{Problem, ServiceError};
+use crate::service::Services;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+/// The services every handler shares.
+pub type AppState = Arc<Services>;
+
+/// The header every write answers with: the revision it committed at.
+pub const REVISION_HEADER: &str = "cohort-revision";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "cohort", description = "Group-based access management: groups, memberships, roles and access checks."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(tenants::routes())
+        .merge(users::routes())
+        .merge(groups::routes())
+        .merge(members::routes())
+        .merge(roles::routes())
+        .merge(tokens::routes())
+        .merge(access::routes())
+        .merge(audit::routes())
+}
+
+/// The OpenAPI document of the REST face.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// The OpenAPI document as pretty JSON, as committed in `openapi.json`.
+pub fn openapi_json() -> String {
+    openapi().to_pretty_json().unwrap_or_default()
+}
+
+#[derive(Clone, Default)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id = format!("req_{}", cohort_core::IdSource::suffix(&crate::runtime::RandomIds));
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+async fn not_found() -> Response {
+    ServiceError::NotFound("route".to_owned()).into_response()
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+/// The whole HTTP application.
+pub fn router(services: AppState) -> Router {
+    let limit = services.config().max_body_bytes;
+    let doc = openapi_json();
+    let (api, _) = api().split_for_parts();
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    api.route("/openapi.json", axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }))
+        .route("/healthz", axum::routing::get(health))
+        .fallback(not_found)
+        .with_state(services)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
+}
+
+/// A write's answer: status, the `cohort-revision` header and a JSON body.
+pub(crate) fn written<T: serde::Serialize>(status: StatusCode, revision: i64, body: &T) -> Response {
+    let mut r = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&revision.to_string()) {
+        r.headers_mut().insert(REVISION_HEADER, v);
+    }
+    r
+}
+
+/// A write's answer with no body.
+pub(crate) fn written_empty(revision: i64) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&revision.to_string()) {
+        r.headers_mut().insert(REVISION_HEADER, v);
+    }
+    r
+}

@@ -1,0 +1,147 @@
+//! Extractors that turn a request into checked input, answering problem+json when they cannot.
+
+use super::AppState;
+use crate::error::{FieldError, ServiceError};
+use crate::service::Ctx;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Query, RawPathParams, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use cohort_core::DomainError;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+/// The request id header.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// A JSON body; malformed JSON is 400, a body of the wrong shape 422, too large 413.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ServiceError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(ServiceError::Invalid(vec![FieldError {
+                field: "body".to_owned(),
+                message: e.body_text().trim_start_matches("Failed to deserialize the JSON body into the target type: ").to_owned(),
+            }])),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ServiceError::TooLarge("the request body is too large".to_owned()))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ServiceError::BadRequest("the body must be JSON with `Content-Type: application/json`".to_owned()))
+            }
+            Err(e) => Err(ServiceError::BadRequest(format!("malformed JSON body: {}", e.body_text()))),
+        }
+    }
+}
+
+/// Query parameters; a bad one is 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Self(v))
+            .map_err(|e: QueryRejection| ServiceError::BadRequest(format!("bad query parameters: {}", e.body_text())))
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn request_id(parts: &Parts) -> String {
+    parts.headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+/// An authenticated caller of `/t/{tenant}/...`.
+pub struct Caller(pub Ctx);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ServiceError::NotFound("route".to_owned()))?;
+        let tenant = params
+            .iter()
+            .find(|(k, _)| *k == "tenant")
+            .map(|(_, v)| v.to_owned())
+            .ok_or_else(|| ServiceError::NotFound("tenant".to_owned()))?;
+        state.authenticate(&tenant, bearer(parts), &request_id(parts)).await.map(Caller)
+    }
+}
+
+/// An authenticated caller of the system API.
+pub struct SystemCaller(pub Ctx);
+
+impl FromRequestParts<AppState> for SystemCaller {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        state.authenticate_system(bearer(parts), &request_id(parts)).await.map(SystemCaller)
+    }
+}
+
+/// Collects every field error of a request before failing, so the client sees them all.
+#[derive(Default)]
+pub struct Fields(Vec<FieldError>);
+
+impl Fields {
+    /// Keeps the value, or records why it is invalid.
+    pub fn take<T>(&mut self, r: Result<T, DomainError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(DomainError::Invalid { field, reason }) => {
+                self.0.push(FieldError { field, message: reason });
+                None
+            }
+            Err(DomainError::NotFound(what)) => {
+                self.0.push(FieldError { field: "id".to_owned(), message: format!("{what} not found") });
+                None
+            }
+            Err(other) => {
+                self.0.push(FieldError { field: "body".to_owned(), message: other.to_string() });
+                None
+            }
+        }
+    }
+
+    /// Records an error for `field`.
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.to_owned(), message: message.into() });
+    }
+
+    /// Fails with every recorded error, if any.
+    pub fn finish(self) -> Result<(), ServiceError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(self.0)) }
+    }
+}
+
+/// Unwraps a value `Fields::take` kept; only called after `Fields::finish` succeeded.
+pub fn checked<T>(v: Option<T>) -> Result<T, ServiceError> {
+    v.ok_or_else(|| ServiceError::BadRequest("invalid input".to_owned()))
+}
+
+/// Deserialises a field that may be absent (`None`), null (`Some(None)`) or set.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Parses an id from the path; a malformed one is simply not found.
+pub fn path_id<T>(parse: fn(&str) -> Result<T, DomainError>, s: &str) -> Result<T, ServiceError> {
+    parse(s).map_err(ServiceError::from)
+}

@@ -1,0 +1,247 @@
+//! `/groups`: create, list, get, patch, delete, archive, unarchive; group roles.
+
+use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
+use super::page::{PageQuery, next};
+use super::{AppState, written, written_empty};
+use crate::error::{Problem, ServiceError};
+use crate::service::{GroupPatch, NewGroup};
+use crate::view::{GroupView, RoleView};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use cohort_core::model::{GroupSource, GroupStatus, Subject};
+use cohort_core::name::{Description, GroupSlug, Name};
+use cohort_core::{GroupId, RoleId};
+use cohort_store::GroupFilter;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_group, list_groups))
+        .routes(routes!(get_group, update_group, delete_group))
+        .routes(routes!(archive_group))
+        .routes(routes!(unarchive_group))
+        .routes(routes!(assign_group_role, list_group_roles))
+        .routes(routes!(unassign_group_role))
+}
+
+/// A group to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateGroupBody {
+    /// Unique per tenant, case-insensitively; 1 to 128 characters.
+    pub name: String,
+    /// `[a-z0-9-]{1,64}`, unique per tenant; derived from the name when absent.
+    pub slug: Option<String>,
+    /// Up to 2,000 characters.
+    #[serde(default)]
+    pub description: String,
+    /// Parent groups.
+    #[serde(default)]
+    pub parent_ids: Vec<String>,
+    /// When false the group confers nothing (default true).
+    pub apply_privileges: Option<bool>,
+    /// Tell members when their access through this group changes (default false).
+    pub notify_members: Option<bool>,
+}
+
+/// Changes to a group; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PatchGroupBody {
+    /// New name.
+    pub name: Option<String>,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New parents, replacing all.
+    pub parent_ids: Option<Vec<String>>,
+    /// New flag.
+    pub apply_privileges: Option<bool>,
+    /// New flag.
+    pub notify_members: Option<bool>,
+}
+
+/// A page of groups.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupPage {
+    /// The groups.
+    pub items: Vec<GroupView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters for listing groups.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GroupListQuery {
+    /// Search in name and slug.
+    pub q: Option<String>,
+    /// `active` or `archived`.
+    pub status: Option<String>,
+    /// `local`, `scim` or `sso`.
+    pub source: Option<String>,
+    /// Only direct children of this group.
+    pub parent_id: Option<String>,
+    /// Items per page, 1 to 500.
+    pub limit: Option<i64>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A role to assign.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssignRoleBody {
+    /// The role.
+    pub role_id: String,
+}
+
+fn parse_parents(fields: &mut Fields, ids: &[String]) -> Option<BTreeSet<GroupId>> {
+    let mut out = BTreeSet::new();
+    for id in ids {
+        match GroupId::parse(id) {
+            Ok(g) => {
+                out.insert(g);
+            }
+            Err(_) => fields.push("parentIds", format!("parent group `{id}` not found")),
+        }
+    }
+    Some(out)
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/groups", tag = "groups", request_body = CreateGroupBody,
+    responses((status = 201, body = GroupView), (status = "4XX", body = Problem)))]
+async fn create_group(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b): ApiJson<CreateGroupBody>) -> Result<Response, ServiceError> {
+    let mut f = Fields::default();
+    let name = f.take(Name::parse("name", &b.name));
+    let slug = match &b.slug {
+        Some(s) => f.take(GroupSlug::parse(s)).map(Some),
+        None => Some(None),
+    };
+    let description = f.take(Description::parse(&b.description));
+    let parents = parse_parents(&mut f, &b.parent_ids);
+    f.finish()?;
+    let input = NewGroup {
+        name: checked(name)?,
+        slug: checked(slug)?,
+        description: checked(description)?,
+        parent_ids: checked(parents)?,
+        apply_privileges: b.apply_privileges.unwrap_or(true),
+        notify_members: b.notify_members.unwrap_or(false),
+    };
+    let w = s.create_group(&ctx, ctx.tenant(), input).await?;
+    Ok(written(StatusCode::CREATED, w.revision, &GroupView::new(&w.value.0, w.value.1)))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/groups", tag = "groups", params(GroupListQuery),
+    responses((status = 200, body = GroupPage), (status = "4XX", body = Problem)))]
+async fn list_groups(State(s): State<AppState>, Caller(ctx): Caller, ApiQuery(q): ApiQuery<GroupListQuery>) -> Result<Json<GroupPage>, ServiceError> {
+    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() };
+    let mut f = Fields::default();
+    let status = q.status.as_deref().map(|v| f.take(GroupStatus::parse("status", v))).unwrap_or(None);
+    let source = q.source.as_deref().map(|v| f.take(GroupSource::parse("source", v))).unwrap_or(None);
+    f.finish()?;
+    let parent = match q.parent_id.as_deref() {
+        Some(p) => Some(GroupId::parse(p)?),
+        None => None,
+    };
+    let filter = GroupFilter { q: q.q.clone(), status, source, parent, after: page.after()?, limit: page.limit()? };
+    let groups = s.list_groups(&ctx, ctx.tenant(), &filter).await?;
+    let next_cursor = next(&groups, filter.limit, |(g, _)| (g.name.key(), g.id.to_string()));
+    Ok(Json(GroupPage { items: groups.iter().map(|(g, n)| GroupView::new(g, *n)).collect(), next_cursor }))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}", tag = "groups",
+    responses((status = 200, body = GroupView), (status = "4XX", body = Problem)))]
+async fn get_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<GroupView>, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(GroupId::parse, &id)?;
+    let (g, n) = s.get_group(&ctx, ctx.tenant(), &id).await?;
+    Ok(Json(GroupView::new(&g, n)))
+}
+
+#[utoipa::path(patch, path = "/t/{tenant}/api/v1/groups/{groupId}", tag = "groups", request_body = PatchGroupBody,
+    responses((status = 200, body = GroupView), (status = "4XX", body = Problem)))]
+async fn update_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiJson(b): ApiJson<PatchGroupBody>) -> Result<Response, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(GroupId::parse, &id)?;
+    let mut f = Fields::default();
+    let patch = GroupPatch {
+        name: b.name.as_deref().and_then(|v| f.take(Name::parse("name", v))),
+        slug: b.slug.as_deref().and_then(|v| f.take(GroupSlug::parse(v))),
+        description: b.description.as_deref().and_then(|v| f.take(Description::parse(v))),
+        parent_ids: b.parent_ids.as_deref().and_then(|v| parse_parents(&mut f, v)),
+        apply_privileges: b.apply_privileges,
+        notify_members: b.notify_members,
+    };
+    f.finish()?;
+    let w = s.update_group(&ctx, ctx.tenant(), &id, patch).await?;
+    Ok(written(StatusCode::OK, w.revision, &GroupView::new(&w.value.0, w.value.1)))
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/groups/{groupId}", tag = "groups",
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn delete_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(GroupId::parse, &id)?;
+    let w = s.delete_group(&ctx, ctx.tenant(), &id).await?;
+    Ok(written_empty(w.revision))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/groups/{groupId}/archive", tag = "groups",
+    responses((status = 200, body = GroupView), (status = "4XX", body = Problem)))]
+async fn archive_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(GroupId::parse, &id)?;
+    let w = s.set_group_status(&ctx, ctx.tenant(), &id, GroupStatus::Archived).await?;
+    Ok(written(StatusCode::OK, w.revision, &GroupView::new(&w.value.0, w.value.1)))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/groups/{groupId}/unarchive", tag = "groups",
+    responses((status = 200, body = GroupView), (status = "4XX", body = Problem)))]
+async fn unarchive_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(GroupId::parse, &id)?;
+    let w = s.set_group_status(&ctx, ctx.tenant(), &id, GroupStatus::Active).await?;
+    Ok(written(StatusCode::OK, w.revision, &GroupView::new(&w.value.0, w.value.1)))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/groups/{groupId}/roles", tag = "groups", request_body = AssignRoleBody,
+    responses((status = 201, body = RoleView), (status = "4XX", body = Problem)))]
+async fn assign_group_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiJson(b): ApiJson<AssignRoleBody>) -> Result<Response, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(GroupId::parse, &id)?;
+    let mut f = Fields::default();
+    let role = f.take(RoleId::parse(&b.role_id).map_err(|_| cohort_core::DomainError::invalid("roleId", format!("role `{}` not found", b.role_id))));
+    f.finish()?;
+    let w = s.assign_role(&ctx, ctx.tenant(), &Subject::Group(id), &checked(role)?).await?;
+    Ok(written(StatusCode::CREATED, w.revision, &RoleView::from(&w.value)))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}/roles", tag = "groups",
+    responses((status = 200, body = Vec<RoleView>), (status = "4XX", body = Problem)))]
+async fn list_group_roles(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<Vec<RoleView>>, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(GroupId::parse, &id)?;
+    let roles = s.roles_of(&ctx, ctx.tenant(), &Subject::Group(id)).await?;
+    Ok(Json(roles.iter().map(RoleView::from).collect()))
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/groups/{groupId}/roles/{roleId}", tag = "groups",
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn unassign_group_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String, String)>) -> Result<Response, ServiceError> {
+    let (_, id, role) = path;
+    let id = path_id(GroupId::parse, &id)?;
+    let role = path_id(RoleId::parse, &role)?;
+    let w = s.unassign_role(&ctx, ctx.tenant(), &Subject::Group(id), &role).await?;
+    Ok(written_empty(w.revision))
+}

@@ -1,0 +1,62 @@
+//! Cursor pagination: `limit` and an opaque `cursor`, answered with `nextCursor`.
+
+use crate::error::ServiceError;
+use cohort_store::After;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// The default page size.
+pub const DEFAULT_LIMIT: i64 = 50;
+/// The largest page size.
+pub const MAX_LIMIT: i64 = 500;
+
+/// Paging parameters shared by list endpoints.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page size, checked.
+    pub fn limit(&self) -> Result<i64, ServiceError> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(n) => Err(ServiceError::BadRequest(format!("limit `{n}` must be between 1 and {MAX_LIMIT}"))),
+        }
+    }
+
+    /// The decoded cursor.
+    pub fn after(&self) -> Result<Option<After>, ServiceError> {
+        self.cursor.as_deref().map(decode).transpose()
+    }
+}
+
+/// Encodes a position as an opaque cursor (hex of `key NUL id`).
+pub fn encode(key: &str, id: &str) -> String {
+    format!("{key}\u{0}{id}").bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode(cursor: &str) -> Result<After, ServiceError> {
+    let bad = || ServiceError::BadRequest("the cursor is not valid".to_owned());
+    if cursor.len() % 2 != 0 || cursor.len() > 2048 {
+        return Err(bad());
+    }
+    let bytes: Vec<u8> = (0..cursor.len())
+        .step_by(2)
+        .map(|i| cursor.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(bad))
+        .collect::<Result<_, _>>()?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (key, id) = text.split_once('\u{0}').ok_or_else(bad)?;
+    Ok(After { key: key.to_owned(), id: id.to_owned() })
+}
+
+/// The cursor of the next page, when this one was full.
+pub fn next<T>(items: &[T], limit: i64, position: impl Fn(&T) -> (String, String)) -> Option<String> {
+    if items.len() as i64 == limit { items.last().map(|i| { let (k, id) = position(i); encode(&k, &id) }) } else { None }
+}

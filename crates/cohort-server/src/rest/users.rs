@@ -1,0 +1,220 @@
+//! `/users`: create, list, get, patch (including suspend), delete; direct roles.
+
+use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
+use super::groups::AssignRoleBody;
+use super::page::{PageQuery, next};
+use super::{AppState, written, written_empty};
+use crate::error::{Problem, ServiceError};
+use crate::service::{NewUser, UserPatch};
+use crate::view::{RoleView, UserView};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use cohort_core::model::{Subject, UserStatus};
+use cohort_core::name::{AttributeValue, Attributes, Email, ShortText};
+use cohort_core::{DomainError, RoleId, UserId};
+use cohort_store::UserFilter;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(get_user, update_user, delete_user))
+        .routes(routes!(assign_user_role, list_user_roles))
+        .routes(routes!(unassign_user_role))
+}
+
+/// A user to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateUserBody {
+    /// Unique per tenant, case-insensitively.
+    pub email: String,
+    /// Display name (defaults to the email).
+    pub display_name: Option<String>,
+    /// Department.
+    #[serde(default)]
+    pub department: String,
+    /// Job title.
+    #[serde(default)]
+    pub title: String,
+    /// Free attributes: string to string or list of strings.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: BTreeMap<String, Value>,
+    /// `active` (default) or `suspended`.
+    pub status: Option<String>,
+}
+
+/// Changes to a user; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PatchUserBody {
+    /// New email.
+    pub email: Option<String>,
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New department.
+    pub department: Option<String>,
+    /// New title.
+    pub title: Option<String>,
+    /// New attributes, replacing all.
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<BTreeMap<String, Value>>,
+    /// `active` or `suspended` (a suspended user has no access at all).
+    pub status: Option<String>,
+}
+
+/// A page of users.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPage {
+    /// The users.
+    pub items: Vec<UserView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters for listing users.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// Search in email and display name.
+    pub q: Option<String>,
+    /// `active` or `suspended`.
+    pub status: Option<String>,
+    /// Items per page, 1 to 500.
+    pub limit: Option<i64>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn attributes(map: &BTreeMap<String, Value>) -> Result<Attributes, DomainError> {
+    let mut out = BTreeMap::new();
+    for (k, v) in map {
+        let bad = || DomainError::invalid("attributes", format!("`{k}` must be a string or a list of strings"));
+        let v = match v {
+            Value::String(s) => AttributeValue::One(s.clone()),
+            Value::Array(items) => AttributeValue::Many(
+                items.iter().map(|i| i.as_str().map(str::to_owned).ok_or_else(bad)).collect::<Result<_, _>>()?,
+            ),
+            _ => return Err(bad()),
+        };
+        out.insert(k.clone(), v);
+    }
+    Attributes::new(out)
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/users", tag = "users", request_body = CreateUserBody,
+    responses((status = 201, body = UserView), (status = "4XX", body = Problem)))]
+async fn create_user(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b): ApiJson<CreateUserBody>) -> Result<Response, ServiceError> {
+    let mut f = Fields::default();
+    let email = f.take(Email::parse(&b.email));
+    let display = f.take(ShortText::parse("displayName", b.display_name.as_deref().unwrap_or(b.email.trim()), false));
+    let department = f.take(ShortText::parse("department", &b.department, false));
+    let title = f.take(ShortText::parse("title", &b.title, false));
+    let attrs = f.take(attributes(&b.attributes));
+    let status = match b.status.as_deref() {
+        Some(v) => f.take(UserStatus::parse("status", v)),
+        None => Some(UserStatus::Active),
+    };
+    f.finish()?;
+    let input = NewUser {
+        email: checked(email)?,
+        display_name: checked(display)?,
+        department: checked(department)?,
+        title: checked(title)?,
+        attributes: checked(attrs)?,
+        status: checked(status)?,
+    };
+    let w = s.create_user(&ctx, ctx.tenant(), input).await?;
+    Ok(written(StatusCode::CREATED, w.revision, &UserView::from(&w.value)))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/users", tag = "users", params(UserListQuery),
+    responses((status = 200, body = UserPage), (status = "4XX", body = Problem)))]
+async fn list_users(State(s): State<AppState>, Caller(ctx): Caller, ApiQuery(q): ApiQuery<UserListQuery>) -> Result<Json<UserPage>, ServiceError> {
+    let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() };
+    let status = match q.status.as_deref() {
+        Some(v) => Some(UserStatus::parse("status", v)?),
+        None => None,
+    };
+    let filter = UserFilter { q: q.q.clone(), status, after: page.after()?, limit: page.limit()? };
+    let users = s.list_users(&ctx, ctx.tenant(), &filter).await?;
+    let next_cursor = next(&users, filter.limit, |u| (u.email.key(), u.id.to_string()));
+    Ok(Json(UserPage { items: users.iter().map(UserView::from).collect(), next_cursor }))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}", tag = "users",
+    responses((status = 200, body = UserView), (status = "4XX", body = Problem)))]
+async fn get_user(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<UserView>, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(UserId::parse, &id)?;
+    Ok(Json(UserView::from(&s.get_user(&ctx, ctx.tenant(), &id).await?)))
+}
+
+#[utoipa::path(patch, path = "/t/{tenant}/api/v1/users/{userId}", tag = "users", request_body = PatchUserBody,
+    responses((status = 200, body = UserView), (status = "4XX", body = Problem)))]
+async fn update_user(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiJson(b): ApiJson<PatchUserBody>) -> Result<Response, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(UserId::parse, &id)?;
+    let mut f = Fields::default();
+    let patch = UserPatch {
+        email: b.email.as_deref().and_then(|v| f.take(Email::parse(v))),
+        display_name: b.display_name.as_deref().and_then(|v| f.take(ShortText::parse("displayName", v, true))),
+        department: b.department.as_deref().and_then(|v| f.take(ShortText::parse("department", v, false))),
+        title: b.title.as_deref().and_then(|v| f.take(ShortText::parse("title", v, false))),
+        attributes: b.attributes.as_ref().and_then(|v| f.take(attributes(v))),
+        status: b.status.as_deref().and_then(|v| f.take(UserStatus::parse("status", v))),
+    };
+    f.finish()?;
+    let w = s.update_user(&ctx, ctx.tenant(), &id, patch).await?;
+    Ok(written(StatusCode::OK, w.revision, &UserView::from(&w.value)))
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/users/{userId}", tag = "users",
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn delete_user(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(UserId::parse, &id)?;
+    let w = s.delete_user(&ctx, ctx.tenant(), &id).await?;
+    Ok(written_empty(w.revision))
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/users/{userId}/roles", tag = "users", request_body = AssignRoleBody,
+    responses((status = 201, body = RoleView), (status = "4XX", body = Problem)))]
+async fn assign_user_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiJson(b): ApiJson<AssignRoleBody>) -> Result<Response, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(UserId::parse, &id)?;
+    let mut f = Fields::default();
+    let role = f.take(RoleId::parse(&b.role_id).map_err(|_| DomainError::invalid("roleId", format!("role `{}` not found", b.role_id))));
+    f.finish()?;
+    let w = s.assign_role(&ctx, ctx.tenant(), &Subject::User(id), &checked(role)?).await?;
+    Ok(written(StatusCode::CREATED, w.revision, &RoleView::from(&w.value)))
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}/roles", tag = "users",
+    responses((status = 200, body = Vec<RoleView>), (status = "4XX", body = Problem)))]
+async fn list_user_roles(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<Vec<RoleView>>, ServiceError> {
+    let (_, id) = path;
+    let id = path_id(UserId::parse, &id)?;
+    let roles = s.roles_of(&ctx, ctx.tenant(), &Subject::User(id)).await?;
+    Ok(Json(roles.iter().map(RoleView::from).collect()))
+}
+
+#[utoipa::path(delete, path = "/t/{tenant}/api/v1/users/{userId}/roles/{roleId}", tag = "users",
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn unassign_user_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String, String)>) -> Result<Response, ServiceError> {
+    let (_, id, role) = path;
+    let id = path_id(UserId::parse, &id)?;
+    let role = path_id(RoleId::parse, &role)?;
+    let w = s.unassign_role(&ctx, ctx.tenant(), &Subject::User(id), &role).await?;
+    Ok(written_empty(w.revision))
+}

@@ -1,0 +1,21 @@
+//! Reading the audit log.
+
+use super::authz::{Guard, scope};
+use super::{Ctx, Services};
+use crate::error::ServiceResult;
+use cohort_core::TenantId;
+use cohort_core::permission::CohortPermission as P;
+use cohort_store::{AuditFilter, AuditRecord};
+
+/// Which events to read.
+pub type AuditQuery = AuditFilter;
+
+impl Services {
+    /// Audit events, newest first: needs `cohort:audit.read`.
+    pub async fn list_audit(&self, ctx: &Ctx, tenant: &TenantId, filter: &AuditQuery) -> ServiceResult<Vec<AuditRecord>> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.snapshot(tenant).await?;
+        Guard::new(ctx, &snap.state, self.now()).require(P::AuditRead)?;
+        Ok(self.store.read().await?.list_audit(tenant, filter).await?)
+    }
+}

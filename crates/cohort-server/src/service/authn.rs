@@ -1,0 +1,63 @@
+//! Authentication: bearer tokens, stored only as SHA-256 hashes.
+
+use super::{Ctx, Principal, Services};
+use crate::error::{ServiceError, ServiceResult};
+use cohort_core::model::UserStatus;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+const TOKEN_PREFIX: &str = "cohort_";
+
+/// Makes a new token secret: the prefix and 40 random lowercase letters and digits.
+pub(crate) fn new_secret() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let body: String = (0..40).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    format!("{TOKEN_PREFIX}{body}")
+}
+
+/// The stored form of a secret.
+pub(crate) fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks that a secret given by an operator (bootstrap) looks like one cohort would make.
+pub(crate) fn valid_secret(secret: &str) -> bool {
+    secret.len() >= 24 && secret.len() <= 200 && secret.bytes().all(|b| b.is_ascii_graphic())
+}
+
+impl Services {
+    /// Finds who a bearer token belongs to, without tying it to a tenant in the URL.
+    async fn principal(&self, bearer: Option<&str>) -> ServiceResult<Principal> {
+        let secret = bearer.ok_or_else(|| ServiceError::Unauthorized("a bearer token is required".to_owned()))?;
+        let invalid = || ServiceError::Unauthorized("the bearer token is not valid".to_owned());
+        let mut r = self.store.read().await?;
+        let record = r.token_by_hash(&hash_secret(secret)).await?.ok_or_else(invalid)?;
+        let tenant = r.tenant_by_id(&record.tenant_id).await?.ok_or_else(invalid)?;
+        let user = r.get_user(&tenant.id, &record.token.user_id).await?.ok_or_else(invalid)?;
+        if user.status != UserStatus::Active {
+            return Err(ServiceError::Unauthorized("the token's user is suspended".to_owned()));
+        }
+        r.touch_token(&tenant.id, &record.token.id, self.now()).await?;
+        Ok(Principal { tenant, user: user.id, token: record.token.id, system: record.token.system })
+    }
+
+    /// Authenticates a request to `/t/{tenant_slug}/...`. A token of another tenant is told
+    /// the tenant does not exist, as an unknown slug is.
+    pub async fn authenticate(&self, tenant_slug: &str, bearer: Option<&str>, request_id: &str) -> ServiceResult<Ctx> {
+        let principal = self.principal(bearer).await?;
+        if principal.tenant.slug.as_str() != tenant_slug {
+            return Err(ServiceError::NotFound(format!("tenant `{tenant_slug}`")));
+        }
+        Ok(Ctx { principal, request_id: request_id.to_owned() })
+    }
+
+    /// Authenticates a request to the system API (`/api/v1/...`): only system tokens pass.
+    pub async fn authenticate_system(&self, bearer: Option<&str>, request_id: &str) -> ServiceResult<Ctx> {
+        let principal = self.principal(bearer).await?;
+        if !principal.system {
+            return Err(ServiceError::Forbidden("this needs a system token".to_owned()));
+        }
+        Ok(Ctx { principal, request_id: request_id.to_owned() })
+    }
+}

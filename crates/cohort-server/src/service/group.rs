@@ -1,0 +1,223 @@
+//! Groups: create, read, list, change (including nesting), archive, unarchive, delete.
+
+use super::authz::{Guard, scope};
+use super::{Change, Ctx, Services, Written};
+use crate::error::{ServiceError, ServiceResult};
+use crate::view::GroupView;
+use cohort_core::graph::check_parents;
+use cohort_core::model::{Group, GroupSource, GroupStatus};
+use cohort_core::name::{Description, GroupSlug, Name};
+use cohort_core::permission::CohortPermission as P;
+use cohort_core::{GroupId, TenantId};
+use cohort_store::GroupFilter;
+use std::collections::BTreeSet;
+
+/// A group to create.
+#[derive(Clone, Debug)]
+pub struct NewGroup {
+    /// Name.
+    pub name: Name,
+    /// Slug; derived from the name when absent.
+    pub slug: Option<GroupSlug>,
+    /// Description.
+    pub description: Description,
+    /// Parents.
+    pub parent_ids: BTreeSet<GroupId>,
+    /// Whether the group confers anything.
+    pub apply_privileges: bool,
+    /// Whether members are notified of access changes.
+    pub notify_members: bool,
+}
+
+/// Changes to a group; absent fields stay as they are.
+#[derive(Clone, Debug, Default)]
+pub struct GroupPatch {
+    /// New name.
+    pub name: Option<Name>,
+    /// New slug.
+    pub slug: Option<GroupSlug>,
+    /// New description (group managers may change this).
+    pub description: Option<Description>,
+    /// New parents (replacing all).
+    pub parent_ids: Option<BTreeSet<GroupId>>,
+    /// New flag.
+    pub apply_privileges: Option<bool>,
+    /// New flag.
+    pub notify_members: Option<bool>,
+}
+
+impl GroupPatch {
+    fn only_description(&self) -> bool {
+        self.name.is_none()
+            && self.slug.is_none()
+            && self.parent_ids.is_none()
+            && self.apply_privileges.is_none()
+            && self.notify_members.is_none()
+    }
+}
+
+fn not_found(id: &GroupId) -> ServiceError {
+    ServiceError::NotFound(format!("group `{id}`"))
+}
+
+impl Services {
+    async fn check_name_free(&self, change: &mut Change, tenant: &TenantId, name: &Name, me: Option<&GroupId>) -> ServiceResult<()> {
+        match change.w.group_name_owner(tenant, name).await? {
+            Some(owner) if Some(&owner) != me => {
+                Err(ServiceError::Conflict("name".to_owned(), format!("group name `{name}` is already taken")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn slug_free(&self, change: &mut Change, tenant: &TenantId, slug: &GroupSlug, me: Option<&GroupId>) -> ServiceResult<bool> {
+        Ok(match change.w.group_slug_owner(tenant, slug).await? {
+            Some(owner) => Some(&owner) == me,
+            None => true,
+        })
+    }
+
+    /// Creates a group.
+    pub async fn create_group(&self, ctx: &Ctx, tenant: &TenantId, input: NewGroup) -> ServiceResult<Written<(Group, i64)>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::GroupsWrite)?;
+        self.check_name_free(&mut change, tenant, &input.name, None).await?;
+        let slug = match input.slug {
+            Some(slug) => {
+                if !self.slug_free(&mut change, tenant, &slug, None).await? {
+                    return Err(ServiceError::Conflict("slug".to_owned(), format!("group slug `{slug}` is already taken")));
+                }
+                slug
+            }
+            None => self.free_slug(&mut change, tenant, &GroupSlug::from_name(&input.name)).await?,
+        };
+        check_parents(&change.before.state, None, &input.parent_ids, self.config.max_depth)?;
+        let now = self.now();
+        let group = Group {
+            id: GroupId::generate(self.ids()),
+            name: input.name,
+            slug,
+            description: input.description,
+            status: GroupStatus::Active,
+            source: GroupSource::Local,
+            external_id: None,
+            apply_privileges: input.apply_privileges,
+            notify_members: input.notify_members,
+            parent_ids: input.parent_ids.into_iter().collect(),
+            created_at: now,
+            updated_at: now,
+        };
+        change.w.insert_group(&group).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "group.create", ("group", group.id.as_str()), None::<&()>, Some(&GroupView::new(&group, 0)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: (group, 0), revision })
+    }
+
+    /// A derived slug, suffixed `-2`, `-3`, ... until it is free.
+    async fn free_slug(&self, change: &mut Change, tenant: &TenantId, base: &GroupSlug) -> ServiceResult<GroupSlug> {
+        if self.slug_free(change, tenant, base, None).await? {
+            return Ok(base.clone());
+        }
+        for n in 2..1000 {
+            let suffix = format!("-{n}");
+            let stem: String = base.as_str().chars().take(64 - suffix.len()).collect();
+            let candidate = GroupSlug::parse(&format!("{}{suffix}", stem.trim_end_matches('-')))?;
+            if self.slug_free(change, tenant, &candidate, None).await? {
+                return Ok(candidate);
+            }
+        }
+        Err(ServiceError::Conflict("slug".to_owned(), format!("no free slug derived from `{base}`; give one")))
+    }
+
+    /// One group: needs `cohort:groups.read`, or to manage it.
+    pub async fn get_group(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId) -> ServiceResult<(Group, i64)> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.snapshot(tenant).await?;
+        if snap.state.group(id).is_none() {
+            return Err(not_found(id));
+        }
+        Guard::new(ctx, &snap.state, self.now()).require_or_manager(P::GroupsRead, id)?;
+        self.store.read().await?.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))
+    }
+
+    /// Groups by name.
+    pub async fn list_groups(&self, ctx: &Ctx, tenant: &TenantId, filter: &GroupFilter) -> ServiceResult<Vec<(Group, i64)>> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.snapshot(tenant).await?;
+        Guard::new(ctx, &snap.state, self.now()).require(P::GroupsRead)?;
+        Ok(self.store.read().await?.list_groups(tenant, filter, self.now()).await?)
+    }
+
+    /// Changes a group. Managers of the group may change its description only.
+    pub async fn update_group(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId, patch: GroupPatch) -> ServiceResult<Written<(Group, i64)>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        if change.before.state.group(id).is_none() {
+            return Err(not_found(id));
+        }
+        let guard = Guard::new(ctx, &change.before.state, self.now());
+        let proof = if patch.only_description() { guard.require_or_manager(P::GroupsWrite, id)? } else { guard.require(P::GroupsWrite)? };
+        let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
+        let mut group = before.clone();
+        if let Some(name) = patch.name {
+            self.check_name_free(&mut change, tenant, &name, Some(id)).await?;
+            group.name = name;
+        }
+        if let Some(slug) = patch.slug {
+            if !self.slug_free(&mut change, tenant, &slug, Some(id)).await? {
+                return Err(ServiceError::Conflict("slug".to_owned(), format!("group slug `{slug}` is already taken")));
+            }
+            group.slug = slug;
+        }
+        if let Some(parents) = patch.parent_ids {
+            check_parents(&change.before.state, Some(id), &parents, self.config.max_depth)?;
+            group.parent_ids = parents.into_iter().collect();
+        }
+        group.description = patch.description.unwrap_or(group.description);
+        group.apply_privileges = patch.apply_privileges.unwrap_or(group.apply_privileges);
+        group.notify_members = patch.notify_members.unwrap_or(group.notify_members);
+        group.updated_at = self.now();
+        change.w.update_group(&group).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "group.update", ("group", id.as_str()), Some(&GroupView::new(&before, count)), Some(&GroupView::new(&group, count)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: (group, count), revision })
+    }
+
+    /// Archives or unarchives a group; memberships and roles are kept either way.
+    pub async fn set_group_status(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId, status: GroupStatus) -> ServiceResult<Written<(Group, i64)>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        if change.before.state.group(id).is_none() {
+            return Err(not_found(id));
+        }
+        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::GroupsWrite)?;
+        let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
+        if before.status == status {
+            return Err(ServiceError::Conflict("status".to_owned(), format!("group `{id}` is already {}", status.as_str())));
+        }
+        let mut group = before.clone();
+        group.status = status;
+        group.updated_at = self.now();
+        change.w.update_group(&group).await?;
+        let action = if status == GroupStatus::Archived { "group.archive" } else { "group.unarchive" };
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, action, ("group", id.as_str()), Some(&GroupView::new(&before, count)), Some(&GroupView::new(&group, count)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: (group, count), revision })
+    }
+
+    /// Deletes a group with its memberships, role assignments and nesting edges, at once.
+    pub async fn delete_group(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId) -> ServiceResult<Written<()>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        if change.before.state.group(id).is_none() {
+            return Err(not_found(id));
+        }
+        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::GroupsWrite)?;
+        let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
+        change.w.delete_group(id).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "group.delete", ("group", id.as_str()), Some(&GroupView::new(&before, count)), None::<&()>);
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: (), revision })
+    }
+}

@@ -1,0 +1,160 @@
+//! Memberships: add, change, remove and list the rows of a group.
+
+use super::authz::{Guard, scope};
+use super::{Ctx, Services, Written};
+use crate::error::{FieldError, ServiceError, ServiceResult};
+use crate::view::MembershipView;
+use cohort_core::model::{MemberRole, Membership, MembershipSource};
+use cohort_core::name::ShortText;
+use cohort_core::permission::CohortPermission as P;
+use cohort_core::{GroupId, TenantId, Timestamp, UserId};
+use cohort_store::MembershipFilter;
+
+/// A member to add by hand.
+#[derive(Clone, Debug)]
+pub struct NewMember {
+    /// The user.
+    pub user_id: UserId,
+    /// Member or manager (only holders of `cohort:groups.write` make managers).
+    pub role: MemberRole,
+    /// When the membership stops conferring access.
+    pub expires_at: Option<Timestamp>,
+    /// Why.
+    pub reason: ShortText,
+}
+
+/// Changes to a manual membership row.
+#[derive(Clone, Debug, Default)]
+pub struct MemberPatch {
+    /// New role.
+    pub role: Option<MemberRole>,
+    /// New expiry; `Some(None)` removes it.
+    pub expires_at: Option<Option<Timestamp>>,
+    /// New reason.
+    pub reason: Option<ShortText>,
+}
+
+/// What is left after removing one row.
+#[derive(Clone, Debug)]
+pub struct RemovedMembership {
+    /// Sources of the rows that remain, e.g. `rule`: the user is still a member through them.
+    pub remaining_sources: Vec<MembershipSource>,
+}
+
+fn invalid(field: &str, message: String) -> ServiceError {
+    ServiceError::Invalid(vec![FieldError { field: field.to_owned(), message }])
+}
+
+impl Services {
+    /// Adds a user to a group by hand. Group managers may add ordinary members to the groups
+    /// they manage; only holders of `cohort:groups.write` make managers.
+    pub async fn add_member(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId, input: NewMember) -> ServiceResult<Written<Membership>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let state = &change.before.state;
+        let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+        let guard = Guard::new(ctx, state, self.now());
+        let proof = match input.role {
+            MemberRole::Manager => guard.require(P::GroupsWrite)?,
+            MemberRole::Member => guard.require_or_manager(P::GroupsWrite, group)?,
+        };
+        if !facts.active {
+            return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
+        }
+        if state.user(&input.user_id).is_none() {
+            return Err(invalid("userId", format!("user `{}` not found", input.user_id)));
+        }
+        let now = self.now();
+        if input.expires_at.is_some_and(|t| t <= now) {
+            return Err(invalid("expiresAt", "must be in the future".to_owned()));
+        }
+        if state.rows(group, &input.user_id).any(|(s, _)| s == MembershipSource::Manual) {
+            return Err(ServiceError::Conflict("userId".to_owned(), format!("user `{}` is already a member of `{group}`", input.user_id)));
+        }
+        let m = Membership {
+            group_id: group.clone(),
+            user_id: input.user_id,
+            source: MembershipSource::Manual,
+            role: input.role,
+            expires_at: input.expires_at,
+            added_by: Some(ctx.principal.user.clone()),
+            added_at: now,
+            reason: input.reason,
+        };
+        change.w.put_membership(&m).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "membership.add", ("group", group.as_str()), None::<&()>, Some(&MembershipView::new(&m, now)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: m, revision })
+    }
+
+    /// Changes a user's manual row in a group. Changing the role needs `cohort:groups.write`;
+    /// managers may change the expiry and reason of ordinary members.
+    pub async fn update_member(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId, user: &UserId, patch: MemberPatch) -> ServiceResult<Written<Membership>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let state = &change.before.state;
+        state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+        let guard = Guard::new(ctx, state, self.now());
+        let row = state.rows(group, user).find(|(s, _)| *s == MembershipSource::Manual).map(|(_, f)| *f);
+        let proof = match (patch.role, row.map(|f| f.role)) {
+            (Some(_), _) | (_, Some(MemberRole::Manager)) => guard.require(P::GroupsWrite)?,
+            _ => guard.require_or_manager(P::GroupsWrite, group)?,
+        };
+        if row.is_none() {
+            return Err(ServiceError::NotFound(format!("manual membership of `{user}` in `{group}`")));
+        }
+        let now = self.now();
+        if patch.expires_at.flatten().is_some_and(|t| t <= now) {
+            return Err(invalid("expiresAt", "must be in the future".to_owned()));
+        }
+        let before = change
+            .w
+            .membership_rows(tenant, group, user)
+            .await?
+            .into_iter()
+            .find(|m| m.source == MembershipSource::Manual)
+            .ok_or_else(|| ServiceError::NotFound(format!("manual membership of `{user}` in `{group}`")))?;
+        let mut m = before.clone();
+        m.role = patch.role.unwrap_or(m.role);
+        m.expires_at = patch.expires_at.unwrap_or(m.expires_at);
+        m.reason = patch.reason.unwrap_or(m.reason);
+        change.w.put_membership(&m).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "membership.update", ("group", group.as_str()), Some(&MembershipView::new(&before, now)), Some(&MembershipView::new(&m, now)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: m, revision })
+    }
+
+    /// Removes one row (by default the manual one). Rows from other sources stay, and the
+    /// answer lists them. Managers may remove ordinary members only.
+    pub async fn remove_member(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId, user: &UserId, source: MembershipSource) -> ServiceResult<Written<RemovedMembership>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let state = &change.before.state;
+        state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+        let guard = Guard::new(ctx, state, self.now());
+        let row = state.rows(group, user).find(|(s, _)| *s == source).map(|(_, f)| *f);
+        let proof = match row.map(|f| f.role) {
+            Some(MemberRole::Member) => guard.require_or_manager(P::GroupsWrite, group)?,
+            _ => guard.require(P::GroupsWrite)?,
+        };
+        if row.is_none() {
+            return Err(ServiceError::NotFound(format!("{} membership of `{user}` in `{group}`", source.as_str())));
+        }
+        let remaining_sources: Vec<MembershipSource> = state.rows(group, user).map(|(s, _)| s).filter(|s| *s != source).collect();
+        let now = self.now();
+        let before = change.w.membership_rows(tenant, group, user).await?.into_iter().find(|m| m.source == source);
+        change.w.delete_membership(group, user, source).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "membership.remove", ("group", group.as_str()), before.as_ref().map(|m| MembershipView::new(m, now)).as_ref(), None::<&()>);
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: RemovedMembership { remaining_sources }, revision })
+    }
+
+    /// The rows of a page of a group's members: needs `cohort:groups.read` or to manage it.
+    pub async fn list_members(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId, filter: &MembershipFilter) -> ServiceResult<Vec<Membership>> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.snapshot(tenant).await?;
+        snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+        Guard::new(ctx, &snap.state, self.now()).require_or_manager(P::GroupsRead, group)?;
+        Ok(self.store.read().await?.list_memberships(tenant, group, filter).await?)
+    }
+}

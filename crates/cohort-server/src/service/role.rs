@@ -1,0 +1,237 @@
+//! Roles and their assignment to groups and users. Nobody grants what they do not hold,
+//! and groups owned by SCIM or SSO never confer `cohort:` permissions.
+
+use super::authz::{Guard, scope};
+use super::{Ctx, Services, Written};
+use crate::error::{FieldError, ServiceError, ServiceResult};
+use crate::view::RoleView;
+use cohort_core::model::{GroupSource, Role, Subject};
+use cohort_core::name::{Description, Name};
+use cohort_core::permission::{CohortPermission as P, Permission};
+use cohort_core::{RoleId, TenantId};
+use cohort_store::After;
+
+/// A role to create.
+#[derive(Clone, Debug)]
+pub struct NewRole {
+    /// Name.
+    pub name: Name,
+    /// Description.
+    pub description: Description,
+    /// Permissions.
+    pub permissions: Vec<Permission>,
+}
+
+/// Changes to a role; absent fields stay as they are.
+#[derive(Clone, Debug, Default)]
+pub struct RolePatch {
+    /// New name.
+    pub name: Option<Name>,
+    /// New description.
+    pub description: Option<Description>,
+    /// New permissions (replacing all).
+    pub permissions: Option<Vec<Permission>>,
+}
+
+fn role_not_found(id: &RoleId) -> ServiceError {
+    ServiceError::NotFound(format!("role `{id}`"))
+}
+
+fn normalise(mut perms: Vec<Permission>) -> Vec<Permission> {
+    perms.sort();
+    perms.dedup();
+    perms
+}
+
+fn confers_cohort(perms: &[Permission]) -> bool {
+    perms.iter().any(Permission::is_cohort)
+}
+
+impl Services {
+    /// Creates a role; the caller must hold every permission in it (admins excepted).
+    pub async fn create_role(&self, ctx: &Ctx, tenant: &TenantId, input: NewRole) -> ServiceResult<Written<Role>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let guard = Guard::new(ctx, &change.before.state, self.now());
+        let proof = guard.require(P::RolesWrite)?;
+        guard.require_grantable(&input.permissions)?;
+        if change.w.role_by_name(tenant, input.name.as_str()).await?.is_some() {
+            return Err(ServiceError::Conflict("name".to_owned(), format!("role name `{}` is already taken", input.name)));
+        }
+        let now = self.now();
+        let role = Role {
+            id: RoleId::generate(self.ids()),
+            name: input.name,
+            description: input.description,
+            permissions: normalise(input.permissions),
+            builtin: false,
+            created_at: now,
+            updated_at: now,
+        };
+        change.w.insert_role(&role).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "role.create", ("role", role.id.as_str()), None::<&()>, Some(&RoleView::from(&role)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: role, revision })
+    }
+
+    /// One role.
+    pub async fn get_role(&self, ctx: &Ctx, tenant: &TenantId, id: &RoleId) -> ServiceResult<Role> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.snapshot(tenant).await?;
+        Guard::new(ctx, &snap.state, self.now()).require(P::RolesRead)?;
+        self.store.read().await?.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))
+    }
+
+    /// Roles by name.
+    pub async fn list_roles(&self, ctx: &Ctx, tenant: &TenantId, q: Option<&str>, after: Option<&After>, limit: i64) -> ServiceResult<Vec<Role>> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.snapshot(tenant).await?;
+        Guard::new(ctx, &snap.state, self.now()).require(P::RolesRead)?;
+        Ok(self.store.read().await?.list_roles(tenant, q, after, limit).await?)
+    }
+
+    /// Changes a role. Built-in roles cannot change.
+    pub async fn update_role(&self, ctx: &Ctx, tenant: &TenantId, id: &RoleId, patch: RolePatch) -> ServiceResult<Written<Role>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let guard = Guard::new(ctx, &change.before.state, self.now());
+        let proof = guard.require(P::RolesWrite)?;
+        if let Some(perms) = &patch.permissions {
+            guard.require_grantable(perms)?;
+        }
+        let before = change.w.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
+        if before.builtin {
+            return Err(ServiceError::Conflict("id".to_owned(), format!("built-in role `{}` cannot be changed", before.name)));
+        }
+        let mut role = before.clone();
+        if let Some(name) = patch.name {
+            if change.w.role_by_name(tenant, name.as_str()).await?.is_some_and(|r| &r.id != id) {
+                return Err(ServiceError::Conflict("name".to_owned(), format!("role name `{name}` is already taken")));
+            }
+            role.name = name;
+        }
+        role.description = patch.description.unwrap_or(role.description);
+        if let Some(perms) = patch.permissions {
+            let perms = normalise(perms);
+            if confers_cohort(&perms) {
+                for g in change.w.groups_with_role(tenant, id).await? {
+                    if change.before.state.group(&g).is_some_and(|f| f.source != GroupSource::Local) {
+                        return Err(ServiceError::Invalid(vec![FieldError {
+                            field: "permissions".to_owned(),
+                            message: format!("the role is on provisioned group `{g}`, which cannot confer `cohort:` permissions"),
+                        }]));
+                    }
+                }
+            }
+            role.permissions = perms;
+        }
+        role.updated_at = self.now();
+        change.w.update_role(&role).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "role.update", ("role", id.as_str()), Some(&RoleView::from(&before)), Some(&RoleView::from(&role)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: role, revision })
+    }
+
+    /// Deletes a role and every assignment of it. Built-in roles cannot be deleted.
+    pub async fn delete_role(&self, ctx: &Ctx, tenant: &TenantId, id: &RoleId) -> ServiceResult<Written<()>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::RolesWrite)?;
+        let before = change.w.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
+        if before.builtin {
+            return Err(ServiceError::Conflict("id".to_owned(), format!("built-in role `{}` cannot be deleted", before.name)));
+        }
+        change.w.delete_role(id).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "role.delete", ("role", id.as_str()), Some(&RoleView::from(&before)), None::<&()>);
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: (), revision })
+    }
+
+    /// Assigns a role to a group or a user.
+    pub async fn assign_role(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject, role_id: &RoleId) -> ServiceResult<Written<Role>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let state = &change.before.state;
+        self.subject_exists(state, subject)?;
+        let guard = Guard::new(ctx, state, self.now());
+        let proof = match subject {
+            Subject::Group(_) => guard.require(P::GroupsWrite)?,
+            Subject::User(_) => guard.require(P::UserRolesWrite)?,
+        };
+        let role = change.w.get_role(tenant, role_id).await?.ok_or_else(|| {
+            ServiceError::Invalid(vec![FieldError { field: "roleId".to_owned(), message: format!("role `{role_id}` not found") }])
+        })?;
+        guard.require_grantable(&role.permissions)?;
+        if let Subject::Group(g) = subject {
+            let facts = state.group(g).ok_or_else(|| ServiceError::NotFound(format!("group `{g}`")))?;
+            if !facts.active {
+                return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{g}` is archived")));
+            }
+            if facts.source != GroupSource::Local && confers_cohort(&role.permissions) {
+                return Err(ServiceError::Invalid(vec![FieldError {
+                    field: "roleId".to_owned(),
+                    message: format!("group `{g}` is provisioned by {} and cannot confer `cohort:` permissions", facts.source.as_str()),
+                }]));
+            }
+        }
+        let (kind, id) = subject_target(subject);
+        if !change.w.assign_role(subject, role_id, Some(&ctx.principal.user), self.now()).await? {
+            return Err(ServiceError::Conflict("roleId".to_owned(), format!("role `{role_id}` is already assigned to `{id}`")));
+        }
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, &format!("{kind}.role.assign"), (kind, &id), None::<&()>, Some(&RoleView::from(&role)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: role, revision })
+    }
+
+    /// Removes a role from a group or a user.
+    pub async fn unassign_role(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject, role_id: &RoleId) -> ServiceResult<Written<()>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let state = &change.before.state;
+        self.subject_exists(state, subject)?;
+        let guard = Guard::new(ctx, state, self.now());
+        let proof = match subject {
+            Subject::Group(_) => guard.require(P::GroupsWrite)?,
+            Subject::User(_) => guard.require(P::UserRolesWrite)?,
+        };
+        let role = change.w.get_role(tenant, role_id).await?.ok_or_else(|| role_not_found(role_id))?;
+        change.w.unassign_role(subject, role_id).await.map_err(|e| match e {
+            cohort_store::StoreError::NotFound => ServiceError::NotFound(format!("assignment of role `{role_id}`")),
+            other => other.into(),
+        })?;
+        let (kind, id) = subject_target(subject);
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, &format!("{kind}.role.unassign"), (kind, &id), Some(&RoleView::from(&role)), None::<&()>);
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: (), revision })
+    }
+
+    /// Roles assigned to a group (readers and its managers) or directly to a user (readers and
+    /// the user themself).
+    pub async fn roles_of(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject) -> ServiceResult<Vec<Role>> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.snapshot(tenant).await?;
+        self.subject_exists(&snap.state, subject)?;
+        let guard = Guard::new(ctx, &snap.state, self.now());
+        match subject {
+            Subject::Group(g) => guard.require_or_manager(P::GroupsRead, g).map(drop)?,
+            Subject::User(u) if u == &ctx.principal.user => {}
+            Subject::User(_) => guard.require(P::UsersRead).map(drop)?,
+        }
+        Ok(self.store.read().await?.roles_of(tenant, subject).await?)
+    }
+
+    fn subject_exists(&self, state: &cohort_core::state::TenantState, subject: &Subject) -> ServiceResult<()> {
+        match subject {
+            Subject::Group(g) if state.group(g).is_none() => Err(ServiceError::NotFound(format!("group `{g}`"))),
+            Subject::User(u) if state.user(u).is_none() => Err(ServiceError::NotFound(format!("user `{u}`"))),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn subject_target(subject: &Subject) -> (&'static str, String) {
+    match subject {
+        Subject::Group(g) => ("group", g.to_string()),
+        Subject::User(u) => ("user", u.to_string()),
+    }
+}

@@ -1,0 +1,158 @@
+//! Tenants: first-start bootstrap and creation by system tokens, each seeded with the
+//! built-in roles, an admin user and that admin's token.
+
+use super::authn::{hash_secret, new_secret, valid_secret};
+use super::authz::Allowed;
+use super::{Change, Ctx, Services, Snapshot};
+use crate::error::{ServiceError, ServiceResult};
+use crate::view::{RoleView, TenantView, UserView};
+use cohort_core::model::{ApiToken, Role, Subject, Tenant, User, UserStatus};
+use cohort_core::name::{Attributes, Description, Email, Name, ShortText, TenantSlug};
+use cohort_core::permission::BuiltinRole;
+use cohort_core::state::TenantState;
+use cohort_core::{RoleId, TenantId, TokenId, UserId};
+use std::sync::Arc;
+
+/// A tenant to create.
+#[derive(Clone, Debug)]
+pub struct NewTenant {
+    /// URL slug.
+    pub slug: TenantSlug,
+    /// Display name.
+    pub name: Name,
+    /// Email of its first admin.
+    pub admin_email: Email,
+}
+
+/// A created tenant with its admin and the admin's token secret (shown once).
+#[derive(Clone, Debug)]
+pub struct TenantCreated {
+    /// The tenant.
+    pub tenant: Tenant,
+    /// Its first admin.
+    pub admin: User,
+    /// The admin token's secret.
+    pub secret: String,
+    /// The revision it committed at.
+    pub revision: i64,
+}
+
+/// What first start did.
+#[derive(Clone, Debug)]
+pub enum Bootstrap {
+    /// The database already had tenants.
+    AlreadyDone,
+    /// The `default` tenant was created.
+    Created(TenantCreated),
+}
+
+/// The slug of the tenant made on first start.
+pub const DEFAULT_TENANT: &str = "default";
+
+impl Services {
+    /// On an empty database, creates the `default` tenant with an admin user and a system
+    /// admin token (`token`, or a random one), and returns it; otherwise does nothing.
+    pub async fn bootstrap(&self, token: Option<String>) -> ServiceResult<Bootstrap> {
+        if !self.store.read().await?.list_tenants().await?.is_empty() {
+            return Ok(Bootstrap::AlreadyDone);
+        }
+        if let Some(t) = &token {
+            if !valid_secret(t) {
+                return Err(ServiceError::Invalid(vec![crate::error::FieldError {
+                    field: "COHORT_BOOTSTRAP_TOKEN".to_owned(),
+                    message: "must be 24 to 200 printable characters without spaces".to_owned(),
+                }]));
+            }
+        }
+        let input = NewTenant {
+            slug: TenantSlug::parse(DEFAULT_TENANT)?,
+            name: Name::parse("name", "Default")?,
+            admin_email: Email::parse("admin@cohort.local")?,
+        };
+        match self.seed(input, true, token, None, "bootstrap", Allowed::first_start()).await {
+            Ok(created) => Ok(Bootstrap::Created(created)),
+            // Another server sharing the database bootstrapped first.
+            Err(ServiceError::Conflict(..)) => Ok(Bootstrap::AlreadyDone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates a tenant (system tokens only).
+    pub async fn create_tenant(&self, ctx: &Ctx, input: NewTenant) -> ServiceResult<TenantCreated> {
+        let proof = Allowed::system(ctx)?;
+        if self.store.read().await?.tenant_by_slug(input.slug.as_str()).await?.is_some() {
+            return Err(ServiceError::Conflict("slug".to_owned(), format!("tenant slug `{}` is already taken", input.slug)));
+        }
+        self.seed(input, false, None, Some(&ctx.principal.user), &ctx.request_id, proof).await
+    }
+
+    /// Every tenant (system tokens only).
+    pub async fn list_tenants(&self, ctx: &Ctx) -> ServiceResult<Vec<Tenant>> {
+        Allowed::system(ctx)?;
+        Ok(self.store.read().await?.list_tenants().await?)
+    }
+
+    async fn seed(
+        &self,
+        input: NewTenant,
+        system: bool,
+        secret: Option<String>,
+        actor: Option<&UserId>,
+        request_id: &str,
+        proof: Allowed,
+    ) -> ServiceResult<TenantCreated> {
+        let now = self.now();
+        let tenant = Tenant { id: TenantId::generate(self.ids()), slug: input.slug, name: input.name, revision: 1, created_at: now };
+        let w = self.store.create_tenant(&tenant).await?;
+        let mut change = Change { w, before: Arc::new(Snapshot { revision: 0, state: TenantState::default() }), events: Vec::new() };
+        self.audit(&mut change, actor, request_id, "tenant.create", ("tenant", tenant.id.as_str()), None::<&()>, Some(&TenantView::from(&tenant)));
+        let mut admin_role = None;
+        for b in BuiltinRole::ALL {
+            let role = Role {
+                id: RoleId::generate(self.ids()),
+                name: Name::parse("name", b.name())?,
+                description: Description::parse(&format!("built-in `{}` role", b.name()))?,
+                permissions: b.permissions(),
+                builtin: true,
+                created_at: now,
+                updated_at: now,
+            };
+            change.w.insert_role(&role).await?;
+            self.audit(&mut change, actor, request_id, "role.create", ("role", role.id.as_str()), None::<&()>, Some(&RoleView::from(&role)));
+            if b == BuiltinRole::Admin {
+                admin_role = Some(role.id);
+            }
+        }
+        let admin = User {
+            id: UserId::generate(self.ids()),
+            email: input.admin_email,
+            display_name: ShortText::parse("displayName", "Administrator", false)?,
+            department: ShortText::parse("department", "", false)?,
+            title: ShortText::parse("title", "", false)?,
+            attributes: Attributes::default(),
+            status: UserStatus::Active,
+            external_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        change.w.insert_user(&admin).await?;
+        self.audit(&mut change, actor, request_id, "user.create", ("user", admin.id.as_str()), None::<&()>, Some(&UserView::from(&admin)));
+        if let Some(role) = admin_role {
+            change.w.assign_role(&Subject::User(admin.id.clone()), &role, actor, now).await?;
+            self.audit(&mut change, actor, request_id, "user.role.assign", ("user", admin.id.as_str()), None::<&()>, Some(&role.to_string()));
+        }
+        let secret = secret.unwrap_or_else(new_secret);
+        let token = ApiToken {
+            id: TokenId::generate(self.ids()),
+            user_id: admin.id.clone(),
+            name: Name::parse("name", "admin")?,
+            system,
+            created_at: now,
+            last_used_at: None,
+        };
+        change.w.insert_token(&token, &hash_secret(&secret)).await?;
+        self.audit(&mut change, actor, request_id, "token.create", ("token", token.id.as_str()), None::<&()>, Some(&crate::view::TokenView::from(&token)));
+        let revision = self.finish(change, proof).await?;
+        Ok(TenantCreated { tenant, admin, secret, revision })
+    }
+}

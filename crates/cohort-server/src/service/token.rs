@@ -1,0 +1,89 @@
+//! API tokens: create (secret shown once), list without secrets, regenerate, revoke.
+
+use super::authn::{hash_secret, new_secret};
+use super::authz::{Guard, scope};
+use super::{Ctx, Services, Written};
+use crate::error::{FieldError, ServiceError, ServiceResult};
+use crate::view::TokenView;
+use cohort_core::model::ApiToken;
+use cohort_core::name::Name;
+use cohort_core::permission::CohortPermission as P;
+use cohort_core::{TenantId, TokenId, UserId};
+
+/// A token and its secret, which is shown only now.
+#[derive(Clone, Debug)]
+pub struct TokenCreated {
+    /// The token.
+    pub token: ApiToken,
+    /// The secret to send as `Authorization: Bearer ...`.
+    pub secret: String,
+}
+
+impl Services {
+    /// Creates a token for the caller, or (with `cohort:tokens.manage`, and holding every
+    /// permission that user has) for another user.
+    pub async fn create_token(&self, ctx: &Ctx, tenant: &TenantId, name: Name, user: Option<UserId>) -> ServiceResult<Written<TokenCreated>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let state = &change.before.state;
+        let user = user.unwrap_or_else(|| ctx.principal.user.clone());
+        let guard = Guard::new(ctx, state, self.now());
+        let proof = if user == ctx.principal.user {
+            guard.require_self()
+        } else {
+            let proof = guard.require(P::TokensManage)?;
+            if state.user(&user).is_none() {
+                return Err(ServiceError::Invalid(vec![FieldError { field: "userId".to_owned(), message: format!("user `{user}` not found") }]));
+            }
+            let theirs = cohort_core::resolve::resolve(state, &user, self.now());
+            guard.require_grantable(theirs.permissions.iter().map(|p| &p.permission))?;
+            proof
+        };
+        let token = ApiToken { id: TokenId::generate(self.ids()), user_id: user, name, system: false, created_at: self.now(), last_used_at: None };
+        let secret = new_secret();
+        change.w.insert_token(&token, &hash_secret(&secret)).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "token.create", ("token", token.id.as_str()), None::<&()>, Some(&TokenView::from(&token)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: TokenCreated { token, secret }, revision })
+    }
+
+    /// The caller's tokens, or everyone's with `cohort:tokens.manage`.
+    pub async fn list_tokens(&self, ctx: &Ctx, tenant: &TenantId, all: bool) -> ServiceResult<Vec<ApiToken>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut r = self.store.read().await?;
+        if all {
+            let snap = self.snapshot(tenant).await?;
+            Guard::new(ctx, &snap.state, self.now()).require(P::TokensManage)?;
+            Ok(r.list_tokens(tenant, None).await?)
+        } else {
+            Ok(r.list_tokens(tenant, Some(&ctx.principal.user)).await?)
+        }
+    }
+
+    /// Replaces a token's secret (own tokens, or any with `cohort:tokens.manage`).
+    pub async fn regenerate_token(&self, ctx: &Ctx, tenant: &TenantId, id: &TokenId) -> ServiceResult<Written<TokenCreated>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let token = change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
+        let guard = Guard::new(ctx, &change.before.state, self.now());
+        let proof = if token.user_id == ctx.principal.user { guard.require_self() } else { guard.require(P::TokensManage)? };
+        let secret = new_secret();
+        change.w.set_token_secret(id, &hash_secret(&secret)).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "token.regenerate", ("token", id.as_str()), None::<&()>, Some(&TokenView::from(&token)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: TokenCreated { token, secret }, revision })
+    }
+
+    /// Revokes a token (own tokens, or any with `cohort:tokens.manage`).
+    pub async fn revoke_token(&self, ctx: &Ctx, tenant: &TenantId, id: &TokenId) -> ServiceResult<Written<()>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let token = change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
+        let guard = Guard::new(ctx, &change.before.state, self.now());
+        let proof = if token.user_id == ctx.principal.user { guard.require_self() } else { guard.require(P::TokensManage)? };
+        change.w.delete_token(id).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "token.revoke", ("token", id.as_str()), Some(&TokenView::from(&token)), None::<&()>);
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: (), revision })
+    }
+}

@@ -1,0 +1,147 @@
+//! Users: create, read, list, change, suspend, delete.
+
+use super::authz::{Guard, scope};
+use super::{Ctx, Services, Written};
+use crate::error::{ServiceError, ServiceResult};
+use crate::view::UserView;
+use cohort_core::model::{User, UserStatus};
+use cohort_core::name::{Attributes, Email, ShortText};
+use cohort_core::permission::CohortPermission as P;
+use cohort_core::{TenantId, UserId};
+use cohort_store::UserFilter;
+
+/// A user to create.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    /// Email.
+    pub email: Email,
+    /// Display name.
+    pub display_name: ShortText,
+    /// Department.
+    pub department: ShortText,
+    /// Title.
+    pub title: ShortText,
+    /// Free attributes.
+    pub attributes: Attributes,
+    /// Initial status.
+    pub status: UserStatus,
+}
+
+/// Changes to a user; absent fields stay as they are.
+#[derive(Clone, Debug, Default)]
+pub struct UserPatch {
+    /// New email.
+    pub email: Option<Email>,
+    /// New display name.
+    pub display_name: Option<ShortText>,
+    /// New department.
+    pub department: Option<ShortText>,
+    /// New title.
+    pub title: Option<ShortText>,
+    /// New attributes (replacing all).
+    pub attributes: Option<Attributes>,
+    /// New status (`suspended` removes all effective access).
+    pub status: Option<UserStatus>,
+}
+
+fn email_taken(email: &Email) -> ServiceError {
+    ServiceError::Conflict("email".to_owned(), format!("email `{email}` is already taken"))
+}
+
+impl Services {
+    /// Creates a user.
+    pub async fn create_user(&self, ctx: &Ctx, tenant: &TenantId, input: NewUser) -> ServiceResult<Written<User>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::UsersWrite)?;
+        if change.w.user_by_email(tenant, &input.email).await?.is_some() {
+            return Err(email_taken(&input.email));
+        }
+        let now = self.now();
+        let user = User {
+            id: UserId::generate(self.ids()),
+            email: input.email,
+            display_name: input.display_name,
+            department: input.department,
+            title: input.title,
+            attributes: input.attributes,
+            status: input.status,
+            external_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        change.w.insert_user(&user).await?;
+        let actor = Some(&ctx.principal.user);
+        self.audit(&mut change, actor, &ctx.request_id, "user.create", ("user", user.id.as_str()), None::<&()>, Some(&UserView::from(&user)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: user, revision })
+    }
+
+    /// One user: needs `cohort:users.read`, or to be that user.
+    pub async fn get_user(&self, ctx: &Ctx, tenant: &TenantId, id: &UserId) -> ServiceResult<User> {
+        let tenant = scope(ctx, tenant)?;
+        if &ctx.principal.user != id {
+            let snap = self.snapshot(tenant).await?;
+            Guard::new(ctx, &snap.state, self.now()).require(P::UsersRead)?;
+        }
+        self.store.read().await?.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))
+    }
+
+    /// Users by email.
+    pub async fn list_users(&self, ctx: &Ctx, tenant: &TenantId, filter: &UserFilter) -> ServiceResult<Vec<User>> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.snapshot(tenant).await?;
+        Guard::new(ctx, &snap.state, self.now()).require(P::UsersRead)?;
+        Ok(self.store.read().await?.list_users(tenant, filter).await?)
+    }
+
+    /// Changes a user.
+    pub async fn update_user(&self, ctx: &Ctx, tenant: &TenantId, id: &UserId, patch: UserPatch) -> ServiceResult<Written<User>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::UsersWrite)?;
+        let before = change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
+        let mut user = before.clone();
+        if let Some(email) = patch.email {
+            if email.key() != user.email.key() && change.w.user_by_email(tenant, &email).await?.is_some() {
+                return Err(email_taken(&email));
+            }
+            user.email = email;
+        }
+        user.display_name = patch.display_name.unwrap_or(user.display_name);
+        user.department = patch.department.unwrap_or(user.department);
+        user.title = patch.title.unwrap_or(user.title);
+        user.attributes = patch.attributes.unwrap_or(user.attributes);
+        if let Some(status) = patch.status {
+            if status == UserStatus::Suspended && &ctx.principal.user == id {
+                return Err(ServiceError::Conflict("status".to_owned(), "you cannot suspend yourself".to_owned()));
+            }
+            user.status = status;
+        }
+        user.updated_at = self.now();
+        change.w.update_user(&user).await?;
+        let action = match (before.status, user.status) {
+            (UserStatus::Active, UserStatus::Suspended) => "user.suspend",
+            (UserStatus::Suspended, UserStatus::Active) => "user.activate",
+            _ => "user.update",
+        };
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, action, ("user", id.as_str()), Some(&UserView::from(&before)), Some(&UserView::from(&user)));
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: user, revision })
+    }
+
+    /// Deletes a user with their memberships, direct roles and tokens.
+    pub async fn delete_user(&self, ctx: &Ctx, tenant: &TenantId, id: &UserId) -> ServiceResult<Written<()>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::UsersWrite)?;
+        let before = change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
+        if &ctx.principal.user == id {
+            return Err(ServiceError::Conflict("id".to_owned(), "you cannot delete yourself".to_owned()));
+        }
+        change.w.delete_user(id).await?;
+        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "user.delete", ("user", id.as_str()), Some(&UserView::from(&before)), None::<&()>);
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: (), revision })
+    }
+}

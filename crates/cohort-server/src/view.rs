@@ -1,0 +1,406 @@
+//! The JSON shapes of cohort's entities, used by the REST face and by audit before/after.
+
+use cohort_core::Timestamp;
+use cohort_core::model::{ApiToken, Group, Membership, Role, Tenant, User};
+use cohort_core::name::AttributeValue;
+use cohort_core::resolve::{Access, GroupPath, Via, describe_path, describe_via};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+/// Renders an instant as RFC 3339 (UTC).
+pub fn rfc3339(t: Timestamp) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.millis()) * 1_000_000)
+        .ok()
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// Parses an RFC 3339 instant.
+pub fn parse_rfc3339(field: &str, s: &str) -> Result<Timestamp, cohort_core::DomainError> {
+    let d = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+        cohort_core::DomainError::invalid(field, format!("`{s}` is not an RFC 3339 date-time"))
+    })?;
+    Ok(Timestamp(i64::try_from(d.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)))
+}
+
+/// A tenant.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantView {
+    /// Id.
+    pub id: String,
+    /// URL slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Last committed revision.
+    pub revision: i64,
+    /// Creation time.
+    pub created_at: String,
+}
+
+impl From<&Tenant> for TenantView {
+    fn from(t: &Tenant) -> Self {
+        Self { id: t.id.to_string(), slug: t.slug.to_string(), name: t.name.to_string(), revision: t.revision, created_at: rfc3339(t.created_at) }
+    }
+}
+
+/// A user.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    /// Id.
+    pub id: String,
+    /// Email.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// Department.
+    pub department: String,
+    /// Job title.
+    pub title: String,
+    /// Free attributes: string to string or list of strings.
+    #[schema(value_type = Object)]
+    pub attributes: Value,
+    /// `active` or `suspended`.
+    pub status: String,
+    /// Id in the provisioning system.
+    pub external_id: Option<String>,
+    /// Creation time.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        let attributes: Map<String, Value> = u
+            .attributes
+            .as_map()
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    AttributeValue::One(s) => Value::String(s.clone()),
+                    AttributeValue::Many(l) => Value::Array(l.iter().cloned().map(Value::String).collect()),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        Self {
+            id: u.id.to_string(),
+            email: u.email.to_string(),
+            display_name: u.display_name.to_string(),
+            department: u.department.to_string(),
+            title: u.title.to_string(),
+            attributes: Value::Object(attributes),
+            status: u.status.as_str().to_owned(),
+            external_id: u.external_id.clone(),
+            created_at: rfc3339(u.created_at),
+            updated_at: rfc3339(u.updated_at),
+        }
+    }
+}
+
+/// A group.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+    /// Description.
+    pub description: String,
+    /// `active` or `archived`.
+    pub status: String,
+    /// `local`, `scim` or `sso`.
+    pub source: String,
+    /// Id in the provisioning system.
+    pub external_id: Option<String>,
+    /// When false the group confers nothing.
+    pub apply_privileges: bool,
+    /// Members are told when their access through this group changes.
+    pub notify_members: bool,
+    /// Parent groups.
+    pub parent_ids: Vec<String>,
+    /// Users with a live membership.
+    pub member_count: i64,
+    /// Creation time.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+impl GroupView {
+    /// The view of a group with its live member count.
+    pub fn new(g: &Group, member_count: i64) -> Self {
+        Self {
+            id: g.id.to_string(),
+            name: g.name.to_string(),
+            slug: g.slug.to_string(),
+            description: g.description.to_string(),
+            status: g.status.as_str().to_owned(),
+            source: g.source.as_str().to_owned(),
+            external_id: g.external_id.clone(),
+            apply_privileges: g.apply_privileges,
+            notify_members: g.notify_members,
+            parent_ids: g.parent_ids.iter().map(ToString::to_string).collect(),
+            member_count,
+            created_at: rfc3339(g.created_at),
+            updated_at: rfc3339(g.updated_at),
+        }
+    }
+}
+
+/// One membership row.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MembershipView {
+    /// The group.
+    pub group_id: String,
+    /// The user.
+    pub user_id: String,
+    /// `manual`, `rule`, `scim`, `sso` or `import`.
+    pub source: String,
+    /// `member` or `manager`.
+    pub role: String,
+    /// When it stops conferring access.
+    pub expires_at: Option<String>,
+    /// Whether it has expired.
+    pub expired: bool,
+    /// Who added it.
+    pub added_by: Option<String>,
+    /// When.
+    pub added_at: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl MembershipView {
+    /// The view of a row at `now`.
+    pub fn new(m: &Membership, now: Timestamp) -> Self {
+        Self {
+            group_id: m.group_id.to_string(),
+            user_id: m.user_id.to_string(),
+            source: m.source.as_str().to_owned(),
+            role: m.role.as_str().to_owned(),
+            expires_at: m.expires_at.map(rfc3339),
+            expired: !m.is_live(now),
+            added_by: m.added_by.as_ref().map(ToString::to_string),
+            added_at: rfc3339(m.added_at),
+            reason: m.reason.to_string(),
+        }
+    }
+}
+
+/// A role.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleView {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Permission strings.
+    pub permissions: Vec<String>,
+    /// Built-in roles cannot be changed.
+    pub builtin: bool,
+    /// Creation time.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+impl From<&Role> for RoleView {
+    fn from(r: &Role) -> Self {
+        Self {
+            id: r.id.to_string(),
+            name: r.name.to_string(),
+            description: r.description.to_string(),
+            permissions: r.permissions.iter().map(ToString::to_string).collect(),
+            builtin: r.builtin,
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+        }
+    }
+}
+
+/// An API token (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    /// Id.
+    pub id: String,
+    /// The user it acts as.
+    pub user_id: String,
+    /// Label.
+    pub name: String,
+    /// May also manage tenants.
+    pub system: bool,
+    /// Creation time.
+    pub created_at: String,
+    /// Last use.
+    pub last_used_at: Option<String>,
+}
+
+impl From<&ApiToken> for TokenView {
+    fn from(t: &ApiToken) -> Self {
+        Self {
+            id: t.id.to_string(),
+            user_id: t.user_id.to_string(),
+            name: t.name.to_string(),
+            system: t.system,
+            created_at: rfc3339(t.created_at),
+            last_used_at: t.last_used_at.map(rfc3339),
+        }
+    }
+}
+
+/// A path of groups from one the user is directly in to the one reached.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PathView {
+    /// `[direct group, its parent, ..., the group reached]`.
+    pub chain: Vec<String>,
+    /// Sources of the user's membership in the direct group.
+    pub sources: Vec<String>,
+    /// The path in words.
+    pub explanation: String,
+}
+
+impl From<&GroupPath> for PathView {
+    fn from(p: &GroupPath) -> Self {
+        Self {
+            chain: p.chain.iter().map(ToString::to_string).collect(),
+            sources: p.sources.iter().map(|s| s.as_str().to_owned()).collect(),
+            explanation: describe_path(p),
+        }
+    }
+}
+
+/// Where something comes from: assigned directly or through a group path.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ViaView {
+    /// `direct` or `group`.
+    pub kind: String,
+    /// The group path, for `group`.
+    pub path: Option<PathView>,
+    /// In words.
+    pub explanation: String,
+}
+
+impl From<&Via> for ViaView {
+    fn from(v: &Via) -> Self {
+        match v {
+            Via::Direct => Self { kind: "direct".to_owned(), path: None, explanation: describe_via(v) },
+            Via::Group(p) => Self { kind: "group".to_owned(), path: Some(p.into()), explanation: describe_via(v) },
+        }
+    }
+}
+
+/// A group the user is effectively in.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EffectiveGroupView {
+    /// The group.
+    pub group_id: String,
+    /// Its name.
+    pub name: String,
+    /// Whether the user is directly in it.
+    pub direct: bool,
+    /// Paths that reach it.
+    pub paths: Vec<PathView>,
+}
+
+/// A role the user effectively holds.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EffectiveRoleView {
+    /// The role.
+    pub role_id: String,
+    /// Its name.
+    pub name: String,
+    /// Where it comes from.
+    pub via: Vec<ViaView>,
+}
+
+/// A permission the user effectively holds.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EffectivePermissionView {
+    /// The permission string.
+    pub permission: String,
+    /// Roles that give it.
+    pub role_ids: Vec<String>,
+}
+
+/// Everything a user may do, and why.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessView {
+    /// The user.
+    pub user_id: String,
+    /// The revision this answer reflects.
+    pub revision: i64,
+    /// Whether the user is active; a suspended user has no access.
+    pub active: bool,
+    /// Effective groups, direct and inherited.
+    pub groups: Vec<EffectiveGroupView>,
+    /// Effective roles.
+    pub roles: Vec<EffectiveRoleView>,
+    /// Effective permissions.
+    pub permissions: Vec<EffectivePermissionView>,
+}
+
+impl AccessView {
+    /// Builds the view; `group_name` and `role_name` look names up.
+    pub fn new(
+        user: &cohort_core::UserId,
+        revision: i64,
+        active: bool,
+        a: &Access,
+        group_name: impl Fn(&cohort_core::GroupId) -> String,
+        role_name: impl Fn(&cohort_core::RoleId) -> String,
+    ) -> Self {
+        Self {
+            user_id: user.to_string(),
+            revision,
+            active,
+            groups: a
+                .groups
+                .iter()
+                .map(|g| EffectiveGroupView {
+                    group_id: g.group.to_string(),
+                    name: group_name(&g.group),
+                    direct: g.direct,
+                    paths: g.paths.iter().map(Into::into).collect(),
+                })
+                .collect(),
+            roles: a
+                .roles
+                .iter()
+                .map(|r| EffectiveRoleView {
+                    role_id: r.role.to_string(),
+                    name: role_name(&r.role),
+                    via: r.via.iter().map(Into::into).collect(),
+                })
+                .collect(),
+            permissions: a
+                .permissions
+                .iter()
+                .map(|p| EffectivePermissionView {
+                    permission: p.permission.to_string(),
+                    role_ids: p.roles.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+        }
+    }
+}
