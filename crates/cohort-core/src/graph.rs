@@ -17,9 +17,8 @@ pub fn check_parents(
     max_depth: usize,
 ) -> Result<(), DomainError> {
     for p in parents {
-        let facts = state
-            .group(p)
-            .ok_or_else(|| DomainError::invalid("parentIds", format!("parent group `{p}` not found")))?;
+        let facts =
+            state.group(p).ok_or_else(|| DomainError::invalid("parentIds", format!("parent group `{p}` not found")))?;
         let is_new_edge = group.is_none_or(|g| !state.parents(g).contains(p));
         if is_new_edge && !facts.active {
             return Err(DomainError::invalid("parentIds", format!("parent group `{p}` is archived")));
@@ -115,7 +114,10 @@ mod tests {
     fn chain(len: usize) -> TenantState {
         let mut s = TenantState::default();
         for i in 0..len {
-            s.put_group(gid(i), GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local });
+            s.put_group(
+                gid(i),
+                GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local },
+            );
             if i > 0 {
                 s.set_parents(&gid(i), [gid(i - 1)]);
             }
@@ -136,8 +138,14 @@ mod tests {
     #[test]
     fn depth_counts_both_sides_of_the_new_edge() {
         let mut s = chain(3);
-        s.put_group(gid(10), GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local });
-        s.put_group(gid(11), GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local });
+        s.put_group(
+            gid(10),
+            GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local },
+        );
+        s.put_group(
+            gid(11),
+            GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local },
+        );
         s.set_parents(&gid(11), [gid(10)]);
         // 0 <- 1 <- 2 <- 10 <- 11 is five levels.
         assert!(check_parents(&s, Some(&gid(10)), &[gid(2)].into(), 5).is_ok());

@@ -26,10 +26,7 @@ fn slug_like(field: &str, s: &str, max: usize, extra: &[u8]) -> Result<String, D
         Ok(s.to_owned())
     } else {
         let extra: String = extra.iter().map(|b| *b as char).collect();
-        Err(DomainError::invalid(
-            field,
-            format!("`{s}` must be 1 to {max} characters of a-z, 0-9, -{extra}"),
-        ))
+        Err(DomainError::invalid(field, format!("`{s}` must be 1 to {max} characters of a-z, 0-9, -{extra}")))
     }
 }
 

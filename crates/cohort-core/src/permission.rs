@@ -13,9 +13,8 @@ impl Permission {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let ok = !s.is_empty()
             && s.len() <= 128
-            && s.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b':' | b'*' | b'-')
-            });
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b':' | b'*' | b'-'));
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -157,7 +156,14 @@ mod tests {
 
     #[test]
     fn cohort_permissions_are_recognised() {
-        for (p, is) in [("cohort:*", true), ("cohort:groups.read", true), ("*", true), ("coh*", true), ("agents:use", false), ("a*", false)] {
+        for (p, is) in [
+            ("cohort:*", true),
+            ("cohort:groups.read", true),
+            ("*", true),
+            ("coh*", true),
+            ("agents:use", false),
+            ("a*", false),
+        ] {
             assert_eq!(Permission::parse(p).unwrap().is_cohort(), is, "{p}");
         }
         assert!(Permission::parse("Agents").is_err());

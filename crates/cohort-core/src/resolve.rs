@@ -214,7 +214,11 @@ pub fn effective_members(state: &TenantState, group: &GroupId, now: Timestamp) -
         }
     }
     out.into_iter()
-        .map(|(user, through)| EffectiveMember { direct: through.contains(group), user, through: through.into_iter().collect() })
+        .map(|(user, through)| EffectiveMember {
+            direct: through.contains(group),
+            user,
+            through: through.into_iter().collect(),
+        })
         .collect()
 }
 
@@ -239,10 +243,7 @@ pub fn check_permission(state: &TenantState, user: &UserId, permission: &str, no
         Some((role, held)) => {
             let name = state.role(&role.role).map(|r| r.name.as_str()).unwrap_or_default();
             let via = role.via.first().map(describe_via).unwrap_or_default();
-            Decision {
-                allowed: true,
-                reason: format!("`{held}` from role `{name}` ({}) {via}", role.role),
-            }
+            Decision { allowed: true, reason: format!("`{held}` from role `{name}` ({}) {via}", role.role) }
         }
         None => deny(format!("no effective role grants `{permission}`")),
     }

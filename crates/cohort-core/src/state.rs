@@ -154,10 +154,10 @@ impl TenantState {
     pub fn remove_membership(&mut self, group: &GroupId, user: &UserId, source: MembershipSource) {
         let Some(rows) = self.memberships.get_mut(user) else { return };
         rows.remove(&(group.clone(), source));
-        if !rows.keys().any(|(g, _)| g == group) {
-            if let Some(set) = self.members.get_mut(group) {
-                set.remove(user);
-            }
+        if !rows.keys().any(|(g, _)| g == group)
+            && let Some(set) = self.members.get_mut(group)
+        {
+            set.remove(user);
         }
     }
 

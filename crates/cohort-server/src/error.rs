@@ -103,7 +103,8 @@ impl ServiceError {
         let (status, kind, title) = self.parts();
         let (detail, errors) = match self {
             Self::Invalid(errors) => {
-                let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+                let detail =
+                    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
                 (detail, errors.clone())
             }
             Self::Conflict(field, reason) if !field.is_empty() => {
@@ -112,7 +113,13 @@ impl ServiceError {
             Self::Unavailable(_) => ("the service cannot complete this request now; try again".to_owned(), vec![]),
             other => (other.to_string(), vec![]),
         };
-        Problem { kind: format!("https://cohort.dev/problems/{kind}"), title: title.to_owned(), status: status.as_u16(), detail, errors }
+        Problem {
+            kind: format!("https://cohort.dev/problems/{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
     }
 }
 

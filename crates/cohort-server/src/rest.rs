@@ -47,7 +47,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -97,17 +100,20 @@ pub fn router(services: AppState) -> Router {
     let doc = openapi_json();
     let (api, _) = api().split_for_parts();
     let request_id = HeaderName::from_static(REQUEST_ID);
-    api.route("/openapi.json", axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }))
-        .route("/healthz", axum::routing::get(health))
-        .fallback(not_found)
-        .with_state(services)
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }))
-        .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
+    api.route(
+        "/openapi.json",
+        axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
+    )
+    .route("/healthz", axum::routing::get(health))
+    .fallback(not_found)
+    .with_state(services)
+    .layer(DefaultBodyLimit::max(limit))
+    .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    }))
+    .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
 }
 
 /// A write's answer: status, the `cohort-revision` header and a JSON body.
@@ -126,4 +132,13 @@ pub(crate) fn written_empty(revision: i64) -> Response {
         r.headers_mut().insert(REVISION_HEADER, v);
     }
     r
+}
+
+/// The tenant every `/t/{tenant}/...` path names, for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct TenantPath {
+    /// The tenant's slug.
+    #[expect(dead_code, reason = "read only by the OpenAPI derive")]
+    tenant: String,
 }

@@ -76,6 +76,21 @@ impl Ctx {
     }
 }
 
+/// Who made a change and in which request, for its audit events.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Origin<'a> {
+    /// The acting user, absent for cohort itself.
+    pub(crate) actor: Option<&'a UserId>,
+    /// The request id.
+    pub(crate) request_id: &'a str,
+}
+
+impl<'a> From<&'a Ctx> for Origin<'a> {
+    fn from(ctx: &'a Ctx) -> Self {
+        Self { actor: Some(&ctx.principal.user), request_id: &ctx.request_id }
+    }
+}
+
 /// A value together with the revision its write committed at.
 #[derive(Debug)]
 pub struct Written<T> {
@@ -187,8 +202,7 @@ impl Services {
     pub(crate) fn audit<B: Serialize, A: Serialize>(
         &self,
         change: &mut Change,
-        actor: Option<&UserId>,
-        request_id: &str,
+        origin: Origin<'_>,
         action: &str,
         target: (&str, &str),
         before: Option<&B>,
@@ -198,13 +212,13 @@ impl Services {
         change.events.push(NewAuditEvent {
             id: EventId::generate(self.ids()),
             at: self.now(),
-            actor_id: actor.map(ToString::to_string),
+            actor_id: origin.actor.map(ToString::to_string),
             action: action.to_owned(),
             target_type: target.0.to_owned(),
             target_id: target.1.to_owned(),
             before: before.and_then(|b| json(serde_json::to_string(b).unwrap_or_default())),
             after: after.and_then(|a| json(serde_json::to_string(a).unwrap_or_default())),
-            request_id: request_id.to_owned(),
+            request_id: origin.request_id.to_owned(),
         });
     }
 }

@@ -20,9 +20,8 @@ pub fn rfc3339(t: Timestamp) -> String {
 
 /// Parses an RFC 3339 instant.
 pub fn parse_rfc3339(field: &str, s: &str) -> Result<Timestamp, cohort_core::DomainError> {
-    let d = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
-        cohort_core::DomainError::invalid(field, format!("`{s}` is not an RFC 3339 date-time"))
-    })?;
+    let d = OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|_| cohort_core::DomainError::invalid(field, format!("`{s}` is not an RFC 3339 date-time")))?;
     Ok(Timestamp(i64::try_from(d.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)))
 }
 
@@ -44,7 +43,13 @@ pub struct TenantView {
 
 impl From<&Tenant> for TenantView {
     fn from(t: &Tenant) -> Self {
-        Self { id: t.id.to_string(), slug: t.slug.to_string(), name: t.name.to_string(), revision: t.revision, created_at: rfc3339(t.created_at) }
+        Self {
+            id: t.id.to_string(),
+            slug: t.slug.to_string(),
+            name: t.name.to_string(),
+            revision: t.revision,
+            created_at: rfc3339(t.created_at),
+        }
     }
 }
 

@@ -86,8 +86,8 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         sql.bind(Arg::Text(tenant.to_string()));
         if let Some(p) = &f.action_prefix {
             // A prefix match without LIKE, so no character in it is special.
-            sql.push(" AND SUBSTR(action, 1, ").bind(Arg::Int(p.chars().count() as i64));
-            sql.push(") = ").bind(Arg::Text(p.clone()));
+            sql.push(" AND SUBSTR(action, 1, CAST(").bind(Arg::Int(p.chars().count() as i64));
+            sql.push(" AS INTEGER)) = ").bind(Arg::Text(p.clone()));
         }
         if let Some(a) = &f.actor_id {
             sql.push(" AND actor_id = ").bind(Arg::Text(a.clone()));

@@ -78,16 +78,26 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     }
 
     /// The id of the group with this slug, if any.
-    pub async fn group_slug_owner(&mut self, tenant: &TenantId, slug: &GroupSlug) -> Result<Option<GroupId>, StoreError> {
+    pub async fn group_slug_owner(
+        &mut self,
+        tenant: &TenantId,
+        slug: &GroupSlug,
+    ) -> Result<Option<GroupId>, StoreError> {
         self.group_id_where(tenant, "slug", slug.as_str()).await
     }
 
-    async fn group_id_where(&mut self, tenant: &TenantId, col: &str, value: &str) -> Result<Option<GroupId>, StoreError> {
-        let id: Option<String> = sqlx::query_scalar(&format!("SELECT id FROM groups WHERE tenant_id = $1 AND {col} = $2"))
-            .bind(tenant.as_str())
-            .bind(value)
-            .fetch_optional(self.conn())
-            .await?;
+    async fn group_id_where(
+        &mut self,
+        tenant: &TenantId,
+        col: &str,
+        value: &str,
+    ) -> Result<Option<GroupId>, StoreError> {
+        let id: Option<String> =
+            sqlx::query_scalar(&format!("SELECT id FROM groups WHERE tenant_id = $1 AND {col} = $2"))
+                .bind(tenant.as_str())
+                .bind(value)
+                .fetch_optional(self.conn())
+                .await?;
         Ok(id.map(|s| GroupId::parse(&s)).transpose()?)
     }
 

@@ -32,8 +32,7 @@ fn membership(row: &AnyRow) -> Result<Membership, StoreError> {
     })
 }
 
-const COLUMNS: &str =
-    "SELECT group_id, user_id, source, role, expires_at, added_by, added_at, reason FROM memberships";
+const COLUMNS: &str = "SELECT group_id, user_id, source, role, expires_at, added_by, added_at, reason FROM memberships";
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// The rows of a group for a page of users, by user id.
@@ -59,7 +58,11 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     }
 
     /// Every row of one user, in any group.
-    pub async fn memberships_of_user(&mut self, tenant: &TenantId, user: &UserId) -> Result<Vec<Membership>, StoreError> {
+    pub async fn memberships_of_user(
+        &mut self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> Result<Vec<Membership>, StoreError> {
         let rows = sqlx::query(&format!("{COLUMNS} WHERE tenant_id = $1 AND user_id = $2 ORDER BY group_id, source"))
             .bind(tenant.as_str())
             .bind(user.as_str())
@@ -75,14 +78,13 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         group: &GroupId,
         user: &UserId,
     ) -> Result<Vec<Membership>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{COLUMNS} WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3 ORDER BY source"
-        ))
-        .bind(tenant.as_str())
-        .bind(group.as_str())
-        .bind(user.as_str())
-        .fetch_all(self.conn())
-        .await?;
+        let rows =
+            sqlx::query(&format!("{COLUMNS} WHERE tenant_id = $1 AND group_id = $2 AND user_id = $3 ORDER BY source"))
+                .bind(tenant.as_str())
+                .bind(group.as_str())
+                .bind(user.as_str())
+                .fetch_all(self.conn())
+                .await?;
         rows.iter().map(membership).collect()
     }
 }

@@ -11,9 +11,11 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
         Backend::Postgres => POSTGRES,
     };
     let mut conn = store.pool.acquire().await?;
-    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
     for (version, script) in list {
         let mut tx = store.pool.begin().await?;
         if store.backend == Backend::Postgres {

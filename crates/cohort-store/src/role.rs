@@ -16,10 +16,7 @@ fn role(row: &AnyRow) -> Result<Role, StoreError> {
         id: RoleId::parse(&text(row, "id")?)?,
         name: Name::parse("name", &text(row, "name")?)?,
         description: Description::parse(&text(row, "description")?)?,
-        permissions: text(row, "permissions")?
-            .split_whitespace()
-            .map(Permission::parse)
-            .collect::<Result<_, _>>()?,
+        permissions: text(row, "permissions")?.split_whitespace().map(Permission::parse).collect::<Result<_, _>>()?,
         builtin: boolean(row, "builtin")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
@@ -30,7 +27,8 @@ fn permissions_text(r: &Role) -> String {
     r.permissions.iter().map(Permission::as_str).collect::<Vec<_>>().join(" ")
 }
 
-const COLUMNS: &str = "SELECT r.id, r.name, r.description, r.permissions, r.builtin, r.created_at, r.updated_at FROM roles r";
+const COLUMNS: &str =
+    "SELECT r.id, r.name, r.description, r.permissions, r.builtin, r.created_at, r.updated_at FROM roles r";
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// One role.
@@ -205,11 +203,12 @@ impl Writer {
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// Groups a role is assigned to.
     pub async fn groups_with_role(&mut self, tenant: &TenantId, role: &RoleId) -> Result<Vec<GroupId>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT group_id FROM group_roles WHERE tenant_id = $1 AND role_id = $2")
-            .bind(tenant.as_str())
-            .bind(role.as_str())
-            .fetch_all(self.conn())
-            .await?;
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT group_id FROM group_roles WHERE tenant_id = $1 AND role_id = $2")
+                .bind(tenant.as_str())
+                .bind(role.as_str())
+                .fetch_all(self.conn())
+                .await?;
         Ok(ids.iter().map(|s| GroupId::parse(s)).collect::<Result<_, _>>()?)
     }
 }

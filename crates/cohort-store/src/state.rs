@@ -15,7 +15,9 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     pub async fn load_state(&mut self, tenant: &TenantId) -> Result<TenantState, StoreError> {
         let t = tenant.as_str();
         let mut s = TenantState::default();
-        for row in sqlx::query("SELECT id, status FROM users WHERE tenant_id = $1").bind(t).fetch_all(self.conn()).await? {
+        for row in
+            sqlx::query("SELECT id, status FROM users WHERE tenant_id = $1").bind(t).fetch_all(self.conn()).await?
+        {
             let active = UserStatus::parse("status", &text(&row, "status")?)? == UserStatus::Active;
             s.put_user(UserId::parse(&text(&row, "id")?)?, UserFacts { active });
         }
@@ -40,15 +42,19 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             .fetch_all(self.conn())
             .await?
         {
-            parents.entry(GroupId::parse(&text(&row, "group_id")?)?).or_default().push(GroupId::parse(&text(&row, "parent_id")?)?);
+            parents
+                .entry(GroupId::parse(&text(&row, "group_id")?)?)
+                .or_default()
+                .push(GroupId::parse(&text(&row, "parent_id")?)?);
         }
         for (g, ps) in parents {
             s.set_parents(&g, ps);
         }
-        for row in sqlx::query("SELECT group_id, user_id, source, role, expires_at FROM memberships WHERE tenant_id = $1")
-            .bind(t)
-            .fetch_all(self.conn())
-            .await?
+        for row in
+            sqlx::query("SELECT group_id, user_id, source, role, expires_at FROM memberships WHERE tenant_id = $1")
+                .bind(t)
+                .fetch_all(self.conn())
+                .await?
         {
             s.put_membership(
                 &GroupId::parse(&text(&row, "group_id")?)?,
@@ -81,7 +87,10 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             .fetch_all(self.conn())
             .await?
         {
-            s.assign(&Subject::Group(GroupId::parse(&text(&row, "group_id")?)?), &RoleId::parse(&text(&row, "role_id")?)?);
+            s.assign(
+                &Subject::Group(GroupId::parse(&text(&row, "group_id")?)?),
+                &RoleId::parse(&text(&row, "role_id")?)?,
+            );
         }
         Ok(s)
     }

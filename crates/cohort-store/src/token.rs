@@ -34,7 +34,8 @@ const COLUMNS: &str = "SELECT tenant_id, id, user_id, name, system, created_at, 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// The token whose secret hashes to `hash`, in any tenant.
     pub async fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row = sqlx::query(&format!("{COLUMNS} WHERE secret_hash = $1")).bind(hash).fetch_optional(self.conn()).await?;
+        let row =
+            sqlx::query(&format!("{COLUMNS} WHERE secret_hash = $1")).bind(hash).fetch_optional(self.conn()).await?;
         row.as_ref()
             .map(|r| Ok(TokenRecord { tenant_id: TenantId::parse(&text(r, "tenant_id")?)?, token: token(r)? }))
             .transpose()

@@ -3,8 +3,8 @@
 use crate::row::{opt_text, text, time};
 use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{After, Db, StoreError, Writer};
-use cohort_core::UserId;
 use cohort_core::TenantId;
+use cohort_core::UserId;
 use cohort_core::model::{User, UserStatus};
 use cohort_core::name::{AttributeValue, Attributes, Email, ShortText};
 use serde_json::{Map, Value};
@@ -49,7 +49,10 @@ fn decode_attributes(s: &str) -> Result<Attributes, StoreError> {
         let v = match v {
             Value::String(s) => AttributeValue::One(s),
             Value::Array(items) => AttributeValue::Many(
-                items.into_iter().map(|i| i.as_str().map(str::to_owned).ok_or_else(corrupt)).collect::<Result<_, _>>()?,
+                items
+                    .into_iter()
+                    .map(|i| i.as_str().map(str::to_owned).ok_or_else(corrupt))
+                    .collect::<Result<_, _>>()?,
             ),
             _ => return Err(corrupt()),
         };

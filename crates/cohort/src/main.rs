@@ -63,7 +63,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config { max_depth: args.max_nesting_depth, max_body_bytes: args.max_body_bytes };
     let services = Arc::new(Services::new(store, Arc::new(runtime::SystemClock), Arc::new(runtime::RandomIds), config));
     let bootstrap = services.bootstrap(std::env::var("COHORT_BOOTSTRAP_TOKEN").ok()).await.context("first start")?;
-    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     println!("cohort is listening on {base}");
@@ -74,7 +75,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("  Admin token (shown once, keep it): {}", created.secret);
             println!("  Try: curl -H 'Authorization: Bearer {}' {base}/t/default/api/v1/me", created.secret);
         }
-        Bootstrap::AlreadyDone => println!("  Using the existing database; use the admin token printed on first start."),
+        Bootstrap::AlreadyDone => {
+            println!("  Using the existing database; use the admin token printed on first start.")
+        }
     }
     axum::serve(listener, rest::router(services.clone()))
         .with_graceful_shutdown(async {

@@ -2,7 +2,7 @@
 //! `/me`, `/me/access`.
 
 use super::extract::{ApiJson, Caller, path_id};
-use super::AppState;
+use super::{AppState, TenantPath};
 use crate::error::{Problem, ServiceError};
 use crate::service::CheckInput;
 use crate::view::{AccessView, EffectiveGroupView, UserView};
@@ -75,7 +75,11 @@ pub struct UserGroupsView {
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}/access", tag = "access",
     responses((status = 200, body = AccessView), (status = "4XX", body = Problem)))]
-async fn user_access(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<AccessView>, ServiceError> {
+async fn user_access(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<AccessView>, ServiceError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
     Ok(Json(s.access(&ctx, ctx.tenant(), &id).await?))
@@ -83,30 +87,43 @@ async fn user_access(State(s): State<AppState>, Caller(ctx): Caller, Path(path):
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}/groups", tag = "access",
     responses((status = 200, body = UserGroupsView), (status = "4XX", body = Problem)))]
-async fn user_groups(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<UserGroupsView>, ServiceError> {
+async fn user_groups(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<UserGroupsView>, ServiceError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
     Ok(Json(UserGroupsView { items: s.user_groups(&ctx, ctx.tenant(), &id).await? }))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/check", tag = "access", request_body = CheckBody,
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/check", params(TenantPath), tag = "access", request_body = CheckBody,
     responses((status = 200, body = CheckResultView), (status = "4XX", body = Problem)))]
-async fn check(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b): ApiJson<CheckBody>) -> Result<Json<CheckResultView>, ServiceError> {
+async fn check(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(b): ApiJson<CheckBody>,
+) -> Result<Json<CheckResultView>, ServiceError> {
     let mut out = s.check(&ctx, ctx.tenant(), &[CheckInput { user_id: b.user_id, permission: b.permission }]).await?;
     let o = out.pop().ok_or_else(|| ServiceError::BadRequest("no check".to_owned()))?;
     Ok(Json(CheckResultView { allowed: o.decision.allowed, reason: o.decision.reason, revision: o.revision }))
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/check/batch", tag = "access", request_body = BatchCheckBody,
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/check/batch", params(TenantPath), tag = "access", request_body = BatchCheckBody,
     responses((status = 200, body = BatchCheckView), (status = "4XX", body = Problem)))]
-async fn check_batch(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b): ApiJson<BatchCheckBody>) -> Result<Json<BatchCheckView>, ServiceError> {
+async fn check_batch(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(b): ApiJson<BatchCheckBody>,
+) -> Result<Json<BatchCheckView>, ServiceError> {
     if b.checks.len() > MAX_BATCH {
         return Err(ServiceError::Invalid(vec![crate::error::FieldError {
             field: "checks".to_owned(),
             message: format!("at most {MAX_BATCH} checks per batch"),
         }]));
     }
-    let inputs: Vec<CheckInput> = b.checks.into_iter().map(|c| CheckInput { user_id: c.user_id, permission: c.permission }).collect();
+    let inputs: Vec<CheckInput> =
+        b.checks.into_iter().map(|c| CheckInput { user_id: c.user_id, permission: c.permission }).collect();
     let results = s
         .check(&ctx, ctx.tenant(), &inputs)
         .await?
@@ -116,13 +133,13 @@ async fn check_batch(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b):
     Ok(Json(BatchCheckView { results }))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me", tag = "access",
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me", params(TenantPath), tag = "access",
     responses((status = 200, body = UserView), (status = "4XX", body = Problem)))]
 async fn me(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<UserView>, ServiceError> {
     Ok(Json(UserView::from(&s.get_user(&ctx, ctx.tenant(), &ctx.principal.user).await?)))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/access", tag = "access",
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/me/access", params(TenantPath), tag = "access",
     responses((status = 200, body = AccessView), (status = "4XX", body = Problem)))]
 async fn me_access(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<AccessView>, ServiceError> {
     Ok(Json(s.access(&ctx, ctx.tenant(), &ctx.principal.user).await?))

@@ -2,7 +2,7 @@
 
 use super::extract::{ApiQuery, Caller};
 use super::page::PageQuery;
-use super::AppState;
+use super::{AppState, TenantPath};
 use crate::error::{Problem, ServiceError};
 use crate::service::AuditQuery;
 use crate::view::{parse_rfc3339, rfc3339};
@@ -77,13 +77,20 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/audit", tag = "audit", params(AuditListQuery),
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/audit", tag = "audit", params(TenantPath, AuditListQuery),
     responses((status = 200, body = AuditPage), (status = "4XX", body = Problem)))]
-async fn list_audit(State(s): State<AppState>, Caller(ctx): Caller, ApiQuery(q): ApiQuery<AuditListQuery>) -> Result<Json<AuditPage>, ServiceError> {
+async fn list_audit(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<AuditListQuery>,
+) -> Result<Json<AuditPage>, ServiceError> {
     let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() };
     let limit = page.limit()?;
     let after = match page.after()? {
-        Some(a) => Some((a.key.parse::<i64>().map_err(|_| ServiceError::BadRequest("the cursor is not valid".to_owned()))?, a.id)),
+        Some(a) => Some((
+            a.key.parse::<i64>().map_err(|_| ServiceError::BadRequest("the cursor is not valid".to_owned()))?,
+            a.id,
+        )),
         None => None,
     };
     let filter = AuditQuery {

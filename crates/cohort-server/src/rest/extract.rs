@@ -25,7 +25,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(JsonRejection::JsonDataError(e)) => Err(ServiceError::Invalid(vec![FieldError {
                 field: "body".to_owned(),
-                message: e.body_text().trim_start_matches("Failed to deserialize the JSON body into the target type: ").to_owned(),
+                message: e
+                    .body_text()
+                    .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+                    .to_owned(),
             }])),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ServiceError::TooLarge("the request body is too large".to_owned()))

@@ -2,14 +2,14 @@
 
 use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
 use super::page::{PageQuery, next};
-use super::{AppState, written, written_empty};
+use super::{AppState, TenantPath, written, written_empty};
 use crate::error::{Problem, ServiceError};
 use crate::service::{GroupPatch, NewGroup};
 use crate::view::{GroupView, RoleView};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Json;
 use cohort_core::model::{GroupSource, GroupStatus, Subject};
 use cohort_core::name::{Description, GroupSlug, Name};
 use cohort_core::{GroupId, RoleId};
@@ -118,9 +118,13 @@ fn parse_parents(fields: &mut Fields, ids: &[String]) -> Option<BTreeSet<GroupId
     Some(out)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/groups", tag = "groups", request_body = CreateGroupBody,
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/groups", params(TenantPath), tag = "groups", request_body = CreateGroupBody,
     responses((status = 201, body = GroupView), (status = "4XX", body = Problem)))]
-async fn create_group(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b): ApiJson<CreateGroupBody>) -> Result<Response, ServiceError> {
+async fn create_group(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(b): ApiJson<CreateGroupBody>,
+) -> Result<Response, ServiceError> {
     let mut f = Fields::default();
     let name = f.take(Name::parse("name", &b.name));
     let slug = match &b.slug {
@@ -142,9 +146,13 @@ async fn create_group(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b)
     Ok(written(StatusCode::CREATED, w.revision, &GroupView::new(&w.value.0, w.value.1)))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/groups", tag = "groups", params(GroupListQuery),
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/groups", tag = "groups", params(TenantPath, GroupListQuery),
     responses((status = 200, body = GroupPage), (status = "4XX", body = Problem)))]
-async fn list_groups(State(s): State<AppState>, Caller(ctx): Caller, ApiQuery(q): ApiQuery<GroupListQuery>) -> Result<Json<GroupPage>, ServiceError> {
+async fn list_groups(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<GroupListQuery>,
+) -> Result<Json<GroupPage>, ServiceError> {
     let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() };
     let mut f = Fields::default();
     let status = q.status.as_deref().map(|v| f.take(GroupStatus::parse("status", v))).unwrap_or(None);
@@ -162,7 +170,11 @@ async fn list_groups(State(s): State<AppState>, Caller(ctx): Caller, ApiQuery(q)
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}", tag = "groups",
     responses((status = 200, body = GroupView), (status = "4XX", body = Problem)))]
-async fn get_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<GroupView>, ServiceError> {
+async fn get_group(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<GroupView>, ServiceError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
     let (g, n) = s.get_group(&ctx, ctx.tenant(), &id).await?;
@@ -171,7 +183,12 @@ async fn get_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): P
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/groups/{groupId}", tag = "groups", request_body = PatchGroupBody,
     responses((status = 200, body = GroupView), (status = "4XX", body = Problem)))]
-async fn update_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiJson(b): ApiJson<PatchGroupBody>) -> Result<Response, ServiceError> {
+async fn update_group(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+    ApiJson(b): ApiJson<PatchGroupBody>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
     let mut f = Fields::default();
@@ -190,7 +207,11 @@ async fn update_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path)
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/groups/{groupId}", tag = "groups",
     responses((status = 204), (status = "4XX", body = Problem)))]
-async fn delete_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+async fn delete_group(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
     let w = s.delete_group(&ctx, ctx.tenant(), &id).await?;
@@ -199,7 +220,11 @@ async fn delete_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path)
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/groups/{groupId}/archive", tag = "groups",
     responses((status = 200, body = GroupView), (status = "4XX", body = Problem)))]
-async fn archive_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+async fn archive_group(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
     let w = s.set_group_status(&ctx, ctx.tenant(), &id, GroupStatus::Archived).await?;
@@ -208,7 +233,11 @@ async fn archive_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/groups/{groupId}/unarchive", tag = "groups",
     responses((status = 200, body = GroupView), (status = "4XX", body = Problem)))]
-async fn unarchive_group(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+async fn unarchive_group(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
     let w = s.set_group_status(&ctx, ctx.tenant(), &id, GroupStatus::Active).await?;
@@ -217,11 +246,19 @@ async fn unarchive_group(State(s): State<AppState>, Caller(ctx): Caller, Path(pa
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/groups/{groupId}/roles", tag = "groups", request_body = AssignRoleBody,
     responses((status = 201, body = RoleView), (status = "4XX", body = Problem)))]
-async fn assign_group_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiJson(b): ApiJson<AssignRoleBody>) -> Result<Response, ServiceError> {
+async fn assign_group_role(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+    ApiJson(b): ApiJson<AssignRoleBody>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
     let mut f = Fields::default();
-    let role = f.take(RoleId::parse(&b.role_id).map_err(|_| cohort_core::DomainError::invalid("roleId", format!("role `{}` not found", b.role_id))));
+    let role = f.take(
+        RoleId::parse(&b.role_id)
+            .map_err(|_| cohort_core::DomainError::invalid("roleId", format!("role `{}` not found", b.role_id))),
+    );
     f.finish()?;
     let w = s.assign_role(&ctx, ctx.tenant(), &Subject::Group(id), &checked(role)?).await?;
     Ok(written(StatusCode::CREATED, w.revision, &RoleView::from(&w.value)))
@@ -229,7 +266,11 @@ async fn assign_group_role(State(s): State<AppState>, Caller(ctx): Caller, Path(
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}/roles", tag = "groups",
     responses((status = 200, body = Vec<RoleView>), (status = "4XX", body = Problem)))]
-async fn list_group_roles(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<Vec<RoleView>>, ServiceError> {
+async fn list_group_roles(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<Vec<RoleView>>, ServiceError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
     let roles = s.roles_of(&ctx, ctx.tenant(), &Subject::Group(id)).await?;
@@ -238,7 +279,11 @@ async fn list_group_roles(State(s): State<AppState>, Caller(ctx): Caller, Path(p
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/groups/{groupId}/roles/{roleId}", tag = "groups",
     responses((status = 204), (status = "4XX", body = Problem)))]
-async fn unassign_group_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String, String)>) -> Result<Response, ServiceError> {
+async fn unassign_group_role(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String, String)>,
+) -> Result<Response, ServiceError> {
     let (_, id, role) = path;
     let id = path_id(GroupId::parse, &id)?;
     let role = path_id(RoleId::parse, &role)?;

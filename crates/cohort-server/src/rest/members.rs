@@ -112,11 +112,19 @@ fn parse_role(f: &mut Fields, v: Option<&str>) -> Option<MemberRole> {
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/groups/{groupId}/members", tag = "members", request_body = AddMemberBody,
     responses((status = 201, body = MembershipView), (status = "4XX", body = Problem)))]
-async fn add_member(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiJson(b): ApiJson<AddMemberBody>) -> Result<Response, ServiceError> {
+async fn add_member(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+    ApiJson(b): ApiJson<AddMemberBody>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let group = path_id(GroupId::parse, &id)?;
     let mut f = Fields::default();
-    let user = f.take(UserId::parse(&b.user_id).map_err(|_| cohort_core::DomainError::invalid("userId", format!("user `{}` not found", b.user_id))));
+    let user = f.take(
+        UserId::parse(&b.user_id)
+            .map_err(|_| cohort_core::DomainError::invalid("userId", format!("user `{}` not found", b.user_id))),
+    );
     let role = parse_role(&mut f, b.role.as_deref());
     let expires_at = b.expires_at.as_deref().map(|v| f.take(parse_rfc3339("expiresAt", v)));
     let reason = f.take(ShortText::parse("reason", &b.reason, false));
@@ -133,24 +141,37 @@ async fn add_member(State(s): State<AppState>, Caller(ctx): Caller, Path(path): 
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}/members", tag = "members", params(PageQuery),
     responses((status = 200, body = MembershipPage), (status = "4XX", body = Problem)))]
-async fn list_members(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiQuery(page): ApiQuery<PageQuery>) -> Result<Json<MembershipPage>, ServiceError> {
+async fn list_members(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<MembershipPage>, ServiceError> {
     let (_, id) = path;
     let group = path_id(GroupId::parse, &id)?;
     let after_user = match page.after()? {
-        Some(a) => Some(UserId::parse(&a.id).map_err(|_| ServiceError::BadRequest("the cursor is not valid".to_owned()))?),
+        Some(a) => {
+            Some(UserId::parse(&a.id).map_err(|_| ServiceError::BadRequest("the cursor is not valid".to_owned()))?)
+        }
         None => None,
     };
     let limit = page.limit()?;
     let rows = s.list_members(&ctx, ctx.tenant(), &group, &MembershipFilter { after_user, limit }).await?;
     let users: std::collections::BTreeSet<&UserId> = rows.iter().map(|m| &m.user_id).collect();
-    let next_cursor = if users.len() as i64 == limit { users.last().map(|u| super::page::encode("", u.as_str())) } else { None };
+    let next_cursor =
+        if users.len() as i64 == limit { users.last().map(|u| super::page::encode("", u.as_str())) } else { None };
     let now = s.now();
     Ok(Json(MembershipPage { items: rows.iter().map(|m| MembershipView::new(m, now)).collect(), next_cursor }))
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/groups/{groupId}/members/{userId}", tag = "members", request_body = PatchMemberBody,
     responses((status = 200, body = MembershipView), (status = "4XX", body = Problem)))]
-async fn update_member(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String, String)>, ApiJson(b): ApiJson<PatchMemberBody>) -> Result<Response, ServiceError> {
+async fn update_member(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String, String)>,
+    ApiJson(b): ApiJson<PatchMemberBody>,
+) -> Result<Response, ServiceError> {
     let (_, id, user) = path;
     let group = path_id(GroupId::parse, &id)?;
     let user = path_id(UserId::parse, &user)?;
@@ -171,7 +192,12 @@ async fn update_member(State(s): State<AppState>, Caller(ctx): Caller, Path(path
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/groups/{groupId}/members/{userId}", tag = "members", params(RemoveQuery),
     responses((status = 200, body = RemovedView), (status = "4XX", body = Problem)))]
-async fn remove_member(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String, String)>, ApiQuery(q): ApiQuery<RemoveQuery>) -> Result<Response, ServiceError> {
+async fn remove_member(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String, String)>,
+    ApiQuery(q): ApiQuery<RemoveQuery>,
+) -> Result<Response, ServiceError> {
     let (_, id, user) = path;
     let group = path_id(GroupId::parse, &id)?;
     let user = path_id(UserId::parse, &user)?;
@@ -181,18 +207,30 @@ async fn remove_member(State(s): State<AppState>, Caller(ctx): Caller, Path(path
     };
     let w = s.remove_member(&ctx, ctx.tenant(), &group, &user, source).await?;
     let remaining: Vec<String> = w.value.remaining_sources.iter().map(|s| s.as_str().to_owned()).collect();
-    Ok(written(StatusCode::OK, w.revision, &RemovedView { still_member: !remaining.is_empty(), remaining_sources: remaining }))
+    Ok(written(
+        StatusCode::OK,
+        w.revision,
+        &RemovedView { still_member: !remaining.is_empty(), remaining_sources: remaining },
+    ))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}/effective-members", tag = "members",
     responses((status = 200, body = EffectiveMembersView), (status = "4XX", body = Problem)))]
-async fn effective_members(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<EffectiveMembersView>, ServiceError> {
+async fn effective_members(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<EffectiveMembersView>, ServiceError> {
     let (_, id) = path;
     let group = path_id(GroupId::parse, &id)?;
     let (revision, rows) = s.effective_members(&ctx, ctx.tenant(), &group).await?;
     let items = rows
         .into_iter()
-        .map(|r| EffectiveMemberView { user_id: r.user_id.to_string(), direct: r.direct, through: r.through.iter().map(ToString::to_string).collect() })
+        .map(|r| EffectiveMemberView {
+            user_id: r.user_id.to_string(),
+            direct: r.direct,
+            through: r.through.iter().map(ToString::to_string).collect(),
+        })
         .collect();
     Ok(Json(EffectiveMembersView { revision, items }))
 }

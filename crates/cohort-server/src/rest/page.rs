@@ -44,7 +44,7 @@ pub fn encode(key: &str, id: &str) -> String {
 
 fn decode(cursor: &str) -> Result<After, ServiceError> {
     let bad = || ServiceError::BadRequest("the cursor is not valid".to_owned());
-    if cursor.len() % 2 != 0 || cursor.len() > 2048 {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 2048 {
         return Err(bad());
     }
     let bytes: Vec<u8> = (0..cursor.len())
@@ -58,5 +58,12 @@ fn decode(cursor: &str) -> Result<After, ServiceError> {
 
 /// The cursor of the next page, when this one was full.
 pub fn next<T>(items: &[T], limit: i64, position: impl Fn(&T) -> (String, String)) -> Option<String> {
-    if items.len() as i64 == limit { items.last().map(|i| { let (k, id) = position(i); encode(&k, &id) }) } else { None }
+    if items.len() as i64 == limit {
+        items.last().map(|i| {
+            let (k, id) = position(i);
+            encode(&k, &id)
+        })
+    } else {
+        None
+    }
 }

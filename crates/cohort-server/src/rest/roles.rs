@@ -2,7 +2,7 @@
 
 use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
 use super::page::{PageQuery, next};
-use super::{AppState, written, written_empty};
+use super::{AppState, TenantPath, written, written_empty};
 use crate::error::{Problem, ServiceError};
 use crate::service::{NewRole, RolePatch};
 use crate::view::RoleView;
@@ -79,9 +79,13 @@ fn permissions(f: &mut Fields, list: &[String]) -> Option<Vec<Permission>> {
     parsed.into_iter().collect()
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/roles", tag = "roles", request_body = CreateRoleBody,
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/roles", params(TenantPath), tag = "roles", request_body = CreateRoleBody,
     responses((status = 201, body = RoleView), (status = "4XX", body = Problem)))]
-async fn create_role(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b): ApiJson<CreateRoleBody>) -> Result<Response, ServiceError> {
+async fn create_role(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(b): ApiJson<CreateRoleBody>,
+) -> Result<Response, ServiceError> {
     let mut f = Fields::default();
     let name = f.take(Name::parse("name", &b.name));
     let description = f.take(Description::parse(&b.description));
@@ -92,9 +96,13 @@ async fn create_role(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b):
     Ok(written(StatusCode::CREATED, w.revision, &RoleView::from(&w.value)))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/roles", tag = "roles", params(RoleListQuery),
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/roles", tag = "roles", params(TenantPath, RoleListQuery),
     responses((status = 200, body = RolePage), (status = "4XX", body = Problem)))]
-async fn list_roles(State(s): State<AppState>, Caller(ctx): Caller, ApiQuery(q): ApiQuery<RoleListQuery>) -> Result<Json<RolePage>, ServiceError> {
+async fn list_roles(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<RoleListQuery>,
+) -> Result<Json<RolePage>, ServiceError> {
     let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() };
     let limit = page.limit()?;
     let roles = s.list_roles(&ctx, ctx.tenant(), q.q.as_deref(), page.after()?.as_ref(), limit).await?;
@@ -104,7 +112,11 @@ async fn list_roles(State(s): State<AppState>, Caller(ctx): Caller, ApiQuery(q):
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/roles/{roleId}", tag = "roles",
     responses((status = 200, body = RoleView), (status = "4XX", body = Problem)))]
-async fn get_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<RoleView>, ServiceError> {
+async fn get_role(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<RoleView>, ServiceError> {
     let (_, id) = path;
     let id = path_id(RoleId::parse, &id)?;
     Ok(Json(RoleView::from(&s.get_role(&ctx, ctx.tenant(), &id).await?)))
@@ -112,7 +124,12 @@ async fn get_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Pa
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/roles/{roleId}", tag = "roles", request_body = PatchRoleBody,
     responses((status = 200, body = RoleView), (status = "4XX", body = Problem)))]
-async fn update_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiJson(b): ApiJson<PatchRoleBody>) -> Result<Response, ServiceError> {
+async fn update_role(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+    ApiJson(b): ApiJson<PatchRoleBody>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(RoleId::parse, &id)?;
     let mut f = Fields::default();
@@ -128,7 +145,11 @@ async fn update_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path):
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/roles/{roleId}", tag = "roles",
     responses((status = 204), (status = "4XX", body = Problem)))]
-async fn delete_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+async fn delete_role(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(RoleId::parse, &id)?;
     let w = s.delete_role(&ctx, ctx.tenant(), &id).await?;

@@ -45,19 +45,34 @@ pub struct TenantCreatedView {
 
 #[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = CreateTenantBody,
     responses((status = 201, body = TenantCreatedView), (status = "4XX", body = Problem)))]
-async fn create_tenant(State(s): State<AppState>, SystemCaller(ctx): SystemCaller, ApiJson(b): ApiJson<CreateTenantBody>) -> Result<Response, ServiceError> {
+async fn create_tenant(
+    State(s): State<AppState>,
+    SystemCaller(ctx): SystemCaller,
+    ApiJson(b): ApiJson<CreateTenantBody>,
+) -> Result<Response, ServiceError> {
     let mut f = Fields::default();
     let slug = f.take(TenantSlug::parse(&b.slug));
     let name = f.take(Name::parse("name", &b.name));
-    let email = f.take(Email::parse(&b.admin_email).map_err(|_| cohort_core::DomainError::invalid("adminEmail", format!("`{}` is not a valid email address", b.admin_email))));
+    let email = f.take(Email::parse(&b.admin_email).map_err(|_| {
+        cohort_core::DomainError::invalid("adminEmail", format!("`{}` is not a valid email address", b.admin_email))
+    }));
     f.finish()?;
-    let created = s.create_tenant(&ctx, NewTenant { slug: checked(slug)?, name: checked(name)?, admin_email: checked(email)? }).await?;
-    let body = TenantCreatedView { tenant: TenantView::from(&created.tenant), admin: UserView::from(&created.admin), admin_token: created.secret };
+    let created = s
+        .create_tenant(&ctx, NewTenant { slug: checked(slug)?, name: checked(name)?, admin_email: checked(email)? })
+        .await?;
+    let body = TenantCreatedView {
+        tenant: TenantView::from(&created.tenant),
+        admin: UserView::from(&created.admin),
+        admin_token: created.secret,
+    };
     Ok(written(StatusCode::CREATED, created.revision, &body))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants",
     responses((status = 200, body = Vec<TenantView>), (status = "4XX", body = Problem)))]
-async fn list_tenants(State(s): State<AppState>, SystemCaller(ctx): SystemCaller) -> Result<Json<Vec<TenantView>>, ServiceError> {
+async fn list_tenants(
+    State(s): State<AppState>,
+    SystemCaller(ctx): SystemCaller,
+) -> Result<Json<Vec<TenantView>>, ServiceError> {
     Ok(Json(s.list_tenants(&ctx).await?.iter().map(TenantView::from).collect()))
 }

@@ -1,7 +1,7 @@
 //! `/tokens`: create (secret shown once), list, regenerate, revoke.
 
 use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
-use super::{AppState, written, written_empty};
+use super::{AppState, TenantPath, written, written_empty};
 use crate::error::{Problem, ServiceError};
 use crate::view::TokenView;
 use axum::Json;
@@ -51,13 +51,19 @@ pub struct TokenListQuery {
     pub all: Option<bool>,
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/tokens", tag = "tokens", request_body = CreateTokenBody,
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/tokens", params(TenantPath), tag = "tokens", request_body = CreateTokenBody,
     responses((status = 201, body = TokenSecretView), (status = "4XX", body = Problem)))]
-async fn create_token(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b): ApiJson<CreateTokenBody>) -> Result<Response, ServiceError> {
+async fn create_token(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(b): ApiJson<CreateTokenBody>,
+) -> Result<Response, ServiceError> {
     let mut f = Fields::default();
     let name = f.take(Name::parse("name", &b.name));
     let user = match b.user_id.as_deref() {
-        Some(u) => f.take(UserId::parse(u).map_err(|_| DomainError::invalid("userId", format!("user `{u}` not found")))).map(Some),
+        Some(u) => f
+            .take(UserId::parse(u).map_err(|_| DomainError::invalid("userId", format!("user `{u}` not found"))))
+            .map(Some),
         None => Some(None),
     };
     f.finish()?;
@@ -66,16 +72,24 @@ async fn create_token(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b)
     Ok(written(StatusCode::CREATED, w.revision, &body))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/tokens", tag = "tokens", params(TokenListQuery),
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/tokens", tag = "tokens", params(TenantPath, TokenListQuery),
     responses((status = 200, body = Vec<TokenView>), (status = "4XX", body = Problem)))]
-async fn list_tokens(State(s): State<AppState>, Caller(ctx): Caller, ApiQuery(q): ApiQuery<TokenListQuery>) -> Result<Json<Vec<TokenView>>, ServiceError> {
+async fn list_tokens(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<TokenListQuery>,
+) -> Result<Json<Vec<TokenView>>, ServiceError> {
     let tokens = s.list_tokens(&ctx, ctx.tenant(), q.all.unwrap_or(false)).await?;
     Ok(Json(tokens.iter().map(TokenView::from).collect()))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/tokens/{tokenId}/regenerate", tag = "tokens",
     responses((status = 200, body = TokenSecretView), (status = "4XX", body = Problem)))]
-async fn regenerate_token(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+async fn regenerate_token(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(TokenId::parse, &id)?;
     let w = s.regenerate_token(&ctx, ctx.tenant(), &id).await?;
@@ -85,7 +99,11 @@ async fn regenerate_token(State(s): State<AppState>, Caller(ctx): Caller, Path(p
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/tokens/{tokenId}", tag = "tokens",
     responses((status = 204), (status = "4XX", body = Problem)))]
-async fn revoke_token(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+async fn revoke_token(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(TokenId::parse, &id)?;
     let w = s.revoke_token(&ctx, ctx.tenant(), &id).await?;

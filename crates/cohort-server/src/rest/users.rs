@@ -3,7 +3,7 @@
 use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
 use super::groups::AssignRoleBody;
 use super::page::{PageQuery, next};
-use super::{AppState, written, written_empty};
+use super::{AppState, TenantPath, written, written_empty};
 use crate::error::{Problem, ServiceError};
 use crate::service::{NewUser, UserPatch};
 use crate::view::{RoleView, UserView};
@@ -112,9 +112,13 @@ fn attributes(map: &BTreeMap<String, Value>) -> Result<Attributes, DomainError> 
     Attributes::new(out)
 }
 
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/users", tag = "users", request_body = CreateUserBody,
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/users", params(TenantPath), tag = "users", request_body = CreateUserBody,
     responses((status = 201, body = UserView), (status = "4XX", body = Problem)))]
-async fn create_user(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b): ApiJson<CreateUserBody>) -> Result<Response, ServiceError> {
+async fn create_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(b): ApiJson<CreateUserBody>,
+) -> Result<Response, ServiceError> {
     let mut f = Fields::default();
     let email = f.take(Email::parse(&b.email));
     let display = f.take(ShortText::parse("displayName", b.display_name.as_deref().unwrap_or(b.email.trim()), false));
@@ -138,9 +142,13 @@ async fn create_user(State(s): State<AppState>, Caller(ctx): Caller, ApiJson(b):
     Ok(written(StatusCode::CREATED, w.revision, &UserView::from(&w.value)))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/users", tag = "users", params(UserListQuery),
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/users", tag = "users", params(TenantPath, UserListQuery),
     responses((status = 200, body = UserPage), (status = "4XX", body = Problem)))]
-async fn list_users(State(s): State<AppState>, Caller(ctx): Caller, ApiQuery(q): ApiQuery<UserListQuery>) -> Result<Json<UserPage>, ServiceError> {
+async fn list_users(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<UserListQuery>,
+) -> Result<Json<UserPage>, ServiceError> {
     let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() };
     let status = match q.status.as_deref() {
         Some(v) => Some(UserStatus::parse("status", v)?),
@@ -154,7 +162,11 @@ async fn list_users(State(s): State<AppState>, Caller(ctx): Caller, ApiQuery(q):
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}", tag = "users",
     responses((status = 200, body = UserView), (status = "4XX", body = Problem)))]
-async fn get_user(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<UserView>, ServiceError> {
+async fn get_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<UserView>, ServiceError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
     Ok(Json(UserView::from(&s.get_user(&ctx, ctx.tenant(), &id).await?)))
@@ -162,7 +174,12 @@ async fn get_user(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Pa
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/users/{userId}", tag = "users", request_body = PatchUserBody,
     responses((status = 200, body = UserView), (status = "4XX", body = Problem)))]
-async fn update_user(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiJson(b): ApiJson<PatchUserBody>) -> Result<Response, ServiceError> {
+async fn update_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+    ApiJson(b): ApiJson<PatchUserBody>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
     let mut f = Fields::default();
@@ -181,7 +198,11 @@ async fn update_user(State(s): State<AppState>, Caller(ctx): Caller, Path(path):
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/users/{userId}", tag = "users",
     responses((status = 204), (status = "4XX", body = Problem)))]
-async fn delete_user(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Response, ServiceError> {
+async fn delete_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
     let w = s.delete_user(&ctx, ctx.tenant(), &id).await?;
@@ -190,11 +211,19 @@ async fn delete_user(State(s): State<AppState>, Caller(ctx): Caller, Path(path):
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/users/{userId}/roles", tag = "users", request_body = AssignRoleBody,
     responses((status = 201, body = RoleView), (status = "4XX", body = Problem)))]
-async fn assign_user_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>, ApiJson(b): ApiJson<AssignRoleBody>) -> Result<Response, ServiceError> {
+async fn assign_user_role(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+    ApiJson(b): ApiJson<AssignRoleBody>,
+) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
     let mut f = Fields::default();
-    let role = f.take(RoleId::parse(&b.role_id).map_err(|_| DomainError::invalid("roleId", format!("role `{}` not found", b.role_id))));
+    let role = f.take(
+        RoleId::parse(&b.role_id)
+            .map_err(|_| DomainError::invalid("roleId", format!("role `{}` not found", b.role_id))),
+    );
     f.finish()?;
     let w = s.assign_role(&ctx, ctx.tenant(), &Subject::User(id), &checked(role)?).await?;
     Ok(written(StatusCode::CREATED, w.revision, &RoleView::from(&w.value)))
@@ -202,7 +231,11 @@ async fn assign_user_role(State(s): State<AppState>, Caller(ctx): Caller, Path(p
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}/roles", tag = "users",
     responses((status = 200, body = Vec<RoleView>), (status = "4XX", body = Problem)))]
-async fn list_user_roles(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String)>) -> Result<Json<Vec<RoleView>>, ServiceError> {
+async fn list_user_roles(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<Vec<RoleView>>, ServiceError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
     let roles = s.roles_of(&ctx, ctx.tenant(), &Subject::User(id)).await?;
@@ -211,7 +244,11 @@ async fn list_user_roles(State(s): State<AppState>, Caller(ctx): Caller, Path(pa
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/users/{userId}/roles/{roleId}", tag = "users",
     responses((status = 204), (status = "4XX", body = Problem)))]
-async fn unassign_user_role(State(s): State<AppState>, Caller(ctx): Caller, Path(path): Path<(String, String, String)>) -> Result<Response, ServiceError> {
+async fn unassign_user_role(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String, String)>,
+) -> Result<Response, ServiceError> {
     let (_, id, role) = path;
     let id = path_id(UserId::parse, &id)?;
     let role = path_id(RoleId::parse, &role)?;

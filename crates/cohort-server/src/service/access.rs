@@ -60,12 +60,22 @@ impl Services {
     }
 
     /// A user's effective groups, direct and inherited.
-    pub async fn user_groups(&self, ctx: &Ctx, tenant: &TenantId, user: &UserId) -> ServiceResult<Vec<EffectiveGroupView>> {
+    pub async fn user_groups(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> ServiceResult<Vec<EffectiveGroupView>> {
         Ok(self.access(ctx, tenant, user).await?.groups)
     }
 
     /// Every user effectively in a group: needs `cohort:groups.read` or to manage it.
-    pub async fn effective_members(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId) -> ServiceResult<(i64, Vec<EffectiveMemberRow>)> {
+    pub async fn effective_members(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> ServiceResult<(i64, Vec<EffectiveMemberRow>)> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
         snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;

@@ -12,7 +12,12 @@ pub type AuditQuery = AuditFilter;
 
 impl Services {
     /// Audit events, newest first: needs `cohort:audit.read`.
-    pub async fn list_audit(&self, ctx: &Ctx, tenant: &TenantId, filter: &AuditQuery) -> ServiceResult<Vec<AuditRecord>> {
+    pub async fn list_audit(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        filter: &AuditQuery,
+    ) -> ServiceResult<Vec<AuditRecord>> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
         Guard::new(ctx, &snap.state, self.now()).require(P::AuditRead)?;

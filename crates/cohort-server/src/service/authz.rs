@@ -21,7 +21,11 @@ impl Allowed {
 
     /// The proof for a system token's tenant management.
     pub(crate) fn system(ctx: &Ctx) -> ServiceResult<Self> {
-        if ctx.principal.system { Ok(Self(())) } else { Err(ServiceError::Forbidden("this needs a system token".to_owned())) }
+        if ctx.principal.system {
+            Ok(Self(()))
+        } else {
+            Err(ServiceError::Forbidden("this needs a system token".to_owned()))
+        }
     }
 }
 
@@ -85,7 +89,8 @@ impl<'a> Guard<'a> {
         if self.can(CohortPermission::Admin) {
             return Ok(());
         }
-        let lacking: Vec<&str> = perms.into_iter().filter(|p| !self.holds(p.as_str())).map(Permission::as_str).collect();
+        let lacking: Vec<&str> =
+            perms.into_iter().filter(|p| !self.holds(p.as_str())).map(Permission::as_str).collect();
         if lacking.is_empty() {
             Ok(())
         } else {

@@ -61,7 +61,13 @@ fn not_found(id: &GroupId) -> ServiceError {
 }
 
 impl Services {
-    async fn check_name_free(&self, change: &mut Change, tenant: &TenantId, name: &Name, me: Option<&GroupId>) -> ServiceResult<()> {
+    async fn check_name_free(
+        &self,
+        change: &mut Change,
+        tenant: &TenantId,
+        name: &Name,
+        me: Option<&GroupId>,
+    ) -> ServiceResult<()> {
         match change.w.group_name_owner(tenant, name).await? {
             Some(owner) if Some(&owner) != me => {
                 Err(ServiceError::Conflict("name".to_owned(), format!("group name `{name}` is already taken")))
@@ -70,7 +76,13 @@ impl Services {
         }
     }
 
-    async fn slug_free(&self, change: &mut Change, tenant: &TenantId, slug: &GroupSlug, me: Option<&GroupId>) -> ServiceResult<bool> {
+    async fn slug_free(
+        &self,
+        change: &mut Change,
+        tenant: &TenantId,
+        slug: &GroupSlug,
+        me: Option<&GroupId>,
+    ) -> ServiceResult<bool> {
         Ok(match change.w.group_slug_owner(tenant, slug).await? {
             Some(owner) => Some(&owner) == me,
             None => true,
@@ -78,7 +90,12 @@ impl Services {
     }
 
     /// Creates a group.
-    pub async fn create_group(&self, ctx: &Ctx, tenant: &TenantId, input: NewGroup) -> ServiceResult<Written<(Group, i64)>> {
+    pub async fn create_group(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        input: NewGroup,
+    ) -> ServiceResult<Written<(Group, i64)>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::GroupsWrite)?;
@@ -86,7 +103,10 @@ impl Services {
         let slug = match input.slug {
             Some(slug) => {
                 if !self.slug_free(&mut change, tenant, &slug, None).await? {
-                    return Err(ServiceError::Conflict("slug".to_owned(), format!("group slug `{slug}` is already taken")));
+                    return Err(ServiceError::Conflict(
+                        "slug".to_owned(),
+                        format!("group slug `{slug}` is already taken"),
+                    ));
                 }
                 slug
             }
@@ -109,7 +129,14 @@ impl Services {
             updated_at: now,
         };
         change.w.insert_group(&group).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "group.create", ("group", group.id.as_str()), None::<&()>, Some(&GroupView::new(&group, 0)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "group.create",
+            ("group", group.id.as_str()),
+            None::<&()>,
+            Some(&GroupView::new(&group, 0)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: (group, 0), revision })
     }
@@ -142,7 +169,12 @@ impl Services {
     }
 
     /// Groups by name.
-    pub async fn list_groups(&self, ctx: &Ctx, tenant: &TenantId, filter: &GroupFilter) -> ServiceResult<Vec<(Group, i64)>> {
+    pub async fn list_groups(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        filter: &GroupFilter,
+    ) -> ServiceResult<Vec<(Group, i64)>> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
         Guard::new(ctx, &snap.state, self.now()).require(P::GroupsRead)?;
@@ -150,14 +182,24 @@ impl Services {
     }
 
     /// Changes a group. Managers of the group may change its description only.
-    pub async fn update_group(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId, patch: GroupPatch) -> ServiceResult<Written<(Group, i64)>> {
+    pub async fn update_group(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        id: &GroupId,
+        patch: GroupPatch,
+    ) -> ServiceResult<Written<(Group, i64)>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         if change.before.state.group(id).is_none() {
             return Err(not_found(id));
         }
         let guard = Guard::new(ctx, &change.before.state, self.now());
-        let proof = if patch.only_description() { guard.require_or_manager(P::GroupsWrite, id)? } else { guard.require(P::GroupsWrite)? };
+        let proof = if patch.only_description() {
+            guard.require_or_manager(P::GroupsWrite, id)?
+        } else {
+            guard.require(P::GroupsWrite)?
+        };
         let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
         let mut group = before.clone();
         if let Some(name) = patch.name {
@@ -179,13 +221,26 @@ impl Services {
         group.notify_members = patch.notify_members.unwrap_or(group.notify_members);
         group.updated_at = self.now();
         change.w.update_group(&group).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "group.update", ("group", id.as_str()), Some(&GroupView::new(&before, count)), Some(&GroupView::new(&group, count)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "group.update",
+            ("group", id.as_str()),
+            Some(&GroupView::new(&before, count)),
+            Some(&GroupView::new(&group, count)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: (group, count), revision })
     }
 
     /// Archives or unarchives a group; memberships and roles are kept either way.
-    pub async fn set_group_status(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId, status: GroupStatus) -> ServiceResult<Written<(Group, i64)>> {
+    pub async fn set_group_status(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        id: &GroupId,
+        status: GroupStatus,
+    ) -> ServiceResult<Written<(Group, i64)>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         if change.before.state.group(id).is_none() {
@@ -194,14 +249,24 @@ impl Services {
         let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::GroupsWrite)?;
         let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
         if before.status == status {
-            return Err(ServiceError::Conflict("status".to_owned(), format!("group `{id}` is already {}", status.as_str())));
+            return Err(ServiceError::Conflict(
+                "status".to_owned(),
+                format!("group `{id}` is already {}", status.as_str()),
+            ));
         }
         let mut group = before.clone();
         group.status = status;
         group.updated_at = self.now();
         change.w.update_group(&group).await?;
         let action = if status == GroupStatus::Archived { "group.archive" } else { "group.unarchive" };
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, action, ("group", id.as_str()), Some(&GroupView::new(&before, count)), Some(&GroupView::new(&group, count)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            action,
+            ("group", id.as_str()),
+            Some(&GroupView::new(&before, count)),
+            Some(&GroupView::new(&group, count)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: (group, count), revision })
     }
@@ -216,7 +281,14 @@ impl Services {
         let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::GroupsWrite)?;
         let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
         change.w.delete_group(id).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "group.delete", ("group", id.as_str()), Some(&GroupView::new(&before, count)), None::<&()>);
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "group.delete",
+            ("group", id.as_str()),
+            Some(&GroupView::new(&before, count)),
+            None::<&()>,
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: (), revision })
     }

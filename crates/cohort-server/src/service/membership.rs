@@ -48,7 +48,13 @@ fn invalid(field: &str, message: String) -> ServiceError {
 impl Services {
     /// Adds a user to a group by hand. Group managers may add ordinary members to the groups
     /// they manage; only holders of `cohort:groups.write` make managers.
-    pub async fn add_member(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId, input: NewMember) -> ServiceResult<Written<Membership>> {
+    pub async fn add_member(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        input: NewMember,
+    ) -> ServiceResult<Written<Membership>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
@@ -69,7 +75,10 @@ impl Services {
             return Err(invalid("expiresAt", "must be in the future".to_owned()));
         }
         if state.rows(group, &input.user_id).any(|(s, _)| s == MembershipSource::Manual) {
-            return Err(ServiceError::Conflict("userId".to_owned(), format!("user `{}` is already a member of `{group}`", input.user_id)));
+            return Err(ServiceError::Conflict(
+                "userId".to_owned(),
+                format!("user `{}` is already a member of `{group}`", input.user_id),
+            ));
         }
         let m = Membership {
             group_id: group.clone(),
@@ -82,14 +91,28 @@ impl Services {
             reason: input.reason,
         };
         change.w.put_membership(&m).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "membership.add", ("group", group.as_str()), None::<&()>, Some(&MembershipView::new(&m, now)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "membership.add",
+            ("group", group.as_str()),
+            None::<&()>,
+            Some(&MembershipView::new(&m, now)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: m, revision })
     }
 
     /// Changes a user's manual row in a group. Changing the role needs `cohort:groups.write`;
     /// managers may change the expiry and reason of ordinary members.
-    pub async fn update_member(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId, user: &UserId, patch: MemberPatch) -> ServiceResult<Written<Membership>> {
+    pub async fn update_member(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        user: &UserId,
+        patch: MemberPatch,
+    ) -> ServiceResult<Written<Membership>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
@@ -119,14 +142,28 @@ impl Services {
         m.expires_at = patch.expires_at.unwrap_or(m.expires_at);
         m.reason = patch.reason.unwrap_or(m.reason);
         change.w.put_membership(&m).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "membership.update", ("group", group.as_str()), Some(&MembershipView::new(&before, now)), Some(&MembershipView::new(&m, now)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "membership.update",
+            ("group", group.as_str()),
+            Some(&MembershipView::new(&before, now)),
+            Some(&MembershipView::new(&m, now)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: m, revision })
     }
 
     /// Removes one row (by default the manual one). Rows from other sources stay, and the
     /// answer lists them. Managers may remove ordinary members only.
-    pub async fn remove_member(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId, user: &UserId, source: MembershipSource) -> ServiceResult<Written<RemovedMembership>> {
+    pub async fn remove_member(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        user: &UserId,
+        source: MembershipSource,
+    ) -> ServiceResult<Written<RemovedMembership>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
@@ -140,17 +177,31 @@ impl Services {
         if row.is_none() {
             return Err(ServiceError::NotFound(format!("{} membership of `{user}` in `{group}`", source.as_str())));
         }
-        let remaining_sources: Vec<MembershipSource> = state.rows(group, user).map(|(s, _)| s).filter(|s| *s != source).collect();
+        let remaining_sources: Vec<MembershipSource> =
+            state.rows(group, user).map(|(s, _)| s).filter(|s| *s != source).collect();
         let now = self.now();
         let before = change.w.membership_rows(tenant, group, user).await?.into_iter().find(|m| m.source == source);
         change.w.delete_membership(group, user, source).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "membership.remove", ("group", group.as_str()), before.as_ref().map(|m| MembershipView::new(m, now)).as_ref(), None::<&()>);
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "membership.remove",
+            ("group", group.as_str()),
+            before.as_ref().map(|m| MembershipView::new(m, now)).as_ref(),
+            None::<&()>,
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: RemovedMembership { remaining_sources }, revision })
     }
 
     /// The rows of a page of a group's members: needs `cohort:groups.read` or to manage it.
-    pub async fn list_members(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId, filter: &MembershipFilter) -> ServiceResult<Vec<Membership>> {
+    pub async fn list_members(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        filter: &MembershipFilter,
+    ) -> ServiceResult<Vec<Membership>> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
         snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;

@@ -56,7 +56,10 @@ impl Services {
         let proof = guard.require(P::RolesWrite)?;
         guard.require_grantable(&input.permissions)?;
         if change.w.role_by_name(tenant, input.name.as_str()).await?.is_some() {
-            return Err(ServiceError::Conflict("name".to_owned(), format!("role name `{}` is already taken", input.name)));
+            return Err(ServiceError::Conflict(
+                "name".to_owned(),
+                format!("role name `{}` is already taken", input.name),
+            ));
         }
         let now = self.now();
         let role = Role {
@@ -69,7 +72,14 @@ impl Services {
             updated_at: now,
         };
         change.w.insert_role(&role).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "role.create", ("role", role.id.as_str()), None::<&()>, Some(&RoleView::from(&role)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "role.create",
+            ("role", role.id.as_str()),
+            None::<&()>,
+            Some(&RoleView::from(&role)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: role, revision })
     }
@@ -83,7 +93,14 @@ impl Services {
     }
 
     /// Roles by name.
-    pub async fn list_roles(&self, ctx: &Ctx, tenant: &TenantId, q: Option<&str>, after: Option<&After>, limit: i64) -> ServiceResult<Vec<Role>> {
+    pub async fn list_roles(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        q: Option<&str>,
+        after: Option<&After>,
+        limit: i64,
+    ) -> ServiceResult<Vec<Role>> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
         Guard::new(ctx, &snap.state, self.now()).require(P::RolesRead)?;
@@ -91,7 +108,13 @@ impl Services {
     }
 
     /// Changes a role. Built-in roles cannot change.
-    pub async fn update_role(&self, ctx: &Ctx, tenant: &TenantId, id: &RoleId, patch: RolePatch) -> ServiceResult<Written<Role>> {
+    pub async fn update_role(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        id: &RoleId,
+        patch: RolePatch,
+    ) -> ServiceResult<Written<Role>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let guard = Guard::new(ctx, &change.before.state, self.now());
@@ -101,7 +124,10 @@ impl Services {
         }
         let before = change.w.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
         if before.builtin {
-            return Err(ServiceError::Conflict("id".to_owned(), format!("built-in role `{}` cannot be changed", before.name)));
+            return Err(ServiceError::Conflict(
+                "id".to_owned(),
+                format!("built-in role `{}` cannot be changed", before.name),
+            ));
         }
         let mut role = before.clone();
         if let Some(name) = patch.name {
@@ -118,7 +144,9 @@ impl Services {
                     if change.before.state.group(&g).is_some_and(|f| f.source != GroupSource::Local) {
                         return Err(ServiceError::Invalid(vec![FieldError {
                             field: "permissions".to_owned(),
-                            message: format!("the role is on provisioned group `{g}`, which cannot confer `cohort:` permissions"),
+                            message: format!(
+                                "the role is on provisioned group `{g}`, which cannot confer `cohort:` permissions"
+                            ),
                         }]));
                     }
                 }
@@ -127,7 +155,14 @@ impl Services {
         }
         role.updated_at = self.now();
         change.w.update_role(&role).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "role.update", ("role", id.as_str()), Some(&RoleView::from(&before)), Some(&RoleView::from(&role)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "role.update",
+            ("role", id.as_str()),
+            Some(&RoleView::from(&before)),
+            Some(&RoleView::from(&role)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: role, revision })
     }
@@ -139,16 +174,32 @@ impl Services {
         let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::RolesWrite)?;
         let before = change.w.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
         if before.builtin {
-            return Err(ServiceError::Conflict("id".to_owned(), format!("built-in role `{}` cannot be deleted", before.name)));
+            return Err(ServiceError::Conflict(
+                "id".to_owned(),
+                format!("built-in role `{}` cannot be deleted", before.name),
+            ));
         }
         change.w.delete_role(id).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "role.delete", ("role", id.as_str()), Some(&RoleView::from(&before)), None::<&()>);
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "role.delete",
+            ("role", id.as_str()),
+            Some(&RoleView::from(&before)),
+            None::<&()>,
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: (), revision })
     }
 
     /// Assigns a role to a group or a user.
-    pub async fn assign_role(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject, role_id: &RoleId) -> ServiceResult<Written<Role>> {
+    pub async fn assign_role(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        subject: &Subject,
+        role_id: &RoleId,
+    ) -> ServiceResult<Written<Role>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
@@ -159,7 +210,10 @@ impl Services {
             Subject::User(_) => guard.require(P::UserRolesWrite)?,
         };
         let role = change.w.get_role(tenant, role_id).await?.ok_or_else(|| {
-            ServiceError::Invalid(vec![FieldError { field: "roleId".to_owned(), message: format!("role `{role_id}` not found") }])
+            ServiceError::Invalid(vec![FieldError {
+                field: "roleId".to_owned(),
+                message: format!("role `{role_id}` not found"),
+            }])
         })?;
         guard.require_grantable(&role.permissions)?;
         if let Subject::Group(g) = subject {
@@ -170,21 +224,40 @@ impl Services {
             if facts.source != GroupSource::Local && confers_cohort(&role.permissions) {
                 return Err(ServiceError::Invalid(vec![FieldError {
                     field: "roleId".to_owned(),
-                    message: format!("group `{g}` is provisioned by {} and cannot confer `cohort:` permissions", facts.source.as_str()),
+                    message: format!(
+                        "group `{g}` is provisioned by {} and cannot confer `cohort:` permissions",
+                        facts.source.as_str()
+                    ),
                 }]));
             }
         }
         let (kind, id) = subject_target(subject);
         if !change.w.assign_role(subject, role_id, Some(&ctx.principal.user), self.now()).await? {
-            return Err(ServiceError::Conflict("roleId".to_owned(), format!("role `{role_id}` is already assigned to `{id}`")));
+            return Err(ServiceError::Conflict(
+                "roleId".to_owned(),
+                format!("role `{role_id}` is already assigned to `{id}`"),
+            ));
         }
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, &format!("{kind}.role.assign"), (kind, &id), None::<&()>, Some(&RoleView::from(&role)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            &format!("{kind}.role.assign"),
+            (kind, &id),
+            None::<&()>,
+            Some(&RoleView::from(&role)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: role, revision })
     }
 
     /// Removes a role from a group or a user.
-    pub async fn unassign_role(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject, role_id: &RoleId) -> ServiceResult<Written<()>> {
+    pub async fn unassign_role(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        subject: &Subject,
+        role_id: &RoleId,
+    ) -> ServiceResult<Written<()>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
@@ -200,7 +273,14 @@ impl Services {
             other => other.into(),
         })?;
         let (kind, id) = subject_target(subject);
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, &format!("{kind}.role.unassign"), (kind, &id), Some(&RoleView::from(&role)), None::<&()>);
+        self.audit(
+            &mut change,
+            ctx.into(),
+            &format!("{kind}.role.unassign"),
+            (kind, &id),
+            Some(&RoleView::from(&role)),
+            None::<&()>,
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: (), revision })
     }

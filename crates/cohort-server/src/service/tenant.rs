@@ -3,7 +3,7 @@
 
 use super::authn::{hash_secret, new_secret, valid_secret};
 use super::authz::Allowed;
-use super::{Change, Ctx, Services, Snapshot};
+use super::{Change, Ctx, Origin, Services, Snapshot};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::{RoleView, TenantView, UserView};
 use cohort_core::model::{ApiToken, Role, Subject, Tenant, User, UserStatus};
@@ -43,7 +43,7 @@ pub enum Bootstrap {
     /// The database already had tenants.
     AlreadyDone,
     /// The `default` tenant was created.
-    Created(TenantCreated),
+    Created(Box<TenantCreated>),
 }
 
 /// The slug of the tenant made on first start.
@@ -56,21 +56,22 @@ impl Services {
         if !self.store.read().await?.list_tenants().await?.is_empty() {
             return Ok(Bootstrap::AlreadyDone);
         }
-        if let Some(t) = &token {
-            if !valid_secret(t) {
-                return Err(ServiceError::Invalid(vec![crate::error::FieldError {
-                    field: "COHORT_BOOTSTRAP_TOKEN".to_owned(),
-                    message: "must be 24 to 200 printable characters without spaces".to_owned(),
-                }]));
-            }
+        if token.as_deref().is_some_and(|t| !valid_secret(t)) {
+            return Err(ServiceError::Invalid(vec![crate::error::FieldError {
+                field: "COHORT_BOOTSTRAP_TOKEN".to_owned(),
+                message: "must be 24 to 200 printable characters without spaces".to_owned(),
+            }]));
         }
         let input = NewTenant {
             slug: TenantSlug::parse(DEFAULT_TENANT)?,
             name: Name::parse("name", "Default")?,
             admin_email: Email::parse("admin@cohort.local")?,
         };
-        match self.seed(input, true, token, None, "bootstrap", Allowed::first_start()).await {
-            Ok(created) => Ok(Bootstrap::Created(created)),
+        match self
+            .seed(input, true, token, Origin { actor: None, request_id: "bootstrap" }, Allowed::first_start())
+            .await
+        {
+            Ok(created) => Ok(Bootstrap::Created(Box::new(created))),
             // Another server sharing the database bootstrapped first.
             Err(ServiceError::Conflict(..)) => Ok(Bootstrap::AlreadyDone),
             Err(e) => Err(e),
@@ -81,9 +82,12 @@ impl Services {
     pub async fn create_tenant(&self, ctx: &Ctx, input: NewTenant) -> ServiceResult<TenantCreated> {
         let proof = Allowed::system(ctx)?;
         if self.store.read().await?.tenant_by_slug(input.slug.as_str()).await?.is_some() {
-            return Err(ServiceError::Conflict("slug".to_owned(), format!("tenant slug `{}` is already taken", input.slug)));
+            return Err(ServiceError::Conflict(
+                "slug".to_owned(),
+                format!("tenant slug `{}` is already taken", input.slug),
+            ));
         }
-        self.seed(input, false, None, Some(&ctx.principal.user), &ctx.request_id, proof).await
+        self.seed(input, false, None, ctx.into(), proof).await
     }
 
     /// Every tenant (system tokens only).
@@ -97,15 +101,28 @@ impl Services {
         input: NewTenant,
         system: bool,
         secret: Option<String>,
-        actor: Option<&UserId>,
-        request_id: &str,
+        origin: Origin<'_>,
         proof: Allowed,
     ) -> ServiceResult<TenantCreated> {
         let now = self.now();
-        let tenant = Tenant { id: TenantId::generate(self.ids()), slug: input.slug, name: input.name, revision: 1, created_at: now };
+        let tenant = Tenant {
+            id: TenantId::generate(self.ids()),
+            slug: input.slug,
+            name: input.name,
+            revision: 1,
+            created_at: now,
+        };
         let w = self.store.create_tenant(&tenant).await?;
-        let mut change = Change { w, before: Arc::new(Snapshot { revision: 0, state: TenantState::default() }), events: Vec::new() };
-        self.audit(&mut change, actor, request_id, "tenant.create", ("tenant", tenant.id.as_str()), None::<&()>, Some(&TenantView::from(&tenant)));
+        let mut change =
+            Change { w, before: Arc::new(Snapshot { revision: 0, state: TenantState::default() }), events: Vec::new() };
+        self.audit(
+            &mut change,
+            origin,
+            "tenant.create",
+            ("tenant", tenant.id.as_str()),
+            None::<&()>,
+            Some(&TenantView::from(&tenant)),
+        );
         let mut admin_role = None;
         for b in BuiltinRole::ALL {
             let role = Role {
@@ -118,7 +135,14 @@ impl Services {
                 updated_at: now,
             };
             change.w.insert_role(&role).await?;
-            self.audit(&mut change, actor, request_id, "role.create", ("role", role.id.as_str()), None::<&()>, Some(&RoleView::from(&role)));
+            self.audit(
+                &mut change,
+                origin,
+                "role.create",
+                ("role", role.id.as_str()),
+                None::<&()>,
+                Some(&RoleView::from(&role)),
+            );
             if b == BuiltinRole::Admin {
                 admin_role = Some(role.id);
             }
@@ -136,10 +160,24 @@ impl Services {
             updated_at: now,
         };
         change.w.insert_user(&admin).await?;
-        self.audit(&mut change, actor, request_id, "user.create", ("user", admin.id.as_str()), None::<&()>, Some(&UserView::from(&admin)));
+        self.audit(
+            &mut change,
+            origin,
+            "user.create",
+            ("user", admin.id.as_str()),
+            None::<&()>,
+            Some(&UserView::from(&admin)),
+        );
         if let Some(role) = admin_role {
-            change.w.assign_role(&Subject::User(admin.id.clone()), &role, actor, now).await?;
-            self.audit(&mut change, actor, request_id, "user.role.assign", ("user", admin.id.as_str()), None::<&()>, Some(&role.to_string()));
+            change.w.assign_role(&Subject::User(admin.id.clone()), &role, origin.actor, now).await?;
+            self.audit(
+                &mut change,
+                origin,
+                "user.role.assign",
+                ("user", admin.id.as_str()),
+                None::<&()>,
+                Some(&role.to_string()),
+            );
         }
         let secret = secret.unwrap_or_else(new_secret);
         let token = ApiToken {
@@ -151,7 +189,14 @@ impl Services {
             last_used_at: None,
         };
         change.w.insert_token(&token, &hash_secret(&secret)).await?;
-        self.audit(&mut change, actor, request_id, "token.create", ("token", token.id.as_str()), None::<&()>, Some(&crate::view::TokenView::from(&token)));
+        self.audit(
+            &mut change,
+            origin,
+            "token.create",
+            ("token", token.id.as_str()),
+            None::<&()>,
+            Some(&crate::view::TokenView::from(&token)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(TenantCreated { tenant, admin, secret, revision })
     }

@@ -22,7 +22,13 @@ pub struct TokenCreated {
 impl Services {
     /// Creates a token for the caller, or (with `cohort:tokens.manage`, and holding every
     /// permission that user has) for another user.
-    pub async fn create_token(&self, ctx: &Ctx, tenant: &TenantId, name: Name, user: Option<UserId>) -> ServiceResult<Written<TokenCreated>> {
+    pub async fn create_token(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        name: Name,
+        user: Option<UserId>,
+    ) -> ServiceResult<Written<TokenCreated>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
@@ -33,16 +39,33 @@ impl Services {
         } else {
             let proof = guard.require(P::TokensManage)?;
             if state.user(&user).is_none() {
-                return Err(ServiceError::Invalid(vec![FieldError { field: "userId".to_owned(), message: format!("user `{user}` not found") }]));
+                return Err(ServiceError::Invalid(vec![FieldError {
+                    field: "userId".to_owned(),
+                    message: format!("user `{user}` not found"),
+                }]));
             }
             let theirs = cohort_core::resolve::resolve(state, &user, self.now());
             guard.require_grantable(theirs.permissions.iter().map(|p| &p.permission))?;
             proof
         };
-        let token = ApiToken { id: TokenId::generate(self.ids()), user_id: user, name, system: false, created_at: self.now(), last_used_at: None };
+        let token = ApiToken {
+            id: TokenId::generate(self.ids()),
+            user_id: user,
+            name,
+            system: false,
+            created_at: self.now(),
+            last_used_at: None,
+        };
         let secret = new_secret();
         change.w.insert_token(&token, &hash_secret(&secret)).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "token.create", ("token", token.id.as_str()), None::<&()>, Some(&TokenView::from(&token)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "token.create",
+            ("token", token.id.as_str()),
+            None::<&()>,
+            Some(&TokenView::from(&token)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: TokenCreated { token, secret }, revision })
     }
@@ -61,15 +84,29 @@ impl Services {
     }
 
     /// Replaces a token's secret (own tokens, or any with `cohort:tokens.manage`).
-    pub async fn regenerate_token(&self, ctx: &Ctx, tenant: &TenantId, id: &TokenId) -> ServiceResult<Written<TokenCreated>> {
+    pub async fn regenerate_token(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        id: &TokenId,
+    ) -> ServiceResult<Written<TokenCreated>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
-        let token = change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
+        let token =
+            change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
         let guard = Guard::new(ctx, &change.before.state, self.now());
-        let proof = if token.user_id == ctx.principal.user { guard.require_self() } else { guard.require(P::TokensManage)? };
+        let proof =
+            if token.user_id == ctx.principal.user { guard.require_self() } else { guard.require(P::TokensManage)? };
         let secret = new_secret();
         change.w.set_token_secret(id, &hash_secret(&secret)).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "token.regenerate", ("token", id.as_str()), None::<&()>, Some(&TokenView::from(&token)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "token.regenerate",
+            ("token", id.as_str()),
+            None::<&()>,
+            Some(&TokenView::from(&token)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: TokenCreated { token, secret }, revision })
     }
@@ -78,11 +115,20 @@ impl Services {
     pub async fn revoke_token(&self, ctx: &Ctx, tenant: &TenantId, id: &TokenId) -> ServiceResult<Written<()>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
-        let token = change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
+        let token =
+            change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
         let guard = Guard::new(ctx, &change.before.state, self.now());
-        let proof = if token.user_id == ctx.principal.user { guard.require_self() } else { guard.require(P::TokensManage)? };
+        let proof =
+            if token.user_id == ctx.principal.user { guard.require_self() } else { guard.require(P::TokensManage)? };
         change.w.delete_token(id).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "token.revoke", ("token", id.as_str()), Some(&TokenView::from(&token)), None::<&()>);
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "token.revoke",
+            ("token", id.as_str()),
+            Some(&TokenView::from(&token)),
+            None::<&()>,
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: (), revision })
     }

@@ -71,8 +71,14 @@ impl Services {
             updated_at: now,
         };
         change.w.insert_user(&user).await?;
-        let actor = Some(&ctx.principal.user);
-        self.audit(&mut change, actor, &ctx.request_id, "user.create", ("user", user.id.as_str()), None::<&()>, Some(&UserView::from(&user)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "user.create",
+            ("user", user.id.as_str()),
+            None::<&()>,
+            Some(&UserView::from(&user)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: user, revision })
     }
@@ -84,7 +90,12 @@ impl Services {
             let snap = self.snapshot(tenant).await?;
             Guard::new(ctx, &snap.state, self.now()).require(P::UsersRead)?;
         }
-        self.store.read().await?.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))
+        self.store
+            .read()
+            .await?
+            .get_user(tenant, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))
     }
 
     /// Users by email.
@@ -96,11 +107,18 @@ impl Services {
     }
 
     /// Changes a user.
-    pub async fn update_user(&self, ctx: &Ctx, tenant: &TenantId, id: &UserId, patch: UserPatch) -> ServiceResult<Written<User>> {
+    pub async fn update_user(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        id: &UserId,
+        patch: UserPatch,
+    ) -> ServiceResult<Written<User>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::UsersWrite)?;
-        let before = change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
+        let before =
+            change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
         let mut user = before.clone();
         if let Some(email) = patch.email {
             if email.key() != user.email.key() && change.w.user_by_email(tenant, &email).await?.is_some() {
@@ -125,7 +143,14 @@ impl Services {
             (UserStatus::Suspended, UserStatus::Active) => "user.activate",
             _ => "user.update",
         };
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, action, ("user", id.as_str()), Some(&UserView::from(&before)), Some(&UserView::from(&user)));
+        self.audit(
+            &mut change,
+            ctx.into(),
+            action,
+            ("user", id.as_str()),
+            Some(&UserView::from(&before)),
+            Some(&UserView::from(&user)),
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: user, revision })
     }
@@ -135,12 +160,20 @@ impl Services {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::UsersWrite)?;
-        let before = change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
+        let before =
+            change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
         if &ctx.principal.user == id {
             return Err(ServiceError::Conflict("id".to_owned(), "you cannot delete yourself".to_owned()));
         }
         change.w.delete_user(id).await?;
-        self.audit(&mut change, Some(&ctx.principal.user), &ctx.request_id, "user.delete", ("user", id.as_str()), Some(&UserView::from(&before)), None::<&()>);
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "user.delete",
+            ("user", id.as_str()),
+            Some(&UserView::from(&before)),
+            None::<&()>,
+        );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: (), revision })
     }

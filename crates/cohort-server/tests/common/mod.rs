@@ -1,0 +1,259 @@
+//! The test harness: a real store on the backend named by `COHORT_TEST_BACKEND` (`sqlite`,
+//! the default, or `postgres`, which needs `COHORT_TEST_PG_URL` and fails without it), the
+//! real router driven in-process, and a clock tests can move.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use cohort_core::{Clock, Timestamp};
+use cohort_server::runtime::RandomIds;
+use cohort_server::service::Bootstrap;
+use cohort_server::{Config, Services, rest};
+use cohort_store::Store;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use tower::ServiceExt;
+
+/// The bootstrap token of every test server.
+pub const ROOT: &str = "cohort_test_root_token_0123456789abcdef";
+
+/// A clock that follows the system clock plus an offset tests can move.
+#[derive(Default)]
+pub struct TestClock(AtomicI64);
+
+impl TestClock {
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(cohort_server::runtime::SystemClock.now().millis() + self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// Where the test databases live.
+pub fn backend() -> String {
+    std::env::var("COHORT_TEST_BACKEND").unwrap_or_else(|_| "sqlite".to_owned())
+}
+
+/// A fresh, empty database URL on the test backend.
+pub async fn fresh_database_url() -> (String, Option<tempfile_dir::Dir>) {
+    let name = format!("cohort_test_{}", cohort_core::IdSource::suffix(&RandomIds));
+    match backend().as_str() {
+        "sqlite" => {
+            let dir = tempfile_dir::Dir::new(&name);
+            (format!("sqlite://{}/cohort.db", dir.path()), Some(dir))
+        }
+        "postgres" => {
+            let admin = std::env::var("COHORT_TEST_PG_URL")
+                .expect("COHORT_TEST_BACKEND=postgres needs COHORT_TEST_PG_URL (the test command sets it)");
+            sqlx::any::install_default_drivers();
+            let mut conn =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("connect to PostgreSQL");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).expect("database url has a path");
+            (format!("{base}/{name}"), None)
+        }
+        other => panic!("unknown COHORT_TEST_BACKEND `{other}`: use sqlite or postgres"),
+    }
+}
+
+/// A throwaway folder removed on drop.
+pub mod tempfile_dir {
+    pub struct Dir(std::path::PathBuf);
+    impl Dir {
+        pub fn new(name: &str) -> Self {
+            let p = std::env::temp_dir().join(name);
+            std::fs::create_dir_all(&p).unwrap();
+            Self(p)
+        }
+        pub fn path(&self) -> String {
+            self.0.display().to_string()
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// One answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The `cohort-revision` header.
+    pub fn revision(&self) -> i64 {
+        self.headers.get(rest::REVISION_HEADER).unwrap().to_str().unwrap().parse().unwrap()
+    }
+
+    /// Asserts a problem+json answer with this status.
+    pub fn problem(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
+        assert_eq!(self.headers.get("content-type").unwrap(), "application/problem+json", "{:#}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["type"].as_str().unwrap().starts_with("https://cohort.dev/problems/"));
+        self
+    }
+
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
+        &self.body
+    }
+
+    pub fn id(&self) -> String {
+        self.body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A running application with the `default` tenant bootstrapped.
+pub struct TestApp {
+    pub services: Arc<Services>,
+    pub router: Router,
+    pub clock: Arc<TestClock>,
+    pub store: Store,
+    _dir: Option<tempfile_dir::Dir>,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_config(Config::default()).await
+    }
+
+    pub async fn with_config(config: Config) -> Self {
+        let (url, dir) = fresh_database_url().await;
+        let store = Store::connect(&url).await.unwrap();
+        let clock = Arc::new(TestClock::default());
+        let services = Arc::new(Services::new(store.clone(), clock.clone(), Arc::new(RandomIds), config));
+        assert!(matches!(services.bootstrap(Some(ROOT.to_owned())).await.unwrap(), Bootstrap::Created(_)));
+        let router = rest::router(services.clone());
+        Self { services, router, clock, store, _dir: dir }
+    }
+
+    /// Sends a request; `body` is JSON unless it is a string (sent raw).
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(Value::String(raw)) => {
+                req = req.header("content-type", "application/json");
+                Body::from(raw)
+            }
+            Some(v) => {
+                req = req.header("content-type", "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        let res = self.router.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Answer { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
+    }
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Creates a tenant and returns its admin token.
+    pub async fn tenant(&self, slug: &str) -> String {
+        let a = self
+            .post(
+                "/api/v1/tenants",
+                ROOT,
+                json!({"slug": slug, "name": slug, "adminEmail": format!("admin@{slug}.test")}),
+            )
+            .await;
+        a.ok(201)["adminToken"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a user in `tenant` and returns its id.
+    pub async fn user(&self, tenant: &str, token: &str, email: &str) -> String {
+        self.post(&format!("/t/{tenant}/api/v1/users"), token, json!({"email": email})).await.ok(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates a group and returns its id.
+    pub async fn group(&self, tenant: &str, token: &str, name: &str, parents: &[&str]) -> String {
+        let a =
+            self.post(&format!("/t/{tenant}/api/v1/groups"), token, json!({"name": name, "parentIds": parents})).await;
+        a.ok(201)["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a role and returns its id.
+    pub async fn role(&self, tenant: &str, token: &str, name: &str, perms: &[&str]) -> String {
+        let a =
+            self.post(&format!("/t/{tenant}/api/v1/roles"), token, json!({"name": name, "permissions": perms})).await;
+        a.ok(201)["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A token acting as `user`, made by an admin.
+    pub async fn token_for(&self, tenant: &str, admin: &str, user: &str) -> String {
+        let a = self.post(&format!("/t/{tenant}/api/v1/tokens"), admin, json!({"name": "test", "userId": user})).await;
+        a.ok(201)["secret"].as_str().unwrap().to_owned()
+    }
+
+    /// The built-in role with this name.
+    pub async fn builtin(&self, tenant: &str, token: &str, name: &str) -> String {
+        let a = self.get(&format!("/t/{tenant}/api/v1/roles?q={name}"), token).await;
+        let items = a.ok(200)["items"].as_array().unwrap().clone();
+        items.iter().find(|r| r["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Every row of every table, so a test can prove nothing changed.
+    pub async fn fingerprint(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut r = self.store.read().await.unwrap();
+        for t in r.list_tenants().await.unwrap() {
+            out.push(format!("{}@{}", t.slug, t.revision));
+            let s = r.load_state(&t.id).await.unwrap();
+            out.push(format!("{s:?}").len().to_string());
+            let filter = cohort_store::AuditFilter { limit: 100_000, ..Default::default() };
+            out.push(r.list_audit(&t.id, &filter).await.unwrap().len().to_string());
+            let users =
+                r.list_users(&t.id, &cohort_store::UserFilter { limit: 100_000, ..Default::default() }).await.unwrap();
+            out.push(format!("{users:?}"));
+            let groups = r
+                .list_groups(&t.id, &cohort_store::GroupFilter { limit: 100_000, ..Default::default() }, Timestamp(0))
+                .await
+                .unwrap();
+            out.push(format!("{groups:?}"));
+            out.push(format!("{:?}", r.list_roles(&t.id, None, None, 100_000).await.unwrap()));
+            out.push(format!(
+                "{:?}",
+                r.list_tokens(&t.id, None).await.unwrap().iter().map(|t| t.id.clone()).collect::<Vec<_>>()
+            ));
+        }
+        out
+    }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, then every test on SQLite and again on a real
+# PostgreSQL server started for the run. Fails (never skips) when a needed part is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null || { echo "test.sh: \`$1\` is required but not installed" >&2; exit 1; }; }
+need cargo
+need cargo-nextest
+need pg_virtualenv
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== build tests"
+cargo nextest run --workspace --locked --no-run
+
+echo "== tests on SQLite"
+COHORT_TEST_BACKEND=sqlite cargo nextest run --workspace --locked --no-fail-fast
+
+echo "== tests on PostgreSQL (pg_virtualenv)"
+pg_virtualenv sh -c '
+  set -e
+  export COHORT_TEST_BACKEND=postgres
+  export COHORT_TEST_PG_URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST:-localhost}:${PGPORT:-5432}/${PGDATABASE:-postgres}"
+  psql -qAtc "select 1" >/dev/null
+  cargo nextest run --workspace --locked --no-fail-fast
+'
+echo "== all tests passed on SQLite and PostgreSQL"
