@@ -167,7 +167,10 @@ impl Model {
 fn apply(state: &mut TenantState, model: &mut Model, op: &Op) {
     match op.clone() {
         Op::CreateGroup(g) if !model.groups.contains_key(&g) => {
-            state.put_group(gid(g), GroupFacts { name: format!("g{g}"), active: true, apply_privileges: true, source: GroupSource::Local });
+            state.put_group(
+                gid(g),
+                GroupFacts { name: format!("g{g}"), active: true, apply_privileges: true, source: GroupSource::Local },
+            );
             model.groups.insert(g, (true, true));
         }
         Op::DeleteGroup(g) if model.groups.contains_key(&g) => {
@@ -227,7 +230,12 @@ fn apply(state: &mut TenantState, model: &mut Model, op: &Op) {
             }
             let expires_at = expires.map(|e| model.now + e);
             let role = if s == 0 { MemberRole::Manager } else { MemberRole::Member };
-            state.put_membership(&gid(g), &uid(u), SOURCES[s], MemberFacts { role, expires_at: expires_at.map(Timestamp) });
+            state.put_membership(
+                &gid(g),
+                &uid(u),
+                SOURCES[s],
+                MemberFacts { role, expires_at: expires_at.map(Timestamp) },
+            );
             model.rows.insert((g, u, s), expires_at);
         }
         Op::RemoveMember(g, u, s) => {

@@ -95,15 +95,30 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
         let marked = |s: &str| ["{u}", "{g}", "{r}", "{k}"].iter().any(|m| s.contains(m));
         let has_ids = marked(path) || body.as_ref().is_some_and(|b| marked(&b.to_string()));
         // Our token on their tenant's URL: the tenant does not exist for us.
-        let a = app.call(method.clone(), &format!("/t/acme/api/v1{}", fill(path, &theirs)), Some(ROOT), fill_body(&body, &theirs)).await;
+        let a = app
+            .call(
+                method.clone(),
+                &format!("/t/acme/api/v1{}", fill(path, &theirs)),
+                Some(ROOT),
+                fill_body(&body, &theirs),
+            )
+            .await;
         a.problem(404);
         assert!(!a.body.to_string().contains("acmesecret"), "{method} {path}: {}", a.body);
         // Our token, our tenant's URL, their ids.
         if has_ids {
-            let a = app.call(method.clone(), &format!("/t/default/api/v1{}", fill(path, &theirs)), Some(ROOT), fill_body(&body, &theirs)).await;
+            let a = app
+                .call(
+                    method.clone(),
+                    &format!("/t/default/api/v1{}", fill(path, &theirs)),
+                    Some(ROOT),
+                    fill_body(&body, &theirs),
+                )
+                .await;
             assert!(!a.body.to_string().contains("acmesecret"), "{method} {path}: {}", a.body);
             if path.starts_with("/check") {
-                let results = if path == "/check" { vec![a.body.clone()] } else { a.body["results"].as_array().unwrap().clone() };
+                let results =
+                    if path == "/check" { vec![a.body.clone()] } else { a.body["results"].as_array().unwrap().clone() };
                 assert!(results.iter().all(|r| r["allowed"] == false), "{method} {path}: {}", a.body);
             } else if marked(path) {
                 a.problem(404);
@@ -123,7 +138,14 @@ async fn callers_without_the_permission_are_forbidden_and_change_nothing() {
     let token = app.token_for("default", ROOT, &nobody).await;
     let before = app.fingerprint().await;
     for (method, path, body) in endpoints() {
-        let a = app.call(method.clone(), &format!("/t/default/api/v1{}", fill(path, &ours)), Some(&token), fill_body(&body, &ours)).await;
+        let a = app
+            .call(
+                method.clone(),
+                &format!("/t/default/api/v1{}", fill(path, &ours)),
+                Some(&token),
+                fill_body(&body, &ours),
+            )
+            .await;
         if path.starts_with("/me") {
             a.ok(200);
         } else {
@@ -139,9 +161,20 @@ async fn callers_without_the_permission_are_forbidden_and_change_nothing() {
     let before_auditor = app.fingerprint().await;
     assert_ne!(before, before_auditor);
     for (method, path, body) in endpoints() {
-        let a = app.call(method.clone(), &format!("/t/default/api/v1{}", fill(path, &ours)), Some(&token), fill_body(&body, &ours)).await;
+        let a = app
+            .call(
+                method.clone(),
+                &format!("/t/default/api/v1{}", fill(path, &ours)),
+                Some(&token),
+                fill_body(&body, &ours),
+            )
+            .await;
         let reads = method == Method::GET && path != "/tokens?all=true" || path.starts_with("/check");
-        if reads { a.ok(200); } else { a.problem(403); }
+        if reads {
+            a.ok(200);
+        } else {
+            a.problem(403);
+        }
     }
     assert_eq!(app.fingerprint().await, before_auditor);
 }
