@@ -224,9 +224,9 @@ fn apply(state: &mut TenantState, model: &mut Model, op: &Op) {
             }
         }
         Op::AddMember(g, u, s, expires) if model.groups.contains_key(&g) => {
-            if !model.users.contains_key(&u) {
+            if let std::collections::btree_map::Entry::Vacant(e) = model.users.entry(u) {
                 state.put_user(uid(u), UserFacts { active: true });
-                model.users.insert(u, true);
+                e.insert(true);
             }
             let expires_at = expires.map(|e| model.now + e);
             let role = if s == 0 { MemberRole::Manager } else { MemberRole::Member };
