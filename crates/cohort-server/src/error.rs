@@ -41,6 +41,9 @@ pub enum ServiceError {
     /// The body is too large (413).
     #[error("{0}")]
     TooLarge(String),
+    /// A fault in cohort itself (500); details are logged, not sent.
+    #[error("internal error")]
+    Internal,
     /// The database is out of reach or failed (503); details are logged, not sent.
     #[error("storage unavailable")]
     Unavailable(#[source] StoreError),
@@ -94,6 +97,7 @@ impl ServiceError {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large"),
+            Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
         }
     }
@@ -111,6 +115,7 @@ impl ServiceError {
                 (reason.clone(), vec![FieldError { field: field.clone(), message: reason.clone() }])
             }
             Self::Unavailable(_) => ("the service cannot complete this request now; try again".to_owned(), vec![]),
+            Self::Internal => ("the service failed to complete this request".to_owned(), vec![]),
             other => (other.to_string(), vec![]),
         };
         Problem {

@@ -21,6 +21,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -108,6 +109,10 @@ pub fn router(services: AppState) -> Router {
     .fallback(not_found)
     .with_state(services)
     .layer(DefaultBodyLimit::max(limit))
+    .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+        tracing::error!("a request handler panicked");
+        ServiceError::Internal.into_response()
+    }))
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
         let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");

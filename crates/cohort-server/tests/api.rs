@@ -384,3 +384,21 @@ impl TestApp {
         cohort_core::Clock::now(self.clock.as_ref()).millis()
     }
 }
+
+#[tokio::test]
+async fn admins_cannot_lock_themselves_out() {
+    let app = TestApp::new().await;
+    let me = app.get(&format!("{T}/me"), ROOT).await.ok(200)["id"].as_str().unwrap().to_owned();
+    let admin = app.builtin("default", ROOT, "admin").await;
+    let before = app.fingerprint().await;
+    app.delete(&format!("{T}/users/{me}/roles/{admin}"), ROOT).await.problem(409);
+    app.patch(&format!("{T}/users/{me}"), ROOT, json!({"status": "suspended"})).await.problem(409);
+    app.delete(&format!("{T}/users/{me}"), ROOT).await.problem(409);
+    assert_eq!(app.fingerprint().await, before);
+    // Another admin may.
+    let other = app.user("default", ROOT, "second@example.com").await;
+    app.post(&format!("{T}/users/{other}/roles"), ROOT, json!({"roleId": admin})).await.ok(201);
+    let tok = app.token_for("default", ROOT, &other).await;
+    app.delete(&format!("{T}/users/{me}/roles/{admin}"), &tok).await.ok(204);
+    app.get(&format!("{T}/groups"), ROOT).await.problem(403);
+}

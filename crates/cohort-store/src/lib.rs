@@ -15,6 +15,8 @@ mod row;
 mod sql;
 mod state;
 mod tenant;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod token;
 mod user;
 

@@ -66,27 +66,12 @@ fn get(base: &str, path: &str, token: &str) -> (u16, String) {
     (status, out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned())
 }
 
-async fn database_url(dir: &std::path::Path) -> String {
-    match std::env::var("COHORT_TEST_BACKEND").as_deref() {
-        Ok("postgres") => {
-            let admin = std::env::var("COHORT_TEST_PG_URL").expect("COHORT_TEST_PG_URL is required for postgres");
-            sqlx::any::install_default_drivers();
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.unwrap();
-            let name = format!("cohort_e2e_{}", std::process::id());
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-            format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
-        }
-        Ok("sqlite") | Err(_) => format!("sqlite://{}/data/cohort.db", dir.display()),
-        Ok(other) => panic!("unknown COHORT_TEST_BACKEND `{other}`"),
-    }
-}
-
 #[tokio::test]
 async fn first_start_prints_a_working_admin_token_and_restarts_keep_it() {
     let dir = std::env::temp_dir().join(format!("cohort-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let url = database_url(&dir).await;
+    let db = cohort_store::testing::fresh_database().await.unwrap();
+    let url = db.url.clone();
 
     let server = start(&dir, &url);
     let token_line =

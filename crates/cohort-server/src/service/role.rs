@@ -268,6 +268,13 @@ impl Services {
             Subject::User(_) => guard.require(P::UserRolesWrite)?,
         };
         let role = change.w.get_role(tenant, role_id).await?.ok_or_else(|| role_not_found(role_id))?;
+        let own_admin = role.permissions.iter().any(|p| p.covers(P::Admin.as_str()));
+        if own_admin && subject == &Subject::User(ctx.principal.user.clone()) {
+            return Err(ServiceError::Conflict(
+                "roleId".to_owned(),
+                "you cannot remove your own admin role; ask another admin".to_owned(),
+            ));
+        }
         change.w.unassign_role(subject, role_id).await.map_err(|e| match e {
             cohort_store::StoreError::NotFound => ServiceError::NotFound(format!("assignment of role `{role_id}`")),
             other => other.into(),

@@ -37,53 +37,6 @@ impl Clock for TestClock {
     }
 }
 
-/// Where the test databases live.
-pub fn backend() -> String {
-    std::env::var("COHORT_TEST_BACKEND").unwrap_or_else(|_| "sqlite".to_owned())
-}
-
-/// A fresh, empty database URL on the test backend.
-pub async fn fresh_database_url() -> (String, Option<tempfile_dir::Dir>) {
-    let name = format!("cohort_test_{}", cohort_core::IdSource::suffix(&RandomIds));
-    match backend().as_str() {
-        "sqlite" => {
-            let dir = tempfile_dir::Dir::new(&name);
-            (format!("sqlite://{}/cohort.db", dir.path()), Some(dir))
-        }
-        "postgres" => {
-            let admin = std::env::var("COHORT_TEST_PG_URL")
-                .expect("COHORT_TEST_BACKEND=postgres needs COHORT_TEST_PG_URL (the test command sets it)");
-            sqlx::any::install_default_drivers();
-            let mut conn =
-                <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("connect to PostgreSQL");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).expect("database url has a path");
-            (format!("{base}/{name}"), None)
-        }
-        other => panic!("unknown COHORT_TEST_BACKEND `{other}`: use sqlite or postgres"),
-    }
-}
-
-/// A throwaway folder removed on drop.
-pub mod tempfile_dir {
-    pub struct Dir(std::path::PathBuf);
-    impl Dir {
-        pub fn new(name: &str) -> Self {
-            let p = std::env::temp_dir().join(name);
-            std::fs::create_dir_all(&p).unwrap();
-            Self(p)
-        }
-        pub fn path(&self) -> String {
-            self.0.display().to_string()
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
 /// One answer.
 #[derive(Debug)]
 pub struct Answer {
@@ -123,7 +76,7 @@ pub struct TestApp {
     pub router: Router,
     pub clock: Arc<TestClock>,
     pub store: Store,
-    _dir: Option<tempfile_dir::Dir>,
+    _db: cohort_store::testing::TestDatabase,
 }
 
 impl TestApp {
@@ -132,13 +85,13 @@ impl TestApp {
     }
 
     pub async fn with_config(config: Config) -> Self {
-        let (url, dir) = fresh_database_url().await;
-        let store = Store::connect(&url).await.unwrap();
+        let db = cohort_store::testing::fresh_database().await.unwrap();
+        let store = Store::connect(&db.url).await.unwrap();
         let clock = Arc::new(TestClock::default());
         let services = Arc::new(Services::new(store.clone(), clock.clone(), Arc::new(RandomIds), config));
         assert!(matches!(services.bootstrap(Some(ROOT.to_owned())).await.unwrap(), Bootstrap::Created(_)));
         let router = rest::router(services.clone());
-        Self { services, router, clock, store, _dir: dir }
+        Self { services, router, clock, store, _db: db }
     }
 
     /// Sends a request; `body` is JSON unless it is a string (sent raw).

@@ -1,0 +1,275 @@
+//! The storage suite every backend must pass; `scripts/test.sh` runs it on SQLite and on
+//! PostgreSQL from this same code.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use cohort_core::model::*;
+use cohort_core::name::*;
+use cohort_core::permission::Permission;
+use cohort_core::*;
+use cohort_store::testing::{TestDatabase, fresh_database};
+use cohort_store::*;
+
+async fn store() -> (Store, TestDatabase) {
+    let db = fresh_database().await.unwrap();
+    (Store::connect(&db.url).await.unwrap(), db)
+}
+
+fn id<T>(parse: fn(&str) -> Result<T, DomainError>, prefix: &str, n: usize) -> T {
+    parse(&format!("{prefix}{n:012}")).unwrap()
+}
+
+async fn tenant(store: &Store, slug: &str, n: usize) -> TenantId {
+    let t = Tenant {
+        id: id(TenantId::parse, "ten_", n),
+        slug: TenantSlug::parse(slug).unwrap(),
+        name: Name::parse("name", slug).unwrap(),
+        revision: 1,
+        created_at: Timestamp(0),
+    };
+    store.create_tenant(&t).await.unwrap().commit().await.unwrap();
+    t.id
+}
+
+fn user(n: usize, email: &str) -> User {
+    User {
+        id: id(UserId::parse, "usr_", n),
+        email: Email::parse(email).unwrap(),
+        display_name: ShortText::parse("displayName", email, false).unwrap(),
+        department: ShortText::parse("department", "", false).unwrap(),
+        title: ShortText::parse("title", "", false).unwrap(),
+        attributes: Attributes::new(
+            [("teams".to_owned(), AttributeValue::Many(vec!["a".into(), "b".into()]))].into_iter().collect(),
+        )
+        .unwrap(),
+        status: UserStatus::Active,
+        external_id: None,
+        created_at: Timestamp(1),
+        updated_at: Timestamp(1),
+    }
+}
+
+fn group(n: usize, name: &str, parents: &[usize]) -> Group {
+    let name = Name::parse("name", name).unwrap();
+    Group {
+        id: id(GroupId::parse, "grp_", n),
+        slug: GroupSlug::from_name(&name),
+        name,
+        description: Description::parse("").unwrap(),
+        status: GroupStatus::Active,
+        source: GroupSource::Local,
+        external_id: None,
+        apply_privileges: true,
+        notify_members: false,
+        parent_ids: parents.iter().map(|p| id(GroupId::parse, "grp_", *p)).collect(),
+        created_at: Timestamp(1),
+        updated_at: Timestamp(1),
+    }
+}
+
+fn membership(g: usize, u: usize, source: MembershipSource, expires: Option<i64>) -> Membership {
+    Membership {
+        group_id: id(GroupId::parse, "grp_", g),
+        user_id: id(UserId::parse, "usr_", u),
+        source,
+        role: MemberRole::Member,
+        expires_at: expires.map(Timestamp),
+        added_by: None,
+        added_at: Timestamp(2),
+        reason: ShortText::parse("reason", "", false).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_data_round_trips() {
+    let (store, db) = store().await;
+    let t = tenant(&store, "acme", 1).await;
+    let mut w = store.write(&t).await.unwrap();
+    assert_eq!(w.revision(), 2);
+    let ann = user(1, "Ann@Example.com");
+    w.insert_user(&ann).await.unwrap();
+    w.insert_group(&group(1, "Parent", &[])).await.unwrap();
+    w.insert_group(&group(2, "Child", &[1])).await.unwrap();
+    w.put_membership(&membership(2, 1, MembershipSource::Manual, Some(50))).await.unwrap();
+    w.put_membership(&membership(2, 1, MembershipSource::Rule, None)).await.unwrap();
+    assert_eq!(w.commit().await.unwrap(), 2);
+    store.close().await;
+
+    let store = Store::connect(&db.url).await.unwrap();
+    let mut r = store.read().await.unwrap();
+    assert_eq!(r.revision(&t).await.unwrap(), 2);
+    assert_eq!(r.user_by_email(&t, &Email::parse("ann@EXAMPLE.com").unwrap()).await.unwrap(), Some(ann.clone()));
+    let (child, members) = r.get_group(&t, &id(GroupId::parse, "grp_", 2), Timestamp(10)).await.unwrap().unwrap();
+    assert_eq!(child.parent_ids, vec![id(GroupId::parse, "grp_", 1)]);
+    assert_eq!(members, 1);
+    let rows = r.membership_rows(&t, &child.id, &ann.id).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let state = r.load_state(&t).await.unwrap();
+    assert_eq!(state.parents(&child.id).len(), 1);
+    assert_eq!(state.rows(&child.id, &ann.id).count(), 2);
+}
+
+#[tokio::test]
+async fn an_uncommitted_change_leaves_nothing_behind() {
+    let (store, _db) = store().await;
+    let t = tenant(&store, "acme", 1).await;
+    {
+        let mut w = store.write(&t).await.unwrap();
+        w.insert_user(&user(1, "a@example.com")).await.unwrap();
+        // Dropped without commit: rolled back.
+    }
+    let mut r = store.read().await.unwrap();
+    assert_eq!(r.revision(&t).await.unwrap(), 1);
+    assert!(r.get_user(&t, &id(UserId::parse, "usr_", 1)).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn uniqueness_is_enforced_case_insensitively_per_tenant() {
+    let (store, _db) = store().await;
+    let a = tenant(&store, "a", 1).await;
+    let b = tenant(&store, "b", 2).await;
+    let mut w = store.write(&a).await.unwrap();
+    w.insert_user(&user(1, "ann@example.com")).await.unwrap();
+    assert!(matches!(w.insert_user(&user(2, "ANN@example.com")).await, Err(StoreError::Conflict)));
+    // The failed statement aborts a PostgreSQL transaction; start again.
+    drop(w);
+    let mut w = store.write(&a).await.unwrap();
+    w.insert_group(&group(1, "Sales", &[])).await.unwrap();
+    w.commit().await.unwrap();
+    let mut w = store.write(&a).await.unwrap();
+    assert!(matches!(w.insert_group(&group(2, "SALES", &[])).await, Err(StoreError::Conflict)));
+    drop(w);
+    // The same names are free in another tenant.
+    let mut w = store.write(&b).await.unwrap();
+    w.insert_user(&user(1, "ann@example.com")).await.unwrap();
+    w.insert_group(&group(1, "Sales", &[])).await.unwrap();
+    w.commit().await.unwrap();
+    assert!(store.read().await.unwrap().get_user(&a, &id(UserId::parse, "usr_", 1)).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn deletes_cascade_to_everything_that_hangs_off() {
+    let (store, _db) = store().await;
+    let t = tenant(&store, "acme", 1).await;
+    let mut w = store.write(&t).await.unwrap();
+    w.insert_user(&user(1, "a@example.com")).await.unwrap();
+    w.insert_group(&group(1, "Parent", &[])).await.unwrap();
+    w.insert_group(&group(2, "Child", &[1])).await.unwrap();
+    w.put_membership(&membership(1, 1, MembershipSource::Manual, None)).await.unwrap();
+    let role = Role {
+        id: id(RoleId::parse, "rol_", 1),
+        name: Name::parse("name", "R").unwrap(),
+        description: Description::parse("").unwrap(),
+        permissions: vec![Permission::parse("a:b").unwrap()],
+        builtin: false,
+        created_at: Timestamp(0),
+        updated_at: Timestamp(0),
+    };
+    w.insert_role(&role).await.unwrap();
+    let parent = Subject::Group(id(GroupId::parse, "grp_", 1));
+    assert!(w.assign_role(&parent, &role.id, None, Timestamp(0)).await.unwrap());
+    assert!(!w.assign_role(&parent, &role.id, None, Timestamp(0)).await.unwrap());
+    w.commit().await.unwrap();
+
+    let mut w = store.write(&t).await.unwrap();
+    w.delete_group(&id(GroupId::parse, "grp_", 1)).await.unwrap();
+    w.commit().await.unwrap();
+    let mut r = store.read().await.unwrap();
+    let state = r.load_state(&t).await.unwrap();
+    let child = id(GroupId::parse, "grp_", 2);
+    assert!(state.parents(&child).is_empty());
+    assert_eq!(state.memberships_of(&id(UserId::parse, "usr_", 1)).count(), 0);
+    assert!(r.groups_with_role(&t, &role.id).await.unwrap().is_empty());
+
+    let mut w = store.write(&t).await.unwrap();
+    assert!(matches!(w.delete_group(&id(GroupId::parse, "grp_", 1)).await, Err(StoreError::NotFound)));
+}
+
+#[tokio::test]
+async fn lists_filter_and_page_with_keyset_cursors() {
+    let (store, _db) = store().await;
+    let t = tenant(&store, "acme", 1).await;
+    let mut w = store.write(&t).await.unwrap();
+    w.insert_group(&group(100, "Root", &[])).await.unwrap();
+    for i in 0..9 {
+        w.insert_group(&group(i, &format!("Team {i}"), &[100])).await.unwrap();
+        w.insert_user(&user(i, &format!("user{i}@example.com"))).await.unwrap();
+    }
+    w.commit().await.unwrap();
+    let mut r = store.read().await.unwrap();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let f = GroupFilter { q: Some("team".into()), after: after.clone(), limit: 4, ..Default::default() };
+        let page = r.list_groups(&t, &f, Timestamp(0)).await.unwrap();
+        seen.extend(page.iter().map(|(g, _)| g.name.to_string()));
+        match page.last() {
+            Some((g, _)) if page.len() == 4 => after = Some(After { key: g.name.key(), id: g.id.to_string() }),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, (0..9).map(|i| format!("Team {i}")).collect::<Vec<_>>());
+    let by_parent = GroupFilter { parent: Some(id(GroupId::parse, "grp_", 100)), limit: 50, ..Default::default() };
+    assert_eq!(r.list_groups(&t, &by_parent, Timestamp(0)).await.unwrap().len(), 9);
+    let users =
+        r.list_users(&t, &UserFilter { q: Some("USER3".into()), limit: 50, ..Default::default() }).await.unwrap();
+    assert_eq!(users.len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_writers_to_one_tenant_are_serialised() {
+    let (store, _db) = store().await;
+    let t = tenant(&store, "acme", 1).await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let store = store.clone();
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut w = store.write(&t).await.unwrap();
+            w.insert_group(&group(i, &format!("G{i}"), &[])).await.unwrap();
+            w.commit().await.unwrap()
+        }));
+    }
+    let mut revisions = Vec::new();
+    for task in tasks {
+        revisions.push(task.await.unwrap());
+    }
+    revisions.sort();
+    assert_eq!(revisions, (2..14).collect::<Vec<i64>>());
+    assert_eq!(store.read().await.unwrap().revision(&t).await.unwrap(), 13);
+}
+
+#[tokio::test]
+async fn audit_events_come_back_newest_first_and_filtered() {
+    let (store, _db) = store().await;
+    let t = tenant(&store, "acme", 1).await;
+    for (i, action) in ["group.create", "group.update", "membership.add"].iter().enumerate() {
+        let mut w = store.write(&t).await.unwrap();
+        w.insert_audit(&NewAuditEvent {
+            id: id(EventId::parse, "evt_", i),
+            at: Timestamp(i as i64 * 1000),
+            actor_id: Some("usr_000000000001".into()),
+            action: (*action).into(),
+            target_type: "group".into(),
+            target_id: format!("grp_{i:012}"),
+            before: None,
+            after: Some("{}".into()),
+            request_id: "req".into(),
+        })
+        .await
+        .unwrap();
+        w.commit().await.unwrap();
+    }
+    let mut r = store.read().await.unwrap();
+    let all = r.list_audit(&t, &AuditFilter { limit: 10, ..Default::default() }).await.unwrap();
+    let actions: Vec<&str> = all.iter().map(|e| e.event.action.as_str()).collect();
+    assert_eq!(actions, ["membership.add", "group.update", "group.create"]);
+    let prefix = AuditFilter { action_prefix: Some("group.".into()), limit: 10, ..Default::default() };
+    assert_eq!(r.list_audit(&t, &prefix).await.unwrap().len(), 2);
+    let window =
+        AuditFilter { from: Some(Timestamp(1000)), to: Some(Timestamp(2000)), limit: 10, ..Default::default() };
+    assert_eq!(r.list_audit(&t, &window).await.unwrap().len(), 1);
+    let page2 =
+        AuditFilter { after: Some((all[0].revision, all[0].event.id.to_string())), limit: 10, ..Default::default() };
+    assert_eq!(r.list_audit(&t, &page2).await.unwrap().len(), 2);
+}
