@@ -138,28 +138,23 @@ async fn group_managers_have_limits() {
     app.get(&format!("{T}/groups/{mine}/members"), &tok).await.ok(200);
     app.delete(&format!("{T}/groups/{mine}/members/{bob}"), &tok).await.ok(200);
 
+    let role = app.role("default", ROOT, "R", &["x:y"]).await;
     let before = app.fingerprint().await;
     // Not groups they do not manage.
     app.post(&format!("{T}/groups/{other}/members"), &tok, json!({"userId": bob})).await.problem(403);
     // No managers.
     app.post(&format!("{T}/groups/{mine}/members"), &tok, json!({"userId": bob, "role": "manager"})).await.problem(403);
-    // No roles, flags, names or parents.
-    let role = app.role("default", ROOT, "R", &["x:y"]).await;
-    let before = {
-        let _ = before;
-        app.fingerprint().await
-    };
+    // No roles, flags, names, parents or deletion.
     app.post(&format!("{T}/groups/{mine}/roles"), &tok, json!({"roleId": role})).await.problem(403);
     app.patch(&format!("{T}/groups/{mine}"), &tok, json!({"applyPrivileges": false})).await.problem(403);
     app.patch(&format!("{T}/groups/{mine}"), &tok, json!({"name": "Renamed"})).await.problem(403);
     app.patch(&format!("{T}/groups/{mine}"), &tok, json!({"parentIds": [other]})).await.problem(403);
     app.delete(&format!("{T}/groups/{mine}"), &tok).await.problem(403);
-    // Cannot promote a member to manager.
+    assert_eq!(app.fingerprint().await, before);
+    // Cannot promote a member to manager, nor remove a manager.
     app.post(&format!("{T}/groups/{mine}/members"), &tok, json!({"userId": bob})).await.ok(201);
-    let before = {
-        let _ = before;
-        app.fingerprint().await
-    };
+    let before = app.fingerprint().await;
+    app.delete(&format!("{T}/groups/{mine}/members/{mgr}"), &tok).await.problem(403);
     app.patch(&format!("{T}/groups/{mine}/members/{bob}"), &tok, json!({"role": "manager"})).await.problem(403);
     assert_eq!(app.fingerprint().await, before);
 }

@@ -2,6 +2,7 @@
 
 use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
 use super::page::{PageQuery, next};
+use super::roles::AssignRoleBody;
 use super::{AppState, TenantPath, written, written_empty};
 use crate::error::{Problem, ServiceError};
 use crate::service::{GroupPatch, NewGroup};
@@ -10,9 +11,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use cohort_core::GroupId;
 use cohort_core::model::{GroupSource, GroupStatus, Subject};
 use cohort_core::name::{Description, GroupSlug, Name};
-use cohort_core::{GroupId, RoleId};
 use cohort_store::GroupFilter;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -95,14 +96,6 @@ pub struct GroupListQuery {
     pub limit: Option<i64>,
     /// The `nextCursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-/// A role to assign.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AssignRoleBody {
-    /// The role.
-    pub role_id: String,
 }
 
 fn parse_parents(fields: &mut Fields, ids: &[String]) -> Option<BTreeSet<GroupId>> {
@@ -253,15 +246,7 @@ async fn assign_group_role(
     ApiJson(b): ApiJson<AssignRoleBody>,
 ) -> Result<Response, ServiceError> {
     let (_, id) = path;
-    let id = path_id(GroupId::parse, &id)?;
-    let mut f = Fields::default();
-    let role = f.take(
-        RoleId::parse(&b.role_id)
-            .map_err(|_| cohort_core::DomainError::invalid("roleId", format!("role `{}` not found", b.role_id))),
-    );
-    f.finish()?;
-    let w = s.assign_role(&ctx, ctx.tenant(), &Subject::Group(id), &checked(role)?).await?;
-    Ok(written(StatusCode::CREATED, w.revision, &RoleView::from(&w.value)))
+    super::roles::assign_to(&s, &ctx, Subject::Group(path_id(GroupId::parse, &id)?), &b).await
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}/roles", tag = "groups",
@@ -272,9 +257,7 @@ async fn list_group_roles(
     Path(path): Path<(String, String)>,
 ) -> Result<Json<Vec<RoleView>>, ServiceError> {
     let (_, id) = path;
-    let id = path_id(GroupId::parse, &id)?;
-    let roles = s.roles_of(&ctx, ctx.tenant(), &Subject::Group(id)).await?;
-    Ok(Json(roles.iter().map(RoleView::from).collect()))
+    super::roles::list_of(&s, &ctx, Subject::Group(path_id(GroupId::parse, &id)?)).await
 }
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/groups/{groupId}/roles/{roleId}", tag = "groups",
@@ -285,8 +268,5 @@ async fn unassign_group_role(
     Path(path): Path<(String, String, String)>,
 ) -> Result<Response, ServiceError> {
     let (_, id, role) = path;
-    let id = path_id(GroupId::parse, &id)?;
-    let role = path_id(RoleId::parse, &role)?;
-    let w = s.unassign_role(&ctx, ctx.tenant(), &Subject::Group(id), &role).await?;
-    Ok(written_empty(w.revision))
+    super::roles::unassign_from(&s, &ctx, Subject::Group(path_id(GroupId::parse, &id)?), &role).await
 }

@@ -4,15 +4,17 @@ use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
 use super::page::{PageQuery, next};
 use super::{AppState, TenantPath, written, written_empty};
 use crate::error::{Problem, ServiceError};
+use crate::service::{Ctx, Services};
 use crate::service::{NewRole, RolePatch};
 use crate::view::RoleView;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use cohort_core::RoleId;
+use cohort_core::model::Subject;
 use cohort_core::name::{Description, Name};
 use cohort_core::permission::Permission;
+use cohort_core::{DomainError, RoleId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -33,6 +35,47 @@ pub struct CreateRoleBody {
     pub description: String,
     /// Permission strings, `[a-z0-9_.:*-]{1,128}` each; at most 200.
     pub permissions: Vec<String>,
+}
+
+/// A role to assign to a group or a user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssignRoleBody {
+    /// The role.
+    pub role_id: String,
+}
+
+/// Assigns a role to a group or a user.
+pub(super) async fn assign_to(
+    s: &Services,
+    ctx: &Ctx,
+    subject: Subject,
+    b: &AssignRoleBody,
+) -> Result<Response, ServiceError> {
+    let mut f = Fields::default();
+    let role = f.take(
+        RoleId::parse(&b.role_id)
+            .map_err(|_| DomainError::invalid("roleId", format!("role `{}` not found", b.role_id))),
+    );
+    f.finish()?;
+    let w = s.assign_role(ctx, ctx.tenant(), &subject, &checked(role)?).await?;
+    Ok(written(StatusCode::CREATED, w.revision, &RoleView::from(&w.value)))
+}
+
+/// The roles assigned to a group or directly to a user.
+pub(super) async fn list_of(s: &Services, ctx: &Ctx, subject: Subject) -> Result<Json<Vec<RoleView>>, ServiceError> {
+    Ok(Json(s.roles_of(ctx, ctx.tenant(), &subject).await?.iter().map(RoleView::from).collect()))
+}
+
+/// Removes a role from a group or a user.
+pub(super) async fn unassign_from(
+    s: &Services,
+    ctx: &Ctx,
+    subject: Subject,
+    role: &str,
+) -> Result<Response, ServiceError> {
+    let w = s.unassign_role(ctx, ctx.tenant(), &subject, &path_id(RoleId::parse, role)?).await?;
+    Ok(written_empty(w.revision))
 }
 
 /// Changes to a role.

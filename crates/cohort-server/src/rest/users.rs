@@ -1,8 +1,8 @@
 //! `/users`: create, list, get, patch (including suspend), delete; direct roles.
 
 use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
-use super::groups::AssignRoleBody;
 use super::page::{PageQuery, next};
+use super::roles::AssignRoleBody;
 use super::{AppState, TenantPath, written, written_empty};
 use crate::error::{Problem, ServiceError};
 use crate::service::{NewUser, UserPatch};
@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use cohort_core::model::{Subject, UserStatus};
 use cohort_core::name::{AttributeValue, Attributes, Email, ShortText};
-use cohort_core::{DomainError, RoleId, UserId};
+use cohort_core::{DomainError, UserId};
 use cohort_store::UserFilter;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -218,15 +218,7 @@ async fn assign_user_role(
     ApiJson(b): ApiJson<AssignRoleBody>,
 ) -> Result<Response, ServiceError> {
     let (_, id) = path;
-    let id = path_id(UserId::parse, &id)?;
-    let mut f = Fields::default();
-    let role = f.take(
-        RoleId::parse(&b.role_id)
-            .map_err(|_| DomainError::invalid("roleId", format!("role `{}` not found", b.role_id))),
-    );
-    f.finish()?;
-    let w = s.assign_role(&ctx, ctx.tenant(), &Subject::User(id), &checked(role)?).await?;
-    Ok(written(StatusCode::CREATED, w.revision, &RoleView::from(&w.value)))
+    super::roles::assign_to(&s, &ctx, Subject::User(path_id(UserId::parse, &id)?), &b).await
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}/roles", tag = "users",
@@ -237,9 +229,7 @@ async fn list_user_roles(
     Path(path): Path<(String, String)>,
 ) -> Result<Json<Vec<RoleView>>, ServiceError> {
     let (_, id) = path;
-    let id = path_id(UserId::parse, &id)?;
-    let roles = s.roles_of(&ctx, ctx.tenant(), &Subject::User(id)).await?;
-    Ok(Json(roles.iter().map(RoleView::from).collect()))
+    super::roles::list_of(&s, &ctx, Subject::User(path_id(UserId::parse, &id)?)).await
 }
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/users/{userId}/roles/{roleId}", tag = "users",
@@ -250,8 +240,5 @@ async fn unassign_user_role(
     Path(path): Path<(String, String, String)>,
 ) -> Result<Response, ServiceError> {
     let (_, id, role) = path;
-    let id = path_id(UserId::parse, &id)?;
-    let role = path_id(RoleId::parse, &role)?;
-    let w = s.unassign_role(&ctx, ctx.tenant(), &Subject::User(id), &role).await?;
-    Ok(written_empty(w.revision))
+    super::roles::unassign_from(&s, &ctx, Subject::User(path_id(UserId::parse, &id)?), &role).await
 }
