@@ -69,6 +69,10 @@ prefixed_id!(
     RoleId, "rol_", "role"
 );
 prefixed_id!(
+    /// A resource an app protects.
+    ResourceId, "res_", "resource"
+);
+prefixed_id!(
     /// An API token.
     TokenId, "tok_", "token"
 );

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod graph;
 pub mod id;
+pub mod index;
 pub mod model;
 pub mod name;
 pub mod permission;
@@ -12,5 +13,5 @@ pub mod state;
 pub mod time;
 
 pub use error::DomainError;
-pub use id::{EventId, GroupId, IdSource, RoleId, TenantId, TokenId, UserId};
+pub use id::{EventId, GroupId, IdSource, ResourceId, RoleId, TenantId, TokenId, UserId};
 pub use time::{Clock, Timestamp};

@@ -1,7 +1,7 @@
 //! The entities of a tenant and their small enums.
 
-use crate::id::{GroupId, RoleId, TenantId, TokenId, UserId};
-use crate::name::{Attributes, Description, Email, GroupSlug, Name, ShortText, TenantSlug};
+use crate::id::{GroupId, ResourceId, RoleId, TenantId, TokenId, UserId};
+use crate::name::{Attributes, Description, Email, GroupSlug, Keyword, Levels, Name, ShortText, TenantSlug};
 use crate::permission::Permission;
 use crate::time::Timestamp;
 
@@ -201,4 +201,47 @@ pub struct ApiToken {
     pub created_at: Timestamp,
     /// Last time it authenticated a request.
     pub last_used_at: Option<Timestamp>,
+}
+
+/// A kind of resource with its ordered access levels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceType {
+    /// Name, unique per tenant (`agent`, `datasource`).
+    pub name: Keyword,
+    /// Levels, least permissive first.
+    pub levels: Levels,
+    /// Built-in types cannot be deleted.
+    pub builtin: bool,
+}
+
+/// Something an app protects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resource {
+    /// Id.
+    pub id: ResourceId,
+    /// Its type.
+    pub type_name: Keyword,
+    /// Name, unique per tenant and type, case-insensitively.
+    pub name: Name,
+    /// Description.
+    pub description: Description,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// A level on a resource given to a user or a group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant {
+    /// The resource.
+    pub resource_id: ResourceId,
+    /// Who holds it.
+    pub subject: Subject,
+    /// The level (one of the resource type's).
+    pub level: Keyword,
+    /// Who granted it.
+    pub granted_by: Option<UserId>,
+    /// When.
+    pub granted_at: Timestamp,
 }

@@ -106,6 +106,89 @@ impl GroupSlug {
 }
 
 text_type!(
+    /// A resource type's name or one of its access levels: `[a-z0-9_-]{1,64}`.
+    Keyword
+);
+impl Keyword {
+    /// Validates a type or level name for `field`.
+    pub fn parse(field: &str, s: &str) -> Result<Self, DomainError> {
+        slug_like(field, s, 64, b"_").map(Self)
+    }
+}
+
+/// The ordered access levels of a resource type, least permissive first.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Levels(Vec<Keyword>);
+
+impl Levels {
+    /// The default order: `view < use < edit`.
+    pub fn default_order() -> Self {
+        Self(["view", "use", "edit"].iter().map(|l| Keyword(l.to_string())).collect())
+    }
+
+    /// Validates an order: 1 to 16 distinct level names.
+    pub fn new(levels: Vec<Keyword>) -> Result<Self, DomainError> {
+        if levels.is_empty() || levels.len() > 16 {
+            return Err(DomainError::invalid("levels", "a type has 1 to 16 levels"));
+        }
+        for (i, l) in levels.iter().enumerate() {
+            if levels[..i].contains(l) {
+                return Err(DomainError::invalid("levels", format!("level `{l}` is listed twice")));
+            }
+        }
+        Ok(Self(levels))
+    }
+
+    /// The levels, least permissive first.
+    pub fn as_slice(&self) -> &[Keyword] {
+        &self.0
+    }
+
+    /// The rank of a level name (0 = least permissive).
+    pub fn rank(&self, level: &str) -> Option<u8> {
+        self.0.iter().position(|l| l.as_str() == level).and_then(|i| u8::try_from(i).ok())
+    }
+}
+
+/// Data scopes of a group: keys to sets of values (`{"country": ["France"]}`).
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Scopes(BTreeMap<String, std::collections::BTreeSet<String>>);
+
+impl Scopes {
+    /// Validates scopes: at most 20 keys of `[A-Za-z0-9_.-]{1,64}`, each with 1 to 100 values
+    /// of 1 to 200 characters.
+    pub fn new(map: BTreeMap<String, std::collections::BTreeSet<String>>) -> Result<Self, DomainError> {
+        if map.len() > 20 {
+            return Err(DomainError::invalid("scopes", "at most 20 scope keys are allowed"));
+        }
+        for (k, values) in &map {
+            let key_ok = !k.is_empty()
+                && k.len() <= 64
+                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
+            if !key_ok {
+                return Err(DomainError::invalid("scopes", format!("`{k}` is not a valid scope key")));
+            }
+            if values.is_empty() || values.len() > 100 {
+                return Err(DomainError::invalid("scopes", format!("`{k}` needs 1 to 100 values")));
+            }
+            if values.iter().any(|v| v.trim().is_empty() || v.chars().count() > 200 || v.chars().any(char::is_control))
+            {
+                return Err(DomainError::invalid(
+                    "scopes",
+                    format!("a value of `{k}` is empty, too long or has control characters"),
+                ));
+            }
+        }
+        Ok(Self(map))
+    }
+
+    /// The scopes as a map.
+    pub fn as_map(&self) -> &BTreeMap<String, std::collections::BTreeSet<String>> {
+        &self.0
+    }
+}
+
+text_type!(
     /// A free-text description, at most 2,000 characters.
     Description
 );

@@ -1,7 +1,7 @@
 //! Resolution: what a user may do, and why. The reference implementation that any faster
 //! index must agree with.
 
-use crate::id::{GroupId, RoleId, UserId};
+use crate::id::{GroupId, ResourceId, RoleId, UserId};
 use crate::model::MembershipSource;
 use crate::permission::Permission;
 use crate::state::TenantState;
@@ -58,6 +58,35 @@ pub struct EffectivePermission {
     pub roles: Vec<RoleId>,
 }
 
+/// The level a user effectively holds on a resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectiveLevel {
+    /// The resource.
+    pub resource: ResourceId,
+    /// The most permissive rank held (0 = the type's least permissive level).
+    pub rank: u8,
+    /// Every grant that contributes, with its rank.
+    pub via: Vec<(u8, Via)>,
+}
+
+/// One value of a data scope and the effective groups that give it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScopeValue {
+    /// The value.
+    pub value: String,
+    /// Groups that set it.
+    pub groups: Vec<GroupId>,
+}
+
+/// A data scope key and the union of its values over effective groups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectiveScope {
+    /// The key, e.g. `country`.
+    pub key: String,
+    /// Its values.
+    pub values: Vec<ScopeValue>,
+}
+
 /// Everything a user may do at one instant, with provenance.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Access {
@@ -67,6 +96,10 @@ pub struct Access {
     pub roles: Vec<EffectiveRole>,
     /// Effective permissions, sorted.
     pub permissions: Vec<EffectivePermission>,
+    /// Effective levels on resources, sorted by resource.
+    pub levels: Vec<EffectiveLevel>,
+    /// Effective data scopes, sorted by key; keys no group sets are absent.
+    pub scopes: Vec<EffectiveScope>,
 }
 
 impl Access {
@@ -161,7 +194,46 @@ pub fn resolve(state: &TenantState, user: &UserId, now: Timestamp) -> Access {
             }
         }
     }
+    let mut levels: BTreeMap<ResourceId, Vec<(u8, Via)>> = BTreeMap::new();
+    for (r, rank) in state.grants_of_user(user) {
+        if state.resource(r).is_some() {
+            levels.entry(r.clone()).or_default().push((*rank, Via::Direct));
+        }
+    }
+    let mut scopes: BTreeMap<String, BTreeMap<String, BTreeSet<GroupId>>> = BTreeMap::new();
+    for g in &groups {
+        for (r, rank) in state.grants_of_group(&g.group) {
+            if state.resource(r).is_some() {
+                let via = levels.entry(r.clone()).or_default();
+                via.extend(g.paths.iter().cloned().map(|p| (*rank, Via::Group(p))));
+            }
+        }
+        if let Some(s) = state.scopes_of(&g.group) {
+            for (k, values) in s.as_map() {
+                for v in values {
+                    scopes.entry(k.clone()).or_default().entry(v.clone()).or_default().insert(g.group.clone());
+                }
+            }
+        }
+    }
     Access {
+        levels: levels
+            .into_iter()
+            .map(|(resource, mut via)| {
+                via.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+                EffectiveLevel { rank: via.first().map(|v| v.0).unwrap_or(0), resource, via }
+            })
+            .collect(),
+        scopes: scopes
+            .into_iter()
+            .map(|(key, values)| EffectiveScope {
+                key,
+                values: values
+                    .into_iter()
+                    .map(|(value, groups)| ScopeValue { value, groups: groups.into_iter().collect() })
+                    .collect(),
+            })
+            .collect(),
         groups,
         roles: roles
             .into_iter()
@@ -246,6 +318,29 @@ pub fn check_permission(state: &TenantState, user: &UserId, permission: &str, no
             Decision { allowed: true, reason: format!("`{held}` from role `{name}` ({}) {via}", role.role) }
         }
         None => deny(format!("no effective role grants `{permission}`")),
+    }
+}
+
+/// Decides whether `user` holds at least `level` on `resource` at `now`. Deny by default:
+/// an unknown user, resource or level is a denial.
+pub fn check_level(state: &TenantState, user: &UserId, resource: &ResourceId, level: &str, now: Timestamp) -> Decision {
+    let deny = |reason: String| Decision { allowed: false, reason };
+    let Some(facts) = state.user(user) else { return deny(format!("user `{user}` not found")) };
+    if !facts.active {
+        return deny(format!("user `{user}` is suspended"));
+    }
+    let Some(levels) = state.resource_levels(resource) else { return deny(format!("resource `{resource}` not found")) };
+    let Some(wanted) = levels.rank(level) else {
+        return deny(format!("`{level}` is not a level of resource `{resource}`"));
+    };
+    let access = resolve(state, user, now);
+    let held = access.levels.iter().find(|l| &l.resource == resource);
+    match held.and_then(|l| l.via.first().filter(|(rank, _)| *rank >= wanted)) {
+        Some((rank, via)) => {
+            let name = levels.as_slice().get(usize::from(*rank)).map(|l| l.as_str()).unwrap_or_default();
+            Decision { allowed: true, reason: format!("`{name}` on `{resource}` granted {}", describe_via(via)) }
+        }
+        None => deny(format!("no grant gives `{level}` on `{resource}`")),
     }
 }
 

@@ -2,8 +2,9 @@
 //! who is in which group, which roles go where. Resolution and the graph rules read it; the
 //! store fills it; every write keeps it in step.
 
-use crate::id::{GroupId, RoleId, UserId};
+use crate::id::{GroupId, ResourceId, RoleId, UserId};
 use crate::model::{GroupSource, MemberRole, MembershipSource, Subject};
+use crate::name::{Levels, Scopes};
 use crate::permission::Permission;
 use crate::time::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -61,6 +62,15 @@ pub struct RoleFacts {
     pub permissions: Vec<Permission>,
 }
 
+/// What resolution needs to know of a resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceFacts {
+    /// Its type's name.
+    pub type_name: String,
+    /// Its name, for explanations.
+    pub name: String,
+}
+
 /// One tenant's access facts.
 #[derive(Clone, Debug, Default)]
 pub struct TenantState {
@@ -73,11 +83,17 @@ pub struct TenantState {
     roles: HashMap<RoleId, RoleFacts>,
     user_roles: HashMap<UserId, BTreeSet<RoleId>>,
     group_roles: HashMap<GroupId, BTreeSet<RoleId>>,
+    resource_types: HashMap<String, Levels>,
+    resources: HashMap<ResourceId, ResourceFacts>,
+    user_grants: HashMap<UserId, BTreeMap<ResourceId, u8>>,
+    group_grants: HashMap<GroupId, BTreeMap<ResourceId, u8>>,
+    group_scopes: HashMap<GroupId, Scopes>,
 }
 
 static EMPTY_GROUPS: BTreeSet<GroupId> = BTreeSet::new();
 static EMPTY_ROLES: BTreeSet<RoleId> = BTreeSet::new();
 static EMPTY_USERS: BTreeSet<UserId> = BTreeSet::new();
+static EMPTY_GRANTS: BTreeMap<ResourceId, u8> = BTreeMap::new();
 
 impl TenantState {
     /// Adds or replaces a user.
@@ -96,6 +112,7 @@ impl TenantState {
             }
         }
         self.user_roles.remove(id);
+        self.user_grants.remove(id);
     }
 
     /// Adds or replaces a group's facts (not its parents).
@@ -141,6 +158,8 @@ impl TenantState {
             }
         }
         self.group_roles.remove(id);
+        self.group_grants.remove(id);
+        self.group_scopes.remove(id);
         self.groups.remove(id);
     }
 
@@ -188,6 +207,109 @@ impl TenantState {
             Subject::User(u) => self.user_roles.get_mut(u).map(|s| s.remove(role)),
             Subject::Group(g) => self.group_roles.get_mut(g).map(|s| s.remove(role)),
         };
+    }
+
+    /// Adds or replaces a resource type.
+    pub fn put_resource_type(&mut self, name: &str, levels: Levels) {
+        self.resource_types.insert(name.to_owned(), levels);
+    }
+
+    /// Removes a resource type (callers remove its resources first).
+    pub fn remove_resource_type(&mut self, name: &str) {
+        self.resource_types.remove(name);
+    }
+
+    /// Adds or replaces a resource.
+    pub fn put_resource(&mut self, id: ResourceId, facts: ResourceFacts) {
+        self.resources.insert(id, facts);
+    }
+
+    /// Removes a resource and every grant on it.
+    pub fn remove_resource(&mut self, id: &ResourceId) {
+        self.resources.remove(id);
+        for grants in self.user_grants.values_mut().chain(self.group_grants.values_mut()) {
+            grants.remove(id);
+        }
+    }
+
+    /// Gives `subject` the level of rank `rank` on a resource, replacing any it had.
+    pub fn grant(&mut self, subject: &Subject, resource: &ResourceId, rank: u8) {
+        match subject {
+            Subject::User(u) => self.user_grants.entry(u.clone()).or_default().insert(resource.clone(), rank),
+            Subject::Group(g) => self.group_grants.entry(g.clone()).or_default().insert(resource.clone(), rank),
+        };
+    }
+
+    /// Removes `subject`'s grant on a resource.
+    pub fn revoke(&mut self, subject: &Subject, resource: &ResourceId) {
+        match subject {
+            Subject::User(u) => self.user_grants.get_mut(u).map(|g| g.remove(resource)),
+            Subject::Group(g) => self.group_grants.get_mut(g).map(|gr| gr.remove(resource)),
+        };
+    }
+
+    /// Replaces a group's data scopes.
+    pub fn set_scopes(&mut self, group: &GroupId, scopes: Scopes) {
+        if scopes.as_map().is_empty() {
+            self.group_scopes.remove(group);
+        } else {
+            self.group_scopes.insert(group.clone(), scopes);
+        }
+    }
+
+    /// The levels of a resource type.
+    pub fn levels_of(&self, type_name: &str) -> Option<&Levels> {
+        self.resource_types.get(type_name)
+    }
+
+    /// A resource's facts.
+    pub fn resource(&self, id: &ResourceId) -> Option<&ResourceFacts> {
+        self.resources.get(id)
+    }
+
+    /// The levels of a resource's type.
+    pub fn resource_levels(&self, id: &ResourceId) -> Option<&Levels> {
+        self.resources.get(id).and_then(|r| self.resource_types.get(&r.type_name))
+    }
+
+    /// Grants held directly by a user, by resource, as ranks.
+    pub fn grants_of_user(&self, user: &UserId) -> &BTreeMap<ResourceId, u8> {
+        self.user_grants.get(user).unwrap_or(&EMPTY_GRANTS)
+    }
+
+    /// Grants held by a group, by resource, as ranks.
+    pub fn grants_of_group(&self, group: &GroupId) -> &BTreeMap<ResourceId, u8> {
+        self.group_grants.get(group).unwrap_or(&EMPTY_GRANTS)
+    }
+
+    /// A group's data scopes.
+    pub fn scopes_of(&self, group: &GroupId) -> Option<&Scopes> {
+        self.group_scopes.get(group)
+    }
+
+    /// Groups that hold a role.
+    pub fn groups_with_role(&self, role: &RoleId) -> impl Iterator<Item = &GroupId> {
+        self.group_roles.iter().filter(move |(_, roles)| roles.contains(role)).map(|(g, _)| g)
+    }
+
+    /// Users that hold a role directly.
+    pub fn users_with_role(&self, role: &RoleId) -> impl Iterator<Item = &UserId> {
+        self.user_roles.iter().filter(move |(_, roles)| roles.contains(role)).map(|(u, _)| u)
+    }
+
+    /// Groups with a grant on a resource.
+    pub fn groups_granted(&self, resource: &ResourceId) -> impl Iterator<Item = &GroupId> {
+        self.group_grants.iter().filter(move |(_, g)| g.contains_key(resource)).map(|(g, _)| g)
+    }
+
+    /// Users with a direct grant on a resource.
+    pub fn users_granted(&self, resource: &ResourceId) -> impl Iterator<Item = &UserId> {
+        self.user_grants.iter().filter(move |(_, g)| g.contains_key(resource)).map(|(u, _)| u)
+    }
+
+    /// Every user id.
+    pub fn user_ids(&self) -> impl Iterator<Item = &UserId> {
+        self.users.keys()
     }
 
     /// A user's facts.

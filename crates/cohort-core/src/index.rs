@@ -1,0 +1,379 @@
+//! The access index: what each user may do, precomputed from a [`TenantState`] so that a check
+//! costs a few hash lookups and a binary search whatever the nesting depth.
+//!
+//! Each conferring group keeps a closure: the permissions and levels it and its conferring
+//! ancestors give (the transitive closure of nesting, Leopard-style). Each active user keeps
+//! the merge of their direct groups' closures and their direct roles and grants. A write names
+//! what it touched; [`AccessIndex::footprint`] turns that into the groups and users whose
+//! entries may change, before and after the write, and [`AccessIndex::refresh`] recomputes just
+//! those. [`crate::resolve`] stays the reference the index is tested against.
+
+use crate::id::{GroupId, ResourceId, RoleId, UserId};
+use crate::state::TenantState;
+use crate::time::Timestamp;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
+
+/// What a write changed, by key. Memberships, direct roles and direct grants of a user are the
+/// user's; roles, grants, scopes, flags and parents of a group are the group's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Users whose facts, memberships, direct roles or direct grants changed.
+    pub users: BTreeSet<UserId>,
+    /// Groups whose facts, parents, roles, grants or scopes changed (or that were deleted).
+    pub groups: BTreeSet<GroupId>,
+    /// Roles whose permissions changed (or that were deleted).
+    pub roles: BTreeSet<RoleId>,
+    /// Resources or resource types that changed or were deleted.
+    pub resources: BTreeSet<ResourceId>,
+}
+
+impl Touched {
+    /// Whether nothing was touched.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.groups.is_empty() && self.roles.is_empty() && self.resources.is_empty()
+    }
+
+    /// Adds everything `other` touched.
+    pub fn merge(&mut self, other: Touched) {
+        self.users.extend(other.users);
+        self.groups.extend(other.groups);
+        self.roles.extend(other.roles);
+        self.resources.extend(other.resources);
+    }
+}
+
+/// The groups and users whose index entries a change may affect.
+#[derive(Clone, Debug, Default)]
+pub struct Footprint {
+    groups: BTreeSet<GroupId>,
+    users: BTreeSet<UserId>,
+}
+
+impl Footprint {
+    /// Adds another footprint (the same change seen before and after).
+    pub fn merge(&mut self, other: Footprint) {
+        self.groups.extend(other.groups);
+        self.users.extend(other.users);
+    }
+
+    /// How many users it covers.
+    pub fn users(&self) -> usize {
+        self.users.len()
+    }
+}
+
+/// Why a check was denied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denial {
+    /// No such user.
+    UnknownUser,
+    /// The user is suspended.
+    Suspended,
+    /// No such resource.
+    UnknownResource,
+    /// The resource's type has no such level.
+    UnknownLevel,
+    /// Nothing the user holds gives it.
+    NotGranted,
+}
+
+/// The index's answer to a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict<'a> {
+    /// Allowed by this role.
+    ByRole(&'a RoleId),
+    /// Allowed by a grant of this rank, from this group or (`None`) directly.
+    ByGrant(u8, Option<&'a GroupId>),
+    /// Denied.
+    Denied(Denial),
+    /// The user's entry has passed a membership's expiry: ask the reference resolution.
+    Stale,
+}
+
+impl Verdict<'_> {
+    /// Whether the answer is an allow.
+    pub fn allowed(&self) -> bool {
+        matches!(self, Self::ByRole(_) | Self::ByGrant(..))
+    }
+}
+
+#[derive(Debug)]
+struct Interner<K> {
+    ids: HashMap<K, u32>,
+    keys: Vec<K>,
+}
+
+impl<K> Default for Interner<K> {
+    fn default() -> Self {
+        Self { ids: HashMap::new(), keys: Vec::new() }
+    }
+}
+
+impl<K: Clone + Eq + Hash> Interner<K> {
+    fn intern(&mut self, k: &K) -> u32 {
+        if let Some(i) = self.ids.get(k) {
+            return *i;
+        }
+        let i = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
+        self.keys.push(k.clone());
+        self.ids.insert(k.clone(), i);
+        i
+    }
+
+    fn key(&self, i: u32) -> Option<&K> {
+        self.keys.get(i as usize)
+    }
+}
+
+/// Grants given directly rather than by a group.
+const DIRECT: u32 = u32::MAX;
+
+/// What a group (with its conferring ancestors) gives, or what a user holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Holdings {
+    /// (permission, role giving it), sorted by permission, one row per permission.
+    perms: Vec<(u32, u32)>,
+    /// (resource, rank, group giving it or DIRECT), sorted by resource, the highest rank.
+    levels: Vec<(u32, u8, u32)>,
+}
+
+impl Holdings {
+    fn normalise(&mut self) {
+        self.perms.sort_unstable();
+        self.perms.dedup_by_key(|p| p.0);
+        // Highest rank first within a resource, then keep the first row of each.
+        self.levels.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        self.levels.dedup_by_key(|l| l.0);
+    }
+
+    fn extend(&mut self, other: &Holdings) {
+        self.perms.extend_from_slice(&other.perms);
+        self.levels.extend_from_slice(&other.levels);
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct UserEntry {
+    holdings: Holdings,
+    /// Permissions ending in `*`: (prefix, role).
+    wildcards: Vec<(Box<str>, u32)>,
+    /// The earliest expiry of a live membership; from then on the entry is stale.
+    valid_until: Option<Timestamp>,
+}
+
+/// The per-tenant access index.
+#[derive(Debug, Default)]
+pub struct AccessIndex {
+    perms: Interner<String>,
+    roles: Interner<RoleId>,
+    groups: Interner<GroupId>,
+    resources: Interner<ResourceId>,
+    closures: HashMap<GroupId, Holdings>,
+    users: HashMap<UserId, UserEntry>,
+}
+
+impl AccessIndex {
+    /// Builds the index of a whole tenant as of `now`.
+    pub fn build(state: &TenantState, now: Timestamp) -> Self {
+        let mut index = Self::default();
+        let all =
+            Footprint { groups: state.group_ids().cloned().collect(), users: state.user_ids().cloned().collect() };
+        index.refresh(state, &all, now);
+        index
+    }
+
+    /// The entries a change touching `touched` may affect in `state`. Call it on the state
+    /// before the change and after, and refresh the union.
+    pub fn footprint(state: &TenantState, touched: &Touched) -> Footprint {
+        let mut users = touched.users.clone();
+        let mut seeds: Vec<GroupId> = touched.groups.iter().cloned().collect();
+        for r in &touched.roles {
+            seeds.extend(state.groups_with_role(r).cloned());
+            users.extend(state.users_with_role(r).cloned());
+        }
+        for r in &touched.resources {
+            seeds.extend(state.groups_granted(r).cloned());
+            users.extend(state.users_granted(r).cloned());
+        }
+        let mut groups = BTreeSet::new();
+        for g in seeds {
+            if groups.insert(g.clone()) {
+                groups.extend(crate::graph::descendants(state, &g));
+            }
+        }
+        for g in &groups {
+            users.extend(state.members_of(g).iter().cloned());
+        }
+        Footprint { groups, users }
+    }
+
+    /// Recomputes the closures of the footprint's groups (ancestors first) and the entries of
+    /// its users, from `state` as of `now`.
+    pub fn refresh(&mut self, state: &TenantState, footprint: &Footprint, now: Timestamp) {
+        let mut depth_memo = HashMap::new();
+        let mut order: Vec<(usize, &GroupId)> =
+            footprint.groups.iter().map(|g| (depth(state, g, &mut depth_memo), g)).collect();
+        order.sort();
+        for (_, g) in order {
+            match self.closure_of(state, g) {
+                Some(h) => self.closures.insert(g.clone(), h),
+                None => self.closures.remove(g),
+            };
+        }
+        for u in &footprint.users {
+            match self.entry_of(state, u, now) {
+                Some(e) => self.users.insert(u.clone(), e),
+                None => self.users.remove(u),
+            };
+        }
+    }
+
+    fn own(
+        &mut self,
+        state: &TenantState,
+        roles: &BTreeSet<RoleId>,
+        grants: &std::collections::BTreeMap<ResourceId, u8>,
+        source: u32,
+    ) -> Holdings {
+        let mut h = Holdings::default();
+        for r in roles {
+            if let Some(facts) = state.role(r) {
+                let ri = self.roles.intern(r);
+                for p in &facts.permissions {
+                    h.perms.push((self.perms.intern(&p.as_str().to_owned()), ri));
+                }
+            }
+        }
+        for (res, rank) in grants {
+            if state.resource(res).is_some() {
+                h.levels.push((self.resources.intern(res), *rank, source));
+            }
+        }
+        h
+    }
+
+    fn closure_of(&mut self, state: &TenantState, g: &GroupId) -> Option<Holdings> {
+        if !state.group(g)?.confers() {
+            return None;
+        }
+        let gi = self.groups.intern(g);
+        let mut h = self.own(state, state.roles_of_group(g), state.grants_of_group(g), gi);
+        for p in state.parents(g) {
+            if let Some(parent) = self.closures.get(p) {
+                h.extend(parent);
+            }
+        }
+        h.normalise();
+        Some(h)
+    }
+
+    fn entry_of(&mut self, state: &TenantState, u: &UserId, now: Timestamp) -> Option<UserEntry> {
+        if !state.user(u)?.active {
+            return None;
+        }
+        let mut h = self.own(state, state.roles_of_user(u), state.grants_of_user(u), DIRECT);
+        let mut valid_until: Option<Timestamp> = None;
+        let mut direct: BTreeSet<&GroupId> = BTreeSet::new();
+        for (g, _, facts) in state.memberships_of(u) {
+            if facts.is_live(now) {
+                if let Some(t) = facts.expires_at {
+                    valid_until = Some(valid_until.map_or(t, |v| v.min(t)));
+                }
+                direct.insert(g);
+            }
+        }
+        for g in direct {
+            if let Some(c) = self.closures.get(g) {
+                h.extend(c);
+            }
+        }
+        h.normalise();
+        let mut wildcards = Vec::new();
+        h.perms.retain(|(p, role)| match self.perms.key(*p).and_then(|s| s.strip_suffix('*')) {
+            Some(prefix) => {
+                wildcards.push((prefix.into(), *role));
+                false
+            }
+            None => true,
+        });
+        Some(UserEntry { holdings: h, wildcards, valid_until })
+    }
+
+    fn entry(&self, state: &TenantState, user: &UserId, now: Timestamp) -> Result<&UserEntry, Verdict<'_>> {
+        match self.users.get(user) {
+            Some(e) if e.valid_until.is_some_and(|t| now >= t) => Err(Verdict::Stale),
+            Some(e) => Ok(e),
+            None if state.user(user).is_some() => Err(Verdict::Denied(Denial::Suspended)),
+            None => Err(Verdict::Denied(Denial::UnknownUser)),
+        }
+    }
+
+    /// May `user` do `permission` at `now`?
+    pub fn check_permission(
+        &self,
+        state: &TenantState,
+        user: &UserId,
+        permission: &str,
+        now: Timestamp,
+    ) -> Verdict<'_> {
+        let entry = match self.entry(state, user, now) {
+            Ok(e) => e,
+            Err(v) => return v,
+        };
+        let role = self
+            .perms
+            .ids
+            .get(permission)
+            .and_then(|p| entry.holdings.perms.binary_search_by_key(p, |x| x.0).ok())
+            .map(|i| entry.holdings.perms[i].1)
+            .or_else(|| entry.wildcards.iter().find(|(prefix, _)| permission.starts_with(&**prefix)).map(|w| w.1));
+        match role.and_then(|r| self.roles.key(r)) {
+            Some(r) => Verdict::ByRole(r),
+            None => Verdict::Denied(Denial::NotGranted),
+        }
+    }
+
+    /// Does `user` hold at least `level` on `resource` at `now`?
+    pub fn check_level(
+        &self,
+        state: &TenantState,
+        user: &UserId,
+        resource: &ResourceId,
+        level: &str,
+        now: Timestamp,
+    ) -> Verdict<'_> {
+        let Some(levels) = state.resource_levels(resource) else { return Verdict::Denied(Denial::UnknownResource) };
+        let Some(wanted) = levels.rank(level) else { return Verdict::Denied(Denial::UnknownLevel) };
+        let entry = match self.entry(state, user, now) {
+            Ok(e) => e,
+            Err(v) => return v,
+        };
+        let held = self
+            .resources
+            .ids
+            .get(resource)
+            .and_then(|r| entry.holdings.levels.binary_search_by_key(r, |x| x.0).ok())
+            .map(|i| entry.holdings.levels[i]);
+        match held {
+            Some((_, rank, source)) if rank >= wanted => Verdict::ByGrant(rank, self.groups.key(source)),
+            _ => Verdict::Denied(Denial::NotGranted),
+        }
+    }
+
+    /// How many users have an entry.
+    pub fn user_count(&self) -> usize {
+        self.users.len()
+    }
+}
+
+/// Groups on the longest chain from `g` up to a root; missing groups count as roots.
+fn depth(state: &TenantState, g: &GroupId, memo: &mut HashMap<GroupId, usize>) -> usize {
+    if let Some(d) = memo.get(g) {
+        return *d;
+    }
+    memo.insert(g.clone(), 1);
+    let d = 1 + state.parents(g).iter().map(|p| depth(state, p, memo)).max().unwrap_or(0);
+    memo.insert(g.clone(), d);
+    d
+}
