@@ -81,8 +81,8 @@ pub enum Denial {
 /// The index's answer to a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict<'a> {
-    /// Allowed by this role.
-    ByRole(&'a RoleId),
+    /// Allowed by this role, assigned to this group (or, `None`, to the user directly).
+    ByRole(&'a RoleId, Option<&'a GroupId>),
     /// Allowed by a grant of this rank, from this group or (`None`) directly.
     ByGrant(u8, Option<&'a GroupId>),
     /// Denied.
@@ -94,7 +94,7 @@ pub enum Verdict<'a> {
 impl Verdict<'_> {
     /// Whether the answer is an allow.
     pub fn allowed(&self) -> bool {
-        matches!(self, Self::ByRole(_) | Self::ByGrant(..))
+        matches!(self, Self::ByRole(..) | Self::ByGrant(..))
     }
 }
 
@@ -132,8 +132,9 @@ const DIRECT: u32 = u32::MAX;
 /// What a group (with its conferring ancestors) gives, or what a user holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Holdings {
-    /// (permission, role giving it), sorted by permission, one row per permission.
-    perms: Vec<(u32, u32)>,
+    /// (permission, role giving it, group the role is on or DIRECT), sorted by permission,
+    /// one row per permission.
+    perms: Vec<(u32, u32, u32)>,
     /// (resource, rank, group giving it or DIRECT), sorted by resource, the highest rank.
     levels: Vec<(u32, u8, u32)>,
 }
@@ -156,8 +157,8 @@ impl Holdings {
 #[derive(Clone, Debug, Default)]
 struct UserEntry {
     holdings: Holdings,
-    /// Permissions ending in `*`: (prefix, role).
-    wildcards: Vec<(Box<str>, u32)>,
+    /// Permissions ending in `*`: (prefix, role, group or DIRECT).
+    wildcards: Vec<(Box<str>, u32, u32)>,
     /// The earliest expiry of a live membership; from then on the entry is stale.
     valid_until: Option<Timestamp>,
 }
@@ -241,7 +242,7 @@ impl AccessIndex {
             if let Some(facts) = state.role(r) {
                 let ri = self.roles.intern(r);
                 for p in &facts.permissions {
-                    h.perms.push((self.perms.intern(&p.as_str().to_owned()), ri));
+                    h.perms.push((self.perms.intern(&p.as_str().to_owned()), ri, source));
                 }
             }
         }
@@ -290,9 +291,9 @@ impl AccessIndex {
         }
         h.normalise();
         let mut wildcards = Vec::new();
-        h.perms.retain(|(p, role)| match self.perms.key(*p).and_then(|s| s.strip_suffix('*')) {
+        h.perms.retain(|(p, role, source)| match self.perms.key(*p).and_then(|s| s.strip_suffix('*')) {
             Some(prefix) => {
-                wildcards.push((prefix.into(), *role));
+                wildcards.push((prefix.into(), *role, *source));
                 false
             }
             None => true,
@@ -326,10 +327,12 @@ impl AccessIndex {
             .ids
             .get(permission)
             .and_then(|p| entry.holdings.perms.binary_search_by_key(p, |x| x.0).ok())
-            .map(|i| entry.holdings.perms[i].1)
-            .or_else(|| entry.wildcards.iter().find(|(prefix, _)| permission.starts_with(&**prefix)).map(|w| w.1));
-        match role.and_then(|r| self.roles.key(r)) {
-            Some(r) => Verdict::ByRole(r),
+            .map(|i| (entry.holdings.perms[i].1, entry.holdings.perms[i].2))
+            .or_else(|| {
+                entry.wildcards.iter().find(|(prefix, ..)| permission.starts_with(&**prefix)).map(|w| (w.1, w.2))
+            });
+        match role.and_then(|(r, source)| Some((self.roles.key(r)?, source))) {
+            Some((r, source)) => Verdict::ByRole(r, self.groups.key(source)),
             None => Verdict::Denied(Denial::NotGranted),
         }
     }

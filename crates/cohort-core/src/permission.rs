@@ -70,6 +70,10 @@ pub enum CohortPermission {
     RolesWrite,
     /// Assign roles to users directly.
     UserRolesWrite,
+    /// Read resource types, resources and their grants.
+    ResourcesRead,
+    /// Create, change and delete resource types and resources.
+    ResourcesWrite,
     /// Read any user's effective access and run checks.
     AccessRead,
     /// Read the audit log.
@@ -90,6 +94,8 @@ impl CohortPermission {
             Self::RolesRead => "cohort:roles.read",
             Self::RolesWrite => "cohort:roles.write",
             Self::UserRolesWrite => "cohort:user-roles.write",
+            Self::ResourcesRead => "cohort:resources.read",
+            Self::ResourcesWrite => "cohort:resources.write",
             Self::AccessRead => "cohort:access.read",
             Self::AuditRead => "cohort:audit.read",
             Self::TokensManage => "cohort:tokens.manage",
@@ -126,11 +132,13 @@ impl BuiltinRole {
         use CohortPermission as P;
         let list: Vec<&str> = match self {
             Self::Admin => vec!["cohort:*"],
-            Self::GroupAdmin => [P::GroupsRead, P::GroupsWrite, P::UsersRead, P::RolesRead, P::AccessRead]
-                .iter()
-                .map(|p| p.as_str())
-                .collect(),
-            Self::Auditor => [P::UsersRead, P::GroupsRead, P::RolesRead, P::AccessRead, P::AuditRead]
+            Self::GroupAdmin => {
+                [P::GroupsRead, P::GroupsWrite, P::UsersRead, P::RolesRead, P::ResourcesRead, P::AccessRead]
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect()
+            }
+            Self::Auditor => [P::UsersRead, P::GroupsRead, P::RolesRead, P::ResourcesRead, P::AccessRead, P::AuditRead]
                 .iter()
                 .map(|p| p.as_str())
                 .collect(),

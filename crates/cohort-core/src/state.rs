@@ -72,7 +72,7 @@ pub struct ResourceFacts {
 }
 
 /// One tenant's access facts.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TenantState {
     users: HashMap<UserId, UserFacts>,
     groups: HashMap<GroupId, GroupFacts>,
@@ -310,6 +310,51 @@ impl TenantState {
     /// Every user id.
     pub fn user_ids(&self) -> impl Iterator<Item = &UserId> {
         self.users.keys()
+    }
+
+    /// Replaces every membership row of a user.
+    pub fn replace_memberships_of(&mut self, user: &UserId, rows: Vec<(GroupId, MembershipSource, MemberFacts)>) {
+        if let Some(old) = self.memberships.remove(user) {
+            for (g, _) in old.keys() {
+                if let Some(set) = self.members.get_mut(g) {
+                    set.remove(user);
+                }
+            }
+        }
+        for (g, source, facts) in rows {
+            self.put_membership(&g, user, source, facts);
+        }
+    }
+
+    /// Replaces the roles assigned to a user or a group.
+    pub fn replace_roles(&mut self, subject: &Subject, roles: BTreeSet<RoleId>) {
+        match subject {
+            Subject::User(u) => self.user_roles.insert(u.clone(), roles),
+            Subject::Group(g) => self.group_roles.insert(g.clone(), roles),
+        };
+    }
+
+    /// Replaces the grants of a user or a group.
+    pub fn replace_grants(&mut self, subject: &Subject, grants: BTreeMap<ResourceId, u8>) {
+        match subject {
+            Subject::User(u) => self.user_grants.insert(u.clone(), grants),
+            Subject::Group(g) => self.group_grants.insert(g.clone(), grants),
+        };
+    }
+
+    /// The same facts with empty collections dropped, so two states holding the same facts
+    /// compare equal however they were built.
+    pub fn canonical(&self) -> TenantState {
+        let mut s = self.clone();
+        s.parents.retain(|_, v| !v.is_empty());
+        s.children.retain(|_, v| !v.is_empty());
+        s.memberships.retain(|_, v| !v.is_empty());
+        s.members.retain(|_, v| !v.is_empty());
+        s.user_roles.retain(|_, v| !v.is_empty());
+        s.group_roles.retain(|_, v| !v.is_empty());
+        s.user_grants.retain(|_, v| !v.is_empty());
+        s.group_grants.retain(|_, v| !v.is_empty());
+        s
     }
 
     /// A user's facts.

@@ -7,6 +7,7 @@ mod extract;
 mod groups;
 mod members;
 mod page;
+mod resources;
 mod roles;
 mod tenants;
 mod tokens;
@@ -62,6 +63,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(groups::routes())
         .merge(members::routes())
         .merge(roles::routes())
+        .merge(resources::routes())
         .merge(tokens::routes())
         .merge(access::routes())
         .merge(audit::routes())

@@ -7,7 +7,9 @@ mod audit;
 mod authn;
 pub(crate) mod authz;
 mod group;
+mod live;
 mod membership;
+mod resource;
 mod role;
 mod tenant;
 mod token;
@@ -16,21 +18,23 @@ mod user;
 pub use access::{CheckInput, CheckOutcome, EffectiveMemberRow};
 pub use audit::AuditQuery;
 pub use group::{GroupPatch, NewGroup};
+pub use live::{Live, LiveRead};
 pub use membership::{MemberPatch, NewMember, RemovedMembership};
+pub use resource::{Holder, NewResource, ResourcePatch};
 pub use role::{NewRole, RolePatch};
 pub use tenant::{Bootstrap, NewTenant, TenantCreated};
 pub use token::TokenCreated;
 pub use user::{NewUser, UserPatch};
 
-use crate::error::ServiceResult;
+use crate::error::{ServiceError, ServiceResult};
 use authz::Allowed;
+use cohort_core::index::Touched;
+use cohort_core::model::Subject;
 use cohort_core::model::Tenant;
-use cohort_core::state::TenantState;
-use cohort_core::{Clock, EventId, IdSource, TenantId, Timestamp, TokenId, UserId};
+use cohort_core::{Clock, EventId, GroupId, IdSource, ResourceId, RoleId, TenantId, Timestamp, TokenId, UserId};
 use cohort_store::{NewAuditEvent, Store, Writer};
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Limits and defaults of one deployment.
 #[derive(Clone, Debug)]
@@ -100,35 +104,57 @@ pub struct Written<T> {
     pub revision: i64,
 }
 
-/// A tenant's access facts at one revision.
-#[derive(Debug)]
-pub struct Snapshot {
-    /// The revision.
-    pub revision: i64,
-    /// The facts.
-    pub state: TenantState,
-}
-
 /// The use cases, over one store.
 pub struct Services {
     store: Store,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     config: Config,
-    snapshots: Mutex<HashMap<TenantId, Arc<Snapshot>>>,
+    live: live::Registry,
 }
 
 /// An open change to one tenant: the writer, the facts before the change, and its events.
 pub(crate) struct Change {
     pub(crate) w: Writer,
-    pub(crate) before: Arc<Snapshot>,
-    events: Vec<NewAuditEvent>,
+    pub(crate) before: LiveRead,
+    pub(crate) touched: Touched,
+    pub(crate) events: Vec<NewAuditEvent>,
+}
+
+impl Change {
+    /// Notes that the change touched a user (their facts, memberships, roles or grants).
+    pub(crate) fn touch_user(&mut self, u: &UserId) {
+        self.touched.users.insert(u.clone());
+    }
+
+    /// Notes that the change touched a group (its facts, parents, roles, grants or scopes).
+    pub(crate) fn touch_group(&mut self, g: &GroupId) {
+        self.touched.groups.insert(g.clone());
+    }
+
+    /// Notes that the change touched a role's permissions.
+    pub(crate) fn touch_role(&mut self, r: &RoleId) {
+        self.touched.roles.insert(r.clone());
+    }
+
+    /// Notes that the change touched a resource.
+    pub(crate) fn touch_resource(&mut self, r: &ResourceId) {
+        self.touched.resources.insert(r.clone());
+    }
+
+    /// Notes that the change touched whoever holds what was assigned.
+    pub(crate) fn touch_subject(&mut self, s: &Subject) {
+        match s {
+            Subject::User(u) => self.touch_user(u),
+            Subject::Group(g) => self.touch_group(g),
+        }
+    }
 }
 
 impl Services {
     /// Builds the services.
     pub fn new(store: Store, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>, config: Config) -> Self {
-        Self { store, clock, ids, config, snapshots: Mutex::new(HashMap::new()) }
+        Self { store, clock, ids, config, live: live::Registry::default() }
     }
 
     /// The store.
@@ -149,52 +175,42 @@ impl Services {
         self.ids.as_ref()
     }
 
-    /// The tenant's access facts at its latest committed revision.
-    pub(crate) async fn snapshot(&self, tenant: &TenantId) -> ServiceResult<Arc<Snapshot>> {
-        let mut r = self.store.read_consistent().await?;
-        let revision = r.revision(tenant).await?;
-        if let Some(s) = self.cached(tenant).filter(|s| s.revision == revision) {
-            return Ok(s);
-        }
-        let snap = Arc::new(Snapshot { revision, state: r.load_state(tenant).await? });
-        self.remember(tenant, &snap);
-        Ok(snap)
-    }
-
-    fn cached(&self, tenant: &TenantId) -> Option<Arc<Snapshot>> {
-        self.snapshots.lock().ok().and_then(|m| m.get(tenant).cloned())
-    }
-
-    fn remember(&self, tenant: &TenantId, snap: &Arc<Snapshot>) {
-        if let Ok(mut m) = self.snapshots.lock() {
-            let newer = m.get(tenant).is_some_and(|s| s.revision > snap.revision);
-            if !newer {
-                m.insert(tenant.clone(), snap.clone());
-            }
-        }
+    /// The tenant's live view (the latest this server knows, which includes every write it
+    /// made itself).
+    pub(crate) async fn snapshot(&self, tenant: &TenantId) -> ServiceResult<LiveRead> {
+        self.live(tenant).await
     }
 
     /// Opens a change to `tenant`, holding its write lock, with the facts as they stand.
     pub(crate) async fn begin(&self, tenant: &TenantId) -> ServiceResult<Change> {
-        let mut w = self.store.write(tenant).await?;
+        let w = self.store.write(tenant).await?;
         let prior = w.revision() - 1;
-        let before = match self.cached(tenant).filter(|s| s.revision == prior) {
-            Some(s) => s,
-            None => Arc::new(Snapshot { revision: prior, state: w.load_state(tenant).await? }),
-        };
-        Ok(Change { w, before, events: Vec::new() })
+        // Holding the tenant's write lock, nobody else can commit: catching up reaches `prior`.
+        if self.live(tenant).await?.revision != prior {
+            self.catch_up(tenant).await?;
+        }
+        let before = self.live(tenant).await?;
+        if before.revision != prior {
+            return Err(ServiceError::Unavailable(cohort_store::StoreError::Unavailable(format!(
+                "tenant view is at revision {} while the database is at {prior}",
+                before.revision
+            ))));
+        }
+        Ok(Change { w, before, touched: Touched::default(), events: Vec::new() })
     }
 
-    /// Commits a change; `Allowed` proves the caller was authorised for it.
-    pub(crate) async fn finish(&self, mut change: Change, _proof: Allowed) -> ServiceResult<i64> {
-        for e in &change.events {
-            change.w.insert_audit(e).await?;
+    /// Commits a change with its audit events and change record, then brings the live view up
+    /// to it before answering; `Allowed` proves the caller was authorised for it.
+    pub(crate) async fn finish(&self, change: Change, _proof: Allowed) -> ServiceResult<i64> {
+        let Change { mut w, before, touched, events } = change;
+        for e in &events {
+            w.insert_audit(e).await?;
         }
-        let tenant = change.w.tenant().clone();
-        let revision = change.w.commit().await?;
-        if let Ok(mut m) = self.snapshots.lock() {
-            m.remove(&tenant);
-        }
+        w.record_change(&touched).await?;
+        let tenant = w.tenant().clone();
+        let revision = w.commit().await?;
+        drop(before);
+        self.catch_up(&tenant).await?;
         Ok(revision)
     }
 

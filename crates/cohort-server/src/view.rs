@@ -1,9 +1,10 @@
 //! The JSON shapes of cohort's entities, used by the REST face and by audit before/after.
 
 use cohort_core::Timestamp;
-use cohort_core::model::{ApiToken, Group, Membership, Role, Tenant, User};
+use cohort_core::model::{ApiToken, Grant, Group, Membership, Resource, ResourceType, Role, Subject, Tenant, User};
 use cohort_core::name::AttributeValue;
 use cohort_core::resolve::{Access, GroupPath, Via, describe_path, describe_via};
+use cohort_core::state::TenantState;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -268,6 +269,140 @@ impl From<&ApiToken> for TokenView {
     }
 }
 
+/// A resource type and its levels.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceTypeView {
+    /// Name.
+    pub name: String,
+    /// Levels, least permissive first.
+    pub levels: Vec<String>,
+    /// Built-in types cannot be deleted.
+    pub builtin: bool,
+}
+
+impl From<&ResourceType> for ResourceTypeView {
+    fn from(t: &ResourceType) -> Self {
+        Self {
+            name: t.name.to_string(),
+            levels: t.levels.as_slice().iter().map(ToString::to_string).collect(),
+            builtin: t.builtin,
+        }
+    }
+}
+
+/// A resource.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceView {
+    /// Id.
+    pub id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+impl From<&Resource> for ResourceView {
+    fn from(r: &Resource) -> Self {
+        Self {
+            id: r.id.to_string(),
+            type_name: r.type_name.to_string(),
+            name: r.name.to_string(),
+            description: r.description.to_string(),
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+        }
+    }
+}
+
+/// A level on a resource held by a group or a user.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantView {
+    /// The resource.
+    pub resource_id: String,
+    /// The group holding it, if a group does.
+    pub group_id: Option<String>,
+    /// The user holding it, if held directly.
+    pub user_id: Option<String>,
+    /// The level.
+    pub level: String,
+    /// Who granted it.
+    pub granted_by: Option<String>,
+    /// When.
+    pub granted_at: String,
+}
+
+impl From<&Grant> for GrantView {
+    fn from(g: &Grant) -> Self {
+        let (group_id, user_id) = match &g.subject {
+            Subject::Group(id) => (Some(id.to_string()), None),
+            Subject::User(id) => (None, Some(id.to_string())),
+        };
+        Self {
+            resource_id: g.resource_id.to_string(),
+            group_id,
+            user_id,
+            level: g.level.to_string(),
+            granted_by: g.granted_by.as_ref().map(ToString::to_string),
+            granted_at: rfc3339(g.granted_at),
+        }
+    }
+}
+
+/// A level the user effectively holds on a resource.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EffectiveLevelView {
+    /// The resource.
+    pub resource_id: String,
+    /// Its name.
+    pub name: String,
+    /// The most permissive level held.
+    pub level: String,
+    /// Every grant that contributes, most permissive first.
+    pub via: Vec<LevelViaView>,
+}
+
+/// One grant contributing to an effective level.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LevelViaView {
+    /// The level this grant gives.
+    pub level: String,
+    /// Where it comes from.
+    #[serde(flatten)]
+    pub via: ViaView,
+}
+
+/// A data scope key and its values.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EffectiveScopeView {
+    /// The key, e.g. `country`.
+    pub key: String,
+    /// The values, each with the groups that set it.
+    pub values: Vec<ScopeValueView>,
+}
+
+/// One value of a data scope.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeValueView {
+    /// The value.
+    pub value: String,
+    /// Effective groups that set it.
+    pub group_ids: Vec<String>,
+}
+
 /// A path of groups from one the user is directly in to the one reached.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -363,18 +498,19 @@ pub struct AccessView {
     pub roles: Vec<EffectiveRoleView>,
     /// Effective permissions.
     pub permissions: Vec<EffectivePermissionView>,
+    /// Effective levels on resources.
+    pub levels: Vec<EffectiveLevelView>,
+    /// Effective data scopes: the union of the values of every effective group, per key; keys
+    /// no group sets are absent.
+    pub scopes: Vec<EffectiveScopeView>,
 }
 
 impl AccessView {
-    /// Builds the view; `group_name` and `role_name` look names up.
-    pub fn new(
-        user: &cohort_core::UserId,
-        revision: i64,
-        active: bool,
-        a: &Access,
-        group_name: impl Fn(&cohort_core::GroupId) -> String,
-        role_name: impl Fn(&cohort_core::RoleId) -> String,
-    ) -> Self {
+    /// Builds the view, looking names up in `state`.
+    pub fn new(user: &cohort_core::UserId, revision: i64, state: &TenantState, a: &Access) -> Self {
+        let active = state.user(user).is_some_and(|u| u.active);
+        let group_name = |g: &cohort_core::GroupId| state.group(g).map(|f| f.name.clone()).unwrap_or_default();
+        let role_name = |r: &cohort_core::RoleId| state.role(r).map(|f| f.name.clone()).unwrap_or_default();
         Self {
             user_id: user.to_string(),
             revision,
@@ -404,6 +540,44 @@ impl AccessView {
                 .map(|p| EffectivePermissionView {
                     permission: p.permission.to_string(),
                     role_ids: p.roles.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            levels: a
+                .levels
+                .iter()
+                .map(|l| {
+                    let levels = state.resource_levels(&l.resource);
+                    let name = |rank: u8| {
+                        levels
+                            .and_then(|ls| ls.as_slice().get(usize::from(rank)))
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
+                    };
+                    EffectiveLevelView {
+                        resource_id: l.resource.to_string(),
+                        name: state.resource(&l.resource).map(|r| r.name.clone()).unwrap_or_default(),
+                        level: name(l.rank),
+                        via: l
+                            .via
+                            .iter()
+                            .map(|(rank, via)| LevelViaView { level: name(*rank), via: via.into() })
+                            .collect(),
+                    }
+                })
+                .collect(),
+            scopes: a
+                .scopes
+                .iter()
+                .map(|s| EffectiveScopeView {
+                    key: s.key.clone(),
+                    values: s
+                        .values
+                        .iter()
+                        .map(|v| ScopeValueView {
+                            value: v.value.clone(),
+                            group_ids: v.groups.iter().map(ToString::to_string).collect(),
+                        })
+                        .collect(),
                 })
                 .collect(),
         }

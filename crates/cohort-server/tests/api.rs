@@ -47,6 +47,7 @@ async fn seed_calls_give_access_with_provenance() {
     app.delete(&format!("{T}/groups/{group}/members/{ann}"), ROOT).await.ok(200);
     let after = app.post(&format!("{T}/check"), ROOT, json!({"userId": ann, "permission": "agents:use"})).await;
     assert_eq!(after.ok(200)["allowed"], false);
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -91,6 +92,7 @@ async fn nesting_inherits_and_explains_the_path() {
     assert_eq!(c.ok(200)["allowed"], false);
     let f = app.get(&format!("{T}/groups/{france}"), ROOT).await;
     assert_eq!(f.ok(200)["parentIds"], json!([]));
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -103,6 +105,7 @@ async fn cycles_are_refused_with_409_and_change_nothing() {
     app.patch(&format!("{T}/groups/{a}"), ROOT, json!({"parentIds": [a]})).await.problem(409);
     assert_eq!(app.fingerprint().await, before);
     assert_eq!(app.get(&format!("{T}/groups/{a}"), ROOT).await.ok(200)["parentIds"], json!([]));
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -120,6 +123,7 @@ async fn nesting_past_the_depth_limit_is_refused_with_422() {
     app.patch(&format!("{T}/groups/{a}"), ROOT, json!({"parentIds": [d]})).await.problem(422);
     assert_eq!(app.fingerprint().await, before2);
     assert_ne!(before, before2);
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -157,6 +161,7 @@ async fn group_managers_have_limits() {
     app.delete(&format!("{T}/groups/{mine}/members/{mgr}"), &tok).await.problem(403);
     app.patch(&format!("{T}/groups/{mine}/members/{bob}"), &tok, json!({"role": "manager"})).await.problem(403);
     assert_eq!(app.fingerprint().await, before);
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -180,6 +185,7 @@ async fn nobody_grants_what_they_do_not_hold() {
     app.post(&format!("{T}/groups/{g}/roles"), &tok, json!({"roleId": group_admin})).await.ok(201);
     // Admins may grant anything.
     app.post(&format!("{T}/groups/{g}/roles"), ROOT, json!({"roleId": agents})).await.ok(201);
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -210,6 +216,7 @@ async fn a_user_in_a_group_through_two_sources_keeps_it_when_one_goes() {
     assert_eq!(r.body["remainingSources"], json!(["rule"]));
     let groups = app.get(&format!("{T}/users/{ann}/groups"), ROOT).await;
     assert_eq!(groups.ok(200)["items"][0]["paths"][0]["sources"], json!(["rule"]));
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -241,6 +248,7 @@ async fn expired_memberships_stop_at_expiry_and_suspended_users_have_nothing() {
     app.post(&format!("{T}/groups/{g}/members"), ROOT, json!({"userId": bob, "expiresAt": expired_past}))
         .await
         .problem(422);
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -261,6 +269,7 @@ async fn checks_deny_by_default() {
     assert!(results.iter().all(|r| r["allowed"] == false));
     let me = app.get(&format!("{T}/me/access"), ROOT).await;
     assert_eq!(me.ok(200)["permissions"][0]["permission"], "cohort:*");
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -281,6 +290,7 @@ async fn tokens_are_shown_once_and_can_be_regenerated_and_revoked() {
     app.get(&format!("{T}/me"), &new_secret).await.problem(401);
     app.get(&format!("{T}/me"), "nonsense").await.problem(401);
     app.call(axum::http::Method::GET, &format!("{T}/me"), None, None).await.problem(401);
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -320,6 +330,7 @@ async fn every_change_is_audited_with_filters_and_pages() {
     assert_eq!(seen, all);
     let future = app.get(&format!("{T}/audit?from=2999-01-01T00:00:00Z"), ROOT).await;
     assert_eq!(future.ok(200)["items"], json!([]));
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -357,6 +368,7 @@ async fn lists_search_filter_and_paginate() {
     app.get(&format!("{T}/groups?limit=0"), ROOT).await.problem(400);
     app.get(&format!("{T}/groups?cursor=zz"), ROOT).await.problem(400);
     app.get(&format!("{T}/groups?status=nope"), ROOT).await.problem(422);
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -372,6 +384,7 @@ async fn system_tokens_create_tenants_and_others_cannot() {
     let list = app.get("/api/v1/tenants", ROOT).await;
     assert_eq!(list.ok(200).as_array().unwrap().len(), 2);
     app.get("/api/v1/tenants", &acme).await.problem(403);
+    app.assert_consistent().await;
 }
 
 impl TestApp {
@@ -396,4 +409,5 @@ async fn admins_cannot_lock_themselves_out() {
     let tok = app.token_for("default", ROOT, &other).await;
     app.delete(&format!("{T}/users/{me}/roles/{admin}"), &tok).await.ok(204);
     app.get(&format!("{T}/groups"), ROOT).await.problem(403);
+    app.assert_consistent().await;
 }

@@ -128,6 +128,7 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
         }
     }
     assert_eq!(app.fingerprint().await, before);
+    app.assert_consistent().await;
 }
 
 #[tokio::test]
@@ -177,4 +178,5 @@ async fn callers_without_the_permission_are_forbidden_and_change_nothing() {
         }
     }
     assert_eq!(app.fingerprint().await, before_auditor);
+    app.assert_consistent().await;
 }

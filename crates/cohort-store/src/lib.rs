@@ -6,10 +6,12 @@
 //! to one tenant are serialised across every server sharing the database.
 
 mod audit;
+mod change;
 mod error;
 mod group;
 mod membership;
 mod migrate;
+mod resource;
 mod role;
 mod row;
 mod sql;
@@ -21,9 +23,11 @@ mod token;
 mod user;
 
 pub use audit::{AuditFilter, AuditRecord, NewAuditEvent};
+pub use change::{ChangeListener, Notice};
 pub use error::StoreError;
 pub use group::GroupFilter;
 pub use membership::MembershipFilter;
+pub use resource::{ResourceFilter, builtin_resource_types};
 pub use token::TokenRecord;
 pub use user::UserFilter;
 
@@ -57,6 +61,7 @@ pub struct After {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    url: String,
 }
 
 impl Store {
@@ -92,7 +97,7 @@ impl Store {
             options
         };
         let pool = options.connect(&url).await?;
-        let store = Self { pool, backend };
+        let store = Self { pool, backend, url };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -126,7 +131,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         let revision = revision.ok_or(StoreError::NotFound)?;
-        Ok(Writer { db: Db(tx), tenant: tenant.clone(), revision })
+        Ok(Writer { db: Db(tx), tenant: tenant.clone(), revision, backend: self.backend })
     }
 
     /// Creates a tenant at revision 1 and returns the change that seeds it, in the same
@@ -140,7 +145,7 @@ impl Store {
             .bind(tenant.created_at.millis())
             .execute(&mut *tx)
             .await?;
-        Ok(Writer { db: Db(tx), tenant: tenant.id.clone(), revision: 1 })
+        Ok(Writer { db: Db(tx), tenant: tenant.id.clone(), revision: 1, backend: self.backend })
     }
 
     /// Closes every connection.
@@ -166,6 +171,7 @@ pub struct Writer {
     db: Db<Transaction<'static, Any>>,
     tenant: TenantId,
     revision: i64,
+    backend: Backend,
 }
 
 impl Writer {

@@ -2,12 +2,14 @@
 
 use crate::row::{boolean, opt_time, text};
 use crate::{Db, StoreError};
+use cohort_core::index::Touched;
 use cohort_core::model::{GroupSource, GroupStatus, MemberRole, MembershipSource, Subject, UserStatus};
+use cohort_core::name::Scopes;
 use cohort_core::permission::Permission;
-use cohort_core::state::{GroupFacts, MemberFacts, RoleFacts, TenantState, UserFacts};
-use cohort_core::{GroupId, RoleId, TenantId, UserId};
+use cohort_core::state::{GroupFacts, MemberFacts, ResourceFacts, RoleFacts, TenantState, UserFacts};
+use cohort_core::{GroupId, ResourceId, RoleId, TenantId, UserId};
 use sqlx::AnyConnection;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::DerefMut;
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
@@ -15,6 +17,7 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     pub async fn load_state(&mut self, tenant: &TenantId) -> Result<TenantState, StoreError> {
         let t = tenant.as_str();
         let mut s = TenantState::default();
+        self.load_resource_types(tenant, &mut s).await?;
         for row in
             sqlx::query("SELECT id, status FROM users WHERE tenant_id = $1").bind(t).fetch_all(self.conn()).await?
         {
@@ -92,6 +95,175 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
                 &RoleId::parse(&text(&row, "role_id")?)?,
             );
         }
+        for row in sqlx::query("SELECT id, type_name, name FROM resources WHERE tenant_id = $1")
+            .bind(t)
+            .fetch_all(self.conn())
+            .await?
+        {
+            let facts = ResourceFacts { type_name: text(&row, "type_name")?, name: text(&row, "name")? };
+            s.put_resource(ResourceId::parse(&text(&row, "id")?)?, facts);
+        }
+        for (table, col) in [("user_grants", "user_id"), ("group_grants", "group_id")] {
+            let rows =
+                sqlx::query(&format!("SELECT {col} AS subject, resource_id, level FROM {table} WHERE tenant_id = $1"))
+                    .bind(t)
+                    .fetch_all(self.conn())
+                    .await?;
+            for row in rows {
+                let subject = subject(col, &text(&row, "subject")?)?;
+                let resource = ResourceId::parse(&text(&row, "resource_id")?)?;
+                if let Some(rank) = rank(&s, &resource, &text(&row, "level")?) {
+                    s.grant(&subject, &resource, rank);
+                }
+            }
+        }
+        let mut scopes: BTreeMap<GroupId, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+        for row in sqlx::query("SELECT group_id, scope_key, scope_value FROM group_scopes WHERE tenant_id = $1")
+            .bind(t)
+            .fetch_all(self.conn())
+            .await?
+        {
+            scopes
+                .entry(GroupId::parse(&text(&row, "group_id")?)?)
+                .or_default()
+                .entry(text(&row, "scope_key")?)
+                .or_default()
+                .insert(text(&row, "scope_value")?);
+        }
+        for (g, map) in scopes {
+            s.set_scopes(&g, Scopes::new(map)?);
+        }
         Ok(s)
     }
+
+    async fn load_resource_types(&mut self, tenant: &TenantId, s: &mut TenantState) -> Result<(), StoreError> {
+        for t in self.list_resource_types(tenant).await? {
+            s.put_resource_type(t.name.as_str(), t.levels);
+        }
+        Ok(())
+    }
+
+    /// Brings `state` up to date for what `touched` names, re-reading each touched entity and
+    /// everything it owns from this connection's view.
+    pub async fn apply_touched(
+        &mut self,
+        tenant: &TenantId,
+        state: &mut TenantState,
+        touched: &Touched,
+    ) -> Result<(), StoreError> {
+        let t = tenant.as_str();
+        self.load_resource_types(tenant, state).await?;
+        for r in &touched.resources {
+            let row = sqlx::query("SELECT type_name, name FROM resources WHERE tenant_id = $1 AND id = $2")
+                .bind(t)
+                .bind(r.as_str())
+                .fetch_optional(self.conn())
+                .await?;
+            match row {
+                Some(row) => state.put_resource(
+                    r.clone(),
+                    ResourceFacts { type_name: text(&row, "type_name")?, name: text(&row, "name")? },
+                ),
+                None => state.remove_resource(r),
+            }
+        }
+        for r in &touched.roles {
+            let row = sqlx::query("SELECT name, permissions FROM roles WHERE tenant_id = $1 AND id = $2")
+                .bind(t)
+                .bind(r.as_str())
+                .fetch_optional(self.conn())
+                .await?;
+            match row {
+                Some(row) => {
+                    let permissions = text(&row, "permissions")?
+                        .split_whitespace()
+                        .map(Permission::parse)
+                        .collect::<Result<_, _>>()?;
+                    state.put_role(r.clone(), RoleFacts { name: text(&row, "name")?, permissions });
+                }
+                None => state.remove_role(r),
+            }
+        }
+        for g in &touched.groups {
+            let row = sqlx::query(
+                "SELECT name, status, apply_privileges, source FROM groups WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(t)
+            .bind(g.as_str())
+            .fetch_optional(self.conn())
+            .await?;
+            let Some(row) = row else {
+                state.remove_group(g);
+                continue;
+            };
+            state.put_group(
+                g.clone(),
+                GroupFacts {
+                    name: text(&row, "name")?,
+                    active: GroupStatus::parse("status", &text(&row, "status")?)? == GroupStatus::Active,
+                    apply_privileges: boolean(&row, "apply_privileges")?,
+                    source: GroupSource::parse("source", &text(&row, "source")?)?,
+                },
+            );
+            let parents: Vec<String> =
+                sqlx::query_scalar("SELECT parent_id FROM group_parents WHERE tenant_id = $1 AND group_id = $2")
+                    .bind(t)
+                    .bind(g.as_str())
+                    .fetch_all(self.conn())
+                    .await?;
+            state.set_parents(g, parents.iter().map(|p| GroupId::parse(p)).collect::<Result<Vec<_>, _>>()?);
+            let subject = Subject::Group(g.clone());
+            self.reload_links(tenant, state, &subject).await?;
+            state.set_scopes(g, self.scopes_of(tenant, g).await?);
+        }
+        for u in &touched.users {
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM users WHERE tenant_id = $1 AND id = $2")
+                    .bind(t)
+                    .bind(u.as_str())
+                    .fetch_optional(self.conn())
+                    .await?;
+            let Some(status) = status else {
+                state.remove_user(u);
+                continue;
+            };
+            state
+                .put_user(u.clone(), UserFacts { active: UserStatus::parse("status", &status)? == UserStatus::Active });
+            let mut rows = Vec::new();
+            for m in self.memberships_of_user(tenant, u).await? {
+                rows.push((m.group_id, m.source, MemberFacts { role: m.role, expires_at: m.expires_at }));
+            }
+            state.replace_memberships_of(u, rows);
+            self.reload_links(tenant, state, &Subject::User(u.clone())).await?;
+        }
+        Ok(())
+    }
+
+    /// Re-reads the roles and grants of a user or a group.
+    async fn reload_links(
+        &mut self,
+        tenant: &TenantId,
+        state: &mut TenantState,
+        subject: &Subject,
+    ) -> Result<(), StoreError> {
+        let roles: BTreeSet<RoleId> = self.roles_of(tenant, subject).await?.into_iter().map(|r| r.id).collect();
+        state.replace_roles(subject, roles);
+        let mut grants = BTreeMap::new();
+        for g in self.grants_of(tenant, subject).await? {
+            if let Some(rank) = rank(state, &g.resource_id, g.level.as_str()) {
+                grants.insert(g.resource_id, rank);
+            }
+        }
+        state.replace_grants(subject, grants);
+        Ok(())
+    }
+}
+
+fn subject(col: &str, id: &str) -> Result<Subject, StoreError> {
+    Ok(if col == "group_id" { Subject::Group(GroupId::parse(id)?) } else { Subject::User(UserId::parse(id)?) })
+}
+
+/// The rank of a level on a resource, or `None` when the level is not one of its type's.
+fn rank(state: &TenantState, resource: &ResourceId, level: &str) -> Option<u8> {
+    state.resource_levels(resource).and_then(|l| l.rank(level))
 }

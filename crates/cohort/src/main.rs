@@ -63,6 +63,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config { max_depth: args.max_nesting_depth, max_body_bytes: args.max_body_bytes };
     let services = Arc::new(Services::new(store, Arc::new(runtime::SystemClock), Arc::new(runtime::RandomIds), config));
     let bootstrap = services.bootstrap(std::env::var("COHORT_BOOTSTRAP_TOKEN").ok()).await.context("first start")?;
+    let started = std::time::Instant::now();
+    let tenants = services.warm_up().await.context("loading the access index")?;
+    tracing::info!(tenants, elapsed_ms = started.elapsed().as_millis() as u64, "access index built");
+    let follower = services.clone();
+    tokio::spawn(async move {
+        if let Err(e) = follower.follow_changes().await {
+            tracing::error!(error = %e, "stopped following other servers' changes");
+        }
+    });
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;

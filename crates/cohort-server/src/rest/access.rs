@@ -1,7 +1,7 @@
 //! Access questions: `/users/{id}/access`, `/users/{id}/groups`, `/check`, `/check/batch`,
 //! `/me`, `/me/access`.
 
-use super::extract::{ApiJson, Caller, path_id};
+use super::extract::{ApiJson, ApiQuery, Caller, path_id};
 use super::{AppState, TenantPath};
 use crate::error::{Problem, ServiceError};
 use crate::service::CheckInput;
@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use cohort_core::UserId;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -27,14 +27,47 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me_access))
 }
 
-/// One question: may this user do this?
+/// One question: may this user do this (`permission`), or hold at least this `level` on this
+/// resource (`resourceId` and `level`)?
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckBody {
     /// The user.
     pub user_id: String,
     /// The permission wanted.
-    pub permission: String,
+    pub permission: Option<String>,
+    /// The resource, with `level`.
+    pub resource_id: Option<String>,
+    /// The level wanted on `resourceId`.
+    pub level: Option<String>,
+    /// Answer only once this server reflects at least this revision (a write's
+    /// `cohort-revision`); 503 if it does not come within 2 seconds.
+    pub at_least_revision: Option<i64>,
+}
+
+impl CheckBody {
+    fn input(self, field: &str) -> Result<(CheckInput, Option<i64>), ServiceError> {
+        let input = match (self.permission, self.resource_id, self.level) {
+            (Some(permission), None, None) => CheckInput::Permission { user_id: self.user_id, permission },
+            (None, Some(resource_id), Some(level)) => CheckInput::Level { user_id: self.user_id, resource_id, level },
+            _ => {
+                return Err(ServiceError::Invalid(vec![crate::error::FieldError {
+                    field: field.to_owned(),
+                    message: "give either `permission`, or `resourceId` and `level`".to_owned(),
+                }]));
+            }
+        };
+        Ok((input, self.at_least_revision))
+    }
+}
+
+/// Reads that must reflect a given write.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FreshQuery {
+    /// Answer only once this server reflects at least this revision; 503 after 2 seconds.
+    pub at_least_revision: Option<i64>,
 }
 
 /// The answer to one check.
@@ -53,8 +86,10 @@ pub struct CheckResultView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BatchCheckBody {
-    /// Up to 1,000 checks.
+    /// Up to 1,000 checks (their own `atLeastRevision` is ignored; use the batch's).
     pub checks: Vec<CheckBody>,
+    /// Answer only once this server reflects at least this revision.
+    pub at_least_revision: Option<i64>,
 }
 
 /// Answers in the order asked.
@@ -73,28 +108,30 @@ pub struct UserGroupsView {
     pub items: Vec<EffectiveGroupView>,
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}/access", tag = "access",
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}/access", tag = "access", params(FreshQuery),
     responses((status = 200, body = AccessView), (status = "4XX", body = Problem)))]
 async fn user_access(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Path(path): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<FreshQuery>,
 ) -> Result<Json<AccessView>, ServiceError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
-    Ok(Json(s.access(&ctx, ctx.tenant(), &id).await?))
+    Ok(Json(s.access(&ctx, ctx.tenant(), &id, q.at_least_revision).await?))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}/groups", tag = "access",
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}/groups", tag = "access", params(FreshQuery),
     responses((status = 200, body = UserGroupsView), (status = "4XX", body = Problem)))]
 async fn user_groups(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Path(path): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<FreshQuery>,
 ) -> Result<Json<UserGroupsView>, ServiceError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
-    Ok(Json(UserGroupsView { items: s.user_groups(&ctx, ctx.tenant(), &id).await? }))
+    Ok(Json(UserGroupsView { items: s.user_groups(&ctx, ctx.tenant(), &id, q.at_least_revision).await? }))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/check", params(TenantPath), tag = "access", request_body = CheckBody,
@@ -104,7 +141,8 @@ async fn check(
     Caller(ctx): Caller,
     ApiJson(b): ApiJson<CheckBody>,
 ) -> Result<Json<CheckResultView>, ServiceError> {
-    let mut out = s.check(&ctx, ctx.tenant(), &[CheckInput { user_id: b.user_id, permission: b.permission }]).await?;
+    let (input, at_least) = b.input("body")?;
+    let mut out = s.check(&ctx, ctx.tenant(), &[input], at_least).await?;
     let o = out.pop().ok_or_else(|| ServiceError::BadRequest("no check".to_owned()))?;
     Ok(Json(CheckResultView { allowed: o.decision.allowed, reason: o.decision.reason, revision: o.revision }))
 }
@@ -122,10 +160,14 @@ async fn check_batch(
             message: format!("at most {MAX_BATCH} checks per batch"),
         }]));
     }
-    let inputs: Vec<CheckInput> =
-        b.checks.into_iter().map(|c| CheckInput { user_id: c.user_id, permission: c.permission }).collect();
+    let inputs = b
+        .checks
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| c.input(&format!("checks[{i}]")).map(|(input, _)| input))
+        .collect::<Result<Vec<_>, _>>()?;
     let results = s
-        .check(&ctx, ctx.tenant(), &inputs)
+        .check(&ctx, ctx.tenant(), &inputs, b.at_least_revision)
         .await?
         .into_iter()
         .map(|o| CheckResultView { allowed: o.decision.allowed, reason: o.decision.reason, revision: o.revision })
@@ -142,5 +184,5 @@ async fn me(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<UserV
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/access", params(TenantPath), tag = "access",
     responses((status = 200, body = AccessView), (status = "4XX", body = Problem)))]
 async fn me_access(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<AccessView>, ServiceError> {
-    Ok(Json(s.access(&ctx, ctx.tenant(), &ctx.principal.user).await?))
+    Ok(Json(s.access(&ctx, ctx.tenant(), &ctx.principal.user, None).await?))
 }

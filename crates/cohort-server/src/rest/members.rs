@@ -214,16 +214,17 @@ async fn remove_member(
     ))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}/effective-members", tag = "members",
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}/effective-members", tag = "members", params(super::access::FreshQuery),
     responses((status = 200, body = EffectiveMembersView), (status = "4XX", body = Problem)))]
 async fn effective_members(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Path(path): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<super::access::FreshQuery>,
 ) -> Result<Json<EffectiveMembersView>, ServiceError> {
     let (_, id) = path;
     let group = path_id(GroupId::parse, &id)?;
-    let (revision, rows) = s.effective_members(&ctx, ctx.tenant(), &group).await?;
+    let (revision, rows) = s.effective_members(&ctx, ctx.tenant(), &group, q.at_least_revision).await?;
     let items = rows
         .into_iter()
         .map(|r| EffectiveMemberView {

@@ -1,21 +1,108 @@
 //! Access questions: what may a user do and why, who is in a group, may this user do X.
 
+use super::Live;
 use super::authz::{Guard, scope};
 use super::{Ctx, Services};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::{AccessView, EffectiveGroupView};
+use cohort_core::index::{Denial, Verdict};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::resolve::{Decision, check_permission, effective_members, resolve};
-use cohort_core::{GroupId, TenantId, UserId};
+use cohort_core::resolve::{Decision, check_level, check_permission, effective_members, resolve};
+use cohort_core::{GroupId, ResourceId, TenantId, Timestamp, UserId};
 
-/// One question: may `user_id` do `permission`? Both are taken as given text, so that an
-/// unknown or malformed value is a denial, never an error.
+/// One question, taken as given text so that an unknown or malformed value is a denial,
+/// never an error.
 #[derive(Clone, Debug)]
-pub struct CheckInput {
-    /// The user's id.
-    pub user_id: String,
-    /// The permission wanted.
-    pub permission: String,
+pub enum CheckInput {
+    /// May `user_id` do `permission`?
+    Permission {
+        /// The user's id.
+        user_id: String,
+        /// The permission wanted.
+        permission: String,
+    },
+    /// Does `user_id` hold at least `level` on `resource_id`?
+    Level {
+        /// The user's id.
+        user_id: String,
+        /// The resource's id.
+        resource_id: String,
+        /// The level wanted.
+        level: String,
+    },
+}
+
+impl CheckInput {
+    fn user_id(&self) -> &str {
+        match self {
+            Self::Permission { user_id, .. } | Self::Level { user_id, .. } => user_id,
+        }
+    }
+}
+
+/// Answers one check from the index (or the reference resolution when the user's entry has
+/// passed a membership's expiry), with the reason in words.
+fn decide(live: &Live, input: &CheckInput, now: Timestamp) -> Decision {
+    let deny = |reason: String| Decision { allowed: false, reason };
+    let Ok(user) = UserId::parse(input.user_id()) else {
+        return deny(format!("user `{}` not found", input.user_id()));
+    };
+    let state = &live.state;
+    match input {
+        CheckInput::Permission { permission, .. } => match live.index.check_permission(state, &user, permission, now) {
+            Verdict::ByRole(role, group) => {
+                let name = state.role(role).map(|r| r.name.as_str()).unwrap_or_default();
+                let on = match group {
+                    Some(g) => {
+                        let group_name = state.group(g).map(|f| f.name.as_str()).unwrap_or_default();
+                        format!("of group `{group_name}` ({g})")
+                    }
+                    None => "assigned directly".to_owned(),
+                };
+                Decision { allowed: true, reason: format!("`{permission}` from role `{name}` ({role}) {on}") }
+            }
+            Verdict::Stale => check_permission(state, &user, permission, now),
+            Verdict::Denied(why) => deny(denial(why, &user, || format!("no effective role grants `{permission}`"))),
+            Verdict::ByGrant(..) => deny(format!("no effective role grants `{permission}`")),
+        },
+        CheckInput::Level { resource_id, level, .. } => {
+            let Ok(resource) = ResourceId::parse(resource_id) else {
+                return deny(format!("resource `{resource_id}` not found"));
+            };
+            match live.index.check_level(state, &user, &resource, level, now) {
+                Verdict::ByGrant(rank, source) => {
+                    let held = state
+                        .resource_levels(&resource)
+                        .and_then(|l| l.as_slice().get(usize::from(rank)))
+                        .map(|l| l.as_str())
+                        .unwrap_or_default();
+                    let by = match source {
+                        Some(g) => {
+                            let name = state.group(g).map(|f| f.name.as_str()).unwrap_or_default();
+                            format!("granted to group `{name}` ({g})")
+                        }
+                        None => "granted directly".to_owned(),
+                    };
+                    Decision { allowed: true, reason: format!("`{held}` on `{resource}` {by}") }
+                }
+                Verdict::Stale => check_level(state, &user, &resource, level, now),
+                Verdict::Denied(why) => deny(match why {
+                    Denial::UnknownResource => format!("resource `{resource}` not found"),
+                    Denial::UnknownLevel => format!("`{level}` is not a level of resource `{resource}`"),
+                    other => denial(other, &user, || format!("no grant gives `{level}` on `{resource}`")),
+                }),
+                Verdict::ByRole(..) => deny(format!("no grant gives `{level}` on `{resource}`")),
+            }
+        }
+    }
+}
+
+fn denial(why: Denial, user: &UserId, otherwise: impl Fn() -> String) -> String {
+    match why {
+        Denial::UnknownUser => format!("user `{user}` not found"),
+        Denial::Suspended => format!("user `{user}` is suspended"),
+        _ => otherwise(),
+    }
 }
 
 /// The answer to one check.
@@ -40,23 +127,22 @@ pub struct EffectiveMemberRow {
 
 impl Services {
     /// A user's effective access with provenance: needs `cohort:access.read` or to be the user.
-    pub async fn access(&self, ctx: &Ctx, tenant: &TenantId, user: &UserId) -> ServiceResult<AccessView> {
+    pub async fn access(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        user: &UserId,
+        at_least: Option<i64>,
+    ) -> ServiceResult<AccessView> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let snap = self.live_at_least(tenant, at_least).await?;
         let now = self.now();
         if &ctx.principal.user != user {
-            Guard::new(ctx, &snap.state, now).require(P::AccessRead)?;
+            Guard::new(ctx, &snap, now).require(P::AccessRead)?;
         }
-        let facts = snap.state.user(user).ok_or_else(|| ServiceError::NotFound(format!("user `{user}`")))?;
+        snap.state.user(user).ok_or_else(|| ServiceError::NotFound(format!("user `{user}`")))?;
         let access = resolve(&snap.state, user, now);
-        Ok(AccessView::new(
-            user,
-            snap.revision,
-            facts.active,
-            &access,
-            |g| snap.state.group(g).map(|f| f.name.clone()).unwrap_or_default(),
-            |r| snap.state.role(r).map(|f| f.name.clone()).unwrap_or_default(),
-        ))
+        Ok(AccessView::new(user, snap.revision, &snap.state, &access))
     }
 
     /// A user's effective groups, direct and inherited.
@@ -65,8 +151,9 @@ impl Services {
         ctx: &Ctx,
         tenant: &TenantId,
         user: &UserId,
+        at_least: Option<i64>,
     ) -> ServiceResult<Vec<EffectiveGroupView>> {
-        Ok(self.access(ctx, tenant, user).await?.groups)
+        Ok(self.access(ctx, tenant, user, at_least).await?.groups)
     }
 
     /// Every user effectively in a group: needs `cohort:groups.read` or to manage it.
@@ -75,11 +162,12 @@ impl Services {
         ctx: &Ctx,
         tenant: &TenantId,
         group: &GroupId,
+        at_least: Option<i64>,
     ) -> ServiceResult<(i64, Vec<EffectiveMemberRow>)> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let snap = self.live_at_least(tenant, at_least).await?;
         snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        Guard::new(ctx, &snap.state, self.now()).require_or_manager(P::GroupsRead, group)?;
+        Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
         let rows = effective_members(&snap.state, group, self.now())
             .into_iter()
             .map(|m| EffectiveMemberRow { user_id: m.user, direct: m.direct, through: m.through })
@@ -87,24 +175,21 @@ impl Services {
         Ok((snap.revision, rows))
     }
 
-    /// Answers checks; deny by default. Asking about another user needs `cohort:access.read`.
-    pub async fn check(&self, ctx: &Ctx, tenant: &TenantId, inputs: &[CheckInput]) -> ServiceResult<Vec<CheckOutcome>> {
+    /// Answers checks, reflecting at least revision `at_least` when given; deny by default.
+    /// Asking about another user needs `cohort:access.read`.
+    pub async fn check(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        inputs: &[CheckInput],
+        at_least: Option<i64>,
+    ) -> ServiceResult<Vec<CheckOutcome>> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let live = self.live_at_least(tenant, at_least).await?;
         let now = self.now();
-        let guard = Guard::new(ctx, &snap.state, now);
-        if inputs.iter().any(|i| i.user_id != ctx.principal.user.as_str()) {
-            guard.require(P::AccessRead)?;
+        if inputs.iter().any(|i| i.user_id() != ctx.principal.user.as_str()) {
+            Guard::new(ctx, &live, now).require(P::AccessRead)?;
         }
-        Ok(inputs
-            .iter()
-            .map(|i| {
-                let decision = match UserId::parse(&i.user_id) {
-                    Ok(user) => check_permission(&snap.state, &user, &i.permission, now),
-                    Err(_) => Decision { allowed: false, reason: format!("user `{}` not found", i.user_id) },
-                };
-                CheckOutcome { decision, revision: snap.revision }
-            })
-            .collect())
+        Ok(inputs.iter().map(|i| CheckOutcome { decision: decide(&live, i, now), revision: live.revision }).collect())
     }
 }

@@ -20,7 +20,7 @@ impl Services {
     ) -> ServiceResult<Vec<AuditRecord>> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
-        Guard::new(ctx, &snap.state, self.now()).require(P::AuditRead)?;
+        Guard::new(ctx, &snap, self.now()).require(P::AuditRead)?;
         Ok(self.store.read().await?.list_audit(tenant, filter).await?)
     }
 }

@@ -2,12 +2,13 @@
 //! committed with the [`Allowed`] proof that comes out of these checks.
 
 use super::Ctx;
+use super::Live;
 use crate::error::{ServiceError, ServiceResult};
+use cohort_core::index::Verdict;
 use cohort_core::model::MemberRole;
 use cohort_core::permission::{CohortPermission, Permission};
-use cohort_core::resolve::resolve;
-use cohort_core::state::TenantState;
-use cohort_core::{GroupId, TenantId, Timestamp};
+use cohort_core::resolve::check_permission;
+use cohort_core::{GroupId, TenantId, Timestamp, UserId};
 
 /// Proof that the caller was authorised for the change being committed.
 #[derive(Debug)]
@@ -29,28 +30,35 @@ impl Allowed {
     }
 }
 
+/// Whether `user` holds `permission` at `now`: from the index, or from the reference
+/// resolution when the user's index entry has passed a membership's expiry.
+pub(crate) fn allows(live: &Live, user: &UserId, permission: &str, now: Timestamp) -> bool {
+    match live.index.check_permission(&live.state, user, permission, now) {
+        Verdict::Stale => check_permission(&live.state, user, permission, now).allowed,
+        v => v.allowed(),
+    }
+}
+
 /// Refuses a tenant other than the caller's, as if it did not exist.
 pub(crate) fn scope<'a>(ctx: &Ctx, tenant: &'a TenantId) -> ServiceResult<&'a TenantId> {
     if ctx.tenant() == tenant { Ok(tenant) } else { Err(ServiceError::NotFound(format!("tenant `{tenant}`"))) }
 }
 
-/// The caller's effective cohort permissions, decided against one revision's facts.
+/// The caller's effective cohort permissions, decided against one revision of the tenant.
 pub(crate) struct Guard<'a> {
     ctx: &'a Ctx,
-    state: &'a TenantState,
+    live: &'a Live,
     now: Timestamp,
-    held: Vec<Permission>,
 }
 
 impl<'a> Guard<'a> {
-    pub(crate) fn new(ctx: &'a Ctx, state: &'a TenantState, now: Timestamp) -> Self {
-        let held = resolve(state, &ctx.principal.user, now).permissions.into_iter().map(|p| p.permission).collect();
-        Self { ctx, state, now, held }
+    pub(crate) fn new(ctx: &'a Ctx, live: &'a Live, now: Timestamp) -> Self {
+        Self { ctx, live, now }
     }
 
-    /// Whether the caller holds `wanted`.
+    /// Whether the caller holds `wanted` (a held `cohort:*` covers `cohort:groups.read`).
     pub(crate) fn holds(&self, wanted: &str) -> bool {
-        self.held.iter().any(|p| p.covers(wanted))
+        allows(self.live, &self.ctx.principal.user, wanted, self.now)
     }
 
     /// Whether the caller holds a cohort permission.
@@ -70,8 +78,9 @@ impl<'a> Guard<'a> {
     /// Whether the caller manages `group` through a live manager membership of an active group.
     pub(crate) fn manages(&self, group: &GroupId) -> bool {
         let user = &self.ctx.principal.user;
-        self.state.group(group).is_some_and(|g| g.active)
-            && self.state.rows(group, user).any(|(_, f)| f.role == MemberRole::Manager && f.is_live(self.now))
+        let state = &self.live.state;
+        state.group(group).is_some_and(|g| g.active)
+            && state.rows(group, user).any(|(_, f)| f.role == MemberRole::Manager && f.is_live(self.now))
     }
 
     /// Allows a caller to act on what is their own (their tokens).

@@ -98,7 +98,7 @@ impl Services {
     ) -> ServiceResult<Written<(Group, i64)>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::GroupsWrite)?;
+        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
         self.check_name_free(&mut change, tenant, &input.name, None).await?;
         let slug = match input.slug {
             Some(slug) => {
@@ -129,6 +129,7 @@ impl Services {
             updated_at: now,
         };
         change.w.insert_group(&group).await?;
+        change.touch_group(&group.id);
         self.audit(
             &mut change,
             ctx.into(),
@@ -164,7 +165,7 @@ impl Services {
         if snap.state.group(id).is_none() {
             return Err(not_found(id));
         }
-        Guard::new(ctx, &snap.state, self.now()).require_or_manager(P::GroupsRead, id)?;
+        Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, id)?;
         self.store.read().await?.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))
     }
 
@@ -177,7 +178,7 @@ impl Services {
     ) -> ServiceResult<Vec<(Group, i64)>> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
-        Guard::new(ctx, &snap.state, self.now()).require(P::GroupsRead)?;
+        Guard::new(ctx, &snap, self.now()).require(P::GroupsRead)?;
         Ok(self.store.read().await?.list_groups(tenant, filter, self.now()).await?)
     }
 
@@ -194,7 +195,7 @@ impl Services {
         if change.before.state.group(id).is_none() {
             return Err(not_found(id));
         }
-        let guard = Guard::new(ctx, &change.before.state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let proof = if patch.only_description() {
             guard.require_or_manager(P::GroupsWrite, id)?
         } else {
@@ -221,6 +222,7 @@ impl Services {
         group.notify_members = patch.notify_members.unwrap_or(group.notify_members);
         group.updated_at = self.now();
         change.w.update_group(&group).await?;
+        change.touch_group(&group.id);
         self.audit(
             &mut change,
             ctx.into(),
@@ -246,7 +248,7 @@ impl Services {
         if change.before.state.group(id).is_none() {
             return Err(not_found(id));
         }
-        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::GroupsWrite)?;
+        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
         let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
         if before.status == status {
             return Err(ServiceError::Conflict(
@@ -258,6 +260,7 @@ impl Services {
         group.status = status;
         group.updated_at = self.now();
         change.w.update_group(&group).await?;
+        change.touch_group(&group.id);
         let action = if status == GroupStatus::Archived { "group.archive" } else { "group.unarchive" };
         self.audit(
             &mut change,
@@ -278,9 +281,10 @@ impl Services {
         if change.before.state.group(id).is_none() {
             return Err(not_found(id));
         }
-        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::GroupsWrite)?;
+        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
         let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
         change.w.delete_group(id).await?;
+        change.touch_group(id);
         self.audit(
             &mut change,
             ctx.into(),

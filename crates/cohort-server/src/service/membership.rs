@@ -59,7 +59,7 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
         let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        let guard = Guard::new(ctx, state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let proof = match input.role {
             MemberRole::Manager => guard.require(P::GroupsWrite)?,
             MemberRole::Member => guard.require_or_manager(P::GroupsWrite, group)?,
@@ -91,6 +91,7 @@ impl Services {
             reason: input.reason,
         };
         change.w.put_membership(&m).await?;
+        change.touch_user(&m.user_id);
         self.audit(
             &mut change,
             ctx.into(),
@@ -117,7 +118,7 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
         state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        let guard = Guard::new(ctx, state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let row = state.rows(group, user).find(|(s, _)| *s == MembershipSource::Manual).map(|(_, f)| *f);
         let proof = match (patch.role, row.map(|f| f.role)) {
             (Some(_), _) | (_, Some(MemberRole::Manager)) => guard.require(P::GroupsWrite)?,
@@ -142,6 +143,7 @@ impl Services {
         m.expires_at = patch.expires_at.unwrap_or(m.expires_at);
         m.reason = patch.reason.unwrap_or(m.reason);
         change.w.put_membership(&m).await?;
+        change.touch_user(&m.user_id);
         self.audit(
             &mut change,
             ctx.into(),
@@ -168,7 +170,7 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
         state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        let guard = Guard::new(ctx, state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let row = state.rows(group, user).find(|(s, _)| *s == source).map(|(_, f)| *f);
         let proof = match row.map(|f| f.role) {
             Some(MemberRole::Member) => guard.require_or_manager(P::GroupsWrite, group)?,
@@ -182,6 +184,7 @@ impl Services {
         let now = self.now();
         let before = change.w.membership_rows(tenant, group, user).await?.into_iter().find(|m| m.source == source);
         change.w.delete_membership(group, user, source).await?;
+        change.touch_user(user);
         self.audit(
             &mut change,
             ctx.into(),
@@ -205,7 +208,7 @@ impl Services {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
         snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        Guard::new(ctx, &snap.state, self.now()).require_or_manager(P::GroupsRead, group)?;
+        Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
         Ok(self.store.read().await?.list_memberships(tenant, group, filter).await?)
     }
 }

@@ -52,7 +52,7 @@ impl Services {
     pub async fn create_role(&self, ctx: &Ctx, tenant: &TenantId, input: NewRole) -> ServiceResult<Written<Role>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
-        let guard = Guard::new(ctx, &change.before.state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let proof = guard.require(P::RolesWrite)?;
         guard.require_grantable(&input.permissions)?;
         if change.w.role_by_name(tenant, input.name.as_str()).await?.is_some() {
@@ -72,6 +72,7 @@ impl Services {
             updated_at: now,
         };
         change.w.insert_role(&role).await?;
+        change.touch_role(&role.id);
         self.audit(
             &mut change,
             ctx.into(),
@@ -88,7 +89,7 @@ impl Services {
     pub async fn get_role(&self, ctx: &Ctx, tenant: &TenantId, id: &RoleId) -> ServiceResult<Role> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
-        Guard::new(ctx, &snap.state, self.now()).require(P::RolesRead)?;
+        Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
         self.store.read().await?.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))
     }
 
@@ -103,7 +104,7 @@ impl Services {
     ) -> ServiceResult<Vec<Role>> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
-        Guard::new(ctx, &snap.state, self.now()).require(P::RolesRead)?;
+        Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
         Ok(self.store.read().await?.list_roles(tenant, q, after, limit).await?)
     }
 
@@ -117,7 +118,7 @@ impl Services {
     ) -> ServiceResult<Written<Role>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
-        let guard = Guard::new(ctx, &change.before.state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let proof = guard.require(P::RolesWrite)?;
         if let Some(perms) = &patch.permissions {
             guard.require_grantable(perms)?;
@@ -155,6 +156,7 @@ impl Services {
         }
         role.updated_at = self.now();
         change.w.update_role(&role).await?;
+        change.touch_role(&role.id);
         self.audit(
             &mut change,
             ctx.into(),
@@ -171,7 +173,7 @@ impl Services {
     pub async fn delete_role(&self, ctx: &Ctx, tenant: &TenantId, id: &RoleId) -> ServiceResult<Written<()>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::RolesWrite)?;
+        let proof = Guard::new(ctx, &change.before, self.now()).require(P::RolesWrite)?;
         let before = change.w.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
         if before.builtin {
             return Err(ServiceError::Conflict(
@@ -180,6 +182,7 @@ impl Services {
             ));
         }
         change.w.delete_role(id).await?;
+        change.touch_role(id);
         self.audit(
             &mut change,
             ctx.into(),
@@ -204,7 +207,7 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
         self.subject_exists(state, subject)?;
-        let guard = Guard::new(ctx, state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let proof = match subject {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
             Subject::User(_) => guard.require(P::UserRolesWrite)?,
@@ -232,6 +235,7 @@ impl Services {
             }
         }
         let (kind, id) = subject_target(subject);
+        change.touch_subject(subject);
         if !change.w.assign_role(subject, role_id, Some(&ctx.principal.user), self.now()).await? {
             return Err(ServiceError::Conflict(
                 "roleId".to_owned(),
@@ -262,7 +266,7 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
         self.subject_exists(state, subject)?;
-        let guard = Guard::new(ctx, state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let proof = match subject {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
             Subject::User(_) => guard.require(P::UserRolesWrite)?,
@@ -279,6 +283,7 @@ impl Services {
             cohort_store::StoreError::NotFound => ServiceError::NotFound(format!("assignment of role `{role_id}`")),
             other => other.into(),
         })?;
+        change.touch_subject(subject);
         let (kind, id) = subject_target(subject);
         self.audit(
             &mut change,
@@ -298,7 +303,7 @@ impl Services {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
         self.subject_exists(&snap.state, subject)?;
-        let guard = Guard::new(ctx, &snap.state, self.now());
+        let guard = Guard::new(ctx, &snap, self.now());
         match subject {
             Subject::Group(g) => guard.require_or_manager(P::GroupsRead, g).map(drop)?,
             Subject::User(u) if u == &ctx.principal.user => {}

@@ -3,13 +3,12 @@
 
 use super::authn::{hash_secret, new_secret, valid_secret};
 use super::authz::Allowed;
-use super::{Change, Ctx, Origin, Services, Snapshot};
+use super::{Change, Ctx, Live, Origin, Services};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::{RoleView, TenantView, UserView};
 use cohort_core::model::{ApiToken, Role, Subject, Tenant, User, UserStatus};
 use cohort_core::name::{Attributes, Description, Email, Name, ShortText, TenantSlug};
 use cohort_core::permission::BuiltinRole;
-use cohort_core::state::TenantState;
 use cohort_core::{RoleId, TenantId, TokenId, UserId};
 use std::sync::Arc;
 
@@ -113,8 +112,15 @@ impl Services {
             created_at: now,
         };
         let w = self.store.create_tenant(&tenant).await?;
-        let mut change =
-            Change { w, before: Arc::new(Snapshot { revision: 0, state: TenantState::default() }), events: Vec::new() };
+        let mut change = Change {
+            w,
+            before: Arc::new(tokio::sync::RwLock::new(Live::empty())).read_owned().await,
+            touched: Default::default(),
+            events: Vec::new(),
+        };
+        for t in cohort_store::builtin_resource_types() {
+            change.w.insert_resource_type(&t).await?;
+        }
         self.audit(
             &mut change,
             origin,
@@ -135,6 +141,7 @@ impl Services {
                 updated_at: now,
             };
             change.w.insert_role(&role).await?;
+            change.touch_role(&role.id);
             self.audit(
                 &mut change,
                 origin,

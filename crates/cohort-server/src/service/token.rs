@@ -33,7 +33,7 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
         let user = user.unwrap_or_else(|| ctx.principal.user.clone());
-        let guard = Guard::new(ctx, state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let proof = if user == ctx.principal.user {
             guard.require_self()
         } else {
@@ -76,7 +76,7 @@ impl Services {
         let mut r = self.store.read().await?;
         if all {
             let snap = self.snapshot(tenant).await?;
-            Guard::new(ctx, &snap.state, self.now()).require(P::TokensManage)?;
+            Guard::new(ctx, &snap, self.now()).require(P::TokensManage)?;
             Ok(r.list_tokens(tenant, None).await?)
         } else {
             Ok(r.list_tokens(tenant, Some(&ctx.principal.user)).await?)
@@ -94,7 +94,7 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let token =
             change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
-        let guard = Guard::new(ctx, &change.before.state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let proof =
             if token.user_id == ctx.principal.user { guard.require_self() } else { guard.require(P::TokensManage)? };
         let secret = new_secret();
@@ -117,7 +117,7 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let token =
             change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
-        let guard = Guard::new(ctx, &change.before.state, self.now());
+        let guard = Guard::new(ctx, &change.before, self.now());
         let proof =
             if token.user_id == ctx.principal.user { guard.require_self() } else { guard.require(P::TokensManage)? };
         change.w.delete_token(id).await?;

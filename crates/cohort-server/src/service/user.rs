@@ -53,7 +53,7 @@ impl Services {
     pub async fn create_user(&self, ctx: &Ctx, tenant: &TenantId, input: NewUser) -> ServiceResult<Written<User>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::UsersWrite)?;
+        let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
         if change.w.user_by_email(tenant, &input.email).await?.is_some() {
             return Err(email_taken(&input.email));
         }
@@ -71,6 +71,7 @@ impl Services {
             updated_at: now,
         };
         change.w.insert_user(&user).await?;
+        change.touch_user(&user.id);
         self.audit(
             &mut change,
             ctx.into(),
@@ -88,7 +89,7 @@ impl Services {
         let tenant = scope(ctx, tenant)?;
         if &ctx.principal.user != id {
             let snap = self.snapshot(tenant).await?;
-            Guard::new(ctx, &snap.state, self.now()).require(P::UsersRead)?;
+            Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
         }
         self.store
             .read()
@@ -102,7 +103,7 @@ impl Services {
     pub async fn list_users(&self, ctx: &Ctx, tenant: &TenantId, filter: &UserFilter) -> ServiceResult<Vec<User>> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
-        Guard::new(ctx, &snap.state, self.now()).require(P::UsersRead)?;
+        Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
         Ok(self.store.read().await?.list_users(tenant, filter).await?)
     }
 
@@ -116,7 +117,7 @@ impl Services {
     ) -> ServiceResult<Written<User>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::UsersWrite)?;
+        let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
         let before =
             change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
         let mut user = before.clone();
@@ -138,6 +139,7 @@ impl Services {
         }
         user.updated_at = self.now();
         change.w.update_user(&user).await?;
+        change.touch_user(&user.id);
         let action = match (before.status, user.status) {
             (UserStatus::Active, UserStatus::Suspended) => "user.suspend",
             (UserStatus::Suspended, UserStatus::Active) => "user.activate",
@@ -159,13 +161,14 @@ impl Services {
     pub async fn delete_user(&self, ctx: &Ctx, tenant: &TenantId, id: &UserId) -> ServiceResult<Written<()>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before.state, self.now()).require(P::UsersWrite)?;
+        let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
         let before =
             change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
         if &ctx.principal.user == id {
             return Err(ServiceError::Conflict("id".to_owned(), "you cannot delete yourself".to_owned()));
         }
         change.w.delete_user(id).await?;
+        change.touch_user(id);
         self.audit(
             &mut change,
             ctx.into(),

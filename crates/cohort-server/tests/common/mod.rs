@@ -183,6 +183,38 @@ impl TestApp {
         items.iter().find(|r| r["name"] == name).unwrap()["id"].as_str().unwrap().to_owned()
     }
 
+    /// The live view of every tenant equals what the database says, and its index answers
+    /// every check as an index built from scratch does.
+    pub async fn assert_consistent(&self) {
+        let mut r = self.store.read().await.unwrap();
+        let now = Clock::now(self.clock.as_ref());
+        for t in r.list_tenants().await.unwrap() {
+            let fresh = r.load_state(&t.id).await.unwrap();
+            let live = self.services.live(&t.id).await.unwrap();
+            assert_eq!(live.revision, r.revision(&t.id).await.unwrap(), "live revision of {}", t.slug);
+            assert_eq!(live.state.canonical(), fresh.canonical(), "live state of {}", t.slug);
+            let rebuilt = cohort_core::index::AccessIndex::build(&fresh, now);
+            let users: Vec<_> = fresh.user_ids().cloned().collect();
+            let perms: Vec<String> = ["cohort:groups.read", "cohort:admin", "agents:use", "reports:view", "x:y", "a:b"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            for u in &users {
+                for p in &perms {
+                    let reference = cohort_core::resolve::check_permission(&fresh, u, p, now).allowed;
+                    for (which, verdict) in [
+                        ("live", live.index.check_permission(&live.state, u, p, now)),
+                        ("rebuilt", rebuilt.check_permission(&fresh, u, p, now)),
+                    ] {
+                        if verdict != cohort_core::index::Verdict::Stale {
+                            assert_eq!(verdict.allowed(), reference, "{which} index: {p} for {u} in {}", t.slug);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Every row of every table, so a test can prove nothing changed.
     pub async fn fingerprint(&self) -> Vec<String> {
         let mut out = Vec::new();
