@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, then every test on SQLite and again on a real
-# PostgreSQL server started for the run. Fails (never skips) when a needed part is missing.
+# The whole test suite: formatting, lints, then every test on SQLite and again on PostgreSQL,
+# both inside one real PostgreSQL 15 server that pg_virtualenv starts for the run (tests that
+# are about PostgreSQL itself, such as two servers sharing one database, use it in both
+# passes). Fails, never skips, when a needed part is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,15 +18,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build tests"
 cargo nextest run --workspace --locked --no-run
 
-echo "== tests on SQLite"
-COHORT_TEST_BACKEND=sqlite cargo nextest run --workspace --locked --no-fail-fast
-
-echo "== tests on PostgreSQL (pg_virtualenv)"
 pg_virtualenv sh -c '
   set -e
-  export COHORT_TEST_BACKEND=postgres
   export COHORT_TEST_PG_URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST:-localhost}:${PGPORT:-5432}/${PGDATABASE:-postgres}"
   psql -qAtc "select 1" >/dev/null
-  cargo nextest run --workspace --locked --no-fail-fast
+  echo "== tests on SQLite"
+  COHORT_TEST_BACKEND=sqlite cargo nextest run --workspace --locked --no-fail-fast
+  echo "== tests on PostgreSQL"
+  COHORT_TEST_BACKEND=postgres cargo nextest run --workspace --locked --no-fail-fast
 '
 echo "== all tests passed on SQLite and PostgreSQL"

@@ -34,8 +34,13 @@ fn unique_name() -> String {
 
 /// Makes a fresh, empty database on the test backend.
 pub async fn fresh_database() -> Result<TestDatabase, StoreError> {
+    fresh_database_on(&backend()).await
+}
+
+/// Makes a fresh, empty database on `backend` (`sqlite` or `postgres`).
+pub async fn fresh_database_on(backend: &str) -> Result<TestDatabase, StoreError> {
     let name = unique_name();
-    match backend().as_str() {
+    match backend {
         "sqlite" => {
             let dir = std::env::temp_dir().join(&name);
             Ok(TestDatabase { url: format!("sqlite://{}/cohort.db", dir.display()), dir: Some(dir) })

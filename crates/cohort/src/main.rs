@@ -67,11 +67,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tenants = services.warm_up().await.context("loading the access index")?;
     tracing::info!(tenants, elapsed_ms = started.elapsed().as_millis() as u64, "access index built");
     let follower = services.clone();
-    tokio::spawn(async move {
-        if let Err(e) = follower.follow_changes().await {
-            tracing::error!(error = %e, "stopped following other servers' changes");
-        }
-    });
+    tokio::spawn(follower.follow_changes());
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;

@@ -125,8 +125,33 @@ impl Services {
         Ok(tenants.len())
     }
 
-    /// Follows other servers' changes (PostgreSQL): returns when the listener cannot be kept.
-    pub async fn follow_changes(self: Arc<Self>) -> ServiceResult<()> {
+    /// Follows other servers' changes (PostgreSQL) for as long as the server runs, listening
+    /// again after a failure and catching every known tenant up when notices may have been lost.
+    pub async fn follow_changes(self: Arc<Self>) {
+        loop {
+            match self.follow_once().await {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(error = %e, "listening for changes failed; retrying"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Err(e) = self.resync().await {
+                tracing::warn!(error = %e, "catching up after a listener failure failed");
+            }
+        }
+    }
+
+    async fn resync(&self) -> ServiceResult<()> {
+        let known: Vec<TenantId> = match self.live.0.lock() {
+            Ok(m) => m.keys().cloned().collect(),
+            Err(p) => p.into_inner().keys().cloned().collect(),
+        };
+        for t in known {
+            self.catch_up(&t).await?;
+        }
+        Ok(())
+    }
+
+    async fn follow_once(&self) -> ServiceResult<()> {
         let Some(mut listener) = self.store.listen().await? else { return Ok(()) };
         loop {
             match listener.next().await? {
@@ -135,15 +160,7 @@ impl Services {
                         tracing::warn!(tenant = %t, error = %e, "catching up after a notification failed");
                     }
                 }
-                Notice::Resync => {
-                    let known: Vec<TenantId> = match self.live.0.lock() {
-                        Ok(m) => m.keys().cloned().collect(),
-                        Err(p) => p.into_inner().keys().cloned().collect(),
-                    };
-                    for t in known {
-                        self.catch_up(&t).await?;
-                    }
-                }
+                Notice::Resync => self.resync().await?,
             }
         }
     }
