@@ -15,6 +15,8 @@ struct Ids {
     group: String,
     role: String,
     token: String,
+    resource: String,
+    kind: String,
 }
 
 async fn populate(app: &TestApp, tenant: &str, admin: &str, marker: &str) -> Ids {
@@ -26,7 +28,21 @@ async fn populate(app: &TestApp, tenant: &str, admin: &str, marker: &str) -> Ids
     app.post(&format!("/t/{tenant}/api/v1/users/{user}/roles"), admin, json!({"roleId": role})).await.ok(201);
     let t = app.post(&format!("/t/{tenant}/api/v1/tokens"), admin, json!({"name": "t", "userId": user})).await;
     let token = t.ok(201)["token"]["id"].as_str().unwrap().to_owned();
-    Ids { user, group, role, token }
+    // Type names are chosen by the tenant and echoed in messages; keep the marker out of them.
+    let kind = format!("kind{}", marker.len());
+    app.post(&format!("/t/{tenant}/api/v1/resource-types"), admin, json!({"name": kind})).await.ok(201);
+    let r = app
+        .post(&format!("/t/{tenant}/api/v1/resources"), admin, json!({"type": kind, "name": format!("{marker}-res")}))
+        .await;
+    let resource = r.id();
+    let grant = json!({"resourceId": resource, "level": "use"});
+    app.post(&format!("/t/{tenant}/api/v1/groups/{group}/grants"), admin, grant.clone()).await.ok(201);
+    app.post(&format!("/t/{tenant}/api/v1/users/{user}/grants"), admin, grant).await.ok(201);
+    let scopes = json!({"scopes": {"country": [format!("{marker}-land")]}});
+    app.call(Method::PUT, &format!("/t/{tenant}/api/v1/groups/{group}/scopes"), Some(admin), Some(scopes))
+        .await
+        .ok(200);
+    Ids { user, group, role, token, resource, kind }
 }
 
 /// Every tenant endpoint: method, path under `/t/{tenant}/api/v1`, body; `{u} {g} {r} {k}`
@@ -71,13 +87,37 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (M::POST, "/check", Some(json!({"userId": "{u}", "permission": "x:y"}))),
         (M::POST, "/check/batch", Some(json!({"checks": [{"userId": "{u}", "permission": "x:y"}]}))),
         (M::GET, "/audit", None),
+        (M::POST, "/resource-types", Some(json!({"name": "newkind"}))),
+        (M::GET, "/resource-types", None),
+        (M::DELETE, "/resource-types/{t}", None),
+        (M::POST, "/resources", Some(json!({"type": "agent", "name": "New"}))),
+        (M::GET, "/resources", None),
+        (M::GET, "/resources/{x}", None),
+        (M::PATCH, "/resources/{x}", Some(json!({"name": "Renamed"}))),
+        (M::DELETE, "/resources/{x}", None),
+        (M::GET, "/resources/{x}/grants", None),
+        (M::GET, "/resources/{x}/holders?level=use", None),
+        (M::POST, "/groups/{g}/grants", Some(json!({"resourceId": "{x}", "level": "edit"}))),
+        (M::GET, "/groups/{g}/grants", None),
+        (M::DELETE, "/groups/{g}/grants/{x}", None),
+        (M::POST, "/users/{u}/grants", Some(json!({"resourceId": "{x}", "level": "edit"}))),
+        (M::GET, "/users/{u}/grants", None),
+        (M::DELETE, "/users/{u}/grants/{x}", None),
+        (M::GET, "/groups/{g}/scopes", None),
+        (M::PUT, "/groups/{g}/scopes", Some(json!({"scopes": {"k": ["v"]}}))),
+        (M::POST, "/check", Some(json!({"userId": "{u}", "resourceId": "{x}", "level": "use"}))),
         (M::GET, "/me", None),
         (M::GET, "/me/access", None),
     ]
 }
 
 fn fill(s: &str, ids: &Ids) -> String {
-    s.replace("{u}", &ids.user).replace("{g}", &ids.group).replace("{r}", &ids.role).replace("{k}", &ids.token)
+    s.replace("{u}", &ids.user)
+        .replace("{g}", &ids.group)
+        .replace("{r}", &ids.role)
+        .replace("{k}", &ids.token)
+        .replace("{x}", &ids.resource)
+        .replace("{t}", &ids.kind)
 }
 
 fn fill_body(body: &Option<Value>, ids: &Ids) -> Option<Value> {
@@ -92,7 +132,7 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
     populate(&app, "default", ROOT, "ours").await;
     let before = app.fingerprint().await;
     for (method, path, body) in endpoints() {
-        let marked = |s: &str| ["{u}", "{g}", "{r}", "{k}"].iter().any(|m| s.contains(m));
+        let marked = |s: &str| ["{u}", "{g}", "{r}", "{k}", "{x}", "{t}"].iter().any(|m| s.contains(m));
         let has_ids = marked(path) || body.as_ref().is_some_and(|b| marked(&b.to_string()));
         // Our token on their tenant's URL: the tenant does not exist for us.
         let a = app
