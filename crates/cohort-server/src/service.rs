@@ -111,6 +111,7 @@ pub struct Services {
     ids: Arc<dyn IdSource>,
     config: Config,
     live: live::Registry,
+    tokens: authn::TokenCache,
 }
 
 /// An open change to one tenant: the writer, the facts before the change, and its events.
@@ -154,7 +155,7 @@ impl Change {
 impl Services {
     /// Builds the services.
     pub fn new(store: Store, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>, config: Config) -> Self {
-        Self { store, clock, ids, config, live: live::Registry::default() }
+        Self { store, clock, ids, config, live: live::Registry::default(), tokens: authn::TokenCache::default() }
     }
 
     /// The store.

@@ -5,6 +5,7 @@ use crate::error::{ServiceError, ServiceResult};
 use cohort_core::model::UserStatus;
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 const TOKEN_PREFIX: &str = "cohort_";
 
@@ -26,13 +27,43 @@ pub(crate) fn valid_secret(secret: &str) -> bool {
     secret.len() >= 24 && secret.len() <= 200 && secret.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// Tokens recently seen, by the hash of their secret, with the tenant revision they were
+/// looked up at. Every change to tokens or users commits a new revision, so an entry is used
+/// only while its tenant's live view is still at that revision.
+#[derive(Default)]
+pub(crate) struct TokenCache(std::sync::Mutex<HashMap<String, (Principal, i64)>>);
+
+/// Entries kept at most; the cache is emptied when it grows past this.
+const TOKEN_CACHE_MAX: usize = 10_000;
+
 impl Services {
     /// Finds who a bearer token belongs to, without tying it to a tenant in the URL.
     async fn principal(&self, bearer: Option<&str>) -> ServiceResult<Principal> {
         let secret = bearer.ok_or_else(|| ServiceError::Unauthorized("a bearer token is required".to_owned()))?;
+        let hash = hash_secret(secret);
+        let cached = self.tokens.0.lock().ok().and_then(|m| m.get(&hash).cloned());
+        if let Some((principal, revision)) = cached
+            && self.live(&principal.tenant.id).await?.revision == revision
+        {
+            return Ok(principal);
+        }
+        let principal = self.look_up_token(&hash).await?;
+        // The revision is read after the lookup: a change in between only makes the entry
+        // look stale, never fresh.
+        let revision = self.live(&principal.tenant.id).await?.revision;
+        if let Ok(mut m) = self.tokens.0.lock() {
+            if m.len() >= TOKEN_CACHE_MAX {
+                m.clear();
+            }
+            m.insert(hash, (principal.clone(), revision));
+        }
+        Ok(principal)
+    }
+
+    async fn look_up_token(&self, hash: &str) -> ServiceResult<Principal> {
         let invalid = || ServiceError::Unauthorized("the bearer token is not valid".to_owned());
         let mut r = self.store.read().await?;
-        let record = r.token_by_hash(&hash_secret(secret)).await?.ok_or_else(invalid)?;
+        let record = r.token_by_hash(hash).await?.ok_or_else(invalid)?;
         let tenant = r.tenant_by_id(&record.tenant_id).await?.ok_or_else(invalid)?;
         let user = r.get_user(&tenant.id, &record.token.user_id).await?.ok_or_else(invalid)?;
         if user.status != UserStatus::Active {
