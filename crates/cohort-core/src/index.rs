@@ -11,7 +11,8 @@
 use crate::id::{GroupId, ResourceId, RoleId, UserId};
 use crate::state::TenantState;
 use crate::time::Timestamp;
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeSet;
 use std::hash::Hash;
 
 /// What a write changed, by key. Memberships, direct roles and direct grants of a user are the
@@ -47,7 +48,7 @@ impl Touched {
 #[derive(Clone, Debug, Default)]
 pub struct Footprint {
     groups: BTreeSet<GroupId>,
-    users: BTreeSet<UserId>,
+    users: FxHashSet<UserId>,
 }
 
 impl Footprint {
@@ -100,13 +101,13 @@ impl Verdict<'_> {
 
 #[derive(Debug)]
 struct Interner<K> {
-    ids: HashMap<K, u32>,
+    ids: FxHashMap<K, u32>,
     keys: Vec<K>,
 }
 
 impl<K> Default for Interner<K> {
     fn default() -> Self {
-        Self { ids: HashMap::new(), keys: Vec::new() }
+        Self { ids: FxHashMap::default(), keys: Vec::new() }
     }
 }
 
@@ -125,6 +126,9 @@ impl<K: Clone + Eq + Hash> Interner<K> {
         self.keys.get(i as usize)
     }
 }
+
+/// Footprints with at least this many users are recomputed on every core.
+const PARALLEL_FROM: usize = 20_000;
 
 /// Grants given directly rather than by a group.
 const DIRECT: u32 = u32::MAX;
@@ -170,8 +174,8 @@ pub struct AccessIndex {
     roles: Interner<RoleId>,
     groups: Interner<GroupId>,
     resources: Interner<ResourceId>,
-    closures: HashMap<GroupId, Holdings>,
-    users: HashMap<UserId, UserEntry>,
+    closures: FxHashMap<GroupId, Holdings>,
+    users: FxHashMap<UserId, UserEntry>,
 }
 
 impl AccessIndex {
@@ -187,7 +191,7 @@ impl AccessIndex {
     /// The entries a change touching `touched` may affect in `state`. Call it on the state
     /// before the change and after, and refresh the union.
     pub fn footprint(state: &TenantState, touched: &Touched) -> Footprint {
-        let mut users = touched.users.clone();
+        let mut users: FxHashSet<UserId> = touched.users.iter().cloned().collect();
         let mut seeds: Vec<GroupId> = touched.groups.iter().cloned().collect();
         for r in &touched.roles {
             seeds.extend(state.groups_with_role(r).cloned());
@@ -203,16 +207,32 @@ impl AccessIndex {
                 groups.extend(crate::graph::descendants(state, &g));
             }
         }
-        for g in &groups {
-            users.extend(state.members_of(g).iter().cloned());
+        if groups.len() * 4 >= state.group_count() {
+            // Most of the graph: every user is cheaper than the union of the members.
+            users.extend(state.user_ids().cloned());
+        } else {
+            for g in &groups {
+                for u in state.members_of(g) {
+                    if !users.contains(u) {
+                        users.insert(u.clone());
+                    }
+                }
+            }
         }
         Footprint { groups, users }
     }
 
     /// Recomputes the closures of the footprint's groups (ancestors first) and the entries of
-    /// its users, from `state` as of `now`.
+    /// its users, from `state` as of `now`. Large footprints are spread over the machine's cores.
     pub fn refresh(&mut self, state: &TenantState, footprint: &Footprint, now: Timestamp) {
-        let mut depth_memo = HashMap::new();
+        for g in &footprint.groups {
+            self.intern_holdings(state, state.roles_of_group(g), state.grants_of_group(g));
+            self.groups.intern(g);
+        }
+        for u in &footprint.users {
+            self.intern_holdings(state, state.roles_of_user(u), state.grants_of_user(u));
+        }
+        let mut depth_memo = FxHashMap::default();
         let mut order: Vec<(usize, &GroupId)> =
             footprint.groups.iter().map(|g| (depth(state, g, &mut depth_memo), g)).collect();
         order.sort();
@@ -222,16 +242,62 @@ impl AccessIndex {
                 None => self.closures.remove(g),
             };
         }
-        for u in &footprint.users {
-            match self.entry_of(state, u, now) {
-                Some(e) => self.users.insert(u.clone(), e),
-                None => self.users.remove(u),
+        let users: Vec<&UserId> = footprint.users.iter().collect();
+        let threads = if users.len() < PARALLEL_FROM {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+        };
+        let this = &*self;
+        let entries: Vec<(UserId, Option<UserEntry>)> = if threads == 1 {
+            users.iter().map(|u| ((*u).clone(), this.entry_of(state, u, now))).collect()
+        } else {
+            let chunk = users.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = users
+                    .chunks(chunk)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            part.iter().map(|u| ((*u).clone(), this.entry_of(state, u, now))).collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+            })
+        };
+        for (u, entry) in entries {
+            match entry {
+                Some(e) => self.users.insert(u, e),
+                None => self.users.remove(&u),
             };
         }
     }
 
-    fn own(
+    /// Gives every permission, role and resource that `roles` and `grants` name an index
+    /// number, so that computing holdings only reads.
+    fn intern_holdings(
         &mut self,
+        state: &TenantState,
+        roles: &BTreeSet<RoleId>,
+        grants: &std::collections::BTreeMap<ResourceId, u8>,
+    ) {
+        for r in roles {
+            if let Some(facts) = state.role(r) {
+                self.roles.intern(r);
+                for p in &facts.permissions {
+                    if !self.perms.ids.contains_key(p.as_str()) {
+                        self.perms.intern(&p.as_str().to_owned());
+                    }
+                }
+            }
+        }
+        for res in grants.keys() {
+            self.resources.intern(res);
+        }
+    }
+
+    fn own(
+        &self,
         state: &TenantState,
         roles: &BTreeSet<RoleId>,
         grants: &std::collections::BTreeMap<ResourceId, u8>,
@@ -239,26 +305,27 @@ impl AccessIndex {
     ) -> Holdings {
         let mut h = Holdings::default();
         for r in roles {
-            if let Some(facts) = state.role(r) {
-                let ri = self.roles.intern(r);
+            if let (Some(facts), Some(ri)) = (state.role(r), self.roles.ids.get(r)) {
                 for p in &facts.permissions {
-                    h.perms.push((self.perms.intern(&p.as_str().to_owned()), ri, source));
+                    if let Some(pi) = self.perms.ids.get(p.as_str()) {
+                        h.perms.push((*pi, *ri, source));
+                    }
                 }
             }
         }
         for (res, rank) in grants {
-            if state.resource(res).is_some() {
-                h.levels.push((self.resources.intern(res), *rank, source));
+            if let (Some(_), Some(xi)) = (state.resource(res), self.resources.ids.get(res)) {
+                h.levels.push((*xi, *rank, source));
             }
         }
         h
     }
 
-    fn closure_of(&mut self, state: &TenantState, g: &GroupId) -> Option<Holdings> {
+    fn closure_of(&self, state: &TenantState, g: &GroupId) -> Option<Holdings> {
         if !state.group(g)?.confers() {
             return None;
         }
-        let gi = self.groups.intern(g);
+        let gi = *self.groups.ids.get(g)?;
         let mut h = self.own(state, state.roles_of_group(g), state.grants_of_group(g), gi);
         for p in state.parents(g) {
             if let Some(parent) = self.closures.get(p) {
@@ -269,7 +336,7 @@ impl AccessIndex {
         Some(h)
     }
 
-    fn entry_of(&mut self, state: &TenantState, u: &UserId, now: Timestamp) -> Option<UserEntry> {
+    fn entry_of(&self, state: &TenantState, u: &UserId, now: Timestamp) -> Option<UserEntry> {
         if !state.user(u)?.active {
             return None;
         }
@@ -371,7 +438,7 @@ impl AccessIndex {
 }
 
 /// Groups on the longest chain from `g` up to a root; missing groups count as roots.
-fn depth(state: &TenantState, g: &GroupId, memo: &mut HashMap<GroupId, usize>) -> usize {
+fn depth(state: &TenantState, g: &GroupId, memo: &mut FxHashMap<GroupId, usize>) -> usize {
     if let Some(d) = memo.get(g) {
         return *d;
     }

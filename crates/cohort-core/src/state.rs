@@ -7,7 +7,8 @@ use crate::model::{GroupSource, MemberRole, MembershipSource, Subject};
 use crate::name::{Levels, Scopes};
 use crate::permission::Permission;
 use crate::time::Timestamp;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What resolution needs to know of a user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,20 +75,20 @@ pub struct ResourceFacts {
 /// One tenant's access facts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TenantState {
-    users: HashMap<UserId, UserFacts>,
-    groups: HashMap<GroupId, GroupFacts>,
-    parents: HashMap<GroupId, BTreeSet<GroupId>>,
-    children: HashMap<GroupId, BTreeSet<GroupId>>,
-    memberships: HashMap<UserId, BTreeMap<(GroupId, MembershipSource), MemberFacts>>,
-    members: HashMap<GroupId, BTreeSet<UserId>>,
-    roles: HashMap<RoleId, RoleFacts>,
-    user_roles: HashMap<UserId, BTreeSet<RoleId>>,
-    group_roles: HashMap<GroupId, BTreeSet<RoleId>>,
-    resource_types: HashMap<String, Levels>,
-    resources: HashMap<ResourceId, ResourceFacts>,
-    user_grants: HashMap<UserId, BTreeMap<ResourceId, u8>>,
-    group_grants: HashMap<GroupId, BTreeMap<ResourceId, u8>>,
-    group_scopes: HashMap<GroupId, Scopes>,
+    users: FxHashMap<UserId, UserFacts>,
+    groups: FxHashMap<GroupId, GroupFacts>,
+    parents: FxHashMap<GroupId, BTreeSet<GroupId>>,
+    children: FxHashMap<GroupId, BTreeSet<GroupId>>,
+    memberships: FxHashMap<UserId, BTreeMap<(GroupId, MembershipSource), MemberFacts>>,
+    members: FxHashMap<GroupId, BTreeSet<UserId>>,
+    roles: FxHashMap<RoleId, RoleFacts>,
+    user_roles: FxHashMap<UserId, BTreeSet<RoleId>>,
+    group_roles: FxHashMap<GroupId, BTreeSet<RoleId>>,
+    resource_types: FxHashMap<String, Levels>,
+    resources: FxHashMap<ResourceId, ResourceFacts>,
+    user_grants: FxHashMap<UserId, BTreeMap<ResourceId, u8>>,
+    group_grants: FxHashMap<GroupId, BTreeMap<ResourceId, u8>>,
+    group_scopes: FxHashMap<GroupId, Scopes>,
 }
 
 static EMPTY_GROUPS: BTreeSet<GroupId> = BTreeSet::new();
@@ -305,6 +306,11 @@ impl TenantState {
     /// Users with a direct grant on a resource.
     pub fn users_granted(&self, resource: &ResourceId) -> impl Iterator<Item = &UserId> {
         self.user_grants.iter().filter(move |(_, g)| g.contains_key(resource)).map(|(u, _)| u)
+    }
+
+    /// How many groups there are.
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
     }
 
     /// Every user id.
