@@ -8,6 +8,8 @@ use cohort_core::name::Scopes;
 use cohort_core::permission::Permission;
 use cohort_core::state::{GroupFacts, MemberFacts, ResourceFacts, RoleFacts, TenantState, UserFacts};
 use cohort_core::{GroupId, ResourceId, RoleId, TenantId, UserId};
+use futures_util::TryStreamExt;
+use rustc_hash::FxHashMap;
 use sqlx::AnyConnection;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::DerefMut;
@@ -53,22 +55,41 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         for (g, ps) in parents {
             s.set_parents(&g, ps);
         }
-        for row in
-            sqlx::query("SELECT group_id, user_id, source, role, expires_at FROM memberships WHERE tenant_id = $1")
-                .bind(t)
-                .fetch_all(self.conn())
-                .await?
-        {
+        // The biggest table: streamed rather than held whole, with each group id parsed once.
+        let mut groups: FxHashMap<String, GroupId> = FxHashMap::default();
+        let mut last_user: Option<UserId> = None;
+        let mut rows = sqlx::query(
+            "SELECT group_id, user_id, source, role, expires_at FROM memberships WHERE tenant_id = $1 ORDER BY user_id",
+        )
+        .bind(t)
+        .fetch(self.conn());
+        while let Some(row) = rows.try_next().await? {
+            let g = text(&row, "group_id")?;
+            let group = match groups.get(&g) {
+                Some(id) => id.clone(),
+                None => {
+                    let id = GroupId::parse(&g)?;
+                    groups.insert(g, id.clone());
+                    id
+                }
+            };
+            let u = text(&row, "user_id")?;
+            let user = match last_user.take() {
+                Some(id) if id.as_str() == u => id,
+                _ => UserId::parse(&u)?,
+            };
             s.put_membership(
-                &GroupId::parse(&text(&row, "group_id")?)?,
-                &UserId::parse(&text(&row, "user_id")?)?,
+                &group,
+                &user,
                 MembershipSource::parse("source", &text(&row, "source")?)?,
                 MemberFacts {
                     role: MemberRole::parse("role", &text(&row, "role")?)?,
                     expires_at: opt_time(&row, "expires_at")?,
                 },
             );
+            last_user = Some(user);
         }
+        drop(rows);
         for row in sqlx::query("SELECT id, name, permissions FROM roles WHERE tenant_id = $1")
             .bind(t)
             .fetch_all(self.conn())
