@@ -7,7 +7,7 @@ use crate::model::{GroupSource, MemberRole, MembershipSource, Subject};
 use crate::name::{Levels, Scopes};
 use crate::permission::Permission;
 use crate::time::Timestamp;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What resolution needs to know of a user.
@@ -80,7 +80,7 @@ pub struct TenantState {
     parents: FxHashMap<GroupId, BTreeSet<GroupId>>,
     children: FxHashMap<GroupId, BTreeSet<GroupId>>,
     memberships: FxHashMap<UserId, BTreeMap<(GroupId, MembershipSource), MemberFacts>>,
-    members: FxHashMap<GroupId, BTreeSet<UserId>>,
+    members: FxHashMap<GroupId, FxHashSet<UserId>>,
     roles: FxHashMap<RoleId, RoleFacts>,
     user_roles: FxHashMap<UserId, BTreeSet<RoleId>>,
     group_roles: FxHashMap<GroupId, BTreeSet<RoleId>>,
@@ -93,7 +93,6 @@ pub struct TenantState {
 
 static EMPTY_GROUPS: BTreeSet<GroupId> = BTreeSet::new();
 static EMPTY_ROLES: BTreeSet<RoleId> = BTreeSet::new();
-static EMPTY_USERS: BTreeSet<UserId> = BTreeSet::new();
 static EMPTY_GRANTS: BTreeMap<ResourceId, u8> = BTreeMap::new();
 
 impl TenantState {
@@ -398,9 +397,9 @@ impl TenantState {
         self.memberships_of(user).filter(move |(g, _, _)| *g == group).map(|(_, s, f)| (s, f))
     }
 
-    /// Users with at least one row in a group.
-    pub fn members_of(&self, group: &GroupId) -> &BTreeSet<UserId> {
-        self.members.get(group).unwrap_or(&EMPTY_USERS)
+    /// Users with at least one row in a group, in no particular order.
+    pub fn members_of(&self, group: &GroupId) -> impl Iterator<Item = &UserId> {
+        self.members.get(group).into_iter().flatten()
     }
 
     /// A role's facts.
