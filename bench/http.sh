@@ -9,7 +9,13 @@ cargo build --release -q
 (cd bench && CARGO_TARGET_DIR=../target/bench cargo build --release -q)
 DIR=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$DIR"' EXIT
-target/bench/release/cohort-bench load "sqlite://$DIR/cohort.db"
+if [ -n "${BENCH_SQLITE:-}" ]; then
+  # Reuse a database `cohort-bench load` already wrote (it takes minutes to write).
+  cp "$BENCH_SQLITE" "$DIR/cohort.db"
+  [ -f "$BENCH_SQLITE-wal" ] && cp "$BENCH_SQLITE-wal" "$DIR/cohort.db-wal"
+else
+  target/bench/release/cohort-bench load "sqlite://$DIR/cohort.db"
+fi
 PORT=18090
 target/release/cohort serve --database-url "sqlite://$DIR/cohort.db" --listen "127.0.0.1:$PORT" > "$DIR/server.log" 2>&1 &
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

@@ -4,9 +4,11 @@
 //!     cohort-bench nest            one nesting edge that gives 100,000 users new access
 //!     cohort-bench load URL        write the standard dataset into a database
 //!     cohort-bench cold URL        time and peak memory to build the index from it
+//!     cohort-bench visible A B     write on server A, time until a check on B reflects it
 
 mod dataset;
 mod peers;
+mod visible;
 
 use cohort_core::index::{AccessIndex, Touched};
 use cohort_core::resolve::{check_permission, resolve};
@@ -263,6 +265,7 @@ async fn main() {
         Some("nest") => nest(),
         Some("load") => load(args.get(2).expect("database url")).await,
         Some("cold") => cold(args.get(2).expect("database url")).await,
-        _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL"),
+        Some("visible") => visible::run(&args[2], &args[3], peers::TOKEN, 200),
+        _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL | visible BASE_A BASE_B"),
     }
 }
