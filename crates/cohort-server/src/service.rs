@@ -239,3 +239,20 @@ impl Services {
         });
     }
 }
+
+/// Refuses a subject that does not exist in the tenant, as not found.
+pub(crate) fn subject_exists(state: &cohort_core::state::TenantState, subject: &Subject) -> ServiceResult<()> {
+    match subject {
+        Subject::Group(g) if state.group(g).is_none() => Err(ServiceError::NotFound(format!("group `{g}`"))),
+        Subject::User(u) if state.user(u).is_none() => Err(ServiceError::NotFound(format!("user `{u}`"))),
+        _ => Ok(()),
+    }
+}
+
+/// The audit target of a subject: its kind and id.
+pub(crate) fn subject_target(subject: &Subject) -> (&'static str, String) {
+    match subject {
+        Subject::Group(g) => ("group", g.to_string()),
+        Subject::User(u) => ("user", u.to_string()),
+    }
+}

@@ -5,7 +5,7 @@ use super::Ctx;
 use super::Live;
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::index::Verdict;
-use cohort_core::model::MemberRole;
+use cohort_core::model::{MemberRole, Subject};
 use cohort_core::permission::{CohortPermission, Permission};
 use cohort_core::resolve::check_permission;
 use cohort_core::{GroupId, TenantId, Timestamp, UserId};
@@ -91,6 +91,16 @@ impl<'a> Guard<'a> {
     /// Allows the caller if they hold `p` or manage `group`.
     pub(crate) fn require_or_manager(&self, p: CohortPermission, group: &GroupId) -> ServiceResult<Allowed> {
         if self.can(p) || self.manages(group) { Ok(Allowed(())) } else { self.require(p) }
+    }
+
+    /// Allows reading what a group holds (readers and its managers) or what a user holds
+    /// directly (readers and the user themself).
+    pub(crate) fn require_read_of(&self, subject: &Subject) -> ServiceResult<()> {
+        match subject {
+            Subject::Group(g) => self.require_or_manager(CohortPermission::GroupsRead, g).map(drop),
+            Subject::User(u) if u == &self.ctx.principal.user => Ok(()),
+            Subject::User(_) => self.require(CohortPermission::UsersRead).map(drop),
+        }
     }
 
     /// Refuses to let the caller grant permissions they do not hold themselves (admins may).

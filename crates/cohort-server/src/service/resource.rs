@@ -1,7 +1,7 @@
 //! Resource types, resources, grants of levels on them, and group data scopes.
 
 use super::authz::{Guard, scope};
-use super::{Ctx, Live, Services, Written};
+use super::{Ctx, Live, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::index::Verdict;
 use cohort_core::model::{Grant, Resource, ResourceType, Subject};
@@ -259,7 +259,7 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let live: &Live = &change.before;
         let now = self.now();
-        subject_exists(live, subject)?;
+        subject_exists(&live.state, subject)?;
         let guard = Guard::new(ctx, live, now);
         let proof = match subject {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
@@ -292,7 +292,7 @@ impl Services {
         };
         change.w.put_grant(&g).await?;
         change.touch_subject(subject);
-        let (kind, id) = target(subject);
+        let (kind, id) = subject_target(subject);
         self.audit(
             &mut change,
             ctx.into(),
@@ -315,7 +315,7 @@ impl Services {
     ) -> ServiceResult<Written<()>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
-        subject_exists(&change.before, subject)?;
+        subject_exists(&change.before.state, subject)?;
         let guard = Guard::new(ctx, &change.before, self.now());
         let proof = match subject {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
@@ -325,7 +325,7 @@ impl Services {
         let Some(before) = before else { return Err(ServiceError::NotFound(format!("grant on `{resource}`"))) };
         change.w.delete_grant(subject, resource).await?;
         change.touch_subject(subject);
-        let (kind, id) = target(subject);
+        let (kind, id) = subject_target(subject);
         let record = GrantRecord { resource_id: resource.as_str(), level: before.level.as_str() };
         self.audit(&mut change, ctx.into(), &format!("{kind}.revoke"), (kind, &id), Some(&record), None::<&()>);
         let revision = self.finish(change, proof).await?;
@@ -337,13 +337,9 @@ impl Services {
     pub async fn grants_of(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject) -> ServiceResult<Vec<Grant>> {
         let tenant = scope(ctx, tenant)?;
         let live = self.snapshot(tenant).await?;
-        subject_exists(&live, subject)?;
+        subject_exists(&live.state, subject)?;
         let guard = Guard::new(ctx, &live, self.now());
-        match subject {
-            Subject::Group(g) => guard.require_or_manager(P::GroupsRead, g).map(drop)?,
-            Subject::User(u) if u == &ctx.principal.user => {}
-            Subject::User(_) => guard.require(P::UsersRead).map(drop)?,
-        }
+        guard.require_read_of(subject)?;
         Ok(self.store.read().await?.grants_of(tenant, subject).await?)
     }
 
@@ -440,20 +436,5 @@ fn holds_level(live: &Live, user: &UserId, resource: &ResourceId, level: &str, n
     match live.index.check_level(&live.state, user, resource, level, now) {
         Verdict::Stale => check_level(&live.state, user, resource, level, now).allowed,
         v => v.allowed(),
-    }
-}
-
-fn subject_exists(live: &Live, subject: &Subject) -> ServiceResult<()> {
-    match subject {
-        Subject::Group(g) if live.state.group(g).is_none() => Err(ServiceError::NotFound(format!("group `{g}`"))),
-        Subject::User(u) if live.state.user(u).is_none() => Err(ServiceError::NotFound(format!("user `{u}`"))),
-        _ => Ok(()),
-    }
-}
-
-fn target(subject: &Subject) -> (&'static str, String) {
-    match subject {
-        Subject::Group(g) => ("group", g.to_string()),
-        Subject::User(u) => ("user", u.to_string()),
     }
 }

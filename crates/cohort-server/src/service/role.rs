@@ -2,7 +2,7 @@
 //! and groups owned by SCIM or SSO never confer `cohort:` permissions.
 
 use super::authz::{Guard, scope};
-use super::{Ctx, Services, Written};
+use super::{Ctx, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::RoleView;
 use cohort_core::model::{GroupSource, Role, Subject};
@@ -206,7 +206,7 @@ impl Services {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
-        self.subject_exists(state, subject)?;
+        subject_exists(state, subject)?;
         let guard = Guard::new(ctx, &change.before, self.now());
         let proof = match subject {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
@@ -265,7 +265,7 @@ impl Services {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
-        self.subject_exists(state, subject)?;
+        subject_exists(state, subject)?;
         let guard = Guard::new(ctx, &change.before, self.now());
         let proof = match subject {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
@@ -302,28 +302,9 @@ impl Services {
     pub async fn roles_of(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject) -> ServiceResult<Vec<Role>> {
         let tenant = scope(ctx, tenant)?;
         let snap = self.snapshot(tenant).await?;
-        self.subject_exists(&snap.state, subject)?;
+        subject_exists(&snap.state, subject)?;
         let guard = Guard::new(ctx, &snap, self.now());
-        match subject {
-            Subject::Group(g) => guard.require_or_manager(P::GroupsRead, g).map(drop)?,
-            Subject::User(u) if u == &ctx.principal.user => {}
-            Subject::User(_) => guard.require(P::UsersRead).map(drop)?,
-        }
+        guard.require_read_of(subject)?;
         Ok(self.store.read().await?.roles_of(tenant, subject).await?)
-    }
-
-    fn subject_exists(&self, state: &cohort_core::state::TenantState, subject: &Subject) -> ServiceResult<()> {
-        match subject {
-            Subject::Group(g) if state.group(g).is_none() => Err(ServiceError::NotFound(format!("group `{g}`"))),
-            Subject::User(u) if state.user(u).is_none() => Err(ServiceError::NotFound(format!("user `{u}`"))),
-            _ => Ok(()),
-        }
-    }
-}
-
-fn subject_target(subject: &Subject) -> (&'static str, String) {
-    match subject {
-        Subject::Group(g) => ("group", g.to_string()),
-        Subject::User(u) => ("user", u.to_string()),
     }
 }
