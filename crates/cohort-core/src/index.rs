@@ -160,11 +160,16 @@ impl Holdings {
 
 #[derive(Clone, Debug, Default)]
 struct UserEntry {
-    holdings: Holdings,
+    /// Exact permissions held, sorted: searched on every check, so kept to 4 bytes each.
+    perm_ids: Box<[u32]>,
+    /// For each of `perm_ids`, the role giving it and the group the role is on (or DIRECT).
+    perm_src: Box<[(u32, u32)]>,
+    /// (resource, rank, group giving it or DIRECT), sorted by resource.
+    levels: Box<[(u32, u8, u32)]>,
     /// Permissions ending in `*`: (prefix, role, group or DIRECT).
-    wildcards: Vec<(Box<str>, u32, u32)>,
-    /// The earliest expiry of a live membership; from then on the entry is stale.
-    valid_until: Option<Timestamp>,
+    wildcards: Box<[(Box<str>, u32, u32)]>,
+    /// The earliest expiry of a live membership (ms); from then on the entry is stale.
+    valid_until: i64,
 }
 
 /// A user id held inline (no pointer to follow), so finding a user's entry touches as little
@@ -380,12 +385,18 @@ impl AccessIndex {
             }
             None => true,
         });
-        Some(UserEntry { holdings: h, wildcards, valid_until })
+        Some(UserEntry {
+            perm_ids: h.perms.iter().map(|p| p.0).collect(),
+            perm_src: h.perms.iter().map(|p| (p.1, p.2)).collect(),
+            levels: h.levels.into_boxed_slice(),
+            wildcards: wildcards.into_boxed_slice(),
+            valid_until: valid_until.map_or(i64::MAX, |t| t.millis()),
+        })
     }
 
     fn entry(&self, state: &TenantState, user: &UserId, now: Timestamp) -> Result<&UserEntry, Verdict<'_>> {
         match self.users.get(&InlineId::new(user)) {
-            Some(e) if e.valid_until.is_some_and(|t| now >= t) => Err(Verdict::Stale),
+            Some(e) if now.millis() >= e.valid_until => Err(Verdict::Stale),
             Some(e) => Ok(e),
             None if state.user(user).is_some() => Err(Verdict::Denied(Denial::Suspended)),
             None => Err(Verdict::Denied(Denial::UnknownUser)),
@@ -408,8 +419,8 @@ impl AccessIndex {
             .perms
             .ids
             .get(permission)
-            .and_then(|p| entry.holdings.perms.binary_search_by_key(p, |x| x.0).ok())
-            .map(|i| (entry.holdings.perms[i].1, entry.holdings.perms[i].2))
+            .and_then(|p| entry.perm_ids.binary_search(p).ok())
+            .and_then(|i| entry.perm_src.get(i).copied())
             .or_else(|| {
                 entry.wildcards.iter().find(|(prefix, ..)| permission.starts_with(&**prefix)).map(|w| (w.1, w.2))
             });
@@ -438,8 +449,8 @@ impl AccessIndex {
             .resources
             .ids
             .get(resource)
-            .and_then(|r| entry.holdings.levels.binary_search_by_key(r, |x| x.0).ok())
-            .map(|i| entry.holdings.levels[i]);
+            .and_then(|r| entry.levels.binary_search_by_key(r, |x| x.0).ok())
+            .and_then(|i| entry.levels.get(i).copied());
         match held {
             Some((_, rank, source)) if rank >= wanted => Verdict::ByGrant(rank, self.groups.key(source)),
             _ => Verdict::Denied(Denial::NotGranted),

@@ -176,12 +176,6 @@ impl Services {
         self.ids.as_ref()
     }
 
-    /// The tenant's live view (the latest this server knows, which includes every write it
-    /// made itself).
-    pub(crate) async fn snapshot(&self, tenant: &TenantId) -> ServiceResult<LiveRead> {
-        self.live(tenant).await
-    }
-
     /// Opens a change to `tenant`, holding its write lock, with the facts as they stand.
     pub(crate) async fn begin(&self, tenant: &TenantId) -> ServiceResult<Change> {
         let w = self.store.write(tenant).await?;

@@ -19,7 +19,7 @@ impl Services {
         filter: &AuditQuery,
     ) -> ServiceResult<Vec<AuditRecord>> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::AuditRead)?;
         Ok(self.store.read().await?.list_audit(tenant, filter).await?)
     }

@@ -161,7 +161,7 @@ impl Services {
     /// One group: needs `cohort:groups.read`, or to manage it.
     pub async fn get_group(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId) -> ServiceResult<(Group, i64)> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let snap = self.live(tenant).await?;
         if snap.state.group(id).is_none() {
             return Err(not_found(id));
         }
@@ -177,7 +177,7 @@ impl Services {
         filter: &GroupFilter,
     ) -> ServiceResult<Vec<(Group, i64)>> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::GroupsRead)?;
         Ok(self.store.read().await?.list_groups(tenant, filter, self.now()).await?)
     }

@@ -206,7 +206,7 @@ impl Services {
         filter: &MembershipFilter,
     ) -> ServiceResult<Vec<Membership>> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let snap = self.live(tenant).await?;
         snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
         Ok(self.store.read().await?.list_memberships(tenant, group, filter).await?)

@@ -62,7 +62,7 @@ impl Services {
     /// Resource types with their levels.
     pub async fn list_resource_types(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<Vec<ResourceType>> {
         let tenant = scope(ctx, tenant)?;
-        let live = self.snapshot(tenant).await?;
+        let live = self.live(tenant).await?;
         Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
         Ok(self.store.read().await?.list_resource_types(tenant).await?)
     }
@@ -169,7 +169,7 @@ impl Services {
     /// One resource.
     pub async fn get_resource(&self, ctx: &Ctx, tenant: &TenantId, id: &ResourceId) -> ServiceResult<Resource> {
         let tenant = scope(ctx, tenant)?;
-        let live = self.snapshot(tenant).await?;
+        let live = self.live(tenant).await?;
         Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
         self.store.read().await?.get_resource(tenant, id).await?.ok_or_else(|| not_found(id))
     }
@@ -182,7 +182,7 @@ impl Services {
         filter: &ResourceFilter,
     ) -> ServiceResult<Vec<Resource>> {
         let tenant = scope(ctx, tenant)?;
-        let live = self.snapshot(tenant).await?;
+        let live = self.live(tenant).await?;
         Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
         Ok(self.store.read().await?.list_resources(tenant, filter).await?)
     }
@@ -336,7 +336,7 @@ impl Services {
     /// the user themself).
     pub async fn grants_of(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject) -> ServiceResult<Vec<Grant>> {
         let tenant = scope(ctx, tenant)?;
-        let live = self.snapshot(tenant).await?;
+        let live = self.live(tenant).await?;
         subject_exists(&live.state, subject)?;
         let guard = Guard::new(ctx, &live, self.now());
         guard.require_read_of(subject)?;
@@ -346,7 +346,7 @@ impl Services {
     /// Every grant on a resource.
     pub async fn grants_on(&self, ctx: &Ctx, tenant: &TenantId, resource: &ResourceId) -> ServiceResult<Vec<Grant>> {
         let tenant = scope(ctx, tenant)?;
-        let live = self.snapshot(tenant).await?;
+        let live = self.live(tenant).await?;
         live.state.resource(resource).ok_or_else(|| not_found(resource))?;
         Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
         Ok(self.store.read().await?.grants_on(tenant, resource).await?)
@@ -394,7 +394,7 @@ impl Services {
     /// A group's data scopes.
     pub async fn scopes(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId) -> ServiceResult<Scopes> {
         let tenant = scope(ctx, tenant)?;
-        let live = self.snapshot(tenant).await?;
+        let live = self.live(tenant).await?;
         live.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         Guard::new(ctx, &live, self.now()).require_or_manager(P::GroupsRead, group)?;
         Ok(live.state.scopes_of(group).cloned().unwrap_or_default())

@@ -88,7 +88,7 @@ impl Services {
     /// One role.
     pub async fn get_role(&self, ctx: &Ctx, tenant: &TenantId, id: &RoleId) -> ServiceResult<Role> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
         self.store.read().await?.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))
     }
@@ -103,7 +103,7 @@ impl Services {
         limit: i64,
     ) -> ServiceResult<Vec<Role>> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
         Ok(self.store.read().await?.list_roles(tenant, q, after, limit).await?)
     }
@@ -301,7 +301,7 @@ impl Services {
     /// the user themself).
     pub async fn roles_of(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject) -> ServiceResult<Vec<Role>> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let snap = self.live(tenant).await?;
         subject_exists(&snap.state, subject)?;
         let guard = Guard::new(ctx, &snap, self.now());
         guard.require_read_of(subject)?;

@@ -75,7 +75,7 @@ impl Services {
         let tenant = scope(ctx, tenant)?;
         let mut r = self.store.read().await?;
         if all {
-            let snap = self.snapshot(tenant).await?;
+            let snap = self.live(tenant).await?;
             Guard::new(ctx, &snap, self.now()).require(P::TokensManage)?;
             Ok(r.list_tokens(tenant, None).await?)
         } else {

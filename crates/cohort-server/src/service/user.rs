@@ -88,7 +88,7 @@ impl Services {
     pub async fn get_user(&self, ctx: &Ctx, tenant: &TenantId, id: &UserId) -> ServiceResult<User> {
         let tenant = scope(ctx, tenant)?;
         if &ctx.principal.user != id {
-            let snap = self.snapshot(tenant).await?;
+            let snap = self.live(tenant).await?;
             Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
         }
         self.store
@@ -102,7 +102,7 @@ impl Services {
     /// Users by email.
     pub async fn list_users(&self, ctx: &Ctx, tenant: &TenantId, filter: &UserFilter) -> ServiceResult<Vec<User>> {
         let tenant = scope(ctx, tenant)?;
-        let snap = self.snapshot(tenant).await?;
+        let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
         Ok(self.store.read().await?.list_users(tenant, filter).await?)
     }
