@@ -30,11 +30,6 @@ pub struct Touched {
 }
 
 impl Touched {
-    /// Whether nothing was touched.
-    pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.groups.is_empty() && self.roles.is_empty() && self.resources.is_empty()
-    }
-
     /// Adds everything `other` touched.
     pub fn merge(&mut self, other: Touched) {
         self.users.extend(other.users);

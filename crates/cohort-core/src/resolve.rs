@@ -103,11 +103,6 @@ pub struct Access {
 }
 
 impl Access {
-    /// Whether any effective permission covers `wanted`.
-    pub fn allows(&self, wanted: &str) -> bool {
-        self.permissions.iter().any(|p| p.permission.covers(wanted))
-    }
-
     /// The role, and how it is held, that gives `wanted`.
     pub fn grant_for(&self, wanted: &str) -> Option<(&EffectiveRole, &Permission)> {
         let perm = self.permissions.iter().find(|p| p.permission.covers(wanted))?;

@@ -87,19 +87,6 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         .await?;
         rows.iter().map(role).collect()
     }
-
-    /// How many users and groups a role is assigned to.
-    pub async fn role_assignment_count(&mut self, tenant: &TenantId, id: &RoleId) -> Result<i64, StoreError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM user_roles WHERE tenant_id = $1 AND role_id = $2) + \
-             (SELECT COUNT(*) FROM group_roles WHERE tenant_id = $1 AND role_id = $2)",
-        )
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .fetch_one(self.conn())
-        .await?;
-        Ok(n)
-    }
 }
 
 fn subject_columns(subject: &Subject) -> (&'static str, &'static str, String) {

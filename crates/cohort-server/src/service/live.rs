@@ -4,9 +4,9 @@
 
 use super::Services;
 use crate::error::{ServiceError, ServiceResult};
+use cohort_core::TenantId;
 use cohort_core::index::AccessIndex;
 use cohort_core::state::TenantState;
-use cohort_core::{TenantId, Timestamp};
 use cohort_store::Notice;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -163,10 +163,5 @@ impl Services {
                 Notice::Resync => self.resync().await?,
             }
         }
-    }
-
-    /// The instant checks are answered at.
-    pub fn check_time(&self) -> Timestamp {
-        self.now()
     }
 }
