@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use cohort_core::graph::{DEFAULT_MAX_DEPTH, check_parents};
 use cohort_core::index::{AccessIndex, Touched, Verdict};
 use cohort_core::model::{GroupSource, MemberRole, MembershipSource, Subject};
@@ -12,7 +14,8 @@ use cohort_core::name::{Keyword, Levels, Scopes};
 use cohort_core::permission::Permission;
 use cohort_core::resolve::{check_level, check_permission, resolve};
 use cohort_core::state::{GroupFacts, MemberFacts, ResourceFacts, RoleFacts, TenantState, UserFacts};
-use cohort_core::{GroupId, ResourceId, RoleId, Timestamp, UserId};
+use cohort_core::{GroupId, Timestamp};
+use common::{gid, res, rid, uid};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,19 +27,6 @@ const PERMS: [&str; 5] = ["a:x", "a:y", "a:*", "*", "b:z"];
 const QUERIES: [&str; 4] = ["a:x", "a:y", "b:z", "c:c"];
 const LEVELS: [&str; 4] = ["view", "use", "edit", "nope"];
 const SOURCES: [MembershipSource; 2] = [MembershipSource::Manual, MembershipSource::Rule];
-
-fn uid(i: usize) -> UserId {
-    UserId::parse(&format!("usr_{i:012}")).unwrap()
-}
-fn gid(i: usize) -> GroupId {
-    GroupId::parse(&format!("grp_{i:012}")).unwrap()
-}
-fn rid(i: usize) -> RoleId {
-    RoleId::parse(&format!("rol_{i:012}")).unwrap()
-}
-fn res(i: usize) -> ResourceId {
-    ResourceId::parse(&format!("res_{i:012}")).unwrap()
-}
 
 #[derive(Clone, Debug)]
 enum Op {

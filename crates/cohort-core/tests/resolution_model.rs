@@ -4,12 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use cohort_core::graph::check_parents;
 use cohort_core::model::{GroupSource, MemberRole, MembershipSource, Subject};
 use cohort_core::permission::Permission;
 use cohort_core::resolve::{check_permission, effective_members, resolve};
 use cohort_core::state::{GroupFacts, MemberFacts, RoleFacts, TenantState, UserFacts};
 use cohort_core::{DomainError, GroupId, RoleId, Timestamp, UserId};
+use common::{gid, rid, uid};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,16 +23,6 @@ const PERMS: [&str; 6] = ["a:x", "a:y", "b:z", "a:*", "*", "c:q"];
 const QUERIES: [&str; 5] = ["a:x", "a:y", "b:z", "c:q", "d:d"];
 const MAX_DEPTH: usize = 4;
 const SOURCES: [MembershipSource; 3] = [MembershipSource::Manual, MembershipSource::Rule, MembershipSource::Scim];
-
-fn uid(i: usize) -> UserId {
-    UserId::parse(&format!("usr_{i:012}")).unwrap()
-}
-fn gid(i: usize) -> GroupId {
-    GroupId::parse(&format!("grp_{i:012}")).unwrap()
-}
-fn rid(i: usize) -> RoleId {
-    RoleId::parse(&format!("rol_{i:012}")).unwrap()
-}
 
 #[derive(Clone, Debug)]
 enum Op {

@@ -7,7 +7,7 @@ use cohort_core::index::Verdict;
 use cohort_core::model::{Grant, Resource, ResourceType, Subject};
 use cohort_core::name::{Description, Keyword, Levels, Name, Scopes};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::resolve::check_level;
+use cohort_core::resolve::{check_level, describe_via, resolve};
 use cohort_core::{GroupId, ResourceId, TenantId, UserId};
 use cohort_store::ResourceFilter;
 use serde::Serialize;
@@ -364,29 +364,28 @@ impl Services {
         let tenant = scope(ctx, tenant)?;
         let live = self.live_at_least(tenant, at_least).await?;
         let levels = live.state.resource_levels(resource).ok_or_else(|| not_found(resource))?;
-        if levels.rank(level).is_none() {
-            return Err(invalid("level", format!("`{level}` is not a level of `{resource}`")));
-        }
+        let wanted =
+            levels.rank(level).ok_or_else(|| invalid("level", format!("`{level}` is not a level of `{resource}`")))?;
         let now = self.now();
         Guard::new(ctx, &live, now).require(P::AccessRead)?;
         let mut users: Vec<&UserId> = live.state.user_ids().collect();
         users.sort();
         let mut out = Vec::new();
         for u in users {
-            let decision = match live.index.check_level(&live.state, u, resource, level, now) {
-                Verdict::Stale => check_level(&live.state, u, resource, level, now),
-                v if v.allowed() => check_level(&live.state, u, resource, level, now),
-                _ => continue,
-            };
-            if decision.allowed {
-                let held = cohort_core::resolve::resolve(&live.state, u, now)
-                    .levels
-                    .into_iter()
-                    .find(|l| &l.resource == resource)
-                    .and_then(|l| levels.as_slice().get(usize::from(l.rank)).map(|k| k.to_string()))
-                    .unwrap_or_default();
-                out.push(Holder { user_id: u.clone(), level: held, reason: decision.reason });
+            // The index rules most users out in a lookup; the rest are explained once.
+            let verdict = live.index.check_level(&live.state, u, resource, level, now);
+            if !(verdict.allowed() || verdict == Verdict::Stale) {
+                continue;
             }
+            let held = resolve(&live.state, u, now).levels.into_iter().find(|l| &l.resource == resource);
+            let Some(held) = held.filter(|l| l.rank >= wanted) else { continue };
+            let name = |rank: u8| levels.as_slice().get(usize::from(rank)).map(|k| k.to_string()).unwrap_or_default();
+            let reason = held
+                .via
+                .first()
+                .map(|(rank, via)| format!("`{}` on `{resource}` {}", name(*rank), describe_via(via)))
+                .unwrap_or_default();
+            out.push(Holder { user_id: u.clone(), level: name(held.rank), reason });
         }
         Ok((live.revision, out))
     }
