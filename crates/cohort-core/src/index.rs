@@ -15,6 +15,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 use std::hash::Hash;
 
+mod entry;
+use entry::{Entries, Parts, UserEntry};
+
 /// What a write changed, by key. Memberships, direct roles and direct grants of a user are the
 /// user's; roles, grants, scopes, flags and parents of a group are the group's.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -153,35 +156,6 @@ impl Holdings {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-struct UserEntry {
-    /// Exact permissions held, sorted: searched on every check, so kept to 4 bytes each.
-    perm_ids: Box<[u32]>,
-    /// For each of `perm_ids`, the role giving it and the group the role is on (or DIRECT).
-    perm_src: Box<[(u32, u32)]>,
-    /// (resource, rank, group giving it or DIRECT), sorted by resource.
-    levels: Box<[(u32, u8, u32)]>,
-    /// Permissions ending in `*`: (prefix, role, group or DIRECT).
-    wildcards: Box<[(Box<str>, u32, u32)]>,
-    /// The earliest expiry of a live membership (ms); from then on the entry is stale.
-    valid_until: i64,
-}
-
-/// A user id held inline (no pointer to follow), so finding a user's entry touches as little
-/// memory as possible. Ids are at most 44 bytes (`usr_` and up to 40 characters).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct InlineId([u8; 44], u8);
-
-impl InlineId {
-    fn new(id: &UserId) -> Self {
-        let bytes = id.as_str().as_bytes();
-        let mut a = [0u8; 44];
-        let n = bytes.len().min(44);
-        a[..n].copy_from_slice(&bytes[..n]);
-        Self(a, n as u8)
-    }
-}
-
 /// The per-tenant access index.
 #[derive(Debug, Default)]
 pub struct AccessIndex {
@@ -190,8 +164,12 @@ pub struct AccessIndex {
     groups: Interner<GroupId>,
     resources: Interner<ResourceId>,
     closures: FxHashMap<GroupId, Holdings>,
-    users: FxHashMap<InlineId, UserEntry>,
+    users: Entries,
+    /// Permissions ending in `*` that users hold: (prefix, role, group or DIRECT).
+    wildcards: FxHashMap<UserId, Wildcards>,
 }
+
+type Wildcards = Box<[(Box<str>, u32, u32)]>;
 
 impl AccessIndex {
     /// Builds the index of a whole tenant as of `now`.
@@ -264,7 +242,7 @@ impl AccessIndex {
             std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
         };
         let this = &*self;
-        let entries: Vec<(UserId, Option<UserEntry>)> = if threads == 1 {
+        let entries: Vec<(UserId, Option<(UserEntry, Wildcards)>)> = if threads == 1 {
             users.iter().map(|u| ((*u).clone(), this.entry_of(state, u, now))).collect()
         } else {
             let chunk = users.len().div_ceil(threads);
@@ -282,9 +260,19 @@ impl AccessIndex {
         };
         for (u, entry) in entries {
             match entry {
-                Some(e) => self.users.insert(InlineId::new(&u), e),
-                None => self.users.remove(&InlineId::new(&u)),
-            };
+                Some((e, w)) if w.is_empty() => {
+                    self.users.insert(u.as_str(), e);
+                    self.wildcards.remove(&u);
+                }
+                Some((e, w)) => {
+                    self.users.insert(u.as_str(), e);
+                    self.wildcards.insert(u, w);
+                }
+                None => {
+                    self.users.remove(u.as_str());
+                    self.wildcards.remove(&u);
+                }
+            }
         }
     }
 
@@ -351,7 +339,7 @@ impl AccessIndex {
         Some(h)
     }
 
-    fn entry_of(&self, state: &TenantState, u: &UserId, now: Timestamp) -> Option<UserEntry> {
+    fn entry_of(&self, state: &TenantState, u: &UserId, now: Timestamp) -> Option<(UserEntry, Wildcards)> {
         if !state.user(u)?.active {
             return None;
         }
@@ -380,18 +368,18 @@ impl AccessIndex {
             }
             None => true,
         });
-        Some(UserEntry {
-            perm_ids: h.perms.iter().map(|p| p.0).collect(),
-            perm_src: h.perms.iter().map(|p| (p.1, p.2)).collect(),
-            levels: h.levels.into_boxed_slice(),
-            wildcards: wildcards.into_boxed_slice(),
+        let parts = Parts {
+            perms: &h.perms,
+            levels: &h.levels,
+            wildcards: !wildcards.is_empty(),
             valid_until: valid_until.map_or(i64::MAX, |t| t.millis()),
-        })
+        };
+        Some((UserEntry::new(u.as_str(), &parts), wildcards.into_boxed_slice()))
     }
 
     fn entry(&self, state: &TenantState, user: &UserId, now: Timestamp) -> Result<&UserEntry, Verdict<'_>> {
-        match self.users.get(&InlineId::new(user)) {
-            Some(e) if now.millis() >= e.valid_until => Err(Verdict::Stale),
+        match self.users.get(user.as_str()) {
+            Some(e) if now.millis() >= e.valid_until() => Err(Verdict::Stale),
             Some(e) => Ok(e),
             None if state.user(user).is_some() => Err(Verdict::Denied(Denial::Suspended)),
             None => Err(Verdict::Denied(Denial::UnknownUser)),
@@ -410,15 +398,10 @@ impl AccessIndex {
             Ok(e) => e,
             Err(v) => return v,
         };
-        let role = self
-            .perms
-            .ids
-            .get(permission)
-            .and_then(|p| entry.perm_ids.binary_search(p).ok())
-            .and_then(|i| entry.perm_src.get(i).copied())
-            .or_else(|| {
-                entry.wildcards.iter().find(|(prefix, ..)| permission.starts_with(&**prefix)).map(|w| (w.1, w.2))
-            });
+        let role = self.perms.ids.get(permission).and_then(|p| entry.perm(*p)).or_else(|| {
+            let wildcards = self.wildcards.get(user).filter(|_| entry.has_wildcards())?;
+            wildcards.iter().find(|(prefix, ..)| permission.starts_with(&**prefix)).map(|w| (w.1, w.2))
+        });
         match role.and_then(|(r, source)| Some((self.roles.key(r)?, source))) {
             Some((r, source)) => Verdict::ByRole(r, self.groups.key(source)),
             None => Verdict::Denied(Denial::NotGranted),
@@ -440,14 +423,9 @@ impl AccessIndex {
             Ok(e) => e,
             Err(v) => return v,
         };
-        let held = self
-            .resources
-            .ids
-            .get(resource)
-            .and_then(|r| entry.levels.binary_search_by_key(r, |x| x.0).ok())
-            .and_then(|i| entry.levels.get(i).copied());
+        let held = self.resources.ids.get(resource).and_then(|r| entry.level(*r));
         match held {
-            Some((_, rank, source)) if rank >= wanted => Verdict::ByGrant(rank, self.groups.key(source)),
+            Some((rank, source)) if rank >= wanted => Verdict::ByGrant(rank, self.groups.key(source)),
             _ => Verdict::Denied(Denial::NotGranted),
         }
     }
