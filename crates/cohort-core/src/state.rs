@@ -165,8 +165,26 @@ impl TenantState {
 
     /// Adds or replaces one membership row.
     pub fn put_membership(&mut self, group: &GroupId, user: &UserId, source: MembershipSource, facts: MemberFacts) {
-        self.memberships.entry(user.clone()).or_default().insert((group.clone(), source), facts);
-        self.members.entry(group.clone()).or_default().insert(user.clone());
+        match self.memberships.get_mut(user) {
+            Some(rows) => {
+                rows.insert((group.clone(), source), facts);
+            }
+            None => {
+                self.memberships.insert(user.clone(), BTreeMap::from([((group.clone(), source), facts)]));
+            }
+        }
+        self.add_member(group, user);
+    }
+
+    fn add_member(&mut self, group: &GroupId, user: &UserId) {
+        match self.members.get_mut(group) {
+            Some(set) => {
+                set.insert(user.clone());
+            }
+            None => {
+                self.members.insert(group.clone(), FxHashSet::from_iter([user.clone()]));
+            }
+        }
     }
 
     /// Removes one membership row.
@@ -326,8 +344,12 @@ impl TenantState {
                 }
             }
         }
-        for (g, source, facts) in rows {
-            self.put_membership(&g, user, source, facts);
+        for (g, ..) in &rows {
+            self.add_member(g, user);
+        }
+        if !rows.is_empty() {
+            self.memberships
+                .insert(user.clone(), rows.into_iter().map(|(g, source, facts)| ((g, source), facts)).collect());
         }
     }
 

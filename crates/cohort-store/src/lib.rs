@@ -90,6 +90,8 @@ impl Store {
                     sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                    // Checkpoints may leave a large WAL file behind; keep at most 64 MiB of it.
+                    sqlx::query("PRAGMA journal_size_limit = 67108864").execute(&mut *conn).await?;
                     Ok(())
                 })
             })
@@ -99,6 +101,11 @@ impl Store {
         let pool = options.connect(&url).await?;
         let store = Self { pool, backend, url };
         migrate::run(&store).await?;
+        if backend == Backend::Sqlite {
+            // Reads at start-up are much faster from the database file than through a long WAL
+            // (one that a crash or a reader kept from being checkpointed): fold it in first.
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&store.pool).await?;
+        }
         Ok(store)
     }
 
