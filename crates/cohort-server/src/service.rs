@@ -67,8 +67,8 @@ pub struct Principal {
 /// The caller of one request.
 #[derive(Clone, Debug)]
 pub struct Ctx {
-    /// Who.
-    pub principal: Principal,
+    /// Who (shared with the token cache: looking it up copies nothing).
+    pub principal: std::sync::Arc<Principal>,
     /// The request's id, recorded in audit events.
     pub request_id: String,
 }

@@ -6,6 +6,7 @@ use cohort_core::model::UserStatus;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 const TOKEN_PREFIX: &str = "cohort_";
 
@@ -19,7 +20,13 @@ pub(crate) fn new_secret() -> String {
 
 /// The stored form of a secret.
 pub(crate) fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(secret.as_bytes()) {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// Checks that a secret given by an operator (bootstrap) looks like one cohort would make.
@@ -31,14 +38,14 @@ pub(crate) fn valid_secret(secret: &str) -> bool {
 /// looked up at. Every change to tokens or users commits a new revision, so an entry is used
 /// only while its tenant's live view is still at that revision.
 #[derive(Default)]
-pub(crate) struct TokenCache(std::sync::Mutex<HashMap<String, (Principal, i64)>>);
+pub(crate) struct TokenCache(std::sync::Mutex<HashMap<String, (Arc<Principal>, i64)>>);
 
 /// Entries kept at most; the cache is emptied when it grows past this.
 const TOKEN_CACHE_MAX: usize = 10_000;
 
 impl Services {
     /// Finds who a bearer token belongs to, without tying it to a tenant in the URL.
-    async fn principal(&self, bearer: Option<&str>) -> ServiceResult<Principal> {
+    async fn principal(&self, bearer: Option<&str>) -> ServiceResult<Arc<Principal>> {
         let secret = bearer.ok_or_else(|| ServiceError::Unauthorized("a bearer token is required".to_owned()))?;
         let hash = hash_secret(secret);
         let cached = self.tokens.0.lock().ok().and_then(|m| m.get(&hash).cloned());
@@ -47,7 +54,7 @@ impl Services {
         {
             return Ok(principal);
         }
-        let principal = self.look_up_token(&hash).await?;
+        let principal = Arc::new(self.look_up_token(&hash).await?);
         // The revision is read after the lookup: a change in between only makes the entry
         // look stale, never fresh.
         let revision = self.live(&principal.tenant.id).await?.revision;
