@@ -57,6 +57,13 @@ text_enum!(
     }
 );
 text_enum!(
+    /// Which face a token opens.
+    TokenScope {
+        /** The admin REST API. */ Api = "api",
+        /** Only SCIM provisioning (`/scim/v2`) of its tenant. */ Scim = "scim",
+    }
+);
+text_enum!(
     /// What a member may do in the group.
     MemberRole { /** An ordinary member. */ Member = "member", /** May manage the group's members. */ Manager = "manager" }
 );
@@ -83,6 +90,9 @@ pub struct User {
     pub id: UserId,
     /// Email, unique per tenant case-insensitively.
     pub email: Email,
+    /// The login name a provisioning system knows the user by (SCIM `userName`), unique per
+    /// tenant case-insensitively; the email stands in when there is none.
+    pub user_name: Option<Name>,
     /// Display name.
     pub display_name: ShortText,
     /// Department.
@@ -197,6 +207,8 @@ pub struct ApiToken {
     pub name: Name,
     /// May also manage tenants.
     pub system: bool,
+    /// Which face it opens.
+    pub scope: TokenScope,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last time it authenticated a request.

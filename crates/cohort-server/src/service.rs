@@ -30,7 +30,7 @@ use crate::error::{ServiceError, ServiceResult};
 use authz::Allowed;
 use cohort_core::index::Touched;
 use cohort_core::model::Subject;
-use cohort_core::model::Tenant;
+use cohort_core::model::{Tenant, TokenScope};
 use cohort_core::{Clock, EventId, GroupId, IdSource, ResourceId, RoleId, TenantId, Timestamp, TokenId, UserId};
 use cohort_store::{NewAuditEvent, Store, Writer};
 use serde::Serialize;
@@ -62,6 +62,8 @@ pub struct Principal {
     pub token: TokenId,
     /// Whether the token may also manage tenants.
     pub system: bool,
+    /// Which face the token opens.
+    pub scope: TokenScope,
 }
 
 /// The caller of one request.

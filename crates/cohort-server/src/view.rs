@@ -62,6 +62,8 @@ pub struct UserView {
     pub id: String,
     /// Email.
     pub email: String,
+    /// Login name in the provisioning system (SCIM `userName`).
+    pub user_name: Option<String>,
     /// Display name.
     pub display_name: String,
     /// Department.
@@ -98,6 +100,7 @@ impl From<&User> for UserView {
         Self {
             id: u.id.to_string(),
             email: u.email.to_string(),
+            user_name: u.user_name.as_ref().map(ToString::to_string),
             display_name: u.display_name.to_string(),
             department: u.department.to_string(),
             title: u.title.to_string(),
@@ -250,6 +253,8 @@ pub struct TokenView {
     pub name: String,
     /// May also manage tenants.
     pub system: bool,
+    /// `api` (the admin REST API) or `scim` (SCIM provisioning only).
+    pub scope: String,
     /// Creation time.
     pub created_at: String,
     /// Last use.
@@ -263,6 +268,7 @@ impl From<&ApiToken> for TokenView {
             user_id: t.user_id.to_string(),
             name: t.name.to_string(),
             system: t.system,
+            scope: t.scope.as_str().to_owned(),
             created_at: rfc3339(t.created_at),
             last_used_at: t.last_used_at.map(rfc3339),
         }

@@ -5,10 +5,12 @@ use crate::{Backend, Store, StoreError};
 const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, include_str!("../migrations/sqlite/0002_resources_scopes_changes.sql")),
+    (3, include_str!("../migrations/sqlite/0003_scim.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, include_str!("../migrations/postgres/0002_resources_scopes_changes.sql")),
+    (3, include_str!("../migrations/postgres/0003_scim.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

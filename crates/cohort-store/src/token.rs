@@ -2,7 +2,7 @@
 
 use crate::row::{boolean, opt_time, text, time};
 use crate::{Db, StoreError, Writer};
-use cohort_core::model::ApiToken;
+use cohort_core::model::{ApiToken, TokenScope};
 use cohort_core::name::Name;
 use cohort_core::{TenantId, Timestamp, TokenId, UserId};
 use sqlx::AnyConnection;
@@ -24,12 +24,13 @@ fn token(row: &AnyRow) -> Result<ApiToken, StoreError> {
         user_id: UserId::parse(&text(row, "user_id")?)?,
         name: Name::parse("name", &text(row, "name")?)?,
         system: boolean(row, "system")?,
+        scope: TokenScope::parse("scope", &text(row, "scope")?)?,
         created_at: time(row, "created_at")?,
         last_used_at: opt_time(row, "last_used_at")?,
     })
 }
 
-const COLUMNS: &str = "SELECT tenant_id, id, user_id, name, system, created_at, last_used_at FROM api_tokens";
+const COLUMNS: &str = "SELECT tenant_id, id, user_id, name, system, scope, created_at, last_used_at FROM api_tokens";
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// The token whose secret hashes to `hash`, in any tenant.
@@ -92,8 +93,8 @@ impl Writer {
     pub async fn insert_token(&mut self, t: &ApiToken, secret_hash: &str) -> Result<(), StoreError> {
         let tenant = self.tenant.to_string();
         sqlx::query(
-            "INSERT INTO api_tokens (tenant_id, id, user_id, name, secret_hash, system, created_at, last_used_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+            "INSERT INTO api_tokens (tenant_id, id, user_id, name, secret_hash, system, created_at, last_used_at, \
+             scope) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)",
         )
         .bind(tenant)
         .bind(t.id.as_str())
@@ -102,6 +103,7 @@ impl Writer {
         .bind(secret_hash)
         .bind(t.system)
         .bind(t.created_at.millis())
+        .bind(t.scope.as_str())
         .execute(self.tx())
         .await?;
         Ok(())

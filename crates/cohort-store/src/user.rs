@@ -6,7 +6,7 @@ use crate::{After, Db, StoreError, Writer};
 use cohort_core::TenantId;
 use cohort_core::UserId;
 use cohort_core::model::{User, UserStatus};
-use cohort_core::name::{AttributeValue, Attributes, Email, ShortText};
+use cohort_core::name::{AttributeValue, Attributes, Email, Name, ShortText};
 use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -65,6 +65,7 @@ fn user(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
         id: UserId::parse(&text(row, "id")?)?,
         email: Email::parse(&text(row, "email")?)?,
+        user_name: opt_text(row, "user_name")?.map(|n| Name::parse("userName", &n)).transpose()?,
         display_name: ShortText::parse("displayName", &text(row, "display_name")?, false)?,
         department: ShortText::parse("department", &text(row, "department")?, false)?,
         title: ShortText::parse("title", &text(row, "title")?, false)?,
@@ -76,7 +77,7 @@ fn user(row: &AnyRow) -> Result<User, StoreError> {
     })
 }
 
-const COLUMNS: &str = "SELECT id, email, display_name, department, title, attributes, status, external_id, \
+const COLUMNS: &str = "SELECT id, email, user_name, display_name, department, title, attributes, status, external_id, \
                        created_at, updated_at FROM users";
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
@@ -95,6 +96,16 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         let row = sqlx::query(&format!("{COLUMNS} WHERE tenant_id = $1 AND email_key = $2"))
             .bind(tenant.as_str())
             .bind(email.key())
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(user).transpose()
+    }
+
+    /// The user with this login name, compared case-insensitively.
+    pub async fn user_by_user_name(&mut self, tenant: &TenantId, name: &Name) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(&format!("{COLUMNS} WHERE tenant_id = $1 AND user_name_key = $2"))
+            .bind(tenant.as_str())
+            .bind(name.key())
             .fetch_optional(self.conn())
             .await?;
         row.as_ref().map(user).transpose()
@@ -129,7 +140,8 @@ impl Writer {
         let tenant = self.tenant.to_string();
         sqlx::query(
             "INSERT INTO users (tenant_id, id, email, email_key, display_name, department, title, attributes, \
-             status, external_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             status, external_id, created_at, updated_at, user_name, user_name_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(tenant)
         .bind(u.id.as_str())
@@ -143,6 +155,8 @@ impl Writer {
         .bind(u.external_id.clone())
         .bind(u.created_at.millis())
         .bind(u.updated_at.millis())
+        .bind(u.user_name.as_ref().map(|n| n.as_str().to_owned()))
+        .bind(u.user_name.as_ref().map(Name::key))
         .execute(self.tx())
         .await?;
         Ok(())
@@ -153,7 +167,8 @@ impl Writer {
         let tenant = self.tenant.to_string();
         let done = sqlx::query(
             "UPDATE users SET email = $3, email_key = $4, display_name = $5, department = $6, title = $7, \
-             attributes = $8, status = $9, external_id = $10, updated_at = $11 WHERE tenant_id = $1 AND id = $2",
+             attributes = $8, status = $9, external_id = $10, updated_at = $11, user_name = $12, user_name_key = $13 \
+             WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant)
         .bind(u.id.as_str())
@@ -166,6 +181,8 @@ impl Writer {
         .bind(u.status.as_str())
         .bind(u.external_id.clone())
         .bind(u.updated_at.millis())
+        .bind(u.user_name.as_ref().map(|n| n.as_str().to_owned()))
+        .bind(u.user_name.as_ref().map(Name::key))
         .execute(self.tx())
         .await?;
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }

@@ -35,6 +35,7 @@ fn user(n: usize, email: &str) -> User {
     User {
         id: id(UserId::parse, "usr_", n),
         email: Email::parse(email).unwrap(),
+        user_name: Some(Name::parse("userName", &format!("login-{n}")).unwrap()),
         display_name: ShortText::parse("displayName", email, false).unwrap(),
         department: ShortText::parse("department", "", false).unwrap(),
         title: ShortText::parse("title", "", false).unwrap(),

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use cohort_core::model::TokenScope;
 use cohort_core::name::Name;
 use cohort_core::{DomainError, TokenId, UserId};
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,9 @@ pub struct CreateTokenBody {
     pub name: String,
     /// The user it acts as (default: the caller; others need `cohort:tokens.manage`).
     pub user_id: Option<String>,
+    /// `api` (default) for the admin REST API, or `scim` for an identity provider's
+    /// provisioning at `/t/{tenant}/scim/v2` only (needs `cohort:tokens.manage`).
+    pub scope: Option<String>,
 }
 
 /// A token with its secret, shown only in this answer.
@@ -66,8 +70,12 @@ async fn create_token(
             .map(Some),
         None => Some(None),
     };
+    let scope = match b.scope.as_deref() {
+        Some(v) => f.take(TokenScope::parse("scope", v)),
+        None => Some(TokenScope::Api),
+    };
     f.finish()?;
-    let w = s.create_token(&ctx, ctx.tenant(), checked(name)?, checked(user)?).await?;
+    let w = s.create_token(&ctx, ctx.tenant(), checked(name)?, checked(user)?, checked(scope)?).await?;
     let body = TokenSecretView { token: TokenView::from(&w.value.token), secret: w.value.secret };
     Ok(written(StatusCode::CREATED, w.revision, &body))
 }

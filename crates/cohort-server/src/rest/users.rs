@@ -137,6 +137,8 @@ async fn create_user(
         title: checked(title)?,
         attributes: checked(attrs)?,
         status: checked(status)?,
+        user_name: None,
+        external_id: None,
     };
     let w = s.create_user(&ctx, ctx.tenant(), input).await?;
     Ok(written(StatusCode::CREATED, w.revision, &UserView::from(&w.value)))
@@ -190,6 +192,7 @@ async fn update_user(
         title: b.title.as_deref().and_then(|v| f.take(ShortText::parse("title", v, false))),
         attributes: b.attributes.as_ref().and_then(|v| f.take(attributes(v))),
         status: b.status.as_deref().and_then(|v| f.take(UserStatus::parse("status", v))),
+        ..UserPatch::default()
     };
     f.finish()?;
     let w = s.update_user(&ctx, ctx.tenant(), &id, patch).await?;

@@ -2,7 +2,7 @@
 
 use super::{Ctx, Principal, Services};
 use crate::error::{ServiceError, ServiceResult};
-use cohort_core::model::UserStatus;
+use cohort_core::model::{TokenScope, UserStatus};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -77,15 +77,40 @@ impl Services {
             return Err(ServiceError::Unauthorized("the token's user is suspended".to_owned()));
         }
         r.touch_token(&tenant.id, &record.token.id, self.now()).await?;
-        Ok(Principal { tenant, user: user.id, token: record.token.id, system: record.token.system })
+        Ok(Principal {
+            tenant,
+            user: user.id,
+            token: record.token.id,
+            system: record.token.system,
+            scope: record.token.scope,
+        })
     }
 
     /// Authenticates a request to `/t/{tenant_slug}/...`. A token of another tenant is told
     /// the tenant does not exist, as an unknown slug is.
     pub async fn authenticate(&self, tenant_slug: &str, bearer: Option<&str>, request_id: &str) -> ServiceResult<Ctx> {
+        self.authenticate_for(TokenScope::Api, tenant_slug, bearer, request_id).await
+    }
+
+    /// Authenticates a request to one tenant's face `scope` (REST or SCIM): a token opens
+    /// only its own tenant and only the face it was made for.
+    pub async fn authenticate_for(
+        &self,
+        scope: TokenScope,
+        tenant_slug: &str,
+        bearer: Option<&str>,
+        request_id: &str,
+    ) -> ServiceResult<Ctx> {
         let principal = self.principal(bearer).await?;
         if principal.tenant.slug.as_str() != tenant_slug {
             return Err(ServiceError::NotFound(format!("tenant `{tenant_slug}`")));
+        }
+        if principal.scope != scope {
+            return Err(ServiceError::Forbidden(format!(
+                "this token opens the `{}` face only, not `{}`",
+                principal.scope.as_str(),
+                scope.as_str()
+            )));
         }
         Ok(Ctx { principal, request_id: request_id.to_owned() })
     }

@@ -6,7 +6,7 @@ use super::authz::Allowed;
 use super::{Change, Ctx, Live, Origin, Services};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::{RoleView, TenantView, UserView};
-use cohort_core::model::{ApiToken, Role, Subject, Tenant, User, UserStatus};
+use cohort_core::model::{ApiToken, Role, Subject, Tenant, TokenScope, User, UserStatus};
 use cohort_core::name::{Attributes, Description, Email, Name, ShortText, TenantSlug};
 use cohort_core::permission::BuiltinRole;
 use cohort_core::{RoleId, TenantId, TokenId, UserId};
@@ -157,6 +157,7 @@ impl Services {
         let admin = User {
             id: UserId::generate(self.ids()),
             email: input.admin_email,
+            user_name: None,
             display_name: ShortText::parse("displayName", "Administrator", false)?,
             department: ShortText::parse("department", "", false)?,
             title: ShortText::parse("title", "", false)?,
@@ -192,6 +193,7 @@ impl Services {
             user_id: admin.id.clone(),
             name: Name::parse("name", "admin")?,
             system,
+            scope: TokenScope::Api,
             created_at: now,
             last_used_at: None,
         };

@@ -5,7 +5,7 @@ use super::authz::{Guard, scope};
 use super::{Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::TokenView;
-use cohort_core::model::ApiToken;
+use cohort_core::model::{ApiToken, TokenScope};
 use cohort_core::name::Name;
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{TenantId, TokenId, UserId};
@@ -21,20 +21,22 @@ pub struct TokenCreated {
 
 impl Services {
     /// Creates a token for the caller, or (with `cohort:tokens.manage`, and holding every
-    /// permission that user has) for another user.
+    /// permission that user has) for another user. A SCIM token, which an identity provider
+    /// keeps, always needs `cohort:tokens.manage`.
     pub async fn create_token(
         &self,
         ctx: &Ctx,
         tenant: &TenantId,
         name: Name,
         user: Option<UserId>,
+        token_scope: TokenScope,
     ) -> ServiceResult<Written<TokenCreated>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
         let user = user.unwrap_or_else(|| ctx.principal.user.clone());
         let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = if user == ctx.principal.user {
+        let proof = if user == ctx.principal.user && token_scope == TokenScope::Api {
             guard.require_self()
         } else {
             let proof = guard.require(P::TokensManage)?;
@@ -53,6 +55,7 @@ impl Services {
             user_id: user,
             name,
             system: false,
+            scope: token_scope,
             created_at: self.now(),
             last_used_at: None,
         };

@@ -5,7 +5,7 @@ use super::{Ctx, Services, Written};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::UserView;
 use cohort_core::model::{User, UserStatus};
-use cohort_core::name::{Attributes, Email, ShortText};
+use cohort_core::name::{Attributes, Email, Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{TenantId, UserId};
 use cohort_store::UserFilter;
@@ -25,6 +25,10 @@ pub struct NewUser {
     pub attributes: Attributes,
     /// Initial status.
     pub status: UserStatus,
+    /// Login name in the provisioning system (SCIM `userName`).
+    pub user_name: Option<Name>,
+    /// Id in the provisioning system.
+    pub external_id: Option<ShortText>,
 }
 
 /// Changes to a user; absent fields stay as they are.
@@ -42,10 +46,18 @@ pub struct UserPatch {
     pub attributes: Option<Attributes>,
     /// New status (`suspended` removes all effective access).
     pub status: Option<UserStatus>,
+    /// New login name; `Some(None)` removes it.
+    pub user_name: Option<Option<Name>>,
+    /// New id in the provisioning system; `Some(None)` removes it.
+    pub external_id: Option<Option<ShortText>>,
 }
 
 fn email_taken(email: &Email) -> ServiceError {
     ServiceError::Conflict("email".to_owned(), format!("email `{email}` is already taken"))
+}
+
+fn user_name_taken(name: &Name) -> ServiceError {
+    ServiceError::Conflict("userName".to_owned(), format!("user name `{name}` is already taken"))
 }
 
 impl Services {
@@ -57,16 +69,22 @@ impl Services {
         if change.w.user_by_email(tenant, &input.email).await?.is_some() {
             return Err(email_taken(&input.email));
         }
+        if let Some(n) = &input.user_name
+            && change.w.user_by_user_name(tenant, n).await?.is_some()
+        {
+            return Err(user_name_taken(n));
+        }
         let now = self.now();
         let user = User {
             id: UserId::generate(self.ids()),
             email: input.email,
+            user_name: input.user_name,
             display_name: input.display_name,
             department: input.department,
             title: input.title,
             attributes: input.attributes,
             status: input.status,
-            external_id: None,
+            external_id: input.external_id.map(|e| e.as_str().to_owned()),
             created_at: now,
             updated_at: now,
         };
@@ -126,6 +144,18 @@ impl Services {
                 return Err(email_taken(&email));
             }
             user.email = email;
+        }
+        if let Some(name) = patch.user_name {
+            if let Some(n) = &name
+                && user.user_name.as_ref().map(Name::key) != Some(n.key())
+                && change.w.user_by_user_name(tenant, n).await?.is_some()
+            {
+                return Err(user_name_taken(n));
+            }
+            user.user_name = name;
+        }
+        if let Some(e) = patch.external_id {
+            user.external_id = e.map(|e| e.as_str().to_owned());
         }
         user.display_name = patch.display_name.unwrap_or(user.display_name);
         user.department = patch.department.unwrap_or(user.department);
