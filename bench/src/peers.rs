@@ -138,6 +138,7 @@ pub async fn write_to_store(url: &str, d: &Dataset) {
         let user = User {
             id: uid(u),
             email: Email::parse(&format!("user{u}@bench.example")).unwrap(),
+            user_name: None,
             display_name: text(&format!("User {u}")),
             department: text(""),
             title: text(""),

@@ -188,7 +188,7 @@ pub struct Role {
 }
 
 /// Who a role is assigned to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Subject {
     /// Directly to a user.
     User(UserId),

@@ -65,6 +65,9 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound => Self::NotFound("the resource".to_owned()),
             StoreError::Conflict => Self::Conflict(String::new(), "the change conflicts with existing data".to_owned()),
+            StoreError::Unsupported(why) => {
+                Self::Invalid(vec![FieldError { field: "filter".to_owned(), message: why }])
+            }
             other => Self::Unavailable(other),
         }
     }

@@ -14,6 +14,10 @@ pub enum StoreError {
     /// Stored data could not be read back into domain types.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// A query asked for something storage cannot answer (e.g. a filter on a field it does
+    /// not index).
+    #[error("{0}")]
+    Unsupported(String),
     /// The database failed or could not be reached.
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -28,7 +28,7 @@ pub struct GroupFilter {
     pub limit: i64,
 }
 
-fn group(row: &AnyRow) -> Result<(Group, i64), StoreError> {
+pub(crate) fn group(row: &AnyRow) -> Result<(Group, i64), StoreError> {
     let g = Group {
         id: GroupId::parse(&text(row, "id")?)?,
         name: Name::parse("name", &text(row, "name")?)?,
@@ -45,6 +45,10 @@ fn group(row: &AnyRow) -> Result<(Group, i64), StoreError> {
     };
     Ok((g, int(row, "member_count")?))
 }
+
+/// Columns of a group, without counting members, for listings that filter in SQL.
+pub(crate) const GROUP_COLUMNS: &str = "SELECT id, name, slug, description, status, source, external_id, \
+    apply_privileges, notify_members, created_at, updated_at, 0 AS member_count FROM groups";
 
 /// Columns of a group plus its count of live members at `$1` (now), for `g` in `tenant_id = $2`.
 const COLUMNS: &str = "SELECT g.id, g.name, g.slug, g.description, g.status, g.source, g.external_id, \
@@ -233,6 +237,42 @@ impl Writer {
                 .execute(self.tx())
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Nests `child` under `parent` (one edge; the other parents stay).
+    pub async fn add_parent(&mut self, child: &GroupId, parent: &GroupId) -> Result<(), StoreError> {
+        let tenant = self.tenant.to_string();
+        sqlx::query("INSERT INTO group_parents (tenant_id, group_id, parent_id) VALUES ($1, $2, $3)")
+            .bind(tenant)
+            .bind(child.as_str())
+            .bind(parent.as_str())
+            .execute(self.tx())
+            .await?;
+        Ok(())
+    }
+
+    /// Removes the edge from `child` up to `parent`.
+    pub async fn remove_parent(&mut self, child: &GroupId, parent: &GroupId) -> Result<(), StoreError> {
+        let tenant = self.tenant.to_string();
+        sqlx::query("DELETE FROM group_parents WHERE tenant_id = $1 AND group_id = $2 AND parent_id = $3")
+            .bind(tenant)
+            .bind(child.as_str())
+            .bind(parent.as_str())
+            .execute(self.tx())
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a group changed at `at` (its members changed), without rewriting anything else.
+    pub async fn touch_group(&mut self, id: &GroupId, at: cohort_core::Timestamp) -> Result<(), StoreError> {
+        let tenant = self.tenant.to_string();
+        sqlx::query("UPDATE groups SET updated_at = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id.as_str())
+            .bind(at.millis())
+            .execute(self.tx())
+            .await?;
         Ok(())
     }
 

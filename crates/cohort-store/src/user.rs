@@ -61,7 +61,7 @@ fn decode_attributes(s: &str) -> Result<Attributes, StoreError> {
     Ok(Attributes::new(out)?)
 }
 
-fn user(row: &AnyRow) -> Result<User, StoreError> {
+pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
         id: UserId::parse(&text(row, "id")?)?,
         email: Email::parse(&text(row, "email")?)?,
@@ -77,7 +77,7 @@ fn user(row: &AnyRow) -> Result<User, StoreError> {
     })
 }
 
-const COLUMNS: &str = "SELECT id, email, user_name, display_name, department, title, attributes, status, external_id, \
+pub(crate) const COLUMNS: &str = "SELECT id, email, user_name, display_name, department, title, attributes, status, external_id, \
                        created_at, updated_at FROM users";
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {

@@ -134,6 +134,8 @@ async fn create_group(
         parent_ids: checked(parents)?,
         apply_privileges: b.apply_privileges.unwrap_or(true),
         notify_members: b.notify_members.unwrap_or(false),
+        source: GroupSource::Local,
+        external_id: None,
     };
     let w = s.create_group(&ctx, ctx.tenant(), input).await?;
     Ok(written(StatusCode::CREATED, w.revision, &GroupView::new(&w.value.0, w.value.1)))
@@ -192,6 +194,7 @@ async fn update_group(
         parent_ids: b.parent_ids.as_deref().and_then(|v| parse_parents(&mut f, v)),
         apply_privileges: b.apply_privileges,
         notify_members: b.notify_members,
+        external_id: None,
     };
     f.finish()?;
     let w = s.update_group(&ctx, ctx.tenant(), &id, patch).await?;

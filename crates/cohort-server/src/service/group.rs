@@ -6,7 +6,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::view::GroupView;
 use cohort_core::graph::check_parents;
 use cohort_core::model::{Group, GroupSource, GroupStatus};
-use cohort_core::name::{Description, GroupSlug, Name};
+use cohort_core::name::{Description, GroupSlug, Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{GroupId, TenantId};
 use cohort_store::GroupFilter;
@@ -27,6 +27,10 @@ pub struct NewGroup {
     pub apply_privileges: bool,
     /// Whether members are notified of access changes.
     pub notify_members: bool,
+    /// Who owns the definition (`scim` for groups an identity provider pushes).
+    pub source: GroupSource,
+    /// Id in the provisioning system.
+    pub external_id: Option<ShortText>,
 }
 
 /// Changes to a group; absent fields stay as they are.
@@ -44,6 +48,8 @@ pub struct GroupPatch {
     pub apply_privileges: Option<bool>,
     /// New flag.
     pub notify_members: Option<bool>,
+    /// New id in the provisioning system; `Some(None)` removes it.
+    pub external_id: Option<Option<ShortText>>,
 }
 
 impl GroupPatch {
@@ -53,6 +59,7 @@ impl GroupPatch {
             && self.parent_ids.is_none()
             && self.apply_privileges.is_none()
             && self.notify_members.is_none()
+            && self.external_id.is_none()
     }
 }
 
@@ -120,8 +127,8 @@ impl Services {
             slug,
             description: input.description,
             status: GroupStatus::Active,
-            source: GroupSource::Local,
-            external_id: None,
+            source: input.source,
+            external_id: input.external_id.map(|e| e.as_str().to_owned()),
             apply_privileges: input.apply_privileges,
             notify_members: input.notify_members,
             parent_ids: input.parent_ids.into_iter().collect(),
@@ -216,6 +223,9 @@ impl Services {
         if let Some(parents) = patch.parent_ids {
             check_parents(&change.before.state, Some(id), &parents, self.config.max_depth)?;
             group.parent_ids = parents.into_iter().collect();
+        }
+        if let Some(e) = patch.external_id {
+            group.external_id = e.map(|e| e.as_str().to_owned());
         }
         group.description = patch.description.unwrap_or(group.description);
         group.apply_privileges = patch.apply_privileges.unwrap_or(group.apply_privileges);

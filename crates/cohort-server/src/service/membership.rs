@@ -4,11 +4,12 @@ use super::authz::{Guard, scope};
 use super::{Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::MembershipView;
-use cohort_core::model::{MemberRole, Membership, MembershipSource};
+use cohort_core::model::{MemberRole, Membership, MembershipSource, Subject};
 use cohort_core::name::ShortText;
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{GroupId, TenantId, Timestamp, UserId};
 use cohort_store::MembershipFilter;
+use std::collections::BTreeSet;
 
 /// A member to add by hand.
 #[derive(Clone, Debug)]
@@ -210,5 +211,140 @@ impl Services {
         snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
         Ok(self.store.read().await?.list_memberships(tenant, group, filter).await?)
+    }
+}
+
+/// Changes to a group's members that one provisioning source makes together: users gain or
+/// lose that source's row (rows of other sources stay), child groups are nested or un-nested.
+#[derive(Clone, Debug, Default)]
+pub struct MemberEdits {
+    /// With `replace`, the whole membership this source gives; otherwise the ones to add.
+    pub add: BTreeSet<Subject>,
+    /// The ones to remove (ignored with `replace`).
+    pub remove: BTreeSet<Subject>,
+    /// Whether `add` is the complete new membership.
+    pub replace: bool,
+}
+
+impl Services {
+    /// Applies `edits` to `group` in one change, as `source`: all of it or nothing. Needs
+    /// `cohort:groups.write`. The group's own row is only marked changed, never rewritten, so
+    /// the cost follows the edit, not the group's size.
+    pub async fn edit_members(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        source: MembershipSource,
+        edits: MemberEdits,
+    ) -> ServiceResult<Written<()>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let state = &change.before.state;
+        let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
+        let current: BTreeSet<Subject> = state
+            .members_of(group)
+            .filter(|u| state.rows(group, u).any(|(s, _)| s == source))
+            .map(|u| Subject::User(u.clone()))
+            .chain(state.children(group).iter().map(|g| Subject::Group(g.clone())))
+            .collect();
+        let (add, remove): (Vec<Subject>, Vec<Subject>) = if edits.replace {
+            (edits.add.difference(&current).cloned().collect(), current.difference(&edits.add).cloned().collect())
+        } else {
+            (
+                edits.add.into_iter().filter(|s| !current.contains(s)).collect(),
+                edits.remove.into_iter().filter(|s| current.contains(s)).collect(),
+            )
+        };
+        if !add.is_empty() && !facts.active {
+            return Err(ServiceError::Conflict("members".to_owned(), format!("group `{group}` is archived")));
+        }
+        let now = self.now();
+        for s in &add {
+            match s {
+                Subject::User(u) => {
+                    if state.user(u).is_none() {
+                        return Err(invalid("members", format!("user `{u}` not found")));
+                    }
+                }
+                Subject::Group(c) => {
+                    if state.group(c).is_none() {
+                        return Err(invalid("members", format!("group `{c}` not found")));
+                    }
+                    let mut parents = state.parents(c).clone();
+                    parents.insert(group.clone());
+                    cohort_core::graph::check_parents(state, Some(c), &parents, self.config.max_depth)?;
+                }
+            }
+        }
+        let mut events = Vec::new();
+        for s in &remove {
+            match s {
+                Subject::User(u) => {
+                    let before =
+                        change.w.membership_rows(tenant, group, u).await?.into_iter().find(|m| m.source == source);
+                    change.w.delete_membership(group, u, source).await?;
+                    change.touch_user(u);
+                    events.push(("membership.remove", before.map(|m| MembershipView::new(&m, now)), None));
+                }
+                Subject::Group(c) => {
+                    change.w.remove_parent(c, group).await?;
+                    change.touch_group(c);
+                    events.push(("group.unnest", None, Some(c.clone())));
+                }
+            }
+        }
+        for s in &add {
+            match s {
+                Subject::User(u) => {
+                    let m = Membership {
+                        group_id: group.clone(),
+                        user_id: u.clone(),
+                        source,
+                        role: MemberRole::Member,
+                        expires_at: None,
+                        added_by: Some(ctx.principal.user.clone()),
+                        added_at: now,
+                        reason: ShortText::parse("reason", "", false)?,
+                    };
+                    change.w.put_membership(&m).await?;
+                    change.touch_user(u);
+                    events.push(("membership.add", Some(MembershipView::new(&m, now)), None));
+                }
+                Subject::Group(c) => {
+                    change.w.add_parent(c, group).await?;
+                    change.touch_group(c);
+                    events.push(("group.nest", None, Some(c.clone())));
+                }
+            }
+        }
+        change.w.touch_group(group, now).await?;
+        for (action, row, child) in events {
+            let (before, after) = match action {
+                "membership.remove" => (row, None),
+                _ => (None, row),
+            };
+            match child {
+                Some(c) => self.audit(
+                    &mut change,
+                    ctx.into(),
+                    action,
+                    ("group", c.as_str()),
+                    None::<&()>,
+                    Some(&serde_json::json!({ "parentId": group.as_str() })),
+                ),
+                None => self.audit(
+                    &mut change,
+                    ctx.into(),
+                    action,
+                    ("group", group.as_str()),
+                    before.as_ref(),
+                    after.as_ref(),
+                ),
+            }
+        }
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: (), revision })
     }
 }

@@ -1,0 +1,416 @@
+//! SCIM filter expressions and attribute paths (RFC 7644 §3.4.2.2 and §3.5.2): parsed into a
+//! tree that the resource modules translate into storage conditions.
+
+use std::fmt;
+
+/// An attribute path: optional schema URN, attribute, optional sub-attribute. Names are kept
+/// as written; comparisons are case-insensitive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttrPath {
+    /// The schema URN, when the path names one.
+    pub urn: Option<String>,
+    /// The attribute.
+    pub attr: String,
+    /// The sub-attribute.
+    pub sub: Option<String>,
+}
+
+impl AttrPath {
+    /// Whether the attribute (ignoring the URN) is `name`, case-insensitively.
+    pub fn is(&self, name: &str) -> bool {
+        self.attr.eq_ignore_ascii_case(name)
+    }
+}
+
+impl fmt::Display for AttrPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(u) = &self.urn {
+            write!(f, "{u}:")?;
+        }
+        f.write_str(&self.attr)?;
+        if let Some(s) = &self.sub {
+            write!(f, ".{s}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Contains.
+    Co,
+    /// Starts with.
+    Sw,
+    /// Ends with.
+    Ew,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Ge,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Le,
+}
+
+/// A literal compared against.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    /// A JSON string.
+    Str(String),
+    /// A number, as written.
+    Num(String),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+}
+
+/// A filter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Filter {
+    /// `attr pr`.
+    Present(AttrPath),
+    /// `attr op value`.
+    Compare(AttrPath, Op, Literal),
+    /// `attr[filter]`: paths inside are sub-attributes of `attr`.
+    ValuePath(AttrPath, Box<Filter>),
+    /// Both.
+    And(Box<Filter>, Box<Filter>),
+    /// Either.
+    Or(Box<Filter>, Box<Filter>),
+    /// Not.
+    Not(Box<Filter>),
+}
+
+/// A PATCH path: an attribute, optionally narrowed by a filter on its values, optionally
+/// followed by a sub-attribute (`emails[type eq "work"].value`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatchPath {
+    /// The attribute (with a sub-attribute when written `name.givenName`).
+    pub attr: AttrPath,
+    /// The filter on the attribute's values.
+    pub filter: Option<Filter>,
+    /// The sub-attribute after the filter.
+    pub sub: Option<String>,
+}
+
+/// Why an expression could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError(pub String);
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Open,
+    Close,
+    LBracket,
+    RBracket,
+    Str(String),
+    Word(String),
+}
+
+fn lex(s: &str) -> Result<Vec<(usize, Tok)>, SyntaxError> {
+    let mut out = Vec::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some(&(i, c)) = chars.peek() {
+        match c {
+            ' ' | '\t' | '\n' | '\r' => {
+                chars.next();
+            }
+            '(' | ')' | '[' | ']' => {
+                chars.next();
+                out.push((
+                    i,
+                    match c {
+                        '(' => Tok::Open,
+                        ')' => Tok::Close,
+                        '[' => Tok::LBracket,
+                        _ => Tok::RBracket,
+                    },
+                ));
+            }
+            '"' => {
+                chars.next();
+                let mut raw = String::from("\"");
+                let mut closed = false;
+                while let Some((_, c)) = chars.next() {
+                    raw.push(c);
+                    match c {
+                        '\\' => {
+                            if let Some((_, e)) = chars.next() {
+                                raw.push(e);
+                            }
+                        }
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                if !closed {
+                    return Err(SyntaxError(format!("unterminated string at position {i}")));
+                }
+                let v: String = serde_json::from_str(&raw)
+                    .map_err(|_| SyntaxError(format!("malformed string at position {i}")))?;
+                out.push((i, Tok::Str(v)));
+            }
+            _ => {
+                let mut w = String::new();
+                while let Some(&(_, c)) = chars.peek() {
+                    if matches!(c, ' ' | '\t' | '\n' | '\r' | '(' | ')' | '[' | ']' | '"') {
+                        break;
+                    }
+                    w.push(c);
+                    chars.next();
+                }
+                out.push((i, Tok::Word(w)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn attr_name_ok(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Parses `urn:...:attr.sub`, `attr.sub` or `attr`.
+pub fn parse_attr_path(s: &str) -> Result<AttrPath, SyntaxError> {
+    let bad = || SyntaxError(format!("`{s}` is not an attribute path"));
+    let (urn, rest) = if s.len() > 4 && s[..4].eq_ignore_ascii_case("urn:") {
+        let i = s.rfind(':').ok_or_else(bad)?;
+        (Some(s[..i].to_owned()), &s[i + 1..])
+    } else {
+        (None, s)
+    };
+    let (attr, sub) = match rest.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (rest, None),
+    };
+    if !attr_name_ok(attr) || sub.is_some_and(|b| !attr_name_ok(b)) {
+        return Err(bad());
+    }
+    Ok(AttrPath { urn, attr: attr.to_owned(), sub: sub.map(str::to_owned) })
+}
+
+struct Parser {
+    toks: Vec<(usize, Tok)>,
+    pos: usize,
+    len: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|t| &t.1)
+    }
+
+    fn at(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.len, |t| t.0)
+    }
+
+    fn err(&self, what: &str) -> SyntaxError {
+        SyntaxError(format!("{what} at position {}", self.at()))
+    }
+
+    fn keyword(&self, k: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(k))
+    }
+
+    fn or(&mut self) -> Result<Filter, SyntaxError> {
+        let mut left = self.and()?;
+        while self.keyword("or") {
+            self.pos += 1;
+            left = Filter::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Filter, SyntaxError> {
+        let mut left = self.unary()?;
+        while self.keyword("and") {
+            self.pos += 1;
+            left = Filter::And(Box::new(left), Box::new(self.unary()?));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Filter, SyntaxError> {
+        if self.keyword("not") {
+            self.pos += 1;
+            if self.peek() != Some(&Tok::Open) {
+                return Err(self.err("expected `(` after `not`"));
+            }
+            return Ok(Filter::Not(Box::new(self.unary()?)));
+        }
+        if self.peek() == Some(&Tok::Open) {
+            self.pos += 1;
+            let inner = self.or()?;
+            if self.peek() != Some(&Tok::Close) {
+                return Err(self.err("expected `)`"));
+            }
+            self.pos += 1;
+            return Ok(inner);
+        }
+        let Some(Tok::Word(w)) = self.peek().cloned() else { return Err(self.err("expected an attribute path")) };
+        let path = parse_attr_path(&w).map_err(|e| SyntaxError(format!("{} at position {}", e.0, self.at())))?;
+        self.pos += 1;
+        if self.peek() == Some(&Tok::LBracket) {
+            self.pos += 1;
+            let inner = self.or()?;
+            if self.peek() != Some(&Tok::RBracket) {
+                return Err(self.err("expected `]`"));
+            }
+            self.pos += 1;
+            return Ok(Filter::ValuePath(path, Box::new(inner)));
+        }
+        let Some(Tok::Word(op)) = self.peek().cloned() else { return Err(self.err("expected an operator")) };
+        let op = match op.to_ascii_lowercase().as_str() {
+            "pr" => {
+                self.pos += 1;
+                return Ok(Filter::Present(path));
+            }
+            "eq" => Op::Eq,
+            "ne" => Op::Ne,
+            "co" => Op::Co,
+            "sw" => Op::Sw,
+            "ew" => Op::Ew,
+            "gt" => Op::Gt,
+            "ge" => Op::Ge,
+            "lt" => Op::Lt,
+            "le" => Op::Le,
+            _ => return Err(self.err(&format!("unknown operator `{op}`"))),
+        };
+        self.pos += 1;
+        let value = match self.peek().cloned() {
+            Some(Tok::Str(s)) => Literal::Str(s),
+            Some(Tok::Word(w)) if w == "true" => Literal::Bool(true),
+            Some(Tok::Word(w)) if w == "false" => Literal::Bool(false),
+            Some(Tok::Word(w)) if w == "null" => Literal::Null,
+            Some(Tok::Word(w)) if w.parse::<f64>().is_ok() => Literal::Num(w),
+            _ => return Err(self.err("expected a value (a string, number, true, false or null)")),
+        };
+        self.pos += 1;
+        Ok(Filter::Compare(path, op, value))
+    }
+}
+
+/// Parses a whole filter expression.
+pub fn parse_filter(s: &str) -> Result<Filter, SyntaxError> {
+    let mut p = Parser { toks: lex(s)?, pos: 0, len: s.len() };
+    if p.toks.is_empty() {
+        return Err(SyntaxError("the filter is empty".to_owned()));
+    }
+    let f = p.or()?;
+    if p.pos != p.toks.len() {
+        return Err(p.err("unexpected text"));
+    }
+    Ok(f)
+}
+
+/// Parses a PATCH operation's `path`.
+pub fn parse_patch_path(s: &str) -> Result<PatchPath, SyntaxError> {
+    let bad = || SyntaxError(format!("`{s}` is not a valid path"));
+    match s.find('[') {
+        None => Ok(PatchPath { attr: parse_attr_path(s.trim())?, filter: None, sub: None }),
+        Some(i) => {
+            let close = s.rfind(']').ok_or_else(bad)?;
+            if close < i {
+                return Err(bad());
+            }
+            let attr = parse_attr_path(s[..i].trim())?;
+            if attr.sub.is_some() {
+                return Err(bad());
+            }
+            let filter = parse_filter(&s[i + 1..close])?;
+            let sub = match &s[close + 1..] {
+                "" => None,
+                rest => {
+                    let sub = rest.strip_prefix('.').filter(|r| attr_name_ok(r)).ok_or_else(bad)?;
+                    Some(sub.to_owned())
+                }
+            };
+            Ok(PatchPath { attr, filter: Some(filter), sub })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> AttrPath {
+        parse_attr_path(s).unwrap()
+    }
+
+    fn cmp(a: &str, op: Op, v: &str) -> Filter {
+        Filter::Compare(p(a), op, Literal::Str(v.to_owned()))
+    }
+
+    #[test]
+    fn precedence_is_not_then_and_then_or() {
+        let f = parse_filter(r#"a eq "1" or b eq "2" and not (c pr)"#).unwrap();
+        assert_eq!(
+            f,
+            Filter::Or(
+                Box::new(cmp("a", Op::Eq, "1")),
+                Box::new(Filter::And(
+                    Box::new(cmp("b", Op::Eq, "2")),
+                    Box::new(Filter::Not(Box::new(Filter::Present(p("c")))))
+                ))
+            )
+        );
+        let g = parse_filter(r#"(a eq "1" or b eq "2") AND c Gt 5"#).unwrap();
+        assert!(matches!(g, Filter::And(_, ref r) if **r == Filter::Compare(p("c"), Op::Gt, Literal::Num("5".into()))));
+    }
+
+    #[test]
+    fn value_paths_urns_and_escapes() {
+        let f = parse_filter(r#"emails[type eq "work" and value ew "@x.com"]"#).unwrap();
+        assert!(matches!(f, Filter::ValuePath(ref a, _) if a.attr == "emails"));
+        let u = parse_filter(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "a\"b""#)
+            .unwrap();
+        assert_eq!(
+            u,
+            Filter::Compare(
+                AttrPath {
+                    urn: Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User".into()),
+                    attr: "department".into(),
+                    sub: None
+                },
+                Op::Eq,
+                Literal::Str("a\"b".into())
+            )
+        );
+        assert_eq!(parse_filter("meta.lastModified gt \"2020\"").unwrap(), cmp("meta.lastModified", Op::Gt, "2020"));
+    }
+
+    #[test]
+    fn malformed_filters_say_where() {
+        for bad in ["", "userName", "userName eq", "userName zz \"a\"", "(a eq \"b\"", "a eq \"b\" c", "a eq \"b",
+            "emails[type eq \"w\"", "not a eq \"b\"", "1a eq \"b\"", "a eq bare"]
+        {
+            assert!(parse_filter(bad).is_err(), "{bad} should not parse");
+        }
+        assert_eq!(parse_filter("a eq").unwrap_err().0, "expected a value (a string, number, true, false or null) at position 4");
+    }
+
+    #[test]
+    fn patch_paths() {
+        let pp = parse_patch_path(r#"members[value eq "usr_123456789012"]"#).unwrap();
+        assert!(pp.attr.is("members") && pp.filter.is_some() && pp.sub.is_none());
+        let pp = parse_patch_path(r#"emails[type eq "work"].value"#).unwrap();
+        assert_eq!(pp.sub.as_deref(), Some("value"));
+        assert_eq!(parse_patch_path("name.givenName").unwrap().attr.sub.as_deref(), Some("givenName"));
+        for bad in ["", "members[", "members]x[", "a.b[c eq \"d\"]", "emails[type eq \"w\"]value", "a b"] {
+            assert!(parse_patch_path(bad).is_err(), "{bad} should not parse");
+        }
+    }
+}
