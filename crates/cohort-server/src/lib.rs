@@ -3,6 +3,7 @@
 pub mod error;
 pub mod rest;
 pub mod runtime;
+pub mod scim;
 pub mod service;
 pub mod view;
 

@@ -108,6 +108,7 @@ pub fn router(services: AppState) -> Router {
         axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
     )
     .route("/healthz", axum::routing::get(health))
+    .merge(crate::scim::router())
     .fallback(not_found)
     .with_state(services)
     .layer(DefaultBodyLimit::max(limit))

@@ -19,7 +19,7 @@ pub use access::{CheckInput, CheckOutcome, EffectiveMemberRow};
 pub use audit::AuditQuery;
 pub use group::{GroupPatch, NewGroup};
 pub use live::{Live, LiveRead};
-pub use membership::{MemberPatch, NewMember, RemovedMembership};
+pub use membership::{GroupEdits, MemberPatch, NewMember, RemovedMembership};
 pub use resource::{Holder, NewResource, ResourcePatch};
 pub use role::{NewRole, RolePatch};
 pub use tenant::{Bootstrap, NewTenant, TenantCreated};

@@ -210,7 +210,9 @@ fn condition(table: Table, sql: &mut Sql, c: &Cond) -> Result<(), StoreError> {
                 (Cmp::Eq, Value::Bool(b)) => *b,
                 (Cmp::Ne, Value::Bool(b)) => !*b,
                 _ => {
-                    return Err(StoreError::Unsupported("`active` compares with `eq` or `ne` and a boolean".to_owned()));
+                    return Err(StoreError::Unsupported(
+                        "`active` compares with `eq` or `ne` and a boolean".to_owned(),
+                    ));
                 }
             };
             sql.push("status = ").bind(Arg::Text(if want { "active" } else { "suspended" }.to_owned()));

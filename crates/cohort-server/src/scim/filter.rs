@@ -156,8 +156,8 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, SyntaxError> {
                 if !closed {
                     return Err(SyntaxError(format!("unterminated string at position {i}")));
                 }
-                let v: String = serde_json::from_str(&raw)
-                    .map_err(|_| SyntaxError(format!("malformed string at position {i}")))?;
+                let v: String =
+                    serde_json::from_str(&raw).map_err(|_| SyntaxError(format!("malformed string at position {i}")))?;
                 out.push((i, Tok::Str(v)));
             }
             _ => {
@@ -375,8 +375,8 @@ mod tests {
     fn value_paths_urns_and_escapes() {
         let f = parse_filter(r#"emails[type eq "work" and value ew "@x.com"]"#).unwrap();
         assert!(matches!(f, Filter::ValuePath(ref a, _) if a.attr == "emails"));
-        let u = parse_filter(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "a\"b""#)
-            .unwrap();
+        let u =
+            parse_filter(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "a\"b""#).unwrap();
         assert_eq!(
             u,
             Filter::Compare(
@@ -394,12 +394,25 @@ mod tests {
 
     #[test]
     fn malformed_filters_say_where() {
-        for bad in ["", "userName", "userName eq", "userName zz \"a\"", "(a eq \"b\"", "a eq \"b\" c", "a eq \"b",
-            "emails[type eq \"w\"", "not a eq \"b\"", "1a eq \"b\"", "a eq bare"]
-        {
+        for bad in [
+            "",
+            "userName",
+            "userName eq",
+            "userName zz \"a\"",
+            "(a eq \"b\"",
+            "a eq \"b\" c",
+            "a eq \"b",
+            "emails[type eq \"w\"",
+            "not a eq \"b\"",
+            "1a eq \"b\"",
+            "a eq bare",
+        ] {
             assert!(parse_filter(bad).is_err(), "{bad} should not parse");
         }
-        assert_eq!(parse_filter("a eq").unwrap_err().0, "expected a value (a string, number, true, false or null) at position 4");
+        assert_eq!(
+            parse_filter("a eq").unwrap_err().0,
+            "expected a value (a string, number, true, false or null) at position 4"
+        );
     }
 
     #[test]

@@ -5,11 +5,12 @@ use super::{Change, Ctx, Services, Written};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::GroupView;
 use cohort_core::graph::check_parents;
-use cohort_core::model::{Group, GroupSource, GroupStatus};
+use cohort_core::model::{Group, GroupSource, GroupStatus, Subject};
 use cohort_core::name::{Description, GroupSlug, Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{GroupId, TenantId};
+use cohort_core::{GroupId, TenantId, UserId};
 use cohort_store::GroupFilter;
+use cohort_store::listing::Listing;
 use std::collections::BTreeSet;
 
 /// A group to create.
@@ -68,7 +69,7 @@ fn not_found(id: &GroupId) -> ServiceError {
 }
 
 impl Services {
-    async fn check_name_free(
+    pub(super) async fn check_name_free(
         &self,
         change: &mut Change,
         tenant: &TenantId,
@@ -187,6 +188,38 @@ impl Services {
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::GroupsRead)?;
         Ok(self.store.read().await?.list_groups(tenant, filter, self.now()).await?)
+    }
+
+    /// A page of the groups matching a storage condition, with how many match in all.
+    pub async fn list_groups_where(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        listing: &Listing,
+    ) -> ServiceResult<(i64, Vec<Group>)> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.live(tenant).await?;
+        Guard::new(ctx, &snap, self.now()).require(P::GroupsRead)?;
+        Ok(self.store.read().await?.list_groups_where(tenant, listing).await?)
+    }
+
+    /// A group's direct members: users with a live row of any source, then child groups.
+    pub async fn direct_members(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId) -> ServiceResult<Vec<Subject>> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.live(tenant).await?;
+        if snap.state.group(id).is_none() {
+            return Err(not_found(id));
+        }
+        let now = self.now();
+        Guard::new(ctx, &snap, now).require_or_manager(P::GroupsRead, id)?;
+        let mut users: Vec<&UserId> =
+            snap.state.members_of(id).filter(|u| snap.state.rows(id, u).any(|(_, f)| f.is_live(now))).collect();
+        users.sort();
+        Ok(users
+            .into_iter()
+            .map(|u| Subject::User(u.clone()))
+            .chain(snap.state.children(id).iter().map(|c| Subject::Group(c.clone())))
+            .collect())
     }
 
     /// Changes a group. Managers of the group may change its description only.

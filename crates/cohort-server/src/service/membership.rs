@@ -3,9 +3,9 @@
 use super::authz::{Guard, scope};
 use super::{Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
-use crate::view::MembershipView;
+use crate::view::{GroupView, MembershipView};
 use cohort_core::model::{MemberRole, Membership, MembershipSource, Subject};
-use cohort_core::name::ShortText;
+use cohort_core::name::{Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{GroupId, TenantId, Timestamp, UserId};
 use cohort_store::MembershipFilter;
@@ -214,30 +214,35 @@ impl Services {
     }
 }
 
-/// Changes to a group's members that one provisioning source makes together: users gain or
-/// lose that source's row (rows of other sources stay), child groups are nested or un-nested.
+/// Changes a provisioning system makes to one of its groups together: its name and external
+/// id, and its members: users gain or lose a `scim` row (rows of other sources stay), child
+/// groups are nested or un-nested.
 #[derive(Clone, Debug, Default)]
-pub struct MemberEdits {
-    /// With `replace`, the whole membership this source gives; otherwise the ones to add.
+pub struct GroupEdits {
+    /// New name.
+    pub name: Option<Name>,
+    /// New external id; `Some(None)` removes it.
+    pub external_id: Option<Option<ShortText>>,
+    /// With `replace_members`, the complete new membership; otherwise members to add.
     pub add: BTreeSet<Subject>,
-    /// The ones to remove (ignored with `replace`).
+    /// Members to remove (ignored with `replace_members`).
     pub remove: BTreeSet<Subject>,
     /// Whether `add` is the complete new membership.
-    pub replace: bool,
+    pub replace_members: bool,
 }
 
 impl Services {
-    /// Applies `edits` to `group` in one change, as `source`: all of it or nothing. Needs
-    /// `cohort:groups.write`. The group's own row is only marked changed, never rewritten, so
-    /// the cost follows the edit, not the group's size.
-    pub async fn edit_members(
+    /// Applies a provisioning system's `edits` to `group` in one change: all of it or
+    /// nothing. Needs `cohort:groups.write`. Member edits touch only the rows and edges they
+    /// name, so their cost follows the edit, not the group's size.
+    pub async fn edit_group(
         &self,
         ctx: &Ctx,
         tenant: &TenantId,
         group: &GroupId,
-        source: MembershipSource,
-        edits: MemberEdits,
+        edits: GroupEdits,
     ) -> ServiceResult<Written<()>> {
+        let source = MembershipSource::Scim;
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let state = &change.before.state;
@@ -249,7 +254,7 @@ impl Services {
             .map(|u| Subject::User(u.clone()))
             .chain(state.children(group).iter().map(|g| Subject::Group(g.clone())))
             .collect();
-        let (add, remove): (Vec<Subject>, Vec<Subject>) = if edits.replace {
+        let (add, remove): (Vec<Subject>, Vec<Subject>) = if edits.replace_members {
             (edits.add.difference(&current).cloned().collect(), current.difference(&edits.add).cloned().collect())
         } else {
             (
@@ -276,6 +281,34 @@ impl Services {
                     parents.insert(group.clone());
                     cohort_core::graph::check_parents(state, Some(c), &parents, self.config.max_depth)?;
                 }
+            }
+        }
+        if edits.name.is_some() || edits.external_id.is_some() {
+            let (before, count) = change
+                .w
+                .get_group(tenant, group, now)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+            let mut after = before.clone();
+            if let Some(name) = edits.name {
+                self.check_name_free(&mut change, tenant, &name, Some(group)).await?;
+                after.name = name;
+            }
+            if let Some(e) = edits.external_id {
+                after.external_id = e.map(|e| e.as_str().to_owned());
+            }
+            if after != before {
+                after.updated_at = now;
+                change.w.update_group(&after).await?;
+                change.touch_group(group);
+                self.audit(
+                    &mut change,
+                    ctx.into(),
+                    "group.update",
+                    ("group", group.as_str()),
+                    Some(&GroupView::new(&before, count)),
+                    Some(&GroupView::new(&after, count)),
+                );
             }
         }
         let mut events = Vec::new();
@@ -319,7 +352,9 @@ impl Services {
                 }
             }
         }
-        change.w.touch_group(group, now).await?;
+        if !add.is_empty() || !remove.is_empty() {
+            change.w.touch_group(group, now).await?;
+        }
         for (action, row, child) in events {
             let (before, after) = match action {
                 "membership.remove" => (row, None),

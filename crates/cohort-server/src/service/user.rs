@@ -9,6 +9,7 @@ use cohort_core::name::{Attributes, Email, Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{TenantId, UserId};
 use cohort_store::UserFilter;
+use cohort_store::listing::Listing;
 
 /// A user to create.
 #[derive(Clone, Debug)]
@@ -123,6 +124,19 @@ impl Services {
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
         Ok(self.store.read().await?.list_users(tenant, filter).await?)
+    }
+
+    /// A page of the users matching a storage condition, with how many match in all.
+    pub async fn list_users_where(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        listing: &Listing,
+    ) -> ServiceResult<(i64, Vec<User>)> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.live(tenant).await?;
+        Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
+        Ok(self.store.read().await?.list_users_where(tenant, listing).await?)
     }
 
     /// Changes a user.

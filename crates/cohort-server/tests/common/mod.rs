@@ -96,17 +96,39 @@ impl TestApp {
 
     /// Sends a request; `body` is JSON unless it is a string (sent raw).
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        self.call_as("application/json", method, path, token, body).await
+    }
+
+    /// Sends a SCIM request (`application/scim+json`), as identity providers do.
+    pub async fn scim(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Answer {
+        self.call_as("application/scim+json", method, path, Some(token), body).await
+    }
+
+    /// A SCIM token of `tenant`, made by its admin.
+    pub async fn scim_token(&self, tenant: &str, admin: &str) -> String {
+        let a = self.post(&format!("/t/{tenant}/api/v1/tokens"), admin, json!({"name": "idp", "scope": "scim"})).await;
+        a.ok(201)["secret"].as_str().unwrap().to_owned()
+    }
+
+    async fn call_as(
+        &self,
+        content_type: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let body = match body {
             Some(Value::String(raw)) => {
-                req = req.header("content-type", "application/json");
+                req = req.header("content-type", content_type);
                 Body::from(raw)
             }
             Some(v) => {
-                req = req.header("content-type", "application/json");
+                req = req.header("content-type", content_type);
                 Body::from(v.to_string())
             }
             None => Body::empty(),

@@ -1,0 +1,301 @@
+//! The SCIM `User` resource, mapped onto cohort users: `userName` is the login name, the one
+//! email is `emails` (type `work`), `active` is the status, the enterprise `department` is
+//! the department, and `groups` lists the user's groups, direct and inherited (read-only).
+
+use super::patch::{self, Kind};
+use super::query::{Attr, Resolver, sort_field, to_cond};
+use super::schema::{ENTERPRISE, USER};
+use super::{
+    Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, boolean, check_if_match, field,
+    list_response, version,
+};
+use crate::rest::AppState;
+use crate::service::{NewUser, UserPatch};
+use crate::view::rfc3339;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cohort_core::UserId;
+use cohort_core::model::{User, UserStatus};
+use cohort_core::name::{Attributes, Email, Name, ShortText};
+use cohort_store::listing::{Cond, Field, Listing};
+use serde_json::{Map, Value, json};
+
+/// Attributes clients cannot write.
+const READ_ONLY: &[&str] = &["id", "meta", "groups"];
+
+fn resolve(name: &str) -> Option<Attr> {
+    Some(match name {
+        "id" => Attr::Text(Field::Id),
+        "externalid" => Attr::Text(Field::ExternalId),
+        "username" => Attr::Text(Field::UserName),
+        "displayname" => Attr::Text(Field::DisplayName),
+        "title" => Attr::Text(Field::Title),
+        "active" => Attr::Bool(Field::Active),
+        "emails" | "emails.value" => Attr::Text(Field::Email),
+        "emails.type" => Attr::Fixed("work"),
+        "emails.primary" => Attr::Fixed("true"),
+        "meta.created" => Attr::Time(Field::Created),
+        "meta.lastmodified" => Attr::Time(Field::LastModified),
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:department" => Attr::Text(Field::Department),
+        "groups" | "groups.value" => Attr::Text(Field::Member),
+        _ => return None,
+    })
+}
+
+const RESOLVE: Resolver = resolve;
+
+/// The JSON form of a user; `groups` are (id, name, direct) when wanted.
+fn to_json(u: &User, groups: Option<&[(String, String, bool)]>, base: &str) -> Value {
+    let mut v = json!({
+        "schemas": [USER, ENTERPRISE],
+        "id": u.id.as_str(),
+        "userName": u.user_name.as_ref().map_or(u.email.as_str(), Name::as_str),
+        "displayName": u.display_name.as_str(),
+        "active": u.status == UserStatus::Active,
+        "emails": [{"value": u.email.as_str(), "type": "work", "primary": true}],
+        "meta": {
+            "resourceType": "User",
+            "created": rfc3339(u.created_at),
+            "lastModified": rfc3339(u.updated_at),
+            "version": version(u.updated_at),
+            "location": format!("{base}/Users/{}", u.id),
+        },
+    });
+    if let Some(m) = v.as_object_mut() {
+        if let Some(e) = &u.external_id {
+            m.insert("externalId".to_owned(), json!(e));
+        }
+        if !u.title.as_str().is_empty() {
+            m.insert("title".to_owned(), json!(u.title.as_str()));
+        }
+        if !u.department.as_str().is_empty() {
+            m.insert(ENTERPRISE.to_owned(), json!({"department": u.department.as_str()}));
+        }
+        if let Some(gs) = groups {
+            let items: Vec<Value> = gs
+                .iter()
+                .map(|(id, name, direct)| {
+                    json!({
+                        "value": id, "display": name, "$ref": format!("{base}/Groups/{id}"),
+                        "type": if *direct { "direct" } else { "indirect" },
+                    })
+                })
+                .collect();
+            if !items.is_empty() {
+                m.insert("groups".to_owned(), Value::Array(items));
+            }
+        }
+    }
+    v
+}
+
+/// A user as a client wrote it (POST, PUT, or the result of a PATCH).
+struct UserInput {
+    user_name: Name,
+    email: Email,
+    display_name: ShortText,
+    title: ShortText,
+    department: ShortText,
+    active: bool,
+    external_id: Option<ShortText>,
+}
+
+fn text(map: &Map<String, Value>, name: &str) -> Result<Option<String>, ScimError> {
+    match field(map, name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ScimError::invalid_value(&format!("`{name}` must be a string"))),
+    }
+}
+
+fn short(field_name: &str, v: Option<String>) -> Result<ShortText, ScimError> {
+    ShortText::parse(field_name, v.as_deref().unwrap_or(""), false)
+        .map_err(|e| ScimError::invalid_value(&e.to_string()))
+}
+
+fn user_input(map: &Map<String, Value>) -> Result<UserInput, ScimError> {
+    let user_name = text(map, "userName")?.ok_or_else(|| ScimError::invalid_value("`userName` is required"))?;
+    let user_name = Name::parse("userName", &user_name).map_err(|e| ScimError::invalid_value(&e.to_string()))?;
+    let email = match field(map, "emails") {
+        None => None,
+        Some(Value::Array(items)) => {
+            let primary = items.iter().find(|i| i.get("primary").and_then(boolean) == Some(true));
+            primary.or(items.first()).and_then(|i| i.get("value")).and_then(Value::as_str).map(str::to_owned)
+        }
+        Some(_) => return Err(ScimError::invalid_value("`emails` must be a list")),
+    };
+    let email = match email {
+        Some(e) => Email::parse(&e).map_err(|e| ScimError::invalid_value(&e.to_string()))?,
+        None => Email::parse(user_name.as_str()).map_err(|_| {
+            ScimError::invalid_value("a user needs an email: give `emails`, or a `userName` that is one")
+        })?,
+    };
+    let name = field(map, "name").and_then(Value::as_object);
+    let formatted = name.and_then(|n| field(n, "formatted")).and_then(Value::as_str).map(str::to_owned);
+    let given = name.and_then(|n| field(n, "givenName")).and_then(Value::as_str);
+    let family = name.and_then(|n| field(n, "familyName")).and_then(Value::as_str);
+    let from_parts = match (given, family) {
+        (Some(g), Some(f)) => Some(format!("{g} {f}")),
+        (Some(x), None) | (None, Some(x)) => Some(x.to_owned()),
+        (None, None) => None,
+    };
+    let display = text(map, "displayName")?.or(formatted).or(from_parts).unwrap_or_else(|| user_name.to_string());
+    let department = match field(map, ENTERPRISE) {
+        Some(Value::Object(ext)) => text(ext, "department")?,
+        Some(_) => return Err(ScimError::invalid_value("the enterprise extension must be an object")),
+        None => None,
+    };
+    let active = match field(map, "active") {
+        None => true,
+        Some(v) => boolean(v).ok_or_else(|| ScimError::invalid_value("`active` must be true or false"))?,
+    };
+    Ok(UserInput {
+        user_name,
+        email,
+        display_name: ShortText::parse("displayName", &display, true)
+            .map_err(|e| ScimError::invalid_value(&e.to_string()))?,
+        title: short("title", text(map, "title")?)?,
+        department: short("department", department)?,
+        active,
+        external_id: text(map, "externalId")?.map(|e| short("externalId", Some(e))).transpose()?,
+    })
+}
+
+fn status(active: bool) -> UserStatus {
+    if active { UserStatus::Active } else { UserStatus::Suspended }
+}
+
+fn user_id(id: &str) -> Result<UserId, ScimError> {
+    UserId::parse(id).map_err(|_| ScimError::not_found(&format!("user `{id}`")))
+}
+
+async fn groups_of(s: &AppState, caller: &ScimCaller, u: &UserId) -> Result<Vec<(String, String, bool)>, ScimError> {
+    let groups = s.user_groups(&caller.ctx, caller.ctx.tenant(), u, None).await?;
+    Ok(groups.into_iter().map(|g| (g.group_id, g.name, g.direct)).collect())
+}
+
+async fn render(s: &AppState, caller: &ScimCaller, u: &User, p: &Projection) -> Result<Value, ScimError> {
+    let groups = if p.wants("groups") { Some(groups_of(s, caller, &u.id).await?) } else { None };
+    Ok(p.apply(to_json(u, groups.as_deref(), &caller.base)))
+}
+
+pub(super) async fn create(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    raw: ScimBody,
+) -> Result<Response, ScimError> {
+    let input = user_input(&body(&raw)?)?;
+    let new = NewUser {
+        email: input.email,
+        display_name: input.display_name,
+        department: input.department,
+        title: input.title,
+        attributes: Attributes::default(),
+        status: status(input.active),
+        user_name: Some(input.user_name),
+        external_id: input.external_id,
+    };
+    let w = s.create_user(&caller.ctx, caller.ctx.tenant(), new).await?;
+    Ok(answer(StatusCode::CREATED, &render(&s, &caller, &w.value, &Projection::default()).await?))
+}
+
+pub(super) async fn get(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    Path((_, id)): Path<(String, String)>,
+    ScimQuery(q): ScimQuery,
+) -> Result<Response, ScimError> {
+    let u = s.get_user(&caller.ctx, caller.ctx.tenant(), &user_id(&id)?).await?;
+    let req = q.parse()?;
+    Ok(answer(StatusCode::OK, &render(&s, &caller, &u, &req.projection).await?))
+}
+
+pub(super) async fn list(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    ScimQuery(q): ScimQuery,
+) -> Result<Response, ScimError> {
+    let req = q.parse()?;
+    let cond = req.filter.as_ref().map(|f| to_cond(f, None, USER, RESOLVE)).transpose()?.unwrap_or(Cond::True);
+    let sort = req.sort_by.as_ref().map(|p| sort_field(p, USER, RESOLVE)).transpose()?;
+    let listing =
+        Listing { cond, sort: sort.map(|f| (f, req.descending)), offset: req.start_index - 1, limit: req.count };
+    let (total, users) = s.list_users_where(&caller.ctx, caller.ctx.tenant(), &listing).await?;
+    let mut out = Vec::with_capacity(users.len());
+    for u in &users {
+        out.push(render(&s, &caller, u, &req.projection).await?);
+    }
+    Ok(answer(StatusCode::OK, &list_response(total, req.start_index, out)))
+}
+
+/// Stores `input` as the whole new state of user `id`.
+async fn store(s: &AppState, caller: &ScimCaller, id: &UserId, input: UserInput) -> Result<Response, ScimError> {
+    let patch = UserPatch {
+        email: Some(input.email),
+        display_name: Some(input.display_name),
+        department: Some(input.department),
+        title: Some(input.title),
+        attributes: None,
+        status: Some(status(input.active)),
+        user_name: Some(Some(input.user_name)),
+        external_id: Some(input.external_id),
+    };
+    let w = s.update_user(&caller.ctx, caller.ctx.tenant(), id, patch).await?;
+    Ok(answer(StatusCode::OK, &render(s, caller, &w.value, &Projection::default()).await?))
+}
+
+pub(super) async fn replace(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    raw: ScimBody,
+) -> Result<Response, ScimError> {
+    let id = user_id(&id)?;
+    let current = s.get_user(&caller.ctx, caller.ctx.tenant(), &id).await?;
+    check_if_match(&headers, &version(current.updated_at))?;
+    let map = body(&raw)?;
+    if let Some(given) = text(&map, "id")?
+        && given != id.as_str()
+    {
+        return Err(ScimError::mutability("`id` cannot be changed"));
+    }
+    store(&s, &caller, &id, user_input(&map)?).await
+}
+
+pub(super) async fn patch(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    raw: ScimBody,
+) -> Result<Response, ScimError> {
+    let id = user_id(&id)?;
+    let ops = patch::operations(&body(&raw)?)?;
+    let current = s.get_user(&caller.ctx, caller.ctx.tenant(), &id).await?;
+    check_if_match(&headers, &version(current.updated_at))?;
+    let Value::Object(mut doc) = to_json(&current, None, &caller.base) else {
+        return Err(ScimError::invalid_syntax("the user could not be read"));
+    };
+    for op in &ops {
+        if op.kind == Kind::Remove && op.path.as_ref().is_some_and(|p| p.attr.is("userName")) {
+            return Err(ScimError::mutability("`userName` is required and cannot be removed"));
+        }
+        patch::apply(&mut doc, op, USER, READ_ONLY)?;
+    }
+    store(&s, &caller, &id, user_input(&doc)?).await
+}
+
+pub(super) async fn delete(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ScimError> {
+    let id = user_id(&id)?;
+    let current = s.get_user(&caller.ctx, caller.ctx.tenant(), &id).await?;
+    check_if_match(&headers, &version(current.updated_at))?;
+    s.delete_user(&caller.ctx, caller.ctx.tenant(), &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
