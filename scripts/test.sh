@@ -2,7 +2,8 @@
 # The whole test suite: formatting, lints, then every test on SQLite and again on PostgreSQL,
 # both inside one real PostgreSQL 15 server that pg_virtualenv starts for the run (tests that
 # are about PostgreSQL itself, such as two servers sharing one database, use it in both
-# passes). Fails, never skips, when a needed part is missing.
+# passes), then the PyPI scim2-tester suite against a real server on each backend. Fails, never
+# skips, when a needed part is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,7 @@ need() { command -v "$1" >/dev/null || { echo "test.sh: \`$1\` is required but n
 need cargo
 need cargo-nextest
 need pg_virtualenv
+need python3
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -26,5 +28,12 @@ pg_virtualenv sh -c '
   COHORT_TEST_BACKEND=sqlite cargo nextest run --workspace --locked --no-fail-fast
   echo "== tests on PostgreSQL"
   COHORT_TEST_BACKEND=postgres cargo nextest run --workspace --locked --no-fail-fast
+  SCIM_DIR=$(mktemp -d)
+  echo "== scim2-tester against a real server on SQLite"
+  bash tests/scim/run.sh "sqlite://$SCIM_DIR/cohort.db"
+  echo "== scim2-tester against a real server on PostgreSQL"
+  createdb scim_conformance
+  bash tests/scim/run.sh "postgres://${PGUSER}:${PGPASSWORD}@${PGHOST:-localhost}:${PGPORT:-5432}/scim_conformance"
+  rm -rf "$SCIM_DIR"
 '
 echo "== all tests passed on SQLite and PostgreSQL"

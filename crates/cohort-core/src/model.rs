@@ -88,8 +88,9 @@ pub struct Tenant {
 pub struct User {
     /// Id.
     pub id: UserId,
-    /// Email, unique per tenant case-insensitively.
-    pub email: Email,
+    /// Email, unique per tenant case-insensitively. Users made through the API always have
+    /// one; an identity provider may provision a user without.
+    pub email: Option<Email>,
     /// The login name a provisioning system knows the user by (SCIM `userName`), unique per
     /// tenant case-insensitively; the email stands in when there is none.
     pub user_name: Option<Name>,
@@ -109,6 +110,17 @@ pub struct User {
     pub created_at: Timestamp,
     /// Last change.
     pub updated_at: Timestamp,
+}
+
+impl User {
+    /// The key users are unique and sorted by: the email, compared case-insensitively; a user
+    /// without an email gets a key of their own (`~` and the id) that sorts after every email.
+    pub fn email_key(&self) -> String {
+        match &self.email {
+            Some(e) => e.key(),
+            None => format!("~{}", self.id),
+        }
+    }
 }
 
 /// A group of users that confers roles to its members and the members of its child groups.

@@ -19,7 +19,7 @@ use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use cohort_core::Timestamp;
 use cohort_core::model::TokenScope;
 use serde::Deserialize;
@@ -43,16 +43,27 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/scim/v2/Schemas", get(schema::schemas))
         .route("/t/{tenant}/scim/v2/Schemas/{id}", get(schema::schema))
         .route("/t/{tenant}/scim/v2/Users", get(users::list).post(users::create))
+        .route("/t/{tenant}/scim/v2/Users/.search", post(users::search))
         .route(
             "/t/{tenant}/scim/v2/Users/{id}",
             get(users::get).put(users::replace).patch(users::patch).delete(users::delete),
         )
         .route("/t/{tenant}/scim/v2/Groups", get(groups::list).post(groups::create))
+        .route("/t/{tenant}/scim/v2/Groups/.search", post(groups::search))
         .route(
             "/t/{tenant}/scim/v2/Groups/{id}",
             get(groups::get).put(groups::replace).patch(groups::patch).delete(groups::delete),
         )
+        .route("/t/{tenant}/scim/v2/.search", post(search_everything))
         .route("/t/{tenant}/scim/v2/{*rest}", axum::routing::any(unknown_endpoint))
+}
+
+async fn search_everything(_: ScimCaller) -> ScimError {
+    ScimError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        None,
+        "searching several resource types at once is not supported: use /Users/.search or /Groups/.search",
+    )
 }
 
 async fn unknown_endpoint() -> ScimError {
@@ -297,6 +308,35 @@ fn int_param(name: &str, v: Option<&str>) -> Result<Option<i64>, ScimError> {
 }
 
 impl ListQuery {
+    /// The parameters of a `POST .search` body (RFC 7644 §3.4.3).
+    pub fn from_search(body: &Map<String, Value>) -> Result<Self, ScimError> {
+        let text = |name: &str| -> Result<Option<String>, ScimError> {
+            match field(body, name) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(Value::Array(items)) => Ok(Some(
+                    items
+                        .iter()
+                        .map(|i| i.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| ScimError::invalid_value(&format!("`{name}` is a list of strings")))?
+                        .join(","),
+                )),
+                Some(_) => Err(ScimError::invalid_value(&format!("`{name}` has the wrong type"))),
+            }
+        };
+        Ok(Self {
+            filter: text("filter")?,
+            start_index: text("startIndex")?,
+            count: text("count")?,
+            sort_by: text("sortBy")?,
+            sort_order: text("sortOrder")?,
+            attributes: text("attributes")?,
+            excluded_attributes: text("excludedAttributes")?,
+        })
+    }
+
     /// Checks and parses the parameters.
     pub fn parse(&self) -> Result<ListRequest, ScimError> {
         let filter = self

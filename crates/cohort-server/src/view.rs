@@ -60,8 +60,8 @@ impl From<&Tenant> for TenantView {
 pub struct UserView {
     /// Id.
     pub id: String,
-    /// Email.
-    pub email: String,
+    /// Email (absent for a user an identity provider provisioned without one).
+    pub email: Option<String>,
     /// Login name in the provisioning system (SCIM `userName`).
     pub user_name: Option<String>,
     /// Display name.
@@ -99,7 +99,7 @@ impl From<&User> for UserView {
             .collect();
         Self {
             id: u.id.to_string(),
-            email: u.email.to_string(),
+            email: u.email.as_ref().map(ToString::to_string),
             user_name: u.user_name.as_ref().map(ToString::to_string),
             display_name: u.display_name.to_string(),
             department: u.department.to_string(),

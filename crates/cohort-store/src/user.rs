@@ -64,7 +64,10 @@ fn decode_attributes(s: &str) -> Result<Attributes, StoreError> {
 pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
         id: UserId::parse(&text(row, "id")?)?,
-        email: Email::parse(&text(row, "email")?)?,
+        email: match text(row, "email")?.as_str() {
+            "" => None,
+            e => Some(Email::parse(e)?),
+        },
         user_name: opt_text(row, "user_name")?.map(|n| Name::parse("userName", &n)).transpose()?,
         display_name: ShortText::parse("displayName", &text(row, "display_name")?, false)?,
         department: ShortText::parse("department", &text(row, "department")?, false)?,
@@ -145,8 +148,8 @@ impl Writer {
         )
         .bind(tenant)
         .bind(u.id.as_str())
-        .bind(u.email.as_str())
-        .bind(u.email.key())
+        .bind(u.email.as_ref().map_or("", Email::as_str).to_owned())
+        .bind(u.email_key())
         .bind(u.display_name.as_str())
         .bind(u.department.as_str())
         .bind(u.title.as_str())
@@ -172,8 +175,8 @@ impl Writer {
         )
         .bind(tenant)
         .bind(u.id.as_str())
-        .bind(u.email.as_str())
-        .bind(u.email.key())
+        .bind(u.email.as_ref().map_or("", Email::as_str).to_owned())
+        .bind(u.email_key())
         .bind(u.display_name.as_str())
         .bind(u.department.as_str())
         .bind(u.title.as_str())

@@ -34,7 +34,7 @@ async fn tenant(store: &Store, slug: &str, n: usize) -> TenantId {
 fn user(n: usize, email: &str) -> User {
     User {
         id: id(UserId::parse, "usr_", n),
-        email: Email::parse(email).unwrap(),
+        email: Some(Email::parse(email).unwrap()),
         user_name: Some(Name::parse("userName", &format!("login-{n}")).unwrap()),
         display_name: ShortText::parse("displayName", email, false).unwrap(),
         department: ShortText::parse("department", "", false).unwrap(),
@@ -146,6 +146,17 @@ async fn uniqueness_is_enforced_case_insensitively_per_tenant() {
     w.insert_group(&group(1, "Sales", &[])).await.unwrap();
     w.commit().await.unwrap();
     assert!(store.read().await.unwrap().get_user(&a, &id(UserId::parse, "usr_", 1)).await.unwrap().is_none());
+    // Users without an email (provisioned so) coexist; login names are unique like emails.
+    let mut w = store.write(&b).await.unwrap();
+    for n in [7, 8] {
+        w.insert_user(&User { email: None, ..user(n, "unused@example.com") }).await.unwrap();
+    }
+    w.commit().await.unwrap();
+    let back = store.read().await.unwrap().get_user(&b, &id(UserId::parse, "usr_", 7)).await.unwrap().unwrap();
+    assert_eq!((back.email, back.user_name.unwrap().as_str().to_owned()), (None, "login-7".to_owned()));
+    let mut w = store.write(&b).await.unwrap();
+    let twin = User { user_name: Some(Name::parse("userName", "LOGIN-7").unwrap()), ..user(9, "nine@example.com") };
+    assert!(matches!(w.insert_user(&twin).await, Err(StoreError::Conflict)));
 }
 
 #[tokio::test]

@@ -76,7 +76,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  API:     {base}/t/default/api/v1   (OpenAPI: {base}/openapi.json)");
     match bootstrap {
         Bootstrap::Created(created) => {
-            println!("  First start: created tenant `default` and its admin {}.", created.admin.email);
+            println!(
+                "  First start: created tenant `default` and its admin {}.",
+                created.admin.email.as_ref().map_or("", |e| e.as_str())
+            );
             println!("  Admin token (shown once, keep it): {}", created.secret);
             println!("  Try: curl -H 'Authorization: Bearer {}' {base}/t/default/api/v1/me", created.secret);
         }

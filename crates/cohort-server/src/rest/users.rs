@@ -131,7 +131,7 @@ async fn create_user(
     };
     f.finish()?;
     let input = NewUser {
-        email: checked(email)?,
+        email: Some(checked(email)?),
         display_name: checked(display)?,
         department: checked(department)?,
         title: checked(title)?,
@@ -158,7 +158,7 @@ async fn list_users(
     };
     let filter = UserFilter { q: q.q.clone(), status, after: page.after()?, limit: page.limit()? };
     let users = s.list_users(&ctx, ctx.tenant(), &filter).await?;
-    let next_cursor = next(&users, filter.limit, |u| (u.email.key(), u.id.to_string()));
+    let next_cursor = next(&users, filter.limit, |u| (u.email_key(), u.id.to_string()));
     Ok(Json(UserPage { items: users.iter().map(UserView::from).collect(), next_cursor }))
 }
 
@@ -186,7 +186,7 @@ async fn update_user(
     let id = path_id(UserId::parse, &id)?;
     let mut f = Fields::default();
     let patch = UserPatch {
-        email: b.email.as_deref().and_then(|v| f.take(Email::parse(v))),
+        email: b.email.as_deref().and_then(|v| f.take(Email::parse(v))).map(Some),
         display_name: b.display_name.as_deref().and_then(|v| f.take(ShortText::parse("displayName", v, true))),
         department: b.department.as_deref().and_then(|v| f.take(ShortText::parse("department", v, false))),
         title: b.title.as_deref().and_then(|v| f.take(ShortText::parse("title", v, false))),

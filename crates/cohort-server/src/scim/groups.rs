@@ -7,7 +7,8 @@ use super::patch::{self, Kind};
 use super::query::{Attr, Resolver, sort_field, to_cond};
 use super::schema::GROUP;
 use super::{
-    Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, check_if_match, field, list_response, version,
+    ListQuery, Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, check_if_match, field,
+    list_response, version,
 };
 use crate::rest::AppState;
 use crate::service::{GroupEdits, NewGroup};
@@ -171,6 +172,18 @@ pub(super) async fn list(
     caller: ScimCaller,
     ScimQuery(q): ScimQuery,
 ) -> Result<Response, ScimError> {
+    list_with(&s, &caller, &q).await
+}
+
+pub(super) async fn search(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    raw: ScimBody,
+) -> Result<Response, ScimError> {
+    list_with(&s, &caller, &ListQuery::from_search(&body(&raw)?)?).await
+}
+
+async fn list_with(s: &AppState, caller: &ScimCaller, q: &ListQuery) -> Result<Response, ScimError> {
     let req = q.parse()?;
     let cond = req.filter.as_ref().map(|f| to_cond(f, None, GROUP, RESOLVE)).transpose()?.unwrap_or(Cond::True);
     let sort = req.sort_by.as_ref().map(|p| sort_field(p, GROUP, RESOLVE)).transpose()?;

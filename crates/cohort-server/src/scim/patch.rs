@@ -147,14 +147,19 @@ fn holder<'a>(
     }
 }
 
-/// Applies one operation to a resource document. `read_only` names attributes (lowercase)
-/// that clients cannot change.
-pub fn apply(
-    doc: &mut Map<String, Value>,
-    op: &Operation,
-    core_urn: &str,
-    read_only: &[&str],
-) -> Result<(), ScimError> {
+/// How a resource's document is laid out for PATCH.
+pub struct Layout<'a> {
+    /// The resource's core schema URN.
+    pub core: &'a str,
+    /// Its extension schema URNs (each an object in the document).
+    pub extensions: &'a [&'a str],
+    /// Attributes (lowercase) that clients cannot change.
+    pub read_only: &'a [&'a str],
+}
+
+/// Applies one operation to a resource document.
+pub fn apply(doc: &mut Map<String, Value>, op: &Operation, layout: &Layout<'_>) -> Result<(), ScimError> {
+    let (core_urn, read_only) = (layout.core, layout.read_only);
     let Some(path) = &op.path else {
         // A partial resource: each attribute is its own operation.
         let Some(Value::Object(attrs)) = &op.value else { return Ok(()) };
@@ -167,7 +172,7 @@ pub fn apply(
                         path: Some(parse_patch_path(&format!("{k}:{ik}")).map_err(|e| ScimError::invalid_path(&e.0))?),
                         value: Some(iv.clone()),
                     };
-                    apply(doc, &sub, core_urn, read_only)?;
+                    apply(doc, &sub, layout)?;
                 }
                 continue;
             }
@@ -179,10 +184,35 @@ pub fn apply(
                 path: Some(parse_patch_path(k).map_err(|e| ScimError::invalid_path(&e.0))?),
                 value: Some(v.clone()),
             };
-            apply(doc, &sub, core_urn, read_only)?;
+            apply(doc, &sub, layout)?;
         }
         return Ok(());
     };
+    // A path naming a whole extension (`urn:...:enterprise:2.0:User`).
+    if let Some(u) = &path.attr.urn
+        && path.attr.sub.is_none()
+        && path.filter.is_none()
+        && let Some(ext) = layout.extensions.iter().find(|e| e.eq_ignore_ascii_case(&format!("{u}:{}", path.attr.attr)))
+    {
+        let k = key_in(doc, ext);
+        match (op.kind, op.value.clone()) {
+            (Kind::Remove, _) => {
+                doc.remove(&k);
+            }
+            (Kind::Add, Some(Value::Object(more))) => {
+                if let Some(Value::Object(have)) = doc.get_mut(&k) {
+                    have.extend(more);
+                } else {
+                    doc.insert(k, Value::Object(more));
+                }
+            }
+            (_, Some(v @ Value::Object(_))) => {
+                doc.insert(k, v);
+            }
+            _ => return Err(ScimError::invalid_value(&format!("`{ext}` is an object"))),
+        }
+        return Ok(());
+    }
     let name = path.attr.attr.to_ascii_lowercase();
     if read_only.contains(&name.as_str()) {
         return Err(ScimError::mutability(&format!("`{}` cannot be changed", path.attr)));
@@ -332,8 +362,13 @@ mod tests {
     }
 
     fn patch(d: &mut Map<String, Value>, body: Value) -> Result<(), ScimError> {
+        let layout = Layout {
+            core: CORE,
+            extensions: &["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            read_only: &["id", "meta", "groups"],
+        };
         for op in ops(body) {
-            apply(d, &op, CORE, &["id", "meta", "groups"])?;
+            apply(d, &op, &layout)?;
         }
         Ok(())
     }
@@ -358,6 +393,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(d["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"], json!("Sales"));
+        patch(
+            &mut d,
+            body(json!([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"}])),
+        )
+        .unwrap();
+        assert!(!d.contains_key("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
         patch(&mut d, body(json!([{"op": "remove", "path": "displayName"}]))).unwrap();
         assert!(!d.contains_key("displayName"));
     }

@@ -45,13 +45,15 @@ fn user_schema() -> Value {
                 json!({"required": true, "uniqueness": "server"})),
             attr("displayName", "string", "readWrite", "Name shown to people"),
             attr("title", "string", "readWrite", "Job title"),
-            attr("active", "boolean", "readWrite", "False suspends the user: no access at all"),
-            with(attr("emails", "complex", "readWrite", "The user's email (one, of type work)"), json!({
+            with(attr("active", "boolean", "readWrite", "False suspends the user: no access at all (true when omitted at creation)"),
+                json!({"required": true})),
+            with(attr("emails", "complex", "readWrite",
+                "The user's one email, unique in the tenant: the primary value given, else the first. \
+                 `type` and `primary` are accepted and not kept; every email is a work email, so \
+                 `emails[type eq \"work\"]` finds it"), json!({
                 "multiValued": true,
                 "subAttributes": [
-                    with(attr("value", "string", "readWrite", "Email address, unique in the tenant"), json!({"uniqueness": "server"})),
-                    with(attr("type", "string", "readOnly", "Always work"), json!({"canonicalValues": ["work"]})),
-                    attr("primary", "boolean", "readWrite", "Always true"),
+                    with(attr("value", "string", "readWrite", "Email address"), json!({"uniqueness": "server"})),
                 ],
             })),
             with(attr("groups", "complex", "readOnly", "Groups the user is in, directly or through nesting"), json!({

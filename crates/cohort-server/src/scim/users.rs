@@ -6,7 +6,7 @@ use super::patch::{self, Kind};
 use super::query::{Attr, Resolver, sort_field, to_cond};
 use super::schema::{ENTERPRISE, USER};
 use super::{
-    Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, boolean, check_if_match, field,
+    ListQuery, Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, boolean, check_if_match, field,
     list_response, version,
 };
 use crate::rest::AppState;
@@ -21,8 +21,9 @@ use cohort_core::name::{Attributes, Email, Name, ShortText};
 use cohort_store::listing::{Cond, Field, Listing};
 use serde_json::{Map, Value, json};
 
-/// Attributes clients cannot write.
-const READ_ONLY: &[&str] = &["id", "meta", "groups"];
+/// Where PATCH finds a user's attributes.
+const LAYOUT: patch::Layout<'static> =
+    patch::Layout { core: USER, extensions: &[ENTERPRISE], read_only: &["id", "meta", "groups"] };
 
 fn resolve(name: &str) -> Option<Attr> {
     Some(match name {
@@ -50,10 +51,8 @@ fn to_json(u: &User, groups: Option<&[(String, String, bool)]>, base: &str) -> V
     let mut v = json!({
         "schemas": [USER, ENTERPRISE],
         "id": u.id.as_str(),
-        "userName": u.user_name.as_ref().map_or(u.email.as_str(), Name::as_str),
-        "displayName": u.display_name.as_str(),
+        "userName": u.user_name.as_ref().map(Name::as_str).or(u.email.as_ref().map(Email::as_str)).unwrap_or(u.id.as_str()),
         "active": u.status == UserStatus::Active,
-        "emails": [{"value": u.email.as_str(), "type": "work", "primary": true}],
         "meta": {
             "resourceType": "User",
             "created": rfc3339(u.created_at),
@@ -65,6 +64,12 @@ fn to_json(u: &User, groups: Option<&[(String, String, bool)]>, base: &str) -> V
     if let Some(m) = v.as_object_mut() {
         if let Some(e) = &u.external_id {
             m.insert("externalId".to_owned(), json!(e));
+        }
+        if !u.display_name.as_str().is_empty() {
+            m.insert("displayName".to_owned(), json!(u.display_name.as_str()));
+        }
+        if let Some(e) = &u.email {
+            m.insert("emails".to_owned(), json!([{"value": e.as_str()}]));
         }
         if !u.title.as_str().is_empty() {
             m.insert("title".to_owned(), json!(u.title.as_str()));
@@ -93,7 +98,7 @@ fn to_json(u: &User, groups: Option<&[(String, String, bool)]>, base: &str) -> V
 /// A user as a client wrote it (POST, PUT, or the result of a PATCH).
 struct UserInput {
     user_name: Name,
-    email: Email,
+    email: Option<Email>,
     display_name: ShortText,
     title: ShortText,
     department: ShortText,
@@ -114,7 +119,9 @@ fn short(field_name: &str, v: Option<String>) -> Result<ShortText, ScimError> {
         .map_err(|e| ScimError::invalid_value(&e.to_string()))
 }
 
-fn user_input(map: &Map<String, Value>) -> Result<UserInput, ScimError> {
+/// Reads a user. A missing display name comes from `name`; failing that, `creating` takes the
+/// login name, where a replacement leaves it empty as written.
+fn user_input(map: &Map<String, Value>, creating: bool) -> Result<UserInput, ScimError> {
     let user_name = text(map, "userName")?.ok_or_else(|| ScimError::invalid_value("`userName` is required"))?;
     let user_name = Name::parse("userName", &user_name).map_err(|e| ScimError::invalid_value(&e.to_string()))?;
     let email = match field(map, "emails") {
@@ -125,12 +132,7 @@ fn user_input(map: &Map<String, Value>) -> Result<UserInput, ScimError> {
         }
         Some(_) => return Err(ScimError::invalid_value("`emails` must be a list")),
     };
-    let email = match email {
-        Some(e) => Email::parse(&e).map_err(|e| ScimError::invalid_value(&e.to_string()))?,
-        None => Email::parse(user_name.as_str()).map_err(|_| {
-            ScimError::invalid_value("a user needs an email: give `emails`, or a `userName` that is one")
-        })?,
-    };
+    let email = email.map(|e| Email::parse(&e).map_err(|e| ScimError::invalid_value(&e.to_string()))).transpose()?;
     let name = field(map, "name").and_then(Value::as_object);
     let formatted = name.and_then(|n| field(n, "formatted")).and_then(Value::as_str).map(str::to_owned);
     let given = name.and_then(|n| field(n, "givenName")).and_then(Value::as_str);
@@ -140,7 +142,11 @@ fn user_input(map: &Map<String, Value>) -> Result<UserInput, ScimError> {
         (Some(x), None) | (None, Some(x)) => Some(x.to_owned()),
         (None, None) => None,
     };
-    let display = text(map, "displayName")?.or(formatted).or(from_parts).unwrap_or_else(|| user_name.to_string());
+    let display = match text(map, "displayName")?.or(formatted).or(from_parts) {
+        Some(d) => d,
+        None if creating => user_name.to_string(),
+        None => String::new(),
+    };
     let department = match field(map, ENTERPRISE) {
         Some(Value::Object(ext)) => text(ext, "department")?,
         Some(_) => return Err(ScimError::invalid_value("the enterprise extension must be an object")),
@@ -153,8 +159,7 @@ fn user_input(map: &Map<String, Value>) -> Result<UserInput, ScimError> {
     Ok(UserInput {
         user_name,
         email,
-        display_name: ShortText::parse("displayName", &display, true)
-            .map_err(|e| ScimError::invalid_value(&e.to_string()))?,
+        display_name: short("displayName", Some(display))?,
         title: short("title", text(map, "title")?)?,
         department: short("department", department)?,
         active,
@@ -185,7 +190,7 @@ pub(super) async fn create(
     caller: ScimCaller,
     raw: ScimBody,
 ) -> Result<Response, ScimError> {
-    let input = user_input(&body(&raw)?)?;
+    let input = user_input(&body(&raw)?, true)?;
     let new = NewUser {
         email: input.email,
         display_name: input.display_name,
@@ -216,6 +221,18 @@ pub(super) async fn list(
     caller: ScimCaller,
     ScimQuery(q): ScimQuery,
 ) -> Result<Response, ScimError> {
+    list_with(&s, &caller, &q).await
+}
+
+pub(super) async fn search(
+    State(s): State<AppState>,
+    caller: ScimCaller,
+    raw: ScimBody,
+) -> Result<Response, ScimError> {
+    list_with(&s, &caller, &ListQuery::from_search(&body(&raw)?)?).await
+}
+
+async fn list_with(s: &AppState, caller: &ScimCaller, q: &ListQuery) -> Result<Response, ScimError> {
     let req = q.parse()?;
     let cond = req.filter.as_ref().map(|f| to_cond(f, None, USER, RESOLVE)).transpose()?.unwrap_or(Cond::True);
     let sort = req.sort_by.as_ref().map(|p| sort_field(p, USER, RESOLVE)).transpose()?;
@@ -261,7 +278,7 @@ pub(super) async fn replace(
     {
         return Err(ScimError::mutability("`id` cannot be changed"));
     }
-    store(&s, &caller, &id, user_input(&map)?).await
+    store(&s, &caller, &id, user_input(&map, false)?).await
 }
 
 pub(super) async fn patch(
@@ -278,13 +295,21 @@ pub(super) async fn patch(
     let Value::Object(mut doc) = to_json(&current, None, &caller.base) else {
         return Err(ScimError::invalid_syntax("the user could not be read"));
     };
+    // Paths such as `emails[type eq "work"].value` (Entra ID) find the email: it is the
+    // user's primary work email.
+    if let Some(Value::Array(emails)) = doc.get_mut("emails") {
+        for e in emails.iter_mut().filter_map(Value::as_object_mut) {
+            e.insert("type".to_owned(), json!("work"));
+            e.insert("primary".to_owned(), json!(true));
+        }
+    }
     for op in &ops {
         if op.kind == Kind::Remove && op.path.as_ref().is_some_and(|p| p.attr.is("userName")) {
             return Err(ScimError::mutability("`userName` is required and cannot be removed"));
         }
-        patch::apply(&mut doc, op, USER, READ_ONLY)?;
+        patch::apply(&mut doc, op, &LAYOUT)?;
     }
-    store(&s, &caller, &id, user_input(&doc)?).await
+    store(&s, &caller, &id, user_input(&doc, false)?).await
 }
 
 pub(super) async fn delete(

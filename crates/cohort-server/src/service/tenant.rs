@@ -156,7 +156,7 @@ impl Services {
         }
         let admin = User {
             id: UserId::generate(self.ids()),
-            email: input.admin_email,
+            email: Some(input.admin_email),
             user_name: None,
             display_name: ShortText::parse("displayName", "Administrator", false)?,
             department: ShortText::parse("department", "", false)?,

@@ -14,8 +14,8 @@ use cohort_store::listing::Listing;
 /// A user to create.
 #[derive(Clone, Debug)]
 pub struct NewUser {
-    /// Email.
-    pub email: Email,
+    /// Email (required through the REST API; SCIM may provision users without).
+    pub email: Option<Email>,
     /// Display name.
     pub display_name: ShortText,
     /// Department.
@@ -35,8 +35,8 @@ pub struct NewUser {
 /// Changes to a user; absent fields stay as they are.
 #[derive(Clone, Debug, Default)]
 pub struct UserPatch {
-    /// New email.
-    pub email: Option<Email>,
+    /// New email; `Some(None)` removes it.
+    pub email: Option<Option<Email>>,
     /// New display name.
     pub display_name: Option<ShortText>,
     /// New department.
@@ -67,8 +67,10 @@ impl Services {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
-        if change.w.user_by_email(tenant, &input.email).await?.is_some() {
-            return Err(email_taken(&input.email));
+        if let Some(email) = &input.email
+            && change.w.user_by_email(tenant, email).await?.is_some()
+        {
+            return Err(email_taken(email));
         }
         if let Some(n) = &input.user_name
             && change.w.user_by_user_name(tenant, n).await?.is_some()
@@ -154,8 +156,11 @@ impl Services {
             change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
         let mut user = before.clone();
         if let Some(email) = patch.email {
-            if email.key() != user.email.key() && change.w.user_by_email(tenant, &email).await?.is_some() {
-                return Err(email_taken(&email));
+            if let Some(e) = &email
+                && user.email.as_ref().map(Email::key) != Some(e.key())
+                && change.w.user_by_email(tenant, e).await?.is_some()
+            {
+                return Err(email_taken(e));
             }
             user.email = email;
         }
