@@ -192,7 +192,7 @@ async fn list_with(s: &AppState, caller: &ScimCaller, q: &ListQuery) -> Result<R
     let (total, groups) = s.list_groups_where(&caller.ctx, caller.ctx.tenant(), &listing).await?;
     let mut out = Vec::with_capacity(groups.len());
     for g in &groups {
-        out.push(render(&s, &caller, g, &req.projection).await?);
+        out.push(render(s, caller, g, &req.projection).await?);
     }
     Ok(answer(StatusCode::OK, &list_response(total, req.start_index, out)))
 }

@@ -241,7 +241,7 @@ async fn list_with(s: &AppState, caller: &ScimCaller, q: &ListQuery) -> Result<R
     let (total, users) = s.list_users_where(&caller.ctx, caller.ctx.tenant(), &listing).await?;
     let mut out = Vec::with_capacity(users.len());
     for u in &users {
-        out.push(render(&s, &caller, u, &req.projection).await?);
+        out.push(render(s, caller, u, &req.projection).await?);
     }
     Ok(answer(StatusCode::OK, &list_response(total, req.start_index, out)))
 }
