@@ -7,7 +7,9 @@
 //!     cohort-bench visible A B     write on server A, time until a check on B reflects it
 
 mod dataset;
+mod http;
 mod peers;
+mod scim;
 mod visible;
 
 use cohort_core::index::{AccessIndex, Touched};
@@ -270,6 +272,7 @@ async fn main() {
         Some("load") => load(args.get(2).expect("database url")).await,
         Some("cold") => cold(args.get(2).expect("database url")).await,
         Some("visible") => visible::run(&args[2], &args[3], peers::TOKEN, 200),
-        _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL | visible BASE_A BASE_B"),
+        Some("scim") => scim::run(&args[2], peers::TOKEN),
+        _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL | visible BASE_A BASE_B | scim BASE"),
     }
 }

@@ -248,19 +248,25 @@ impl Services {
         let state = &change.before.state;
         let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
-        let current: BTreeSet<Subject> = state
-            .members_of(group)
-            .filter(|u| state.rows(group, u).any(|(s, _)| s == source))
-            .map(|u| Subject::User(u.clone()))
-            .chain(state.children(group).iter().map(|g| Subject::Group(g.clone())))
-            .collect();
+        // Whether the subject is a member through this source now: a row, or a nesting edge.
+        let has = |s: &Subject| match s {
+            Subject::User(u) => state.rows(group, u).any(|(src, _)| src == source),
+            Subject::Group(c) => state.children(group).contains(c),
+        };
         let (add, remove): (Vec<Subject>, Vec<Subject>) = if edits.replace_members {
-            (edits.add.difference(&current).cloned().collect(), current.difference(&edits.add).cloned().collect())
-        } else {
+            let current: Vec<Subject> = state
+                .members_of(group)
+                .map(|u| Subject::User(u.clone()))
+                .chain(state.children(group).iter().map(|g| Subject::Group(g.clone())))
+                .filter(|s| has(s))
+                .collect();
             (
-                edits.add.into_iter().filter(|s| !current.contains(s)).collect(),
-                edits.remove.into_iter().filter(|s| current.contains(s)).collect(),
+                edits.add.iter().filter(|s| !has(s)).cloned().collect(),
+                current.into_iter().filter(|s| !edits.add.contains(s)).collect(),
             )
+        } else {
+            // Only the members named are looked at, whatever the group's size.
+            (edits.add.into_iter().filter(|s| !has(s)).collect(), edits.remove.into_iter().filter(|s| has(s)).collect())
         };
         if !add.is_empty() && !facts.active {
             return Err(ServiceError::Conflict("members".to_owned(), format!("group `{group}` is archived")));
