@@ -137,7 +137,7 @@ pub async fn write_to_store(url: &str, d: &Dataset) {
     for u in 0..d.size.users {
         let user = User {
             id: uid(u),
-            email: Email::parse(&format!("user{u}@bench.example")).unwrap(),
+            email: Some(Email::parse(&format!("user{u}@bench.example")).unwrap()),
             user_name: None,
             display_name: text(&format!("User {u}")),
             department: text(""),

@@ -4,7 +4,7 @@
 
 use crate::http::{call, pct};
 use serde_json::{Value, json};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub fn run(a: &str, b: &str, token: &str, rounds: usize) {
     let api = "/t/default/api/v1";
