@@ -46,6 +46,30 @@ fn timer_overhead() -> u64 {
     pct(&v, 0.5)
 }
 
+/// The machine's floor for one random memory read that misses every cache: a chain of
+/// dependent reads through a shuffled 256 MiB cycle (each read needs the one before).
+fn memory_latency() -> u64 {
+    let n: usize = 32 << 20; // 32 Mi slots of 8 bytes
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = Rng::new(11);
+    for i in (1..n).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    let mut next = vec![0usize; n];
+    for w in 0..n {
+        next[order[w]] = order[(w + 1) % n];
+    }
+    let steps = 2_000_000;
+    let mut at = order[0];
+    let t = Instant::now();
+    for _ in 0..steps {
+        at = next[at];
+    }
+    let ns = t.elapsed().as_nanos() as u64 / steps as u64;
+    std::hint::black_box(at);
+    ns
+}
+
 struct Lat {
     allowed: Vec<u64>,
     denied: Vec<u64>,
@@ -115,6 +139,7 @@ async fn inproc() {
 
     let overhead = timer_overhead();
     println!("timer overhead {overhead} ns per sample (subtracted below)");
+    println!("memory latency floor: {} ns per dependent random read over 256 MiB", memory_latency());
 
     // Each query owns its inputs, laid out in order, as a request's would be.
     let prepared: Vec<(UserId, String)> = queries.iter().map(|(u, p)| (uid(*u), p.clone())).collect();

@@ -423,6 +423,8 @@ async fn bad_requests_get_scim_errors_and_change_nothing() {
         (ops(json!([{"op": "remove"}])), "noTarget"),
         (ops(json!([{"op": "replace", "path": "emails[type eq \"home\"]", "value": {"value": "a@b.c"}}])), "noTarget"),
         (ops(json!([{"op": "replace", "path": "active", "value": "maybe"}])), "invalidValue"),
+        (ops(json!([{"op": "add", "path": "shoeSize", "value": "44"}])), "invalidPath"),
+        (ops(json!([{"op": "add", "path": "urn:example:ext:1.0:User:x", "value": "1"}])), "invalidPath"),
     ];
     for (body, kind) in bad_patches {
         scim_error(&send(&app, &t, Method::PATCH, &format!("/Users/{uid}"), body).await, 400, Some(kind));

@@ -21,6 +21,10 @@ use cohort_core::name::{Attributes, Email, Name, ShortText};
 use cohort_store::listing::{Cond, Field, Listing};
 use serde_json::{Map, Value, json};
 
+/// Attributes a PATCH path may name (read-only ones are refused with `mutability`).
+const PATCHABLE: &[&str] =
+    &["userName", "displayName", "title", "active", "emails", "name", "externalId", "id", "meta", "groups"];
+
 /// Where PATCH finds a user's attributes.
 const LAYOUT: patch::Layout<'static> =
     patch::Layout { core: USER, extensions: &[ENTERPRISE], read_only: &["id", "meta", "groups"] };
@@ -304,8 +308,20 @@ pub(super) async fn patch(
         }
     }
     for op in &ops {
-        if op.kind == Kind::Remove && op.path.as_ref().is_some_and(|p| p.attr.is("userName")) {
-            return Err(ScimError::mutability("`userName` is required and cannot be removed"));
+        if let Some(p) = &op.path {
+            let known = match &p.attr.urn {
+                Some(u) if u.eq_ignore_ascii_case(ENTERPRISE) => p.attr.is("department"),
+                Some(u) if !u.eq_ignore_ascii_case(USER) => {
+                    format!("{u}:{}", p.attr.attr).eq_ignore_ascii_case(ENTERPRISE)
+                }
+                _ => PATCHABLE.iter().any(|a| p.attr.is(a)),
+            };
+            if !known {
+                return Err(ScimError::invalid_path(&format!("`{}` is not a User attribute", p.attr)));
+            }
+            if op.kind == Kind::Remove && p.attr.is("userName") {
+                return Err(ScimError::mutability("`userName` is required and cannot be removed"));
+            }
         }
         patch::apply(&mut doc, op, &LAYOUT)?;
     }
