@@ -180,6 +180,8 @@ pub struct MembershipView {
     pub role: String,
     /// When it stops conferring access.
     pub expires_at: Option<String>,
+    /// Time left until then, in whole seconds (0 once expired).
+    pub expires_in_seconds: Option<i64>,
     /// Whether it has expired.
     pub expired: bool,
     /// Who added it.
@@ -199,6 +201,7 @@ impl MembershipView {
             source: m.source.as_str().to_owned(),
             role: m.role.as_str().to_owned(),
             expires_at: m.expires_at.map(rfc3339),
+            expires_in_seconds: m.expires_at.map(|t| ((t.millis() - now.millis()) / 1000).max(0)),
             expired: !m.is_live(now),
             added_by: m.added_by.as_ref().map(ToString::to_string),
             added_at: rfc3339(m.added_at),

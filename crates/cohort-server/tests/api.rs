@@ -232,7 +232,33 @@ async fn expired_memberships_stop_at_expiry_and_suspended_users_have_nothing() {
     let body = json!({"userId": ann, "permission": "x:y"});
     let check = || app.post(&url, ROOT, body.clone());
     assert_eq!(check().await.ok(200)["allowed"], true);
-    app.clock.advance(61_000);
+    let rows = app.get(&format!("{T}/groups/{g}/members"), ROOT).await;
+    assert!((59..=60).contains(&rows.ok(200)["items"][0]["expiresInSeconds"].as_i64().unwrap()), "{:#}", rows.body);
+    app.clock.advance(30_000);
+    let rows = app.get(&format!("{T}/groups/{g}/members"), ROOT).await;
+    assert!((29..=30).contains(&rows.ok(200)["items"][0]["expiresInSeconds"].as_i64().unwrap()), "{:#}", rows.body);
+    // Nothing to sweep yet: the sweep changes nothing, not even the revision.
+    let tenant = app.store.read().await.unwrap().tenant_by_slug("default").await.unwrap().unwrap().id;
+    let before = app.fingerprint().await;
+    assert_eq!(app.services.sweep_expired(&tenant).await.unwrap(), 0);
+    assert_eq!(app.fingerprint().await, before);
+    app.clock.advance(31_000);
+    // Access stops at the expiry, before any sweep...
+    assert_eq!(check().await.ok(200)["allowed"], false);
+    let rows = app.get(&format!("{T}/groups/{g}/members"), ROOT).await;
+    assert_eq!(
+        (rows.ok(200)["items"][0]["expired"].clone(), rows.body["items"][0]["expiresInSeconds"].clone()),
+        (json!(true), json!(0))
+    );
+    // ...and the sweep removes the row and audits it.
+    assert_eq!(app.services.sweep_expired(&tenant).await.unwrap(), 1);
+    let rows = app.get(&format!("{T}/groups/{g}/members"), ROOT).await;
+    assert_eq!(rows.ok(200)["items"], json!([]));
+    let audit = app.get(&format!("{T}/audit?action=membership.expire"), ROOT).await;
+    let events = audit.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["actorId"], json!(null));
+    assert_eq!(events[0]["before"]["userId"], json!(ann));
     assert_eq!(check().await.ok(200)["allowed"], false);
 
     let bob = app.user("default", ROOT, "bob@example.com").await;

@@ -57,6 +57,25 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         rows.iter().map(membership).collect()
     }
 
+    /// Rows of a tenant whose expiry is at or before `now`, oldest first, at most `limit`.
+    pub async fn expired_memberships(
+        &mut self,
+        tenant: &TenantId,
+        now: cohort_core::Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Membership>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{COLUMNS} WHERE tenant_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2 \
+             ORDER BY expires_at, group_id, user_id, source LIMIT $3"
+        ))
+        .bind(tenant.as_str())
+        .bind(now.millis())
+        .bind(limit)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(membership).collect()
+    }
+
     /// Every row of one user, in any group.
     pub async fn memberships_of_user(
         &mut self,

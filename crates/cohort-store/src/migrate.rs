@@ -6,11 +6,13 @@ const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, include_str!("../migrations/sqlite/0002_resources_scopes_changes.sql")),
     (3, include_str!("../migrations/sqlite/0003_scim.sql")),
+    (4, include_str!("../migrations/sqlite/0004_expiry.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, include_str!("../migrations/postgres/0002_resources_scopes_changes.sql")),
     (3, include_str!("../migrations/postgres/0003_scim.sql")),
+    (4, include_str!("../migrations/postgres/0004_expiry.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -39,6 +39,10 @@ struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "COHORT_LOG_JSON", default_value_t = false)]
     log_json: bool,
+    /// Seconds between sweeps that remove expired memberships (access stops at the expiry
+    /// whatever this is; the sweep clears the rows and audits their removal).
+    #[arg(long, env = "COHORT_SWEEP_SECONDS", default_value_t = 60)]
+    sweep_seconds: u64,
 }
 
 #[tokio::main]
@@ -68,6 +72,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(tenants, elapsed_ms = started.elapsed().as_millis() as u64, "access index built");
     let follower = services.clone();
     tokio::spawn(follower.follow_changes());
+    tokio::spawn(services.clone().sweep_expired_forever(std::time::Duration::from_secs(args.sweep_seconds.max(1))));
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;

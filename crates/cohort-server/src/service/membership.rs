@@ -389,3 +389,65 @@ impl Services {
         Ok(Written { value: (), revision })
     }
 }
+
+/// Expired rows removed per change; a larger backlog takes several changes.
+const SWEEP_BATCH: i64 = 1000;
+
+impl Services {
+    /// Removes the membership rows of `tenant` that have expired, auditing each as
+    /// `membership.expire`. Access already stopped at `expiresAt` (every check compares it
+    /// with the clock); this clears the rows away. Returns how many went.
+    pub async fn sweep_expired(&self, tenant: &TenantId) -> ServiceResult<usize> {
+        let mut removed = 0;
+        loop {
+            let now = self.now();
+            // Look first without the write lock: most sweeps find nothing and change nothing.
+            if self.store.read().await?.expired_memberships(tenant, now, 1).await?.is_empty() {
+                return Ok(removed);
+            }
+            let mut change = self.begin(tenant).await?;
+            let rows = change.w.expired_memberships(tenant, now, SWEEP_BATCH).await?;
+            for m in &rows {
+                change.w.delete_membership(&m.group_id, &m.user_id, m.source).await?;
+                change.touch_user(&m.user_id);
+                let origin = super::Origin { actor: None, request_id: "expiry-sweeper" };
+                let before = MembershipView::new(m, now);
+                self.audit(
+                    &mut change,
+                    origin,
+                    "membership.expire",
+                    ("group", m.group_id.as_str()),
+                    Some(&before),
+                    None::<&()>,
+                );
+            }
+            self.finish(change, super::authz::Allowed::scheduled()).await?;
+            removed += rows.len();
+            if (rows.len() as i64) < SWEEP_BATCH {
+                return Ok(removed);
+            }
+        }
+    }
+
+    /// Sweeps every tenant now and then, for as long as the server runs.
+    pub async fn sweep_expired_forever(self: std::sync::Arc<Self>, every: std::time::Duration) {
+        loop {
+            tokio::time::sleep(every).await;
+            let tenants = match self.store.read().await {
+                Ok(mut r) => r.list_tenants().await,
+                Err(e) => Err(e),
+            };
+            let tenants = tenants.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "listing tenants for the expiry sweep failed");
+                Vec::new()
+            });
+            for t in tenants {
+                match self.sweep_expired(&t.id).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(tenant = %t.slug, removed = n, "expired memberships removed"),
+                    Err(e) => tracing::warn!(tenant = %t.slug, error = %e, "sweeping expired memberships failed"),
+                }
+            }
+        }
+    }
+}
