@@ -79,6 +79,10 @@ prefixed_id!(
     TokenId, "tok_", "token"
 );
 prefixed_id!(
+    /// A previewed CSV import, waiting for confirmation.
+    ImportId, "imp_", "import"
+);
+prefixed_id!(
     /// An audit event.
     EventId, "evt_", "event"
 );

@@ -1,6 +1,7 @@
 //! cohort's pure domain: ids and names, entities and their validation, the group graph,
 //! access resolution and its explanation. No I/O, no async.
 
+pub mod csv;
 pub mod error;
 pub mod graph;
 pub mod id;
@@ -13,5 +14,5 @@ pub mod state;
 pub mod time;
 
 pub use error::DomainError;
-pub use id::{EventId, GroupId, IdSource, ResourceId, RoleId, TenantId, TokenId, UserId};
+pub use id::{EventId, GroupId, IdSource, ImportId, ResourceId, RoleId, TenantId, TokenId, UserId};
 pub use time::{Clock, Timestamp};

@@ -269,3 +269,31 @@ pub struct Grant {
     /// When.
     pub granted_at: Timestamp,
 }
+
+/// One row a CSV import will add: the user and the membership role, with its line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportRow {
+    /// The line of the file.
+    pub line: usize,
+    /// The user.
+    pub user_id: UserId,
+    /// Member or manager.
+    pub role: MemberRole,
+}
+
+/// A previewed CSV import of a group's members, applied as a whole on confirm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberImport {
+    /// Id.
+    pub id: crate::id::ImportId,
+    /// The group.
+    pub group_id: GroupId,
+    /// The rows the preview found valid.
+    pub rows: Vec<ImportRow>,
+    /// Who previewed it.
+    pub created_by: Option<UserId>,
+    /// When.
+    pub created_at: Timestamp,
+    /// When it was confirmed, if it was.
+    pub applied_at: Option<Timestamp>,
+}

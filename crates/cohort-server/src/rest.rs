@@ -5,6 +5,7 @@ mod access;
 mod audit;
 mod extract;
 mod groups;
+mod imports;
 mod members;
 mod page;
 mod resources;
@@ -62,6 +63,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(members::routes())
+        .merge(imports::routes())
         .merge(roles::routes())
         .merge(resources::routes())
         .merge(tokens::routes())

@@ -7,6 +7,7 @@ mod audit;
 mod authn;
 pub(crate) mod authz;
 mod group;
+mod import;
 mod live;
 mod membership;
 mod resource;
@@ -18,6 +19,7 @@ mod user;
 pub use access::{CheckInput, CheckOutcome, EffectiveMemberRow};
 pub use audit::AuditQuery;
 pub use group::{GroupPatch, NewGroup};
+pub use import::{IMPORT_HEADER, ImportOutcome, ImportPreview, PreviewRow, RowError, SkippedRow};
 pub use live::{Live, LiveRead};
 pub use membership::{GroupEdits, MemberPatch, NewMember, RemovedMembership};
 pub use resource::{Holder, NewResource, ResourcePatch};
@@ -43,11 +45,13 @@ pub struct Config {
     pub max_depth: usize,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Most rows one CSV import may hold.
+    pub max_import_rows: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { max_depth: cohort_core::graph::DEFAULT_MAX_DEPTH, max_body_bytes: 1024 * 1024 }
+        Self { max_depth: cohort_core::graph::DEFAULT_MAX_DEPTH, max_body_bytes: 1024 * 1024, max_import_rows: 1000 }
     }
 }
 

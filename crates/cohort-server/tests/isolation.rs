@@ -17,6 +17,7 @@ struct Ids {
     token: String,
     resource: String,
     kind: String,
+    import: String,
 }
 
 async fn populate(app: &TestApp, tenant: &str, admin: &str, marker: &str) -> Ids {
@@ -42,7 +43,10 @@ async fn populate(app: &TestApp, tenant: &str, admin: &str, marker: &str) -> Ids
     app.call(Method::PUT, &format!("/t/{tenant}/api/v1/groups/{group}/scopes"), Some(admin), Some(scopes))
         .await
         .ok(200);
-    Ids { user, group, role, token, resource, kind }
+    let csv = format!("email,role\n{marker}@example.com,member\n");
+    let i = app.post(&format!("/t/{tenant}/api/v1/groups/{group}/members/import"), admin, json!(csv)).await;
+    let import = i.ok(201)["importId"].as_str().unwrap().to_owned();
+    Ids { user, group, role, token, resource, kind, import }
 }
 
 /// Every tenant endpoint: method, path under `/t/{tenant}/api/v1`, body; `{u} {g} {r} {k}`
@@ -72,6 +76,11 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (M::PATCH, "/groups/{g}/members/{u}", Some(json!({"role": "manager"}))),
         (M::DELETE, "/groups/{g}/members/{u}", None),
         (M::GET, "/groups/{g}/effective-members", None),
+        (M::GET, "/groups/{g}/members/import-template", None),
+        (M::POST, "/groups/{g}/members/import", Some(json!("email,role\nnew@example.com,member\n"))),
+        (M::POST, "/groups/{g}/members/import/{i}/confirm", Some(json!({}))),
+        (M::GET, "/groups/{g}/members/export", None),
+        (M::GET, "/users/export", None),
         (M::POST, "/groups/{g}/roles", Some(json!({"roleId": "{r}"}))),
         (M::GET, "/groups/{g}/roles", None),
         (M::DELETE, "/groups/{g}/roles/{r}", None),
@@ -118,6 +127,7 @@ fn fill(s: &str, ids: &Ids) -> String {
         .replace("{k}", &ids.token)
         .replace("{x}", &ids.resource)
         .replace("{t}", &ids.kind)
+        .replace("{i}", &ids.import)
 }
 
 fn fill_body(body: &Option<Value>, ids: &Ids) -> Option<Value> {
@@ -132,7 +142,7 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
     populate(&app, "default", ROOT, "ours").await;
     let before = app.fingerprint().await;
     for (method, path, body) in endpoints() {
-        let marked = |s: &str| ["{u}", "{g}", "{r}", "{k}", "{x}", "{t}"].iter().any(|m| s.contains(m));
+        let marked = |s: &str| ["{u}", "{g}", "{r}", "{k}", "{x}", "{t}", "{i}"].iter().any(|m| s.contains(m));
         let has_ids = marked(path) || body.as_ref().is_some_and(|b| marked(&b.to_string()));
         // Our token on their tenant's URL: the tenant does not exist for us.
         let a = app

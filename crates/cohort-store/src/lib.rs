@@ -9,6 +9,7 @@ mod audit;
 mod change;
 mod error;
 mod group;
+mod import;
 pub mod listing;
 mod membership;
 mod migrate;

@@ -39,6 +39,9 @@ struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "COHORT_LOG_JSON", default_value_t = false)]
     log_json: bool,
+    /// Most rows one CSV import may hold; a larger file is refused whole.
+    #[arg(long, env = "COHORT_MAX_IMPORT_ROWS", default_value_t = 1000)]
+    max_import_rows: usize,
     /// Seconds between sweeps that remove expired memberships (access stops at the expiry
     /// whatever this is; the sweep clears the rows and audits their removal).
     #[arg(long, env = "COHORT_SWEEP_SECONDS", default_value_t = 60)]
@@ -64,7 +67,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
     let store = Store::connect(&args.database_url).await.with_context(|| format!("opening {}", args.database_url))?;
-    let config = Config { max_depth: args.max_nesting_depth, max_body_bytes: args.max_body_bytes };
+    let config = Config {
+        max_depth: args.max_nesting_depth,
+        max_body_bytes: args.max_body_bytes,
+        max_import_rows: args.max_import_rows,
+    };
     let services = Arc::new(Services::new(store, Arc::new(runtime::SystemClock), Arc::new(runtime::RandomIds), config));
     let bootstrap = services.bootstrap(std::env::var("COHORT_BOOTSTRAP_TOKEN").ok()).await.context("first start")?;
     let started = std::time::Instant::now();

@@ -1,0 +1,348 @@
+//! CSV import and export of a group's members, and export of users. An import is previewed
+//! (what would be added, skipped and refused, line by line), kept, and applied as a whole on
+//! confirm, in one transaction that checks every row again.
+
+use super::authz::{Guard, scope};
+use super::{Ctx, Services, Written};
+use crate::error::{FieldError, ServiceError, ServiceResult};
+use crate::view::{MembershipView, rfc3339};
+use cohort_core::csv;
+use cohort_core::model::{ImportRow, MemberImport, MemberRole, Membership, MembershipSource};
+use cohort_core::name::{Email, ShortText};
+use cohort_core::permission::CohortPermission as P;
+use cohort_core::{GroupId, ImportId, TenantId, UserId};
+use cohort_store::{MembershipFilter, UserFilter};
+use std::collections::BTreeMap;
+
+/// The header an import file starts with (`role` may be left out).
+pub const IMPORT_HEADER: &str = "email,role";
+
+/// A row the preview will add.
+#[derive(Clone, Debug)]
+pub struct PreviewRow {
+    /// Line in the file.
+    pub line: usize,
+    /// The email given.
+    pub email: String,
+    /// The user it names.
+    pub user_id: UserId,
+    /// Member or manager.
+    pub role: MemberRole,
+}
+
+/// A row left out, and why (already a member, a duplicate of an earlier line).
+#[derive(Clone, Debug)]
+pub struct SkippedRow {
+    /// Line in the file.
+    pub line: usize,
+    /// The email given.
+    pub email: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A row that cannot be imported, and why.
+#[derive(Clone, Debug)]
+pub struct RowError {
+    /// Line in the file.
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// What an import would do.
+#[derive(Clone, Debug)]
+pub struct ImportPreview {
+    /// The import, to confirm.
+    pub id: ImportId,
+    /// Rows to add.
+    pub added: Vec<PreviewRow>,
+    /// Rows left out.
+    pub skipped: Vec<SkippedRow>,
+    /// Rows refused.
+    pub errors: Vec<RowError>,
+}
+
+/// What a confirmed import did.
+#[derive(Clone, Debug)]
+pub struct ImportOutcome {
+    /// Memberships added.
+    pub added: usize,
+    /// Previewed rows left out because things changed since the preview.
+    pub skipped: Vec<SkippedRow>,
+}
+
+fn file_error(message: String) -> ServiceError {
+    ServiceError::Invalid(vec![FieldError { field: "file".to_owned(), message }])
+}
+
+impl Services {
+    /// Reads an import file of `email,role` rows for `group` and keeps what it would do.
+    /// Group managers may import ordinary members; making managers needs
+    /// `cohort:groups.write`. The file is refused whole when it is not UTF-8, lacks the
+    /// header, holds no rows, or holds more rows than the configured limit.
+    pub async fn preview_member_import(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        file: &[u8],
+    ) -> ServiceResult<Written<ImportPreview>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let now = self.now();
+        let state = &change.before.state;
+        let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+        let guard = Guard::new(ctx, &change.before, now);
+        let proof = guard.require_or_manager(P::GroupsWrite, group)?;
+        let may_make_managers = guard.require(P::GroupsWrite).is_ok();
+        if !facts.active {
+            return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
+        }
+        let text = std::str::from_utf8(file).map_err(|e| {
+            file_error(format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))
+        })?;
+        let mut records = csv::read(text).into_iter();
+        let header = match records.next() {
+            None => {
+                return Err(file_error(format!("the file is empty: it needs the header `{IMPORT_HEADER}` and rows")));
+            }
+            Some(Err(m)) => return Err(file_error(format!("line {}: {}", m.line, m.reason))),
+            Some(Ok(h)) => h.cells.iter().map(|c| c.trim().to_ascii_lowercase()).collect::<Vec<_>>(),
+        };
+        if header != ["email", "role"] && header != ["email"] {
+            return Err(file_error(format!(
+                "the first line must be the header `{IMPORT_HEADER}`, not `{}`",
+                header.join(",")
+            )));
+        }
+        let records: Vec<_> = records.collect();
+        if records.is_empty() {
+            return Err(file_error("the file has a header but no rows".to_owned()));
+        }
+        if records.len() > self.config.max_import_rows {
+            return Err(file_error(format!(
+                "the file has {} rows; at most {} are imported at once: split it",
+                records.len(),
+                self.config.max_import_rows
+            )));
+        }
+        let mut preview = ImportPreview {
+            id: ImportId::generate(self.ids()),
+            added: Vec::new(),
+            skipped: Vec::new(),
+            errors: Vec::new(),
+        };
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for record in records {
+            let record = match record {
+                Ok(r) => r,
+                Err(m) => {
+                    preview.errors.push(RowError { line: m.line, reason: m.reason });
+                    continue;
+                }
+            };
+            let line = record.line;
+            let (email, role) = match record.cells.as_slice() {
+                [e] => (e.trim(), ""),
+                [e, r] => (e.trim(), r.trim()),
+                cells => {
+                    preview
+                        .errors
+                        .push(RowError { line, reason: format!("{} cells; a row is `email,role`", cells.len()) });
+                    continue;
+                }
+            };
+            let role = match role.to_ascii_lowercase().as_str() {
+                "" | "member" => MemberRole::Member,
+                "manager" => MemberRole::Manager,
+                other => {
+                    preview
+                        .errors
+                        .push(RowError { line, reason: format!("role `{other}` is not `member` or `manager`") });
+                    continue;
+                }
+            };
+            if role == MemberRole::Manager && !may_make_managers {
+                preview
+                    .errors
+                    .push(RowError { line, reason: "only holders of `cohort:groups.write` make managers".to_owned() });
+                continue;
+            }
+            let parsed = match Email::parse(email) {
+                Ok(e) => e,
+                Err(_) => {
+                    preview.errors.push(RowError { line, reason: format!("`{email}` is not an email address") });
+                    continue;
+                }
+            };
+            if let Some(first) = seen.get(&parsed.key()) {
+                preview.skipped.push(SkippedRow {
+                    line,
+                    email: email.to_owned(),
+                    reason: format!("duplicate of line {first}"),
+                });
+                continue;
+            }
+            seen.insert(parsed.key(), line);
+            let Some(user) = change.w.user_by_email(tenant, &parsed).await? else {
+                preview.errors.push(RowError { line, reason: format!("no user has the email `{email}`") });
+                continue;
+            };
+            let state = &change.before.state;
+            if state.rows(group, &user.id).any(|(_, f)| f.is_live(now)) {
+                preview.skipped.push(SkippedRow {
+                    line,
+                    email: email.to_owned(),
+                    reason: "already a member".to_owned(),
+                });
+                continue;
+            }
+            preview.added.push(PreviewRow { line, email: email.to_owned(), user_id: user.id, role });
+        }
+        let kept = MemberImport {
+            id: preview.id.clone(),
+            group_id: group.clone(),
+            rows: preview
+                .added
+                .iter()
+                .map(|r| ImportRow { line: r.line, user_id: r.user_id.clone(), role: r.role })
+                .collect(),
+            created_by: Some(ctx.principal.user.clone()),
+            created_at: now,
+            applied_at: None,
+        };
+        change.w.insert_import(&kept).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: preview, revision })
+    }
+
+    /// Applies a previewed import in one transaction: every previewed row is added unless
+    /// things changed (the user is gone or became a member meanwhile), and each added
+    /// membership is audited. An import is confirmed once.
+    pub async fn confirm_member_import(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        id: &ImportId,
+    ) -> ServiceResult<Written<ImportOutcome>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let now = self.now();
+        let import = change
+            .w
+            .get_import(tenant, id)
+            .await?
+            .filter(|i| &i.group_id == group)
+            .ok_or_else(|| ServiceError::NotFound(format!("import `{id}`")))?;
+        let state = &change.before.state;
+        let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+        let guard = Guard::new(ctx, &change.before, now);
+        let proof = if import.rows.iter().any(|r| r.role == MemberRole::Manager) {
+            guard.require(P::GroupsWrite)?
+        } else {
+            guard.require_or_manager(P::GroupsWrite, group)?
+        };
+        if import.applied_at.is_some() {
+            return Err(ServiceError::Conflict("importId".to_owned(), format!("import `{id}` was already confirmed")));
+        }
+        if !facts.active {
+            return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
+        }
+        let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };
+        let mut added = Vec::new();
+        for row in &import.rows {
+            let skip =
+                |reason: &str| SkippedRow { line: row.line, email: row.user_id.to_string(), reason: reason.to_owned() };
+            if state.user(&row.user_id).is_none() {
+                outcome.skipped.push(skip("the user no longer exists"));
+            } else if state.rows(group, &row.user_id).any(|(_, f)| f.is_live(now)) {
+                outcome.skipped.push(skip("became a member since the preview"));
+            } else {
+                added.push(Membership {
+                    group_id: group.clone(),
+                    user_id: row.user_id.clone(),
+                    source: MembershipSource::Import,
+                    role: row.role,
+                    expires_at: None,
+                    added_by: Some(ctx.principal.user.clone()),
+                    added_at: now,
+                    reason: ShortText::parse("reason", &format!("CSV import {id}"), false)?,
+                });
+            }
+        }
+        for m in &added {
+            change.w.put_membership(m).await?;
+            change.touch_user(&m.user_id);
+            self.audit(
+                &mut change,
+                ctx.into(),
+                "membership.add",
+                ("group", group.as_str()),
+                None::<&()>,
+                Some(&MembershipView::new(m, now)),
+            );
+        }
+        change.w.mark_import_applied(id, now).await?;
+        outcome.added = added.len();
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: outcome, revision })
+    }
+
+    /// A group's membership rows as CSV (`email,userId,role,source,expiresAt`), cells escaped
+    /// so that no spreadsheet runs one as a formula.
+    pub async fn export_members(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId) -> ServiceResult<String> {
+        let tenant_id = scope(ctx, tenant)?;
+        let mut out = csv::row(["email", "userId", "role", "source", "expiresAt"]);
+        let mut after = None;
+        loop {
+            let filter = MembershipFilter { after_user: after.clone(), limit: 1000 };
+            let rows = self.list_members(ctx, tenant_id, group, &filter).await?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.user_id.clone());
+            let mut r = self.store.read().await?;
+            for m in &rows {
+                let email = r.get_user(tenant_id, &m.user_id).await?.and_then(|u| u.email).map(|e| e.to_string());
+                let expires = m.expires_at.map(rfc3339).unwrap_or_default();
+                out.push_str(&csv::row([
+                    email.as_deref().unwrap_or(""),
+                    m.user_id.as_str(),
+                    m.role.as_str(),
+                    m.source.as_str(),
+                    expires.as_str(),
+                ]));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every user as CSV (`email,userId,userName,displayName,department,title,status`).
+    pub async fn export_users(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<String> {
+        let mut out = csv::row(["email", "userId", "userName", "displayName", "department", "title", "status"]);
+        let mut filter = UserFilter { limit: 1000, ..UserFilter::default() };
+        loop {
+            let users = self.list_users(ctx, tenant, &filter).await?;
+            for u in &users {
+                let email = u.email.as_ref().map(ToString::to_string).unwrap_or_default();
+                let name = u.user_name.as_ref().map(ToString::to_string).unwrap_or_default();
+                out.push_str(&csv::row([
+                    email.as_str(),
+                    u.id.as_str(),
+                    name.as_str(),
+                    u.display_name.as_str(),
+                    u.department.as_str(),
+                    u.title.as_str(),
+                    u.status.as_str(),
+                ]));
+            }
+            match users.last() {
+                Some(last) if users.len() as i64 == filter.limit => {
+                    filter.after = Some(cohort_store::After { key: last.email_key(), id: last.id.to_string() });
+                }
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
