@@ -8,6 +8,7 @@
 
 mod dataset;
 mod http;
+mod import;
 mod peers;
 mod scim;
 mod visible;
@@ -298,6 +299,7 @@ async fn main() {
         Some("cold") => cold(args.get(2).expect("database url")).await,
         Some("visible") => visible::run(&args[2], &args[3], peers::TOKEN, 200),
         Some("scim") => scim::run(&args[2], peers::TOKEN),
-        _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL | visible BASE_A BASE_B | scim BASE"),
+        Some("import") => import::run(&args[2], peers::TOKEN),
+        _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL | visible BASE_A BASE_B | scim BASE | import BASE"),
     }
 }

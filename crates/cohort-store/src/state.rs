@@ -1,6 +1,7 @@
 //! Loading one tenant's access facts into memory.
 
 use crate::row::{boolean, text};
+use crate::sql::{Arg, Sql};
 use crate::{Db, StoreError};
 use cohort_core::index::Touched;
 use cohort_core::model::{GroupSource, GroupStatus, MemberRole, MembershipSource, Subject, UserStatus};
@@ -245,25 +246,80 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             self.reload_links(tenant, state, &subject).await?;
             state.set_scopes(g, self.scopes_of(tenant, g).await?);
         }
-        for u in &touched.users {
-            let status: Option<String> =
-                sqlx::query_scalar("SELECT status FROM users WHERE tenant_id = $1 AND id = $2")
-                    .bind(t)
-                    .bind(u.as_str())
-                    .fetch_optional(self.conn())
-                    .await?;
-            let Some(status) = status else {
+        let users: Vec<&UserId> = touched.users.iter().collect();
+        for chunk in users.chunks(500) {
+            self.reload_users(tenant, state, chunk).await?;
+        }
+        Ok(())
+    }
+
+    /// Re-reads users' status, memberships, direct roles and direct grants, a few queries per
+    /// chunk of users rather than per user (an import touches a thousand at once).
+    async fn reload_users(
+        &mut self,
+        tenant: &TenantId,
+        state: &mut TenantState,
+        users: &[&UserId],
+    ) -> Result<(), StoreError> {
+        let query = |select: &str, column: &str| {
+            let mut sql = Sql::new(select);
+            sql.push(" WHERE tenant_id = ").bind(Arg::Text(tenant.to_string())).push(&format!(" AND {column} IN ("));
+            for (i, u) in users.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(Arg::Text(u.to_string()));
+            }
+            sql.push(")");
+            sql
+        };
+        let mut status: FxHashMap<String, String> = FxHashMap::default();
+        for row in query("SELECT id, status FROM users", "id").query()?.fetch_all(self.conn()).await? {
+            status.insert(text(&row, "id")?, text(&row, "status")?);
+        }
+        let mut memberships: FxHashMap<String, Vec<(GroupId, MembershipSource, MemberFacts)>> = FxHashMap::default();
+        let sql = query("SELECT user_id, group_id, source, role, expires_at FROM memberships", "user_id");
+        for row in sql.query()?.fetch_all(self.conn()).await? {
+            memberships.entry(text(&row, "user_id")?).or_default().push((
+                GroupId::parse(&text(&row, "group_id")?)?,
+                MembershipSource::parse("source", &text(&row, "source")?)?,
+                MemberFacts {
+                    role: MemberRole::parse("role", &text(&row, "role")?)?,
+                    expires_at: crate::row::opt_time(&row, "expires_at")?,
+                },
+            ));
+        }
+        let mut roles: FxHashMap<String, BTreeSet<RoleId>> = FxHashMap::default();
+        for row in query("SELECT user_id, role_id FROM user_roles", "user_id").query()?.fetch_all(self.conn()).await? {
+            roles.entry(text(&row, "user_id")?).or_default().insert(RoleId::parse(&text(&row, "role_id")?)?);
+        }
+        let mut grants: FxHashMap<String, Vec<(ResourceId, String)>> = FxHashMap::default();
+        for row in query("SELECT user_id, resource_id, level FROM user_grants", "user_id")
+            .query()?
+            .fetch_all(self.conn())
+            .await?
+        {
+            grants
+                .entry(text(&row, "user_id")?)
+                .or_default()
+                .push((ResourceId::parse(&text(&row, "resource_id")?)?, text(&row, "level")?));
+        }
+        for u in users {
+            let Some(st) = status.get(u.as_str()) else {
                 state.remove_user(u);
                 continue;
             };
-            state
-                .put_user(u.clone(), UserFacts { active: UserStatus::parse("status", &status)? == UserStatus::Active });
-            let mut rows = Vec::new();
-            for m in self.memberships_of_user(tenant, u).await? {
-                rows.push((m.group_id, m.source, MemberFacts { role: m.role, expires_at: m.expires_at }));
+            state.put_user((*u).clone(), UserFacts { active: UserStatus::parse("status", st)? == UserStatus::Active });
+            state.replace_memberships_of(u, memberships.remove(u.as_str()).unwrap_or_default());
+            let subject = Subject::User((*u).clone());
+            state.replace_roles(&subject, roles.remove(u.as_str()).unwrap_or_default());
+            let mut ranks = BTreeMap::new();
+            for (resource, level) in grants.remove(u.as_str()).unwrap_or_default() {
+                if let Some(rank) = rank(state, &resource, &level) {
+                    ranks.insert(resource, rank);
+                }
             }
-            state.replace_memberships_of(u, rows);
-            self.reload_links(tenant, state, &Subject::User(u.clone())).await?;
+            state.replace_grants(&subject, ranks);
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! `.../import-template`, `/groups/{id}/members/export` and `/users/export`.
 
 use super::extract::{Caller, path_id};
-use super::{AppState, written};
+use super::{AppState, TenantPath, written};
 use crate::error::{Problem, ServiceError};
 use crate::service::{IMPORT_HEADER, ImportOutcome, ImportPreview};
 use axum::body::Bytes;
@@ -199,7 +199,7 @@ async fn export_members(
 
 /// Every user as CSV (`email,userId,userName,displayName,department,title,status`), escaped
 /// the same way.
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/users/export", tag = "users",
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/users/export", tag = "users", params(TenantPath),
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem)))]
 async fn export_users(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Response, ServiceError> {
     Ok(csv_answer(s.export_users(&ctx, ctx.tenant()).await?, "users.csv"))

@@ -23,6 +23,14 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Kills the process outright (SIGKILL): no shutdown, no flushing, nothing finished.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts `cohort serve` on `database_url` in `dir`, with `bootstrap` as the first-start token.
 pub fn start(dir: &std::path::Path, database_url: &str, bootstrap: Option<&str>) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cohort"));
@@ -81,22 +89,28 @@ impl Answer {
 
 /// Sends one request and reads the whole answer.
 pub fn request(base: &str, method: &str, path: &str, token: &str, body: Option<&serde_json::Value>) -> Answer {
-    let addr = base.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
+    let mut s = send(base, method, path, token, "application/json", &body);
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     Answer { status, headers: head.to_owned(), body: body.to_owned() }
+}
+
+/// Sends one request without waiting for the answer; read it from the stream returned.
+pub fn send(base: &str, method: &str, path: &str, token: &str, content_type: &str, body: &str) -> TcpStream {
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    s
 }
 
 pub fn get(base: &str, path: &str, token: &str) -> (u16, String) {
