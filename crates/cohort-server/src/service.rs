@@ -204,9 +204,7 @@ impl Services {
     /// to it before answering; `Allowed` proves the caller was authorised for it.
     pub(crate) async fn finish(&self, change: Change, _proof: Allowed) -> ServiceResult<i64> {
         let Change { mut w, before, touched, events } = change;
-        for e in &events {
-            w.insert_audit(e).await?;
-        }
+        w.insert_audit(&events).await?;
         w.record_change(&touched).await?;
         let tenant = w.tenant().clone();
         let revision = w.commit().await?;

@@ -113,27 +113,33 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
 }
 
 impl Writer {
-    /// Records an event at this change's revision.
-    pub async fn insert_audit(&mut self, e: &NewAuditEvent) -> Result<(), StoreError> {
-        let tenant = self.tenant.to_string();
-        let revision = self.revision;
-        sqlx::query(
-            "INSERT INTO audit_events (tenant_id, id, revision, at, actor_id, action, target_type, target_id, \
-             before_json, after_json, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(tenant)
-        .bind(e.id.as_str())
-        .bind(revision)
-        .bind(e.at.millis())
-        .bind(e.actor_id.clone())
-        .bind(e.action.clone())
-        .bind(e.target_type.clone())
-        .bind(e.target_id.clone())
-        .bind(e.before.clone())
-        .bind(e.after.clone())
-        .bind(e.request_id.clone())
-        .execute(self.tx())
-        .await?;
+    /// Records audit events at this change's revision, many rows per statement.
+    pub async fn insert_audit(&mut self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
+        for chunk in events.chunks(200) {
+            let mut sql = Sql::new(
+                "INSERT INTO audit_events (tenant_id, id, revision, at, actor_id, action, target_type, target_id, \
+                 before_json, after_json, request_id) VALUES ",
+            );
+            for (i, e) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.tuple(vec![
+                    Arg::Text(self.tenant.to_string()),
+                    Arg::Text(e.id.to_string()),
+                    Arg::Int(self.revision),
+                    Arg::Int(e.at.millis()),
+                    Arg::OptText(e.actor_id.clone()),
+                    Arg::Text(e.action.clone()),
+                    Arg::Text(e.target_type.clone()),
+                    Arg::Text(e.target_id.clone()),
+                    Arg::OptText(e.before.clone()),
+                    Arg::OptText(e.after.clone()),
+                    Arg::Text(e.request_id.clone()),
+                ]);
+            }
+            sql.query()?.execute(self.tx()).await?;
+        }
         Ok(())
     }
 }

@@ -111,24 +111,39 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
 impl Writer {
     /// Inserts a row, or replaces the row of the same group, user and source.
     pub async fn put_membership(&mut self, m: &Membership) -> Result<(), StoreError> {
-        let tenant = self.tenant.to_string();
-        sqlx::query(
-            "INSERT INTO memberships (tenant_id, group_id, user_id, source, role, expires_at, added_by, added_at, reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (tenant_id, group_id, user_id, source) DO UPDATE SET role = $5, expires_at = $6, \
-             added_by = $7, added_at = $8, reason = $9",
-        )
-        .bind(tenant)
-        .bind(m.group_id.as_str())
-        .bind(m.user_id.as_str())
-        .bind(m.source.as_str())
-        .bind(m.role.as_str())
-        .bind(m.expires_at.map(|t| t.millis()))
-        .bind(m.added_by.as_ref().map(|u| u.to_string()))
-        .bind(m.added_at.millis())
-        .bind(m.reason.as_str())
-        .execute(self.tx())
-        .await?;
+        self.put_memberships(std::slice::from_ref(m)).await
+    }
+
+    /// Inserts rows (replacing rows of the same group, user and source), many per statement.
+    pub async fn put_memberships(&mut self, rows: &[Membership]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(200) {
+            let mut sql = Sql::new(
+                "INSERT INTO memberships (tenant_id, group_id, user_id, source, role, expires_at, added_by, added_at, \
+                 reason) VALUES ",
+            );
+            for (i, m) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.tuple(vec![
+                    Arg::Text(self.tenant.to_string()),
+                    Arg::Text(m.group_id.to_string()),
+                    Arg::Text(m.user_id.to_string()),
+                    Arg::Text(m.source.as_str().to_owned()),
+                    Arg::Text(m.role.as_str().to_owned()),
+                    Arg::OptInt(m.expires_at.map(|t| t.millis())),
+                    Arg::OptText(m.added_by.as_ref().map(ToString::to_string)),
+                    Arg::Int(m.added_at.millis()),
+                    Arg::Text(m.reason.as_str().to_owned()),
+                ]);
+            }
+            sql.push(
+                " ON CONFLICT (tenant_id, group_id, user_id, source) DO UPDATE SET role = excluded.role, \
+                 expires_at = excluded.expires_at, added_by = excluded.added_by, added_at = excluded.added_at, \
+                 reason = excluded.reason",
+            );
+            sql.query()?.execute(self.tx()).await?;
+        }
         Ok(())
     }
 

@@ -9,6 +9,8 @@ use sqlx::{Any, Arguments};
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
+    OptText(Option<String>),
+    OptInt(Option<i64>),
 }
 
 /// A query under construction.
@@ -41,12 +43,26 @@ impl Sql {
         self
     }
 
+    /// Appends `(a, b, ...)` binding each value.
+    pub(crate) fn tuple(&mut self, values: Vec<Arg>) -> &mut Self {
+        self.push("(");
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self.push(")")
+    }
+
     pub(crate) fn query(&self) -> Result<sqlx::query::Query<'_, Any, AnyArguments<'_>>, sqlx::Error> {
         let mut args = AnyArguments::default();
         for a in &self.args {
             match a {
                 Arg::Text(s) => args.add(s.clone()),
                 Arg::Int(i) => args.add(*i),
+                Arg::OptText(s) => args.add(s.clone()),
+                Arg::OptInt(i) => args.add(*i),
             }
             .map_err(sqlx::Error::Encode)?;
         }

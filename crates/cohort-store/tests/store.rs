@@ -257,7 +257,7 @@ async fn audit_events_come_back_newest_first_and_filtered() {
     let t = tenant(&store, "acme", 1).await;
     for (i, action) in ["group.create", "group.update", "membership.add"].iter().enumerate() {
         let mut w = store.write(&t).await.unwrap();
-        w.insert_audit(&NewAuditEvent {
+        w.insert_audit(&[NewAuditEvent {
             id: id(EventId::parse, "evt_", i),
             at: Timestamp(i as i64 * 1000),
             actor_id: Some("usr_000000000001".into()),
@@ -267,7 +267,7 @@ async fn audit_events_come_back_newest_first_and_filtered() {
             before: None,
             after: Some("{}".into()),
             request_id: "req".into(),
-        })
+        }])
         .await
         .unwrap();
         w.commit().await.unwrap();

@@ -272,8 +272,8 @@ impl Services {
                 });
             }
         }
+        change.w.put_memberships(&added).await?;
         for m in &added {
-            change.w.put_membership(m).await?;
             change.touch_user(&m.user_id);
             self.audit(
                 &mut change,
