@@ -1,4 +1,7 @@
-//! The `cohort` binary: `cohort serve` runs the server; `cohort openapi` prints its API document.
+//! The `cohort` binary: `cohort serve` runs the server; `cohort openapi` prints its API
+//! document; `cohort members` imports and exports a group's members on a running server.
+
+mod members;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -20,6 +23,9 @@ enum Command {
     Serve(ServeArgs),
     /// Prints the OpenAPI document.
     Openapi,
+    /// Imports and exports a group's members on a running server.
+    #[command(subcommand)]
+    Members(members::MembersCommand),
 }
 
 #[derive(clap::Args)]
@@ -56,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(args).await,
+        Command::Members(command) => tokio::task::spawn_blocking(move || members::run(command)).await?,
     }
 }
 
