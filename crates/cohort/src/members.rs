@@ -115,7 +115,7 @@ fn encode(s: &str) -> String {
 /// A bar on standard error: `[#####.....] 3/10 what`.
 fn progress(done: usize, total: usize, what: &str) {
     let width = 30;
-    let filled = if total == 0 { width } else { done * width / total };
+    let filled = (done * width).checked_div(total).unwrap_or(width);
     eprint!("\r[{}{}] {done}/{total} {what}", "#".repeat(filled), ".".repeat(width - filled));
     if done == total {
         eprintln!();
