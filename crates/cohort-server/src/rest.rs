@@ -3,6 +3,7 @@
 
 mod access;
 mod audit;
+mod batch;
 mod extract;
 mod groups;
 mod imports;
@@ -62,6 +63,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(tenants::routes())
         .merge(users::routes())
         .merge(groups::routes())
+        .merge(batch::routes())
         .merge(members::routes())
         .merge(imports::routes())
         .merge(roles::routes())

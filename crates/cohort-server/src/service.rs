@@ -6,6 +6,7 @@ mod access;
 mod audit;
 mod authn;
 pub(crate) mod authz;
+mod batch;
 mod group;
 mod import;
 mod live;
@@ -18,6 +19,7 @@ mod user;
 
 pub use access::{CheckInput, CheckOutcome, EffectiveMemberRow};
 pub use audit::AuditQuery;
+pub use batch::{BatchEdit, BatchOutcome, MAX_BATCH_GROUPS};
 pub use group::{GroupPatch, NewGroup};
 pub use import::{IMPORT_HEADER, ImportOutcome, ImportPreview, PreviewRow, RowError, SkippedRow};
 pub use live::{Live, LiveRead};

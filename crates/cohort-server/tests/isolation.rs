@@ -81,6 +81,7 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (M::POST, "/groups/{g}/members/import/{i}/confirm", Some(json!({}))),
         (M::GET, "/groups/{g}/members/export", None),
         (M::GET, "/users/export", None),
+        (M::POST, "/groups/batch", Some(json!({"groupIds": ["{g}"], "action": "archive"}))),
         (M::POST, "/groups/{g}/roles", Some(json!({"roleId": "{r}"}))),
         (M::GET, "/groups/{g}/roles", None),
         (M::DELETE, "/groups/{g}/roles/{r}", None),

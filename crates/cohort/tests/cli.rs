@@ -96,7 +96,9 @@ fn members_import_previews_asks_and_confirms_and_export_writes_csv() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let api = request(&base, "GET", &format!("{API}/groups/{group}/members/export"), ADMIN, None).body;
     assert_eq!(text(&out.stdout), api);
-    assert!(api.starts_with("email,userId,role,source,expiresAt\r\nann@example.com,"), "{api}");
+    assert!(api.starts_with("email,userId,role,source,expiresAt\r\n"), "{api}");
+    assert!(api.contains(&format!("\r\nann@example.com,{},member,import,\r\n", ids[0])), "{api}");
+    assert_eq!(api.lines().count(), 5);
     let target = dir.join("out.csv");
     let out = cohort(&base, &["members", "export", "--group", "support", "--output", target.to_str().unwrap()]);
     assert!(out.status.success());

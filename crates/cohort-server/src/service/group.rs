@@ -1,6 +1,6 @@
 //! Groups: create, read, list, change (including nesting), archive, unarchive, delete.
 
-use super::authz::{Guard, scope};
+use super::authz::{Allowed, Guard, scope};
 use super::{Change, Ctx, Services, Written};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::GroupView;
@@ -288,6 +288,20 @@ impl Services {
     ) -> ServiceResult<Written<(Group, i64)>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
+        let (value, proof) = self.set_group_status_in(&mut change, ctx, tenant, id, status).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value, revision })
+    }
+
+    /// [`Self::set_group_status`] as one step of a change the caller finishes (batch edits).
+    pub(crate) async fn set_group_status_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        id: &GroupId,
+        status: GroupStatus,
+    ) -> ServiceResult<((Group, i64), Allowed)> {
         if change.before.state.group(id).is_none() {
             return Err(not_found(id));
         }
@@ -306,21 +320,33 @@ impl Services {
         change.touch_group(&group.id);
         let action = if status == GroupStatus::Archived { "group.archive" } else { "group.unarchive" };
         self.audit(
-            &mut change,
+            change,
             ctx.into(),
             action,
             ("group", id.as_str()),
             Some(&GroupView::new(&before, count)),
             Some(&GroupView::new(&group, count)),
         );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (group, count), revision })
+        Ok(((group, count), proof))
     }
 
     /// Deletes a group with its memberships, role assignments and nesting edges, at once.
     pub async fn delete_group(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId) -> ServiceResult<Written<()>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
+        let (value, proof) = self.delete_group_in(&mut change, ctx, tenant, id).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value, revision })
+    }
+
+    /// [`Self::delete_group`] as one step of a change the caller finishes (batch edits).
+    pub(crate) async fn delete_group_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        id: &GroupId,
+    ) -> ServiceResult<((), Allowed)> {
         if change.before.state.group(id).is_none() {
             return Err(not_found(id));
         }
@@ -329,14 +355,13 @@ impl Services {
         change.w.delete_group(id).await?;
         change.touch_group(id);
         self.audit(
-            &mut change,
+            change,
             ctx.into(),
             "group.delete",
             ("group", id.as_str()),
             Some(&GroupView::new(&before, count)),
             None::<&()>,
         );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (), revision })
+        Ok(((), proof))
     }
 }

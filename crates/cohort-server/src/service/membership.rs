@@ -1,7 +1,7 @@
 //! Memberships: add, change, remove and list the rows of a group.
 
-use super::authz::{Guard, scope};
-use super::{Ctx, Services, Written};
+use super::authz::{Allowed, Guard, scope};
+use super::{Change, Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::{GroupView, MembershipView};
 use cohort_core::model::{MemberRole, Membership, MembershipSource, Subject};
@@ -58,6 +58,19 @@ impl Services {
     ) -> ServiceResult<Written<Membership>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
+        let (value, proof) = self.add_member_in(&mut change, ctx, group, input).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value, revision })
+    }
+
+    /// [`Self::add_member`] as one step of a change the caller finishes (batch edits).
+    pub(crate) async fn add_member_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        group: &GroupId,
+        input: NewMember,
+    ) -> ServiceResult<(Membership, Allowed)> {
         let state = &change.before.state;
         let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         let guard = Guard::new(ctx, &change.before, self.now());
@@ -94,15 +107,14 @@ impl Services {
         change.w.put_membership(&m).await?;
         change.touch_user(&m.user_id);
         self.audit(
-            &mut change,
+            change,
             ctx.into(),
             "membership.add",
             ("group", group.as_str()),
             None::<&()>,
             Some(&MembershipView::new(&m, now)),
         );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: m, revision })
+        Ok((m, proof))
     }
 
     /// Changes a user's manual row in a group. Changing the role needs `cohort:groups.write`;
@@ -169,6 +181,21 @@ impl Services {
     ) -> ServiceResult<Written<RemovedMembership>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
+        let (value, proof) = self.remove_member_in(&mut change, ctx, tenant, group, user, source).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value, revision })
+    }
+
+    /// [`Self::remove_member`] as one step of a change the caller finishes (batch edits).
+    pub(crate) async fn remove_member_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        user: &UserId,
+        source: MembershipSource,
+    ) -> ServiceResult<(RemovedMembership, Allowed)> {
         let state = &change.before.state;
         state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         let guard = Guard::new(ctx, &change.before, self.now());
@@ -187,15 +214,14 @@ impl Services {
         change.w.delete_membership(group, user, source).await?;
         change.touch_user(user);
         self.audit(
-            &mut change,
+            change,
             ctx.into(),
             "membership.remove",
             ("group", group.as_str()),
             before.as_ref().map(|m| MembershipView::new(m, now)).as_ref(),
             None::<&()>,
         );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: RemovedMembership { remaining_sources }, revision })
+        Ok((RemovedMembership { remaining_sources }, proof))
     }
 
     /// The rows of a page of a group's members: needs `cohort:groups.read` or to manage it.

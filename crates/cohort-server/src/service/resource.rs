@@ -1,7 +1,7 @@
 //! Resource types, resources, grants of levels on them, and group data scopes.
 
-use super::authz::{Guard, scope};
-use super::{Ctx, Live, Services, Written, subject_exists, subject_target};
+use super::authz::{Allowed, Guard, scope};
+use super::{Change, Ctx, Live, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::index::Verdict;
 use cohort_core::model::{Grant, Resource, ResourceType, Subject};
@@ -257,6 +257,20 @@ impl Services {
     ) -> ServiceResult<Written<Grant>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
+        let (value, proof) = self.grant_in(&mut change, ctx, subject, resource, level).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value, revision })
+    }
+
+    /// [`Self::grant`] as one step of a change the caller finishes (batch edits).
+    pub(crate) async fn grant_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        subject: &Subject,
+        resource: &ResourceId,
+        level: &str,
+    ) -> ServiceResult<(Grant, Allowed)> {
         let live: &Live = &change.before;
         let now = self.now();
         subject_exists(&live.state, subject)?;
@@ -294,15 +308,14 @@ impl Services {
         change.touch_subject(subject);
         let (kind, id) = subject_target(subject);
         self.audit(
-            &mut change,
+            change,
             ctx.into(),
             &format!("{kind}.grant"),
             (kind, &id),
             None::<&()>,
             Some(&GrantRecord { resource_id: resource.as_str(), level }),
         );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: g, revision })
+        Ok((g, proof))
     }
 
     /// Removes a group's or a user's grant on a resource.
@@ -315,6 +328,20 @@ impl Services {
     ) -> ServiceResult<Written<()>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
+        let (value, proof) = self.revoke_in(&mut change, ctx, tenant, subject, resource).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value, revision })
+    }
+
+    /// [`Self::revoke`] as one step of a change the caller finishes (batch edits).
+    pub(crate) async fn revoke_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        subject: &Subject,
+        resource: &ResourceId,
+    ) -> ServiceResult<((), Allowed)> {
         subject_exists(&change.before.state, subject)?;
         let guard = Guard::new(ctx, &change.before, self.now());
         let proof = match subject {
@@ -327,9 +354,8 @@ impl Services {
         change.touch_subject(subject);
         let (kind, id) = subject_target(subject);
         let record = GrantRecord { resource_id: resource.as_str(), level: before.level.as_str() };
-        self.audit(&mut change, ctx.into(), &format!("{kind}.revoke"), (kind, &id), Some(&record), None::<&()>);
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (), revision })
+        self.audit(change, ctx.into(), &format!("{kind}.revoke"), (kind, &id), Some(&record), None::<&()>);
+        Ok(((), proof))
     }
 
     /// Grants held by a group (readers and its managers) or directly by a user (readers and

@@ -1,8 +1,8 @@
 //! Roles and their assignment to groups and users. Nobody grants what they do not hold,
 //! and groups owned by SCIM or SSO never confer `cohort:` permissions.
 
-use super::authz::{Guard, scope};
-use super::{Ctx, Services, Written, subject_exists, subject_target};
+use super::authz::{Allowed, Guard, scope};
+use super::{Change, Ctx, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::RoleView;
 use cohort_core::model::{GroupSource, Role, Subject};
@@ -205,6 +205,20 @@ impl Services {
     ) -> ServiceResult<Written<Role>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
+        let (value, proof) = self.assign_role_in(&mut change, ctx, tenant, subject, role_id).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value, revision })
+    }
+
+    /// [`Self::assign_role`] as one step of a change the caller finishes (batch edits).
+    pub(crate) async fn assign_role_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        subject: &Subject,
+        role_id: &RoleId,
+    ) -> ServiceResult<(Role, Allowed)> {
         let state = &change.before.state;
         subject_exists(state, subject)?;
         let guard = Guard::new(ctx, &change.before, self.now());
@@ -243,15 +257,14 @@ impl Services {
             ));
         }
         self.audit(
-            &mut change,
+            change,
             ctx.into(),
             &format!("{kind}.role.assign"),
             (kind, &id),
             None::<&()>,
             Some(&RoleView::from(&role)),
         );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: role, revision })
+        Ok((role, proof))
     }
 
     /// Removes a role from a group or a user.
@@ -264,6 +277,20 @@ impl Services {
     ) -> ServiceResult<Written<()>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
+        let (value, proof) = self.unassign_role_in(&mut change, ctx, tenant, subject, role_id).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value, revision })
+    }
+
+    /// [`Self::unassign_role`] as one step of a change the caller finishes (batch edits).
+    pub(crate) async fn unassign_role_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        subject: &Subject,
+        role_id: &RoleId,
+    ) -> ServiceResult<((), Allowed)> {
         let state = &change.before.state;
         subject_exists(state, subject)?;
         let guard = Guard::new(ctx, &change.before, self.now());
@@ -286,15 +313,14 @@ impl Services {
         change.touch_subject(subject);
         let (kind, id) = subject_target(subject);
         self.audit(
-            &mut change,
+            change,
             ctx.into(),
             &format!("{kind}.role.unassign"),
             (kind, &id),
             Some(&RoleView::from(&role)),
             None::<&()>,
         );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (), revision })
+        Ok(((), proof))
     }
 
     /// Roles assigned to a group (readers and its managers) or directly to a user (readers and
