@@ -573,3 +573,47 @@ async fn discovery_describes_what_is_supported() {
     assert_eq!(get(&app, &t, "/ResourceTypes/Group").await.ok(200)["endpoint"], "/Groups");
     scim_error(&get(&app, &t, "/Schemas/urn:nope").await, 404, None);
 }
+
+#[tokio::test]
+async fn enterprise_attributes_map_onto_user_attributes() {
+    let app = TestApp::new().await;
+    let t = app.scim_token("default", ROOT).await;
+    let boss = send(&app, &t, Method::POST, "/Users", json!({"userName": "boss@x.com"})).await.id();
+    let a = send(
+        &app,
+        &t,
+        Method::POST,
+        "/Users",
+        json!({"userName": "emp@x.com", ENTERPRISE: {"employeeNumber": "701", "costCenter": "CC-9",
+            "organization": "Acme", "division": "Tools", "department": "R&D", "manager": {"value": boss}}}),
+    )
+    .await;
+    let uid = a.id();
+    let ext = a.ok(201)[ENTERPRISE].clone();
+    assert_eq!(ext["employeeNumber"], "701");
+    assert_eq!(ext["manager"]["value"], json!(boss));
+    assert_eq!(ext["manager"]["$ref"], format!("http://localhost/t/default/scim/v2/Users/{boss}"));
+    let rest = app.get(&format!("/t/default/api/v1/users/{uid}"), ROOT).await;
+    let attrs = rest.ok(200)["attributes"].clone();
+    assert_eq!((attrs["costCenter"].clone(), attrs["manager"].clone()), (json!("CC-9"), json!(boss)));
+    assert_eq!(rest.body["department"], "R&D");
+    // An attribute set through the REST API survives SCIM changes to the enterprise ones.
+    let mut attrs = attrs.as_object().unwrap().clone();
+    attrs.insert("badge".to_owned(), json!("blue"));
+    app.patch(&format!("/t/default/api/v1/users/{uid}"), ROOT, json!({"attributes": attrs})).await.ok(200);
+    let a = send(
+        &app,
+        &t,
+        Method::PATCH,
+        &format!("/Users/{uid}"),
+        ops(json!([{"op": "remove", "path": format!("{ENTERPRISE}:costCenter")},
+                   {"op": "replace", "path": format!("{ENTERPRISE}:division"), "value": "Parts"}])),
+    )
+    .await;
+    let ext = a.ok(200)[ENTERPRISE].clone();
+    assert!(ext.get("costCenter").is_none());
+    assert_eq!(ext["division"], "Parts");
+    let rest = app.get(&format!("/t/default/api/v1/users/{uid}"), ROOT).await;
+    assert_eq!(rest.ok(200)["attributes"]["badge"], "blue");
+    assert!(rest.body["attributes"].get("costCenter").is_none());
+}

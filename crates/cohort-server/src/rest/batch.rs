@@ -1,7 +1,7 @@
 //! `POST /groups/batch`: one edit applied to several groups, all or nothing.
 
 use super::extract::{ApiJson, Caller, Fields, checked};
-use super::{AppState, written};
+use super::{AppState, TenantPath, written};
 use crate::error::{Problem, ServiceError};
 use crate::service::BatchEdit;
 use crate::view::parse_rfc3339;
@@ -63,7 +63,7 @@ fn id_of<T>(f: &mut Fields, field: &str, v: Option<&str>, parse: fn(&str) -> Res
 
 /// Applies one edit to several groups in one transaction: every step is authorised and
 /// audited as it would be alone, and if any is refused nothing is applied.
-#[utoipa::path(post, path = "/t/{tenant}/api/v1/groups/batch", tag = "groups", request_body = BatchBody,
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/groups/batch", tag = "groups", params(TenantPath), request_body = BatchBody,
     responses((status = 200, body = BatchView), (status = "4XX", body = Problem)))]
 async fn batch_edit(
     State(s): State<AppState>,

@@ -75,7 +75,19 @@ fn enterprise_schema() -> Value {
         "id": ENTERPRISE,
         "name": "EnterpriseUser",
         "description": "Enterprise attributes of a user",
-        "attributes": [attr("department", "string", "readWrite", "Department")],
+        "attributes": [
+            attr("employeeNumber", "string", "readWrite", "Employee number (a user attribute of that name)"),
+            attr("costCenter", "string", "readWrite", "Cost center (a user attribute)"),
+            attr("organization", "string", "readWrite", "Organization (a user attribute)"),
+            attr("division", "string", "readWrite", "Division (a user attribute)"),
+            attr("department", "string", "readWrite", "Department"),
+            with(attr("manager", "complex", "readWrite", "The user's manager (a user attribute holding the id)"), json!({
+                "subAttributes": [
+                    attr("value", "string", "readWrite", "The manager's id"),
+                    with(attr("$ref", "reference", "readWrite", "The manager's URI"), json!({"referenceTypes": ["User"]})),
+                ],
+            })),
+        ],
         "meta": {"resourceType": "Schema", "location": format!("/Schemas/{ENTERPRISE}")},
     })
 }

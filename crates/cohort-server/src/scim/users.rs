@@ -1,6 +1,8 @@
 //! The SCIM `User` resource, mapped onto cohort users: `userName` is the login name, the one
 //! email is `emails` (type `work`), `active` is the status, the enterprise `department` is
-//! the department, and `groups` lists the user's groups, direct and inherited (read-only).
+//! the department and its other attributes (`employeeNumber`, `costCenter`, `organization`,
+//! `division`, `manager`) are user attributes of those names, and `groups` lists the user's
+//! groups, direct and inherited (read-only).
 
 use super::patch::{self, Kind};
 use super::query::{Attr, Resolver, sort_field, to_cond};
@@ -17,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cohort_core::UserId;
 use cohort_core::model::{User, UserStatus};
-use cohort_core::name::{Attributes, Email, Name, ShortText};
+use cohort_core::name::{AttributeValue, Attributes, Email, Name, ShortText};
 use cohort_store::listing::{Cond, Field, Listing};
 use serde_json::{Map, Value, json};
 
@@ -50,6 +52,10 @@ fn resolve(name: &str) -> Option<Attr> {
 
 const RESOLVE: Resolver = resolve;
 
+/// Enterprise attributes kept as user attributes of the same name (`manager` holds the
+/// manager's id).
+const ENTERPRISE_ATTRIBUTES: &[&str] = &["employeeNumber", "costCenter", "organization", "division", "manager"];
+
 /// The JSON form of a user; `groups` are (id, name, direct) when wanted.
 fn to_json(u: &User, groups: Option<&[(String, String, bool)]>, base: &str) -> Value {
     let mut v = json!({
@@ -78,8 +84,19 @@ fn to_json(u: &User, groups: Option<&[(String, String, bool)]>, base: &str) -> V
         if !u.title.as_str().is_empty() {
             m.insert("title".to_owned(), json!(u.title.as_str()));
         }
+        let mut ext = Map::new();
         if !u.department.as_str().is_empty() {
-            m.insert(ENTERPRISE.to_owned(), json!({"department": u.department.as_str()}));
+            ext.insert("department".to_owned(), json!(u.department.as_str()));
+        }
+        for key in ENTERPRISE_ATTRIBUTES {
+            if let Some(AttributeValue::One(v)) = u.attributes.as_map().get(*key) {
+                let value =
+                    if *key == "manager" { json!({"value": v, "$ref": format!("{base}/Users/{v}")}) } else { json!(v) };
+                ext.insert((*key).to_owned(), value);
+            }
+        }
+        if !ext.is_empty() {
+            m.insert(ENTERPRISE.to_owned(), Value::Object(ext));
         }
         if let Some(gs) = groups {
             let items: Vec<Value> = gs
@@ -106,6 +123,8 @@ struct UserInput {
     display_name: ShortText,
     title: ShortText,
     department: ShortText,
+    /// The enterprise attributes given, by name.
+    enterprise: Vec<(&'static str, String)>,
     active: bool,
     external_id: Option<ShortText>,
 }
@@ -151,10 +170,24 @@ fn user_input(map: &Map<String, Value>, creating: bool) -> Result<UserInput, Sci
         None if creating => user_name.to_string(),
         None => String::new(),
     };
-    let department = match field(map, ENTERPRISE) {
-        Some(Value::Object(ext)) => text(ext, "department")?,
+    let (department, enterprise) = match field(map, ENTERPRISE) {
+        Some(Value::Object(ext)) => {
+            let mut given = Vec::new();
+            for key in ENTERPRISE_ATTRIBUTES {
+                let value = match field(ext, key) {
+                    None => None,
+                    Some(Value::Object(m)) if *key == "manager" => text(m, "value")?,
+                    Some(Value::String(s)) if *key != "manager" => Some(s.clone()),
+                    Some(_) => return Err(ScimError::invalid_value(&format!("`{key}` has the wrong type"))),
+                };
+                if let Some(v) = value.filter(|v| !v.is_empty()) {
+                    given.push((*key, v));
+                }
+            }
+            (text(ext, "department")?, given)
+        }
         Some(_) => return Err(ScimError::invalid_value("the enterprise extension must be an object")),
-        None => None,
+        None => (None, Vec::new()),
     };
     let active = match field(map, "active") {
         None => true,
@@ -166,9 +199,22 @@ fn user_input(map: &Map<String, Value>, creating: bool) -> Result<UserInput, Sci
         display_name: short("displayName", Some(display))?,
         title: short("title", text(map, "title")?)?,
         department: short("department", department)?,
+        enterprise,
         active,
         external_id: text(map, "externalId")?.map(|e| short("externalId", Some(e))).transpose()?,
     })
+}
+
+/// `base` with the enterprise attributes replaced by those of `input`; others stay.
+fn with_enterprise(base: &Attributes, input: &UserInput) -> Result<Attributes, ScimError> {
+    let mut map = base.as_map().clone();
+    for key in ENTERPRISE_ATTRIBUTES {
+        map.remove(*key);
+    }
+    for (key, value) in &input.enterprise {
+        map.insert((*key).to_owned(), AttributeValue::One(value.clone()));
+    }
+    Attributes::new(map).map_err(|e| ScimError::invalid_value(&e.to_string()))
 }
 
 fn status(active: bool) -> UserStatus {
@@ -195,12 +241,13 @@ pub(super) async fn create(
     raw: ScimBody,
 ) -> Result<Response, ScimError> {
     let input = user_input(&body(&raw)?, true)?;
+    let attributes = with_enterprise(&Attributes::default(), &input)?;
     let new = NewUser {
         email: input.email,
         display_name: input.display_name,
         department: input.department,
         title: input.title,
-        attributes: Attributes::default(),
+        attributes,
         status: status(input.active),
         user_name: Some(input.user_name),
         external_id: input.external_id,
@@ -251,13 +298,15 @@ async fn list_with(s: &AppState, caller: &ScimCaller, q: &ListQuery) -> Result<R
 }
 
 /// Stores `input` as the whole new state of user `id`.
-async fn store(s: &AppState, caller: &ScimCaller, id: &UserId, input: UserInput) -> Result<Response, ScimError> {
+async fn store(s: &AppState, caller: &ScimCaller, current: &User, input: UserInput) -> Result<Response, ScimError> {
+    let attributes = with_enterprise(&current.attributes, &input)?;
+    let id = &current.id;
     let patch = UserPatch {
         email: Some(input.email),
         display_name: Some(input.display_name),
         department: Some(input.department),
         title: Some(input.title),
-        attributes: None,
+        attributes: Some(attributes),
         status: Some(status(input.active)),
         user_name: Some(Some(input.user_name)),
         external_id: Some(input.external_id),
@@ -282,7 +331,7 @@ pub(super) async fn replace(
     {
         return Err(ScimError::mutability("`id` cannot be changed"));
     }
-    store(&s, &caller, &id, user_input(&map, false)?).await
+    store(&s, &caller, &current, user_input(&map, false)?).await
 }
 
 pub(super) async fn patch(
@@ -310,7 +359,9 @@ pub(super) async fn patch(
     for op in &ops {
         if let Some(p) = &op.path {
             let known = match &p.attr.urn {
-                Some(u) if u.eq_ignore_ascii_case(ENTERPRISE) => p.attr.is("department"),
+                Some(u) if u.eq_ignore_ascii_case(ENTERPRISE) => {
+                    p.attr.is("department") || ENTERPRISE_ATTRIBUTES.iter().any(|a| p.attr.is(a))
+                }
                 Some(u) if !u.eq_ignore_ascii_case(USER) => {
                     format!("{u}:{}", p.attr.attr).eq_ignore_ascii_case(ENTERPRISE)
                 }
@@ -325,7 +376,7 @@ pub(super) async fn patch(
         }
         patch::apply(&mut doc, op, &LAYOUT)?;
     }
-    store(&s, &caller, &id, user_input(&doc, false)?).await
+    store(&s, &caller, &current, user_input(&doc, false)?).await
 }
 
 pub(super) async fn delete(
