@@ -76,20 +76,6 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         rows.iter().map(membership).collect()
     }
 
-    /// Every row of one user, in any group.
-    pub async fn memberships_of_user(
-        &mut self,
-        tenant: &TenantId,
-        user: &UserId,
-    ) -> Result<Vec<Membership>, StoreError> {
-        let rows = sqlx::query(&format!("{COLUMNS} WHERE tenant_id = $1 AND user_id = $2 ORDER BY group_id, source"))
-            .bind(tenant.as_str())
-            .bind(user.as_str())
-            .fetch_all(self.conn())
-            .await?;
-        rows.iter().map(membership).collect()
-    }
-
     /// The rows of one user in one group.
     pub async fn membership_rows(
         &mut self,
