@@ -270,7 +270,7 @@ pub struct Grant {
     pub granted_at: Timestamp,
 }
 
-/// One row a CSV import will add: the user and the membership role, with its line.
+/// One row a CSV import of members will add: the user and the membership role, with its line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportRow {
     /// The line of the file.
@@ -281,15 +281,39 @@ pub struct ImportRow {
     pub role: MemberRole,
 }
 
-/// A previewed CSV import of a group's members, applied as a whole on confirm.
+/// One user a CSV import of users will create, with the groups to put them in.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MemberImport {
+pub struct UserImportRow {
+    /// The line of the file.
+    pub line: usize,
+    /// Email.
+    pub email: Email,
+    /// Display name.
+    pub display_name: ShortText,
+    /// Department.
+    pub department: ShortText,
+    /// Title.
+    pub title: ShortText,
+    /// Groups to add them to (as members, source `import`).
+    pub groups: Vec<GroupId>,
+}
+
+/// What a kept import will do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportRows {
+    /// Add these members to this group.
+    Members(GroupId, Vec<ImportRow>),
+    /// Create these users.
+    Users(Vec<UserImportRow>),
+}
+
+/// A previewed CSV import, applied as a whole on confirm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Import {
     /// Id.
     pub id: crate::id::ImportId,
-    /// The group.
-    pub group_id: GroupId,
     /// The rows the preview found valid.
-    pub rows: Vec<ImportRow>,
+    pub rows: ImportRows,
     /// Who previewed it.
     pub created_by: Option<UserId>,
     /// When.

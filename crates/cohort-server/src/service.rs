@@ -21,7 +21,10 @@ pub use access::{CheckInput, CheckOutcome, EffectiveMemberRow};
 pub use audit::AuditQuery;
 pub use batch::{BatchEdit, BatchOutcome, MAX_BATCH_GROUPS};
 pub use group::{GroupPatch, NewGroup};
-pub use import::{IMPORT_HEADER, ImportOutcome, ImportPreview, PreviewRow, RowError, SkippedRow};
+pub use import::{
+    IMPORT_HEADER, ImportOutcome, ImportPreview, PreviewRow, RowError, SkippedRow, USER_IMPORT_HEADER,
+    UserImportPreview, UserPreviewRow,
+};
 pub use live::{Live, LiveRead};
 pub use membership::{GroupEdits, MemberPatch, NewMember, RemovedMembership};
 pub use resource::{Holder, NewResource, ResourcePatch};

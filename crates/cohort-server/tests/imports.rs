@@ -242,3 +242,89 @@ async fn exports_escape_cells_that_spreadsheets_would_run() {
     let p = app.post(&format!("{T}/groups/{h}/members/import"), ROOT, json!(reimport)).await;
     assert_eq!(p.ok(201)["counts"]["added"], 1);
 }
+
+#[tokio::test]
+async fn a_users_import_creates_users_with_their_groups() {
+    let app = TestApp::new().await;
+    let support = app.post(&format!("{T}/groups"), ROOT, json!({"name": "Support", "slug": "support"})).await.id();
+    let ops = app.post(&format!("{T}/groups"), ROOT, json!({"name": "Ops", "slug": "ops"})).await.id();
+    app.post(&format!("{T}/groups/{ops}/archive"), ROOT, json!({})).await.ok(200);
+    app.user("default", ROOT, "ann@example.com").await;
+    let file = "email,displayName,groups,title\n\
+                new1@example.com,New One,support,Agent\n\
+                ann@example.com,,support,\n\
+                new2@example.com,,support;ops,\n\
+                new3@example.com,,nope,\n\
+                bad,,,\n\
+                NEW1@example.com,,,\n\
+                new4@example.com,Four,,\n\
+                new5@example.com,,\n";
+    let p = app.post(&format!("{T}/users/import"), ROOT, json!(file)).await;
+    let preview = p.ok(201).clone();
+    assert_eq!(preview["counts"], json!({"added": 2, "skipped": 2, "errors": 4}));
+    assert_eq!(preview["added"][0], json!({"line": 2, "email": "new1@example.com", "groupIds": [support]}));
+    assert_eq!(
+        lines(&preview, "skipped"),
+        vec![(3, "a user has this email already".to_owned()), (7, "duplicate of line 2".to_owned())]
+    );
+    let errors = lines(&preview, "errors");
+    assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![4, 5, 6, 9]);
+    assert!(
+        errors[0].1.contains("`ops` is archived") && errors[1].1.contains("`nope`") && errors[3].1.contains("3 cells")
+    );
+    let users_before = app.get(&format!("{T}/users?limit=100"), ROOT).await.ok(200)["items"].as_array().unwrap().len();
+    let id = preview["importId"].as_str().unwrap();
+    let c = app.post(&format!("{T}/users/import/{id}/confirm"), ROOT, json!({})).await;
+    assert_eq!(c.ok(200)["added"], 2);
+    let users = app.get(&format!("{T}/users?q=new"), ROOT).await;
+    let made: Vec<(String, String, String)> = users.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["email"].as_str().unwrap().to_owned(),
+                u["displayName"].as_str().unwrap().to_owned(),
+                u["title"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        made,
+        vec![
+            ("new1@example.com".to_owned(), "New One".to_owned(), "Agent".to_owned()),
+            ("new4@example.com".to_owned(), "Four".to_owned(), String::new()),
+        ]
+    );
+    let all = app.get(&format!("{T}/users?limit=100"), ROOT).await;
+    assert_eq!(all.ok(200)["items"].as_array().unwrap().len(), users_before + 2);
+    let rows = app.get(&format!("{T}/groups/{support}/members"), ROOT).await;
+    assert_eq!(rows.ok(200)["items"][0]["source"], "import");
+    assert_eq!(audit_of(&app, "user.create").await, 4, "the admin, ann, then the two imported");
+    app.post(&format!("{T}/users/import/{id}/confirm"), ROOT, json!({})).await.problem(409);
+
+    // Confirm checks again: an email taken since the preview is left out.
+    let p = app.post(&format!("{T}/users/import"), ROOT, json!("email\nlate@example.com\nlater@example.com\n")).await;
+    let id = p.ok(201)["importId"].as_str().unwrap().to_owned();
+    app.user("default", ROOT, "late@example.com").await;
+    let c = app.post(&format!("{T}/users/import/{id}/confirm"), ROOT, json!({})).await;
+    assert_eq!(c.ok(200)["added"], 1);
+    assert_eq!(lines(&c.body, "skipped"), vec![(2, "the email was taken since the preview".to_owned())]);
+    // A members import is not a users import.
+    let m = app.post(&format!("{T}/groups/{support}/members/import"), ROOT, json!("email\nann@example.com\n")).await;
+    let mid = m.ok(201)["importId"].as_str().unwrap().to_owned();
+    app.post(&format!("{T}/users/import/{mid}/confirm"), ROOT, json!({})).await.problem(404);
+    for bad in
+        ["name,email\nx,y@example.com\n", "email,shoeSize\na@example.com,9\n", "email,title,title\na@example.com,x,y\n"]
+    {
+        app.post(&format!("{T}/users/import"), ROOT, json!(bad)).await.problem(422);
+    }
+    let t = app.get(&format!("{T}/users/import-template"), ROOT).await;
+    assert_eq!(t.ok(200), &json!("email,displayName,department,title,groups\r\n"));
+    app.assert_consistent().await;
+}
+
+async fn audit_of(app: &TestApp, action: &str) -> usize {
+    let a = app.get(&format!("{T}/audit?action={action}&limit=500"), ROOT).await;
+    a.ok(200)["items"].as_array().unwrap().len()
+}

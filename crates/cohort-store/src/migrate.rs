@@ -7,14 +7,14 @@ const SQLITE: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_resources_scopes_changes.sql")),
     (3, include_str!("../migrations/sqlite/0003_scim.sql")),
     (4, include_str!("../migrations/sqlite/0004_expiry.sql")),
-    (5, include_str!("../migrations/sqlite/0005_member_imports.sql")),
+    (5, include_str!("../migrations/sqlite/0005_imports.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, include_str!("../migrations/postgres/0002_resources_scopes_changes.sql")),
     (3, include_str!("../migrations/postgres/0003_scim.sql")),
     (4, include_str!("../migrations/postgres/0004_expiry.sql")),
-    (5, include_str!("../migrations/postgres/0005_member_imports.sql")),
+    (5, include_str!("../migrations/postgres/0005_imports.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

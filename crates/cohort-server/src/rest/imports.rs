@@ -4,7 +4,7 @@
 use super::extract::{Caller, path_id};
 use super::{AppState, TenantPath, written};
 use crate::error::{Problem, ServiceError};
-use crate::service::{IMPORT_HEADER, ImportOutcome, ImportPreview};
+use crate::service::{IMPORT_HEADER, ImportOutcome, ImportPreview, USER_IMPORT_HEADER, UserImportPreview};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -22,6 +22,9 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_import))
         .routes(routes!(export_members))
         .routes(routes!(export_users))
+        .routes(routes!(user_import_template))
+        .routes(routes!(preview_user_import))
+        .routes(routes!(confirm_user_import))
 }
 
 /// A row an import will add.
@@ -90,6 +93,62 @@ impl From<&ImportPreview> for ImportPreviewView {
                     email: r.email.clone(),
                     user_id: r.user_id.to_string(),
                     role: r.role.as_str().to_owned(),
+                })
+                .collect(),
+            skipped: p
+                .skipped
+                .iter()
+                .map(|s| ImportIssueView { line: s.line, email: Some(s.email.clone()), reason: s.reason.clone() })
+                .collect(),
+            errors: p
+                .errors
+                .iter()
+                .map(|e| ImportIssueView { line: e.line, email: None, reason: e.reason.clone() })
+                .collect(),
+        }
+    }
+}
+
+/// A user a users import will create.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserImportRowView {
+    /// Line in the file.
+    pub line: usize,
+    /// The email given.
+    pub email: String,
+    /// The groups they will be put in.
+    pub group_ids: Vec<String>,
+}
+
+/// What a users import would do; confirm it with its `importId`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserImportPreviewView {
+    /// The import, to confirm.
+    pub import_id: String,
+    /// Counts.
+    pub counts: ImportCounts,
+    /// Users to create.
+    pub added: Vec<UserImportRowView>,
+    /// Rows left out (the email is taken, duplicate lines).
+    pub skipped: Vec<ImportIssueView>,
+    /// Rows refused (malformed, bad email, unknown or archived group).
+    pub errors: Vec<ImportIssueView>,
+}
+
+impl From<&UserImportPreview> for UserImportPreviewView {
+    fn from(p: &UserImportPreview) -> Self {
+        Self {
+            import_id: p.id.to_string(),
+            counts: ImportCounts { added: p.added.len(), skipped: p.skipped.len(), errors: p.errors.len() },
+            added: p
+                .added
+                .iter()
+                .map(|r| UserImportRowView {
+                    line: r.line,
+                    email: r.email.clone(),
+                    group_ids: r.groups.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
             skipped: p
@@ -203,4 +262,40 @@ async fn export_members(
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem)))]
 async fn export_users(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Response, ServiceError> {
     Ok(csv_answer(s.export_users(&ctx, ctx.tenant()).await?, "users.csv"))
+}
+
+/// The file to fill in for a users import: `email,displayName,department,title,groups`
+/// (`groups` holds group slugs separated by `;`; only `email` is required).
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/users/import-template", tag = "users", params(TenantPath),
+    responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem)))]
+async fn user_import_template(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Response, ServiceError> {
+    s.may_read_users(&ctx, ctx.tenant()).await?;
+    Ok(csv_answer(format!("{USER_IMPORT_HEADER}\r\n"), "users-template.csv"))
+}
+
+/// Previews a CSV import that creates users with their groups (`text/csv`, at most 1,000
+/// rows by default): who would be created, skipped and refused, line by line.
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/users/import", tag = "users", params(TenantPath),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = UserImportPreviewView), (status = "4XX", body = Problem)))]
+async fn preview_user_import(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    file: Bytes,
+) -> Result<Response, ServiceError> {
+    let w = s.preview_user_import(&ctx, ctx.tenant(), &file).await?;
+    Ok(written(StatusCode::CREATED, w.revision, &UserImportPreviewView::from(&w.value)))
+}
+
+/// Creates the users of a previewed import with their memberships, in one transaction.
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/users/import/{importId}/confirm", tag = "users",
+    responses((status = 200, body = ImportOutcomeView), (status = "4XX", body = Problem)))]
+async fn confirm_user_import(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
+    let import = path_id(ImportId::parse, &path.1)?;
+    let w = s.confirm_user_import(&ctx, ctx.tenant(), &import).await?;
+    Ok(written(StatusCode::OK, w.revision, &ImportOutcomeView::from(&w.value)))
 }

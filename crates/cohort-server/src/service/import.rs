@@ -7,7 +7,7 @@ use super::{Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::{MembershipView, rfc3339};
 use cohort_core::csv;
-use cohort_core::model::{ImportRow, MemberImport, MemberRole, Membership, MembershipSource};
+use cohort_core::model::{Import, ImportRow, ImportRows, MemberRole, Membership, MembershipSource, UserImportRow};
 use cohort_core::name::{Email, ShortText};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{GroupId, ImportId, TenantId, UserId};
@@ -72,11 +72,56 @@ pub struct ImportOutcome {
     pub skipped: Vec<SkippedRow>,
 }
 
+/// One record of an import file, or why it could not be read.
+type Read = Result<csv::Record, csv::Malformed>;
+
+fn already_confirmed(id: &ImportId) -> ServiceError {
+    ServiceError::Conflict("importId".to_owned(), format!("import `{id}` was already confirmed"))
+}
+
 fn file_error(message: String) -> ServiceError {
     ServiceError::Invalid(vec![FieldError { field: "file".to_owned(), message }])
 }
 
 impl Services {
+    /// Reads an import file: its lowercased header (which `valid` accepts) and its records.
+    /// Refused whole when it is not UTF-8, has no header or a wrong one, no rows, or more
+    /// rows than the configured limit.
+    fn read_import_file(
+        &self,
+        file: &[u8],
+        expected: &str,
+        valid: impl Fn(&[String]) -> bool,
+    ) -> ServiceResult<(Vec<String>, Vec<Read>)> {
+        let text = std::str::from_utf8(file).map_err(|e| {
+            file_error(format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))
+        })?;
+        let mut records = csv::read(text).into_iter();
+        let header = match records.next() {
+            None => return Err(file_error(format!("the file is empty: it needs the header `{expected}` and rows"))),
+            Some(Err(m)) => return Err(file_error(format!("line {}: {}", m.line, m.reason))),
+            Some(Ok(h)) => h.cells.iter().map(|c| c.trim().to_ascii_lowercase()).collect::<Vec<_>>(),
+        };
+        if !valid(&header) {
+            return Err(file_error(format!(
+                "the first line must be the header `{expected}`, not `{}`",
+                header.join(",")
+            )));
+        }
+        let records: Vec<_> = records.collect();
+        if records.is_empty() {
+            return Err(file_error("the file has a header but no rows".to_owned()));
+        }
+        if records.len() > self.config.max_import_rows {
+            return Err(file_error(format!(
+                "the file has {} rows; at most {} are imported at once: split it",
+                records.len(),
+                self.config.max_import_rows
+            )));
+        }
+        Ok((header, records))
+    }
+
     /// Reads an import file of `email,role` rows for `group` and keeps what it would do.
     /// Group managers may import ordinary members; making managers needs
     /// `cohort:groups.write`. The file is refused whole when it is not UTF-8, lacks the
@@ -99,34 +144,7 @@ impl Services {
         if !facts.active {
             return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
         }
-        let text = std::str::from_utf8(file).map_err(|e| {
-            file_error(format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))
-        })?;
-        let mut records = csv::read(text).into_iter();
-        let header = match records.next() {
-            None => {
-                return Err(file_error(format!("the file is empty: it needs the header `{IMPORT_HEADER}` and rows")));
-            }
-            Some(Err(m)) => return Err(file_error(format!("line {}: {}", m.line, m.reason))),
-            Some(Ok(h)) => h.cells.iter().map(|c| c.trim().to_ascii_lowercase()).collect::<Vec<_>>(),
-        };
-        if header != ["email", "role"] && header != ["email"] {
-            return Err(file_error(format!(
-                "the first line must be the header `{IMPORT_HEADER}`, not `{}`",
-                header.join(",")
-            )));
-        }
-        let records: Vec<_> = records.collect();
-        if records.is_empty() {
-            return Err(file_error("the file has a header but no rows".to_owned()));
-        }
-        if records.len() > self.config.max_import_rows {
-            return Err(file_error(format!(
-                "the file has {} rows; at most {} are imported at once: split it",
-                records.len(),
-                self.config.max_import_rows
-            )));
-        }
+        let records = self.read_import_file(file, IMPORT_HEADER, |h| h == ["email", "role"] || h == ["email"])?.1;
         let mut preview = ImportPreview {
             id: ImportId::generate(self.ids()),
             added: Vec::new(),
@@ -200,14 +218,16 @@ impl Services {
             }
             preview.added.push(PreviewRow { line, email: email.to_owned(), user_id: user.id, role });
         }
-        let kept = MemberImport {
+        let kept = Import {
             id: preview.id.clone(),
-            group_id: group.clone(),
-            rows: preview
-                .added
-                .iter()
-                .map(|r| ImportRow { line: r.line, user_id: r.user_id.clone(), role: r.role })
-                .collect(),
+            rows: ImportRows::Members(
+                group.clone(),
+                preview
+                    .added
+                    .iter()
+                    .map(|r| ImportRow { line: r.line, user_id: r.user_id.clone(), role: r.role })
+                    .collect(),
+            ),
             created_by: Some(ctx.principal.user.clone()),
             created_at: now,
             applied_at: None,
@@ -230,29 +250,30 @@ impl Services {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
         let now = self.now();
-        let import = change
-            .w
-            .get_import(tenant, id)
-            .await?
-            .filter(|i| &i.group_id == group)
-            .ok_or_else(|| ServiceError::NotFound(format!("import `{id}`")))?;
+        let import = change.w.get_import(tenant, id).await?;
+        let Some((rows, applied_at)) = import.and_then(|i| match i.rows {
+            ImportRows::Members(g, rows) if &g == group => Some((rows, i.applied_at)),
+            _ => None,
+        }) else {
+            return Err(ServiceError::NotFound(format!("import `{id}`")));
+        };
         let state = &change.before.state;
         let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         let guard = Guard::new(ctx, &change.before, now);
-        let proof = if import.rows.iter().any(|r| r.role == MemberRole::Manager) {
+        let proof = if rows.iter().any(|r| r.role == MemberRole::Manager) {
             guard.require(P::GroupsWrite)?
         } else {
             guard.require_or_manager(P::GroupsWrite, group)?
         };
-        if import.applied_at.is_some() {
-            return Err(ServiceError::Conflict("importId".to_owned(), format!("import `{id}` was already confirmed")));
+        if applied_at.is_some() {
+            return Err(already_confirmed(id));
         }
         if !facts.active {
             return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
         }
         let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };
         let mut added = Vec::new();
-        for row in &import.rows {
+        for row in &rows {
             let skip =
                 |reason: &str| SkippedRow { line: row.line, email: row.user_id.to_string(), reason: reason.to_owned() };
             if state.user(&row.user_id).is_none() {
@@ -344,5 +365,245 @@ impl Services {
             }
         }
         Ok(out)
+    }
+}
+
+/// The header of a users import (`email` is required; the other columns may be left out or
+/// come in any order; `groups` holds group slugs separated by `;`).
+pub const USER_IMPORT_HEADER: &str = "email,displayName,department,title,groups";
+
+const USER_COLUMNS: &[&str] = &["email", "displayname", "department", "title", "groups"];
+
+/// A user a users import will create.
+#[derive(Clone, Debug)]
+pub struct UserPreviewRow {
+    /// Line in the file.
+    pub line: usize,
+    /// Email.
+    pub email: String,
+    /// The groups they will be put in.
+    pub groups: Vec<GroupId>,
+}
+
+/// What a users import would do.
+#[derive(Clone, Debug)]
+pub struct UserImportPreview {
+    /// The import, to confirm.
+    pub id: ImportId,
+    /// Users to create.
+    pub added: Vec<UserPreviewRow>,
+    /// Rows left out (the email is taken, a duplicate line).
+    pub skipped: Vec<SkippedRow>,
+    /// Rows refused.
+    pub errors: Vec<RowError>,
+}
+
+impl Services {
+    /// Reads a file of new users (`email,displayName,department,title,groups`) and keeps what
+    /// it would do. Needs `cohort:users.write`; putting users in groups also needs
+    /// `cohort:groups.write`.
+    pub async fn preview_user_import(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        file: &[u8],
+    ) -> ServiceResult<Written<UserImportPreview>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let now = self.now();
+        let guard = Guard::new(ctx, &change.before, now);
+        let proof = guard.require(P::UsersWrite)?;
+        let may_add_to_groups = guard.require(P::GroupsWrite).is_ok();
+        let (header, records) = self.read_import_file(file, USER_IMPORT_HEADER, |h| {
+            h.first().is_some_and(|c| c == "email")
+                && h.iter().all(|c| USER_COLUMNS.contains(&c.as_str()))
+                && h.iter().collect::<std::collections::BTreeSet<_>>().len() == h.len()
+        })?;
+        let column = |name: &str| header.iter().position(|c| c == name);
+        let (display, department, title, groups_at) =
+            (column("displayname"), column("department"), column("title"), column("groups"));
+        let mut preview = UserImportPreview {
+            id: ImportId::generate(self.ids()),
+            added: Vec::new(),
+            skipped: Vec::new(),
+            errors: Vec::new(),
+        };
+        let mut rows = Vec::new();
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for record in records {
+            let record = match record {
+                Ok(r) => r,
+                Err(m) => {
+                    preview.errors.push(RowError { line: m.line, reason: m.reason });
+                    continue;
+                }
+            };
+            let line = record.line;
+            if record.cells.len() != header.len() {
+                let reason = format!("{} cells; the header has {}", record.cells.len(), header.len());
+                preview.errors.push(RowError { line, reason });
+                continue;
+            }
+            let cell = |at: Option<usize>| at.and_then(|i| record.cells.get(i)).map_or("", |c| c.trim());
+            let email_text = cell(Some(0));
+            let Ok(email) = Email::parse(email_text) else {
+                preview.errors.push(RowError { line, reason: format!("`{email_text}` is not an email address") });
+                continue;
+            };
+            let text = |field: &str, at: Option<usize>| ShortText::parse(field, cell(at), false);
+            let (display_name, dept, job) = match (
+                ShortText::parse(
+                    "displayName",
+                    if cell(display).is_empty() { email_text } else { cell(display) },
+                    false,
+                ),
+                text("department", department),
+                text("title", title),
+            ) {
+                (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+                (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+                    preview.errors.push(RowError { line, reason: e.to_string() });
+                    continue;
+                }
+            };
+            if let Some(first) = seen.get(&email.key()) {
+                let reason = format!("duplicate of line {first}");
+                preview.skipped.push(SkippedRow { line, email: email_text.to_owned(), reason });
+                continue;
+            }
+            seen.insert(email.key(), line);
+            let mut groups = Vec::new();
+            let mut refused = None;
+            for slug in cell(groups_at).split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                let found = match cohort_core::name::GroupSlug::parse(slug) {
+                    Ok(s) => change.w.group_slug_owner(tenant, &s).await?,
+                    Err(_) => None,
+                };
+                match found {
+                    None => refused = Some(format!("no group has the slug `{slug}`")),
+                    Some(g) if change.before.state.group(&g).is_some_and(|f| !f.active) => {
+                        refused = Some(format!("group `{slug}` is archived"));
+                    }
+                    Some(g) => groups.push(g),
+                }
+            }
+            if refused.is_none() && !groups.is_empty() && !may_add_to_groups {
+                refused = Some("putting users in groups needs `cohort:groups.write`".to_owned());
+            }
+            if let Some(reason) = refused {
+                preview.errors.push(RowError { line, reason });
+                continue;
+            }
+            if change.w.user_by_email(tenant, &email).await?.is_some() {
+                let reason = "a user has this email already".to_owned();
+                preview.skipped.push(SkippedRow { line, email: email_text.to_owned(), reason });
+                continue;
+            }
+            preview.added.push(UserPreviewRow { line, email: email_text.to_owned(), groups: groups.clone() });
+            rows.push(UserImportRow { line, email, display_name, department: dept, title: job, groups });
+        }
+        let kept = Import {
+            id: preview.id.clone(),
+            rows: ImportRows::Users(rows),
+            created_by: Some(ctx.principal.user.clone()),
+            created_at: now,
+            applied_at: None,
+        };
+        change.w.insert_import(&kept).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: preview, revision })
+    }
+
+    /// Creates the users of a previewed import with their memberships, in one transaction:
+    /// a row whose email was taken or whose group went away since the preview is left out.
+    pub async fn confirm_user_import(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        id: &ImportId,
+    ) -> ServiceResult<Written<ImportOutcome>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let now = self.now();
+        let proof = Guard::new(ctx, &change.before, now).require(P::UsersWrite)?;
+        let import = change.w.get_import(tenant, id).await?;
+        let Some((rows, applied_at)) = import.and_then(|i| match i.rows {
+            ImportRows::Users(rows) => Some((rows, i.applied_at)),
+            ImportRows::Members(..) => None,
+        }) else {
+            return Err(ServiceError::NotFound(format!("import `{id}`")));
+        };
+        let guard = Guard::new(ctx, &change.before, now);
+        if rows.iter().any(|r| !r.groups.is_empty()) {
+            guard.require(P::GroupsWrite)?;
+        }
+        if applied_at.is_some() {
+            return Err(already_confirmed(id));
+        }
+        let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };
+        let mut memberships = Vec::new();
+        for row in rows {
+            let skip =
+                |reason: &str| SkippedRow { line: row.line, email: row.email.to_string(), reason: reason.to_owned() };
+            let state = &change.before.state;
+            if row.groups.iter().any(|g| !state.group(g).is_some_and(|f| f.active)) {
+                outcome.skipped.push(skip("one of its groups was deleted or archived since the preview"));
+                continue;
+            }
+            if change.w.user_by_email(tenant, &row.email).await?.is_some() {
+                outcome.skipped.push(skip("the email was taken since the preview"));
+                continue;
+            }
+            let user = cohort_core::model::User {
+                id: UserId::generate(self.ids()),
+                email: Some(row.email),
+                user_name: None,
+                display_name: row.display_name,
+                department: row.department,
+                title: row.title,
+                attributes: cohort_core::name::Attributes::default(),
+                status: cohort_core::model::UserStatus::Active,
+                external_id: None,
+                created_at: now,
+                updated_at: now,
+            };
+            change.w.insert_user(&user).await?;
+            change.touch_user(&user.id);
+            self.audit(
+                &mut change,
+                ctx.into(),
+                "user.create",
+                ("user", user.id.as_str()),
+                None::<&()>,
+                Some(&crate::view::UserView::from(&user)),
+            );
+            for g in row.groups {
+                memberships.push(Membership {
+                    group_id: g,
+                    user_id: user.id.clone(),
+                    source: MembershipSource::Import,
+                    role: MemberRole::Member,
+                    expires_at: None,
+                    added_by: Some(ctx.principal.user.clone()),
+                    added_at: now,
+                    reason: ShortText::parse("reason", &format!("CSV import {id}"), false)?,
+                });
+            }
+            outcome.added += 1;
+        }
+        change.w.put_memberships(&memberships).await?;
+        for m in &memberships {
+            self.audit(
+                &mut change,
+                ctx.into(),
+                "membership.add",
+                ("group", m.group_id.as_str()),
+                None::<&()>,
+                Some(&MembershipView::new(m, now)),
+            );
+        }
+        change.w.mark_import_applied(id, now).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: outcome, revision })
     }
 }

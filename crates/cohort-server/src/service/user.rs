@@ -128,6 +128,15 @@ impl Services {
         Ok(self.store.read().await?.list_users(tenant, filter).await?)
     }
 
+    /// Succeeds when the caller may read users (for documents that hold no data, such as an
+    /// import template).
+    pub async fn may_read_users(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<()> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.live(tenant).await?;
+        Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
+        Ok(())
+    }
+
     /// A page of the users matching a storage condition, with how many match in all.
     pub async fn list_users_where(
         &self,
