@@ -227,30 +227,29 @@ pub(super) async fn replace(
 fn edits_of(ops: &[patch::Operation], id: &GroupId) -> Result<GroupEdits, ScimError> {
     let mut e = GroupEdits::default();
     for op in ops {
-        let Some(path) = &op.path else {
-            let Some(Value::Object(attrs)) = &op.value else { continue };
-            for (k, v) in attrs {
-                let one = patch::Operation {
-                    kind: op.kind,
-                    path: Some(super::filter::parse_patch_path(k).map_err(|err| ScimError::invalid_path(&err.0))?),
-                    value: Some(v.clone()),
-                };
-                if k.eq_ignore_ascii_case("id") {
-                    // Okta repeats the id in a partial resource; only a different one is a change.
-                    if v.as_str() != Some(id.as_str()) {
-                        return Err(ScimError::mutability("`id` cannot be changed"));
-                    }
-                    continue;
-                }
-                if k.eq_ignore_ascii_case("schemas") {
-                    continue;
-                }
-                fold(&mut e, &one)?;
-            }
+        if op.path.is_some() {
+            fold(&mut e, op)?;
             continue;
-        };
-        let _ = path;
-        fold(&mut e, op)?;
+        }
+        let Some(Value::Object(attrs)) = &op.value else { continue };
+        for (k, v) in attrs {
+            if k.eq_ignore_ascii_case("schemas") {
+                continue;
+            }
+            if k.eq_ignore_ascii_case("id") {
+                // Okta repeats the id in a partial resource; only a different one is a change.
+                if v.as_str() != Some(id.as_str()) {
+                    return Err(ScimError::mutability("`id` cannot be changed"));
+                }
+                continue;
+            }
+            let one = patch::Operation {
+                kind: op.kind,
+                path: Some(super::filter::parse_patch_path(k).map_err(|err| ScimError::invalid_path(&err.0))?),
+                value: Some(v.clone()),
+            };
+            fold(&mut e, &one)?;
+        }
     }
     Ok(e)
 }
