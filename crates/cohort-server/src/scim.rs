@@ -94,8 +94,14 @@ impl FromRequestParts<AppState> for ScimCaller {
             .map(str::trim);
         let request_id = parts.headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let ctx = state.authenticate_for(TokenScope::Scim, &tenant, bearer, request_id).await?;
-        let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-        let base = format!("http://{host}/t/{tenant}/scim/v2");
+        let origin = match &state.config().public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+                format!("http://{host}")
+            }
+        };
+        let base = format!("{origin}/t/{tenant}/scim/v2");
         Ok(Self { ctx, base })
     }
 }

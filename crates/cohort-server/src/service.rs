@@ -52,11 +52,19 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Most rows one CSV import may hold.
     pub max_import_rows: usize,
+    /// The URL clients reach the server at (`https://access.example.com`), for the links it
+    /// hands out (SCIM `meta.location`); without it, `http://` and the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { max_depth: cohort_core::graph::DEFAULT_MAX_DEPTH, max_body_bytes: 1024 * 1024, max_import_rows: 1000 }
+        Self {
+            max_depth: cohort_core::graph::DEFAULT_MAX_DEPTH,
+            max_body_bytes: 1024 * 1024,
+            max_import_rows: 1000,
+            public_url: None,
+        }
     }
 }
 

@@ -617,3 +617,18 @@ async fn enterprise_attributes_map_onto_user_attributes() {
     assert_eq!(rest.ok(200)["attributes"]["badge"], "blue");
     assert!(rest.body["attributes"].get("costCenter").is_none());
 }
+
+#[tokio::test]
+async fn links_use_the_public_url_when_one_is_set() {
+    let config =
+        cohort_server::Config { public_url: Some("https://access.example.com/".to_owned()), ..Default::default() };
+    let app = TestApp::with_config(config).await;
+    let t = app.scim_token("default", ROOT).await;
+    let a = send(&app, &t, Method::POST, "/Users", json!({"userName": "pub@x.com"})).await;
+    let id = a.id();
+    assert_eq!(a.ok(201)["meta"]["location"], format!("https://access.example.com/t/default/scim/v2/Users/{id}"));
+    assert_eq!(
+        a.headers["location"].to_str().unwrap(),
+        format!("https://access.example.com/t/default/scim/v2/Users/{id}")
+    );
+}

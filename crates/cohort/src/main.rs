@@ -45,6 +45,10 @@ struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "COHORT_LOG_JSON", default_value_t = false)]
     log_json: bool,
+    /// The URL clients reach the server at, for the links it hands out (e.g. behind a proxy
+    /// that terminates TLS: `https://access.example.com`).
+    #[arg(long, env = "COHORT_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Most rows one CSV import may hold; a larger file is refused whole.
     #[arg(long, env = "COHORT_MAX_IMPORT_ROWS", default_value_t = 1000)]
     max_import_rows: usize,
@@ -78,6 +82,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_depth: args.max_nesting_depth,
         max_body_bytes: args.max_body_bytes,
         max_import_rows: args.max_import_rows,
+        public_url: args.public_url.clone(),
     };
     let services = Arc::new(Services::new(store, Arc::new(runtime::SystemClock), Arc::new(runtime::RandomIds), config));
     let bootstrap = services.bootstrap(std::env::var("COHORT_BOOTSTRAP_TOKEN").ok()).await.context("first start")?;
