@@ -120,8 +120,9 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         sql.push(" WHERE tenant_id = ").bind(Arg::Text(tenant.to_string()));
         if let Some(q) = &f.q {
             let pattern = contains_pattern(q);
-            sql.push(" AND (email_key LIKE ").bind(Arg::Text(pattern.clone()));
-            sql.push(" ESCAPE '\\' OR LOWER(display_name) LIKE ").bind(Arg::Text(pattern)).push(" ESCAPE '\\')");
+            // Users without an email have a key of their own (`~` and the id): not searchable.
+            sql.push(" AND ((email <> '' AND email_key LIKE ").bind(Arg::Text(pattern.clone()));
+            sql.push(" ESCAPE '\\') OR LOWER(display_name) LIKE ").bind(Arg::Text(pattern)).push(" ESCAPE '\\')");
         }
         if let Some(s) = f.status {
             sql.push(" AND status = ").bind(Arg::Text(s.as_str().to_owned()));

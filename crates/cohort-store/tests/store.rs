@@ -153,6 +153,15 @@ async fn uniqueness_is_enforced_case_insensitively_per_tenant() {
     }
     w.commit().await.unwrap();
     let back = store.read().await.unwrap().get_user(&b, &id(UserId::parse, "usr_", 7)).await.unwrap().unwrap();
+    // Their stand-in key (`~` and the id) is not an email to search by.
+    let found = store
+        .read()
+        .await
+        .unwrap()
+        .list_users(&b, &UserFilter { q: Some("usr_".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "{found:?}");
     assert_eq!((back.email, back.user_name.unwrap().as_str().to_owned()), (None, "login-7".to_owned()));
     let mut w = store.write(&b).await.unwrap();
     let twin = User { user_name: Some(Name::parse("userName", "LOGIN-7").unwrap()), ..user(9, "nine@example.com") };
