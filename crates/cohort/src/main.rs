@@ -98,6 +98,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let base = format!("http://{addr}");
     println!("cohort is listening on {base}");
     println!("  API:     {base}/t/default/api/v1   (OpenAPI: {base}/openapi.json)");
+    println!("  SCIM:    {base}/t/default/scim/v2   (for a token made with \"scope\": \"scim\")");
     match bootstrap {
         Bootstrap::Created(created) => {
             println!(
