@@ -23,6 +23,7 @@ use axum::routing::{get, post};
 use cohort_core::Timestamp;
 use cohort_core::model::TokenScope;
 use serde::Deserialize;
+use cohort_store::listing::{Cond, Listing};
 use serde_json::{Map, Value, json};
 
 /// The media type of SCIM bodies.
@@ -302,6 +303,24 @@ pub struct ListRequest {
     pub descending: bool,
     /// Attributes wanted.
     pub projection: Projection,
+}
+
+impl ListRequest {
+    /// The storage listing it asks for, for a resource whose core schema is `core_urn` and
+    /// whose filterable attributes `resolve` names.
+    pub fn listing(&self, core_urn: &str, resolve: query::Resolver) -> Result<Listing, ScimError> {
+        let cond = match &self.filter {
+            Some(f) => query::to_cond(f, None, core_urn, resolve)?,
+            None => Cond::True,
+        };
+        let sort = self.sort_by.as_ref().map(|p| query::sort_field(p, core_urn, resolve)).transpose()?;
+        Ok(Listing {
+            cond,
+            sort: sort.map(|f| (f, self.descending)),
+            offset: self.start_index - 1,
+            limit: self.count,
+        })
+    }
 }
 
 fn int_param(name: &str, v: Option<&str>) -> Result<Option<i64>, ScimError> {

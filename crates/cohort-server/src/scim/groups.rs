@@ -4,7 +4,7 @@
 
 use super::filter::Filter;
 use super::patch::{self, Kind};
-use super::query::{Attr, Resolver, sort_field, to_cond};
+use super::query::{Attr, Resolver};
 use super::schema::GROUP;
 use super::{
     ListQuery, Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, check_if_match, field,
@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use cohort_core::model::{Group, GroupSource, Subject};
 use cohort_core::name::{Description, Name, ShortText};
 use cohort_core::{GroupId, UserId};
-use cohort_store::listing::{Cond, Field, Listing};
+use cohort_store::listing::Field;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 
@@ -185,11 +185,7 @@ pub(super) async fn search(
 
 async fn list_with(s: &AppState, caller: &ScimCaller, q: &ListQuery) -> Result<Response, ScimError> {
     let req = q.parse()?;
-    let cond = req.filter.as_ref().map(|f| to_cond(f, None, GROUP, RESOLVE)).transpose()?.unwrap_or(Cond::True);
-    let sort = req.sort_by.as_ref().map(|p| sort_field(p, GROUP, RESOLVE)).transpose()?;
-    let listing =
-        Listing { cond, sort: sort.map(|f| (f, req.descending)), offset: req.start_index - 1, limit: req.count };
-    let (total, groups) = s.list_groups_where(&caller.ctx, caller.ctx.tenant(), &listing).await?;
+    let (total, groups) = s.list_groups_where(&caller.ctx, caller.ctx.tenant(), &req.listing(GROUP, RESOLVE)?).await?;
     let mut out = Vec::with_capacity(groups.len());
     for g in &groups {
         out.push(render(s, caller, g, &req.projection).await?);

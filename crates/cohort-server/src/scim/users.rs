@@ -5,7 +5,7 @@
 //! groups, direct and inherited (read-only).
 
 use super::patch::{self, Kind};
-use super::query::{Attr, Resolver, sort_field, to_cond};
+use super::query::{Attr, Resolver};
 use super::schema::{ENTERPRISE, USER};
 use super::{
     ListQuery, Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, boolean, check_if_match, field,
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use cohort_core::UserId;
 use cohort_core::model::{User, UserStatus};
 use cohort_core::name::{AttributeValue, Attributes, Email, Name, ShortText};
-use cohort_store::listing::{Cond, Field, Listing};
+use cohort_store::listing::Field;
 use serde_json::{Map, Value, json};
 
 /// Attributes a PATCH path may name (read-only ones are refused with `mutability`).
@@ -285,11 +285,7 @@ pub(super) async fn search(
 
 async fn list_with(s: &AppState, caller: &ScimCaller, q: &ListQuery) -> Result<Response, ScimError> {
     let req = q.parse()?;
-    let cond = req.filter.as_ref().map(|f| to_cond(f, None, USER, RESOLVE)).transpose()?.unwrap_or(Cond::True);
-    let sort = req.sort_by.as_ref().map(|p| sort_field(p, USER, RESOLVE)).transpose()?;
-    let listing =
-        Listing { cond, sort: sort.map(|f| (f, req.descending)), offset: req.start_index - 1, limit: req.count };
-    let (total, users) = s.list_users_where(&caller.ctx, caller.ctx.tenant(), &listing).await?;
+    let (total, users) = s.list_users_where(&caller.ctx, caller.ctx.tenant(), &req.listing(USER, RESOLVE)?).await?;
     let mut out = Vec::with_capacity(users.len());
     for u in &users {
         out.push(render(s, caller, u, &req.projection).await?);
