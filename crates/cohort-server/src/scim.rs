@@ -22,8 +22,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use cohort_core::Timestamp;
 use cohort_core::model::TokenScope;
-use serde::Deserialize;
 use cohort_store::listing::{Cond, Listing};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 /// The media type of SCIM bodies.
@@ -314,12 +314,7 @@ impl ListRequest {
             None => Cond::True,
         };
         let sort = self.sort_by.as_ref().map(|p| query::sort_field(p, core_urn, resolve)).transpose()?;
-        Ok(Listing {
-            cond,
-            sort: sort.map(|f| (f, self.descending)),
-            offset: self.start_index - 1,
-            limit: self.count,
-        })
+        Ok(Listing { cond, sort: sort.map(|f| (f, self.descending)), offset: self.start_index - 1, limit: self.count })
     }
 }
 

@@ -632,3 +632,31 @@ async fn links_use_the_public_url_when_one_is_set() {
         format!("https://access.example.com/t/default/scim/v2/Users/{id}")
     );
 }
+
+#[tokio::test]
+async fn a_group_is_created_with_its_members_or_not_at_all() {
+    let app = TestApp::new().await;
+    let t = app.scim_token("default", ROOT).await;
+    let other = send(&app, &t, Method::POST, "/Groups", json!({"displayName": "Other"})).await.id();
+    let before = app.fingerprint().await;
+    // An unknown member refuses the whole creation: no group is left behind without it.
+    let a = send(
+        &app,
+        &t,
+        Method::POST,
+        "/Groups",
+        json!({"displayName": "New", "members": [{"value": "usr_000000000000"}]}),
+    )
+    .await;
+    scim_error(&a, 400, Some("invalidValue"));
+    let a = send(&app, &t, Method::POST, "/Groups", json!({"displayName": "New", "members": [{"value": other}]})).await;
+    scim_error(&a, 400, Some("invalidValue"));
+    assert_eq!(app.fingerprint().await, before);
+    let uid = app.user("default", ROOT, "m@x.com").await;
+    let a = send(&app, &t, Method::POST, "/Groups", json!({"displayName": "New", "members": [{"value": uid}]})).await;
+    let gid = a.ok(201)["id"].as_str().unwrap().to_owned();
+    assert_eq!(a.body["members"][0]["value"], json!(uid));
+    let rows = app.get(&format!("/t/default/api/v1/groups/{gid}/members"), ROOT).await;
+    assert_eq!(rows.ok(200)["items"][0]["source"], "scim");
+    app.assert_consistent().await;
+}

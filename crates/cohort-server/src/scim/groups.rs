@@ -135,7 +135,17 @@ pub(super) async fn create(
 ) -> Result<Response, ScimError> {
     let map = body(&raw)?;
     let name = name_of(&map)?;
-    let initial = field(&map, "members").map(members).transpose()?.unwrap_or_default();
+    let mut users = Vec::new();
+    for m in field(&map, "members").map(members).transpose()?.unwrap_or_default() {
+        match m {
+            Subject::User(u) => users.push(u),
+            Subject::Group(g) => {
+                return Err(ScimError::invalid_value(&format!(
+                    "group `{g}` cannot be a member of a group being created: add it by PATCH once the group exists"
+                )));
+            }
+        }
+    }
     let new = NewGroup {
         name,
         slug: None,
@@ -146,14 +156,8 @@ pub(super) async fn create(
         source: GroupSource::Scim,
         external_id: external_id_of(&map)?,
     };
-    let w = s.create_group(&caller.ctx, caller.ctx.tenant(), new).await?;
-    let mut group = w.value.0;
-    if !initial.is_empty() {
-        let edits = GroupEdits { add: initial, ..GroupEdits::default() };
-        s.edit_group(&caller.ctx, caller.ctx.tenant(), &group.id, edits).await?;
-        group = current(&s, &caller, &group.id).await?;
-    }
-    Ok(answer(StatusCode::CREATED, &render(&s, &caller, &group, &Projection::default()).await?))
+    let w = s.create_scim_group(&caller.ctx, caller.ctx.tenant(), new, &users).await?;
+    Ok(answer(StatusCode::CREATED, &render(&s, &caller, &w.value, &Projection::default()).await?))
 }
 
 pub(super) async fn get(

@@ -106,11 +106,24 @@ impl Services {
     ) -> ServiceResult<Written<(Group, i64)>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
+        let (value, proof) = self.create_group_in(&mut change, ctx, tenant, input).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value, revision })
+    }
+
+    /// [`Self::create_group`] as one step of a change the caller finishes (batch edits).
+    pub(crate) async fn create_group_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        input: NewGroup,
+    ) -> ServiceResult<((Group, i64), Allowed)> {
         let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
-        self.check_name_free(&mut change, tenant, &input.name, None).await?;
+        self.check_name_free(change, tenant, &input.name, None).await?;
         let slug = match input.slug {
             Some(slug) => {
-                if !self.slug_free(&mut change, tenant, &slug, None).await? {
+                if !self.slug_free(change, tenant, &slug, None).await? {
                     return Err(ServiceError::Conflict(
                         "slug".to_owned(),
                         format!("group slug `{slug}` is already taken"),
@@ -118,7 +131,7 @@ impl Services {
                 }
                 slug
             }
-            None => self.free_slug(&mut change, tenant, &GroupSlug::from_name(&input.name)).await?,
+            None => self.free_slug(change, tenant, &GroupSlug::from_name(&input.name)).await?,
         };
         check_parents(&change.before.state, None, &input.parent_ids, self.config.max_depth)?;
         let now = self.now();
@@ -139,15 +152,14 @@ impl Services {
         change.w.insert_group(&group).await?;
         change.touch_group(&group.id);
         self.audit(
-            &mut change,
+            change,
             ctx.into(),
             "group.create",
             ("group", group.id.as_str()),
             None::<&()>,
             Some(&GroupView::new(&group, 0)),
         );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (group, 0), revision })
+        Ok(((group, 0), proof))
     }
 
     /// A derived slug, suffixed `-2`, `-3`, ... until it is free.

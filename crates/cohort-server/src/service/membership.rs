@@ -1,10 +1,10 @@
 //! Memberships: add, change, remove and list the rows of a group.
 
 use super::authz::{Allowed, Guard, scope};
-use super::{Change, Ctx, Services, Written};
+use super::{Change, Ctx, NewGroup, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::{GroupView, MembershipView};
-use cohort_core::model::{MemberRole, Membership, MembershipSource, Subject};
+use cohort_core::model::{Group, MemberRole, Membership, MembershipSource, Subject};
 use cohort_core::name::{Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{GroupId, TenantId, Timestamp, UserId};
@@ -343,7 +343,6 @@ impl Services {
                 );
             }
         }
-        let mut events = Vec::new();
         for s in &remove {
             match s {
                 Subject::User(u) => {
@@ -351,68 +350,97 @@ impl Services {
                         change.w.membership_rows(tenant, group, u).await?.into_iter().find(|m| m.source == source);
                     change.w.delete_membership(group, u, source).await?;
                     change.touch_user(u);
-                    events.push(("membership.remove", before.map(|m| MembershipView::new(&m, now)), None));
+                    let before = before.map(|m| MembershipView::new(&m, now));
+                    let target = ("group", group.as_str());
+                    self.audit(&mut change, ctx.into(), "membership.remove", target, before.as_ref(), None::<&()>);
                 }
                 Subject::Group(c) => {
                     change.w.remove_parent(c, group).await?;
                     change.touch_group(c);
-                    events.push(("group.unnest", None, Some(c.clone())));
+                    let edge = serde_json::json!({ "parentId": group.as_str() });
+                    self.audit(
+                        &mut change,
+                        ctx.into(),
+                        "group.unnest",
+                        ("group", c.as_str()),
+                        Some(&edge),
+                        None::<&()>,
+                    );
                 }
             }
         }
+        let users: Vec<UserId> =
+            add.iter().filter_map(|s| if let Subject::User(u) = s { Some(u.clone()) } else { None }).collect();
+        self.add_scim_members(&mut change, ctx, group, &users).await?;
         for s in &add {
-            match s {
-                Subject::User(u) => {
-                    let m = Membership {
-                        group_id: group.clone(),
-                        user_id: u.clone(),
-                        source,
-                        role: MemberRole::Member,
-                        expires_at: None,
-                        added_by: Some(ctx.principal.user.clone()),
-                        added_at: now,
-                        reason: ShortText::parse("reason", "", false)?,
-                    };
-                    change.w.put_membership(&m).await?;
-                    change.touch_user(u);
-                    events.push(("membership.add", Some(MembershipView::new(&m, now)), None));
-                }
-                Subject::Group(c) => {
-                    change.w.add_parent(c, group).await?;
-                    change.touch_group(c);
-                    events.push(("group.nest", None, Some(c.clone())));
-                }
+            if let Subject::Group(c) = s {
+                change.w.add_parent(c, group).await?;
+                change.touch_group(c);
+                let edge = serde_json::json!({ "parentId": group.as_str() });
+                self.audit(&mut change, ctx.into(), "group.nest", ("group", c.as_str()), None::<&()>, Some(&edge));
             }
         }
         if !add.is_empty() || !remove.is_empty() {
             change.w.touch_group(group, now).await?;
         }
-        for (action, row, child) in events {
-            let (before, after) = match action {
-                "membership.remove" => (row, None),
-                _ => (None, row),
-            };
-            match child {
-                Some(c) => self.audit(
-                    &mut change,
-                    ctx.into(),
-                    action,
-                    ("group", c.as_str()),
-                    None::<&()>,
-                    Some(&serde_json::json!({ "parentId": group.as_str() })),
-                ),
-                None => self.audit(
-                    &mut change,
-                    ctx.into(),
-                    action,
-                    ("group", group.as_str()),
-                    before.as_ref(),
-                    after.as_ref(),
-                ),
-            }
-        }
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: (), revision })
+    }
+}
+
+impl Services {
+    /// Writes `scim` membership rows of `users` in `group` and audits each; the caller has
+    /// checked that the users exist and are not members through SCIM yet.
+    async fn add_scim_members(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        group: &GroupId,
+        users: &[UserId],
+    ) -> ServiceResult<()> {
+        let now = self.now();
+        let rows = users
+            .iter()
+            .map(|u| {
+                Ok(Membership {
+                    group_id: group.clone(),
+                    user_id: u.clone(),
+                    source: MembershipSource::Scim,
+                    role: MemberRole::Member,
+                    expires_at: None,
+                    added_by: Some(ctx.principal.user.clone()),
+                    added_at: now,
+                    reason: ShortText::parse("reason", "", false)?,
+                })
+            })
+            .collect::<ServiceResult<Vec<_>>>()?;
+        change.w.put_memberships(&rows).await?;
+        for m in &rows {
+            change.touch_user(&m.user_id);
+            let after = MembershipView::new(m, now);
+            self.audit(change, ctx.into(), "membership.add", ("group", group.as_str()), None::<&()>, Some(&after));
+        }
+        Ok(())
+    }
+
+    /// Creates a group an identity provider pushes, with its first members (users), in one
+    /// change. Groups are nested under it afterwards, by PATCH.
+    pub async fn create_scim_group(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        input: NewGroup,
+        members: &[UserId],
+    ) -> ServiceResult<Written<Group>> {
+        let tenant = scope(ctx, tenant)?;
+        let mut change = self.begin(tenant).await?;
+        let ((group, _), proof) = self.create_group_in(&mut change, ctx, tenant, input).await?;
+        if let Some(u) = members.iter().find(|u| change.before.state.user(u).is_none()) {
+            return Err(invalid("members", format!("user `{u}` not found")));
+        }
+        self.add_scim_members(&mut change, ctx, &group.id, members).await?;
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: group, revision })
     }
 }
 
