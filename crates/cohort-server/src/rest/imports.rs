@@ -4,7 +4,9 @@
 use super::extract::{Caller, path_id};
 use super::{AppState, TenantPath, written};
 use crate::error::{Problem, ServiceError};
-use crate::service::{IMPORT_HEADER, ImportOutcome, ImportPreview, USER_IMPORT_HEADER, UserImportPreview};
+use crate::service::{
+    IMPORT_HEADER, ImportOutcome, ImportPreview, RowError, SkippedRow, USER_IMPORT_HEADER, UserImportPreview,
+};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -95,16 +97,8 @@ impl From<&ImportPreview> for ImportPreviewView {
                     role: r.role.as_str().to_owned(),
                 })
                 .collect(),
-            skipped: p
-                .skipped
-                .iter()
-                .map(|s| ImportIssueView { line: s.line, email: Some(s.email.clone()), reason: s.reason.clone() })
-                .collect(),
-            errors: p
-                .errors
-                .iter()
-                .map(|e| ImportIssueView { line: e.line, email: None, reason: e.reason.clone() })
-                .collect(),
+            skipped: skipped(&p.skipped),
+            errors: errors(&p.errors),
         }
     }
 }
@@ -151,16 +145,8 @@ impl From<&UserImportPreview> for UserImportPreviewView {
                     group_ids: r.groups.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
-            skipped: p
-                .skipped
-                .iter()
-                .map(|s| ImportIssueView { line: s.line, email: Some(s.email.clone()), reason: s.reason.clone() })
-                .collect(),
-            errors: p
-                .errors
-                .iter()
-                .map(|e| ImportIssueView { line: e.line, email: None, reason: e.reason.clone() })
-                .collect(),
+            skipped: skipped(&p.skipped),
+            errors: errors(&p.errors),
         }
     }
 }
@@ -178,15 +164,18 @@ pub struct ImportOutcomeView {
 
 impl From<&ImportOutcome> for ImportOutcomeView {
     fn from(o: &ImportOutcome) -> Self {
-        Self {
-            added: o.added,
-            skipped: o
-                .skipped
-                .iter()
-                .map(|s| ImportIssueView { line: s.line, email: Some(s.email.clone()), reason: s.reason.clone() })
-                .collect(),
-        }
+        Self { added: o.added, skipped: skipped(&o.skipped) }
     }
+}
+
+fn skipped(rows: &[SkippedRow]) -> Vec<ImportIssueView> {
+    rows.iter()
+        .map(|s| ImportIssueView { line: s.line, email: Some(s.email.clone()), reason: s.reason.clone() })
+        .collect()
+}
+
+fn errors(rows: &[RowError]) -> Vec<ImportIssueView> {
+    rows.iter().map(|e| ImportIssueView { line: e.line, email: None, reason: e.reason.clone() }).collect()
 }
 
 fn csv_answer(body: String, file: &str) -> Response {
