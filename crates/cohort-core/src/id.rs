@@ -83,6 +83,10 @@ prefixed_id!(
     ImportId, "imp_", "import"
 );
 prefixed_id!(
+    /// An auto-assignment rule of a group.
+    RuleId, "rul_", "rule"
+);
+prefixed_id!(
     /// An audit event.
     EventId, "evt_", "event"
 );

@@ -1,5 +1,5 @@
 //! cohort's pure domain: ids and names, entities and their validation, the group graph,
-//! access resolution and its explanation. No I/O, no async.
+//! access resolution and its explanation, auto-assignment rules. No I/O, no async.
 
 pub mod csv;
 pub mod error;
@@ -10,9 +10,10 @@ pub mod model;
 pub mod name;
 pub mod permission;
 pub mod resolve;
+pub mod rule;
 pub mod state;
 pub mod time;
 
 pub use error::DomainError;
-pub use id::{EventId, GroupId, IdSource, ImportId, ResourceId, RoleId, TenantId, TokenId, UserId};
+pub use id::{EventId, GroupId, IdSource, ImportId, ResourceId, RoleId, RuleId, TenantId, TokenId, UserId};
 pub use time::{Clock, Timestamp};

@@ -1,7 +1,7 @@
 //! The entities of a tenant and their small enums.
 
-use crate::id::{GroupId, ResourceId, RoleId, TenantId, TokenId, UserId};
-use crate::name::{Attributes, Description, Email, GroupSlug, Keyword, Levels, Name, ShortText, TenantSlug};
+use crate::id::{GroupId, ResourceId, RoleId, RuleId, TenantId, TokenId, UserId};
+use crate::name::{Attributes, Description, Email, GroupSlug, Keyword, Levels, Name, ShortText, SsoGroups, TenantSlug};
 use crate::permission::Permission;
 use crate::time::Timestamp;
 
@@ -102,6 +102,8 @@ pub struct User {
     pub title: ShortText,
     /// Free attributes.
     pub attributes: Attributes,
+    /// The groups the upstream identity provider last reported.
+    pub sso_groups: SsoGroups,
     /// Active or suspended.
     pub status: UserStatus,
     /// Id in the provisioning system, when provisioned.
@@ -320,4 +322,30 @@ pub struct Import {
     pub created_at: Timestamp,
     /// When it was confirmed, if it was.
     pub applied_at: Option<Timestamp>,
+}
+
+/// An auto-assignment rule: users its expression matches are members of its group (source
+/// `rule`) for as long as it matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Id.
+    pub id: RuleId,
+    /// The group it fills.
+    pub group_id: GroupId,
+    /// The expression, as written (it compiled when saved).
+    pub expression: String,
+    /// A paused rule is not evaluated: the members it brought stay.
+    pub paused: bool,
+    /// Who made it.
+    pub created_by: Option<UserId>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change of the expression or pause.
+    pub updated_at: Timestamp,
+    /// When it was last evaluated, for everyone or for one changed user.
+    pub last_evaluated_at: Option<Timestamp>,
+    /// How many users it matched when last evaluated.
+    pub matched: i64,
+    /// Why the last evaluation failed for a user, if it did.
+    pub last_error: Option<String>,
 }

@@ -238,6 +238,32 @@ impl Email {
     }
 }
 
+/// The names of the groups the upstream identity provider last reported for a user
+/// (`user.ssoGroups` in rules): at most 200 distinct names of 1 to 200 characters, sorted.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct SsoGroups(Vec<String>);
+
+impl SsoGroups {
+    /// Validates the names; duplicates collapse.
+    pub fn new(names: impl IntoIterator<Item = String>) -> Result<Self, DomainError> {
+        let mut out = Vec::new();
+        for n in names {
+            out.push(ShortText::parse("ssoGroups", &n, true)?.0);
+        }
+        out.sort();
+        out.dedup();
+        if out.len() > 200 {
+            return Err(DomainError::invalid("ssoGroups", "at most 200 groups are allowed"));
+        }
+        Ok(Self(out))
+    }
+
+    /// The names.
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+}
+
 /// One value of a user attribute.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum AttributeValue {

@@ -23,6 +23,9 @@ pub enum ServiceError {
     /// One or more inputs are invalid (422).
     #[error("the request has invalid fields")]
     Invalid(Vec<FieldError>),
+    /// A rule's expression does not compile (422), with where.
+    #[error("the expression is invalid at line {}, column {}: {}", .0.line, .0.column, .0.message)]
+    Expression(cohort_core::rule::RuleSyntaxError),
     /// The request itself is malformed (400).
     #[error("{0}")]
     BadRequest(String),
@@ -88,12 +91,25 @@ pub struct Problem {
     /// Per-field validation errors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Where in the submitted expression the error is (invalid rule expressions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+}
+
+/// A place in a submitted text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Position {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1, in characters.
+    pub column: u32,
 }
 
 impl ServiceError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
+            Self::Expression(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-expression", "Invalid expression"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::Conflict(..) => (StatusCode::CONFLICT, "conflict", "Conflict"),
@@ -117,6 +133,9 @@ impl ServiceError {
             Self::Conflict(field, reason) if !field.is_empty() => {
                 (reason.clone(), vec![FieldError { field: field.clone(), message: reason.clone() }])
             }
+            Self::Expression(e) => {
+                (self.to_string(), vec![FieldError { field: "expression".to_owned(), message: e.to_string() }])
+            }
             Self::Unavailable(_) => ("the service cannot complete this request now; try again".to_owned(), vec![]),
             Self::Internal => ("the service failed to complete this request".to_owned(), vec![]),
             other => (other.to_string(), vec![]),
@@ -127,6 +146,10 @@ impl ServiceError {
             status: status.as_u16(),
             detail,
             errors,
+            position: match self {
+                Self::Expression(e) => Some(Position { line: e.line, column: e.column }),
+                _ => None,
+            },
         }
     }
 }

@@ -11,6 +11,7 @@ mod members;
 mod page;
 mod resources;
 mod roles;
+mod rules;
 mod tenants;
 mod tokens;
 mod users;
@@ -67,6 +68,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(members::routes())
         .merge(imports::routes())
         .merge(roles::routes())
+        .merge(rules::routes())
         .merge(resources::routes())
         .merge(tokens::routes())
         .merge(access::routes())

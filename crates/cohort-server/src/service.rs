@@ -13,6 +13,7 @@ mod live;
 mod membership;
 mod resource;
 mod role;
+mod rule;
 mod tenant;
 mod token;
 mod user;
@@ -29,6 +30,7 @@ pub use live::{Live, LiveRead};
 pub use membership::{GroupEdits, MemberPatch, NewMember, RemovedMembership};
 pub use resource::{Holder, NewResource, ResourcePatch};
 pub use role::{NewRole, RolePatch};
+pub use rule::{MAX_RULES_PER_GROUP, PlannedMember, RuleDraft, RulePlan, SavedRule};
 pub use tenant::{Bootstrap, NewTenant, TenantCreated};
 pub use token::TokenCreated;
 pub use user::{NewUser, UserPatch};
@@ -131,6 +133,7 @@ pub struct Services {
     config: Config,
     live: live::Registry,
     tokens: authn::TokenCache,
+    rules: rule::RuleCompiler,
 }
 
 /// An open change to one tenant: the writer, the facts before the change, and its events.
@@ -174,7 +177,15 @@ impl Change {
 impl Services {
     /// Builds the services.
     pub fn new(store: Store, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>, config: Config) -> Self {
-        Self { store, clock, ids, config, live: live::Registry::default(), tokens: authn::TokenCache::default() }
+        Self {
+            store,
+            clock,
+            ids,
+            config,
+            live: live::Registry::default(),
+            tokens: authn::TokenCache::default(),
+            rules: rule::RuleCompiler::default(),
+        }
     }
 
     /// The store.

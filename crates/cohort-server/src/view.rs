@@ -73,6 +73,8 @@ pub struct UserView {
     /// Free attributes: string to string or list of strings.
     #[schema(value_type = Object)]
     pub attributes: Value,
+    /// The groups the upstream identity provider last reported (`user.ssoGroups` in rules).
+    pub sso_groups: Vec<String>,
     /// `active` or `suspended`.
     pub status: String,
     /// Id in the provisioning system.
@@ -105,10 +107,54 @@ impl From<&User> for UserView {
             department: u.department.to_string(),
             title: u.title.to_string(),
             attributes: Value::Object(attributes),
+            sso_groups: u.sso_groups.as_slice().to_vec(),
             status: u.status.as_str().to_owned(),
             external_id: u.external_id.clone(),
             created_at: rfc3339(u.created_at),
             updated_at: rfc3339(u.updated_at),
+        }
+    }
+}
+
+/// An auto-assignment rule with what its last evaluation found.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleView {
+    /// Id.
+    pub id: String,
+    /// The group it fills.
+    pub group_id: String,
+    /// The CEL expression over `user`.
+    pub expression: String,
+    /// A paused rule is not evaluated; the members it brought stay.
+    pub paused: bool,
+    /// Who made it.
+    pub created_by: Option<String>,
+    /// Creation time.
+    pub created_at: String,
+    /// Last change of the expression or pause.
+    pub updated_at: String,
+    /// When it was last evaluated (for everyone, or for a user who was created or changed).
+    pub last_evaluated_at: Option<String>,
+    /// How many users it matched then.
+    pub members_matched: i64,
+    /// Why it could not be decided for a user at its last evaluation, if so.
+    pub last_error: Option<String>,
+}
+
+impl From<&cohort_core::model::Rule> for RuleView {
+    fn from(r: &cohort_core::model::Rule) -> Self {
+        Self {
+            id: r.id.to_string(),
+            group_id: r.group_id.to_string(),
+            expression: r.expression.clone(),
+            paused: r.paused,
+            created_by: r.created_by.as_ref().map(ToString::to_string),
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+            last_evaluated_at: r.last_evaluated_at.map(rfc3339),
+            members_matched: r.matched,
+            last_error: r.last_error.clone(),
         }
     }
 }

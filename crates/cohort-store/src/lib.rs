@@ -16,6 +16,7 @@ mod migrate;
 mod resource;
 mod role;
 mod row;
+mod rule;
 mod sql;
 mod state;
 mod tenant;
@@ -30,6 +31,7 @@ pub use error::StoreError;
 pub use group::GroupFilter;
 pub use membership::MembershipFilter;
 pub use resource::{ResourceFilter, builtin_resource_types};
+pub use rule::RuleOutcome;
 pub use token::TokenRecord;
 pub use user::UserFilter;
 

@@ -152,4 +152,23 @@ impl Writer {
         .await?;
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
+
+    /// Deletes the rows of these users in one group that came from one source, many per
+    /// statement.
+    pub async fn delete_memberships(
+        &mut self,
+        group: &GroupId,
+        source: MembershipSource,
+        users: &[UserId],
+    ) -> Result<(), StoreError> {
+        for chunk in users.chunks(500) {
+            let mut sql = Sql::new("DELETE FROM memberships WHERE tenant_id = ");
+            sql.bind(Arg::Text(self.tenant.to_string()));
+            sql.push(" AND group_id = ").bind(Arg::Text(group.to_string()));
+            sql.push(" AND source = ").bind(Arg::Text(source.as_str().to_owned()));
+            sql.push(" AND user_id IN ").tuple(chunk.iter().map(|u| Arg::Text(u.to_string())).collect());
+            sql.query()?.execute(self.tx()).await?;
+        }
+        Ok(())
+    }
 }

@@ -6,7 +6,7 @@ use crate::{After, Db, StoreError, Writer};
 use cohort_core::TenantId;
 use cohort_core::UserId;
 use cohort_core::model::{User, UserStatus};
-use cohort_core::name::{AttributeValue, Attributes, Email, Name, ShortText};
+use cohort_core::name::{AttributeValue, Attributes, Email, Name, ShortText, SsoGroups};
 use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -41,6 +41,15 @@ fn encode_attributes(a: &Attributes) -> String {
     Value::Object(map).to_string()
 }
 
+fn encode_sso_groups(g: &SsoGroups) -> String {
+    Value::Array(g.as_slice().iter().cloned().map(Value::String).collect()).to_string()
+}
+
+fn decode_sso_groups(s: &str) -> Result<SsoGroups, StoreError> {
+    let names: Vec<String> = serde_json::from_str(s).map_err(|_| StoreError::Corrupt("sso_groups".to_owned()))?;
+    Ok(SsoGroups::new(names)?)
+}
+
 fn decode_attributes(s: &str) -> Result<Attributes, StoreError> {
     let corrupt = || StoreError::Corrupt("attributes".to_owned());
     let Value::Object(map) = serde_json::from_str::<Value>(s).map_err(|_| corrupt())? else { return Err(corrupt()) };
@@ -73,6 +82,7 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
         department: ShortText::parse("department", &text(row, "department")?, false)?,
         title: ShortText::parse("title", &text(row, "title")?, false)?,
         attributes: decode_attributes(&text(row, "attributes")?)?,
+        sso_groups: decode_sso_groups(&text(row, "sso_groups")?)?,
         status: UserStatus::parse("status", &text(row, "status")?)?,
         external_id: opt_text(row, "external_id")?,
         created_at: time(row, "created_at")?,
@@ -80,8 +90,8 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
     })
 }
 
-pub(crate) const COLUMNS: &str = "SELECT id, email, user_name, display_name, department, title, attributes, status, external_id, \
-                       created_at, updated_at FROM users";
+pub(crate) const COLUMNS: &str = "SELECT id, email, user_name, display_name, department, title, attributes, sso_groups, status, \
+                       external_id, created_at, updated_at FROM users";
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// One user.
@@ -144,8 +154,8 @@ impl Writer {
         let tenant = self.tenant.to_string();
         sqlx::query(
             "INSERT INTO users (tenant_id, id, email, email_key, display_name, department, title, attributes, \
-             status, external_id, created_at, updated_at, user_name, user_name_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             status, external_id, created_at, updated_at, user_name, user_name_key, sso_groups) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(tenant)
         .bind(u.id.as_str())
@@ -161,6 +171,7 @@ impl Writer {
         .bind(u.updated_at.millis())
         .bind(u.user_name.as_ref().map(|n| n.as_str().to_owned()))
         .bind(u.user_name.as_ref().map(Name::key))
+        .bind(encode_sso_groups(&u.sso_groups))
         .execute(self.tx())
         .await?;
         Ok(())
@@ -171,8 +182,8 @@ impl Writer {
         let tenant = self.tenant.to_string();
         let done = sqlx::query(
             "UPDATE users SET email = $3, email_key = $4, display_name = $5, department = $6, title = $7, \
-             attributes = $8, status = $9, external_id = $10, updated_at = $11, user_name = $12, user_name_key = $13 \
-             WHERE tenant_id = $1 AND id = $2",
+             attributes = $8, status = $9, external_id = $10, updated_at = $11, user_name = $12, user_name_key = $13, \
+             sso_groups = $14 WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant)
         .bind(u.id.as_str())
@@ -187,6 +198,7 @@ impl Writer {
         .bind(u.updated_at.millis())
         .bind(u.user_name.as_ref().map(|n| n.as_str().to_owned()))
         .bind(u.user_name.as_ref().map(Name::key))
+        .bind(encode_sso_groups(&u.sso_groups))
         .execute(self.tx())
         .await?;
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }

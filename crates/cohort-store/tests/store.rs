@@ -43,6 +43,7 @@ fn user(n: usize, email: &str) -> User {
             [("teams".to_owned(), AttributeValue::Many(vec!["a".into(), "b".into()]))].into_iter().collect(),
         )
         .unwrap(),
+        sso_groups: SsoGroups::new(["emea".to_owned(), "all staff".to_owned()]).unwrap(),
         status: UserStatus::Active,
         external_id: None,
         created_at: Timestamp(1),
@@ -293,4 +294,73 @@ async fn audit_events_come_back_newest_first_and_filtered() {
     let page2 =
         AuditFilter { after: Some((all[0].revision, all[0].event.id.to_string())), limit: 10, ..Default::default() };
     assert_eq!(r.list_audit(&t, &page2).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn rules_round_trip_keep_their_state_stay_in_their_tenant_and_go_with_their_group() {
+    let (store, _db) = store().await;
+    let t = tenant(&store, "acme", 1).await;
+    let other = tenant(&store, "other", 2).await;
+    let mut w = store.write(&t).await.unwrap();
+    for n in 1..=3 {
+        w.insert_user(&user(n, &format!("u{n}@example.com"))).await.unwrap();
+    }
+    w.insert_group(&group(1, "Sales", &[])).await.unwrap();
+    w.insert_group(&group(2, "Support", &[])).await.unwrap();
+    let rule = |n: usize, g: usize, paused: bool| Rule {
+        id: id(RuleId::parse, "rul_", n),
+        group_id: id(GroupId::parse, "grp_", g),
+        expression: format!("user.department == 'D{n}'"),
+        paused,
+        created_by: Some(id(UserId::parse, "usr_", 1)),
+        created_at: Timestamp(n as i64),
+        updated_at: Timestamp(n as i64),
+        last_evaluated_at: None,
+        matched: 0,
+        last_error: None,
+    };
+    w.put_rule(&rule(1, 1, false)).await.unwrap();
+    w.put_rule(&rule(2, 1, true)).await.unwrap();
+    w.put_rule(&rule(3, 2, false)).await.unwrap();
+    for n in 1..=3 {
+        w.put_membership(&membership(1, n, MembershipSource::Rule, None)).await.unwrap();
+    }
+    w.commit().await.unwrap();
+
+    let mut w = store.write(&t).await.unwrap();
+    let outcome = RuleOutcome { id: rule(1, 1, false).id, at: Timestamp(50), matched: 7, last_error: Some("x".into()) };
+    w.record_rule_outcomes(std::slice::from_ref(&outcome)).await.unwrap();
+    w.mark_rules_evaluated(Timestamp(60)).await.unwrap();
+    let sales = id(GroupId::parse, "grp_", 1);
+    let gone = [id(UserId::parse, "usr_", 1), id(UserId::parse, "usr_", 3)];
+    w.delete_memberships(&sales, MembershipSource::Rule, &gone).await.unwrap();
+    w.commit().await.unwrap();
+
+    let mut r = store.read().await.unwrap();
+    let all = r.list_rules(&t, None).await.unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["rul_000000000001", "rul_000000000002", "rul_000000000003"]
+    );
+    let first = &all[0];
+    assert_eq!(
+        (first.matched, first.last_error.as_deref(), first.last_evaluated_at),
+        (7, Some("x"), Some(Timestamp(60)))
+    );
+    // Paused rules are not marked evaluated.
+    assert_eq!(all[1].last_evaluated_at, None);
+    assert!(all[1].paused);
+    assert_eq!(r.list_rules(&t, Some(&sales)).await.unwrap().len(), 2);
+    assert!(r.list_rules(&other, None).await.unwrap().is_empty());
+    assert!(r.get_rule(&other, &first.id).await.unwrap().is_none());
+    assert_eq!(r.all_users(&t).await.unwrap().len(), 3);
+    assert_eq!(r.all_users(&t).await.unwrap()[0].sso_groups.as_slice(), ["all staff", "emea"]);
+    let state = r.load_state(&t).await.unwrap();
+    assert_eq!(state.members_of(&sales).count(), 1, "only the named users' rule rows are deleted");
+
+    let mut w = store.write(&t).await.unwrap();
+    w.delete_group(&sales).await.unwrap();
+    assert!(matches!(w.delete_rule(&id(RuleId::parse, "rul_", 3)).await, Ok(())));
+    w.commit().await.unwrap();
+    assert!(r.list_rules(&t, None).await.unwrap().is_empty(), "a group's rules go with it");
 }

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use cohort_core::model::{Subject, UserStatus};
-use cohort_core::name::{AttributeValue, Attributes, Email, ShortText};
+use cohort_core::name::{AttributeValue, Attributes, Email, ShortText, SsoGroups};
 use cohort_core::{DomainError, UserId};
 use cohort_store::UserFilter;
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,10 @@ pub struct CreateUserBody {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub attributes: BTreeMap<String, Value>,
+    /// The groups the upstream identity provider reports for the user (`user.ssoGroups` in
+    /// auto-assignment rules).
+    #[serde(default)]
+    pub sso_groups: Vec<String>,
     /// `active` (default) or `suspended`.
     pub status: Option<String>,
 }
@@ -67,6 +71,8 @@ pub struct PatchUserBody {
     /// New attributes, replacing all.
     #[schema(value_type = Option<Object>)]
     pub attributes: Option<BTreeMap<String, Value>>,
+    /// New identity-provider groups, replacing all.
+    pub sso_groups: Option<Vec<String>>,
     /// `active` or `suspended` (a suspended user has no access at all).
     pub status: Option<String>,
 }
@@ -125,6 +131,7 @@ async fn create_user(
     let department = f.take(ShortText::parse("department", &b.department, false));
     let title = f.take(ShortText::parse("title", &b.title, false));
     let attrs = f.take(attributes(&b.attributes));
+    let sso_groups = f.take(SsoGroups::new(b.sso_groups));
     let status = match b.status.as_deref() {
         Some(v) => f.take(UserStatus::parse("status", v)),
         None => Some(UserStatus::Active),
@@ -136,6 +143,7 @@ async fn create_user(
         department: checked(department)?,
         title: checked(title)?,
         attributes: checked(attrs)?,
+        sso_groups: checked(sso_groups)?,
         status: checked(status)?,
         user_name: None,
         external_id: None,
@@ -191,6 +199,7 @@ async fn update_user(
         department: b.department.as_deref().and_then(|v| f.take(ShortText::parse("department", v, false))),
         title: b.title.as_deref().and_then(|v| f.take(ShortText::parse("title", v, false))),
         attributes: b.attributes.as_ref().and_then(|v| f.take(attributes(v))),
+        sso_groups: b.sso_groups.and_then(|v| f.take(SsoGroups::new(v))),
         status: b.status.as_deref().and_then(|v| f.take(UserStatus::parse("status", v))),
         ..UserPatch::default()
     };

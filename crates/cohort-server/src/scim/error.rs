@@ -67,6 +67,7 @@ impl From<ServiceError> for ScimError {
                 Self::new(StatusCode::BAD_REQUEST, Some(if filter { "invalidFilter" } else { "invalidValue" }), &detail)
             }
             ServiceError::BadRequest(d) => Self::invalid_syntax(&d),
+            e @ ServiceError::Expression(_) => Self::new(StatusCode::BAD_REQUEST, Some("invalidValue"), &e.to_string()),
             ServiceError::NotFound(what) => Self::not_found(&what),
             ServiceError::Conflict(_, d) => Self::new(StatusCode::CONFLICT, Some("uniqueness"), &d),
             ServiceError::Unauthorized(d) => Self::new(StatusCode::UNAUTHORIZED, None, &d),

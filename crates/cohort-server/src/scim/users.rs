@@ -248,6 +248,7 @@ pub(super) async fn create(
         department: input.department,
         title: input.title,
         attributes,
+        sso_groups: Default::default(),
         status: status(input.active),
         user_name: Some(input.user_name),
         external_id: input.external_id,
@@ -306,6 +307,7 @@ async fn store(s: &AppState, caller: &ScimCaller, current: &User, input: UserInp
         status: Some(status(input.active)),
         user_name: Some(Some(input.user_name)),
         external_id: Some(input.external_id),
+        sso_groups: None,
     };
     let w = s.update_user(&caller.ctx, caller.ctx.tenant(), id, patch).await?;
     Ok(answer(StatusCode::OK, &render(s, caller, &w.value, &Projection::default()).await?))

@@ -267,6 +267,7 @@ impl Services {
         }
         if let Some(parents) = patch.parent_ids {
             check_parents(&change.before.state, Some(id), &parents, self.config.max_depth)?;
+            super::rule::refuse_cohort_parents(&mut change.w, &change.before.state, "parentIds", id, &parents).await?;
             group.parent_ids = parents.into_iter().collect();
         }
         if let Some(e) = patch.external_id {

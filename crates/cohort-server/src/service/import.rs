@@ -542,6 +542,7 @@ impl Services {
         }
         let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };
         let mut memberships = Vec::new();
+        let mut created = Vec::new();
         for row in rows {
             let skip =
                 |reason: &str| SkippedRow { line: row.line, email: row.email.to_string(), reason: reason.to_owned() };
@@ -562,6 +563,7 @@ impl Services {
                 department: row.department,
                 title: row.title,
                 attributes: cohort_core::name::Attributes::default(),
+                sso_groups: cohort_core::name::SsoGroups::default(),
                 status: cohort_core::model::UserStatus::Active,
                 external_id: None,
                 created_at: now,
@@ -590,8 +592,11 @@ impl Services {
                 });
             }
             outcome.added += 1;
+            created.push(user);
         }
         change.w.put_memberships(&memberships).await?;
+        let pairs: Vec<_> = created.iter().map(|u| (None, Some(u))).collect();
+        self.reassign_in(&mut change, ctx.into(), &pairs).await?;
         for m in &memberships {
             self.audit(
                 &mut change,

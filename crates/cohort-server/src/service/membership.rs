@@ -312,6 +312,7 @@ impl Services {
                     let mut parents = state.parents(c).clone();
                     parents.insert(group.clone());
                     cohort_core::graph::check_parents(state, Some(c), &parents, self.config.max_depth)?;
+                    super::rule::refuse_cohort_parents(&mut change.w, state, "members", c, &parents).await?;
                 }
             }
         }

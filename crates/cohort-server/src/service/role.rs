@@ -2,10 +2,11 @@
 //! and groups owned by SCIM or SSO never confer `cohort:` permissions.
 
 use super::authz::{Allowed, Guard, scope};
+use super::rule::refuse_cohort_flow;
 use super::{Change, Ctx, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::RoleView;
-use cohort_core::model::{GroupSource, Role, Subject};
+use cohort_core::model::{Role, Subject};
 use cohort_core::name::{Description, Name};
 use cohort_core::permission::{CohortPermission as P, Permission};
 use cohort_core::{RoleId, TenantId};
@@ -142,14 +143,7 @@ impl Services {
             let perms = normalise(perms);
             if confers_cohort(&perms) {
                 for g in change.w.groups_with_role(tenant, id).await? {
-                    if change.before.state.group(&g).is_some_and(|f| f.source != GroupSource::Local) {
-                        return Err(ServiceError::Invalid(vec![FieldError {
-                            field: "permissions".to_owned(),
-                            message: format!(
-                                "the role is on provisioned group `{g}`, which cannot confer `cohort:` permissions"
-                            ),
-                        }]));
-                    }
+                    refuse_cohort_flow(&mut change.w, &change.before.state, "permissions", &g, &g).await?;
                 }
             }
             role.permissions = perms;
@@ -238,14 +232,8 @@ impl Services {
             if !facts.active {
                 return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{g}` is archived")));
             }
-            if facts.source != GroupSource::Local && confers_cohort(&role.permissions) {
-                return Err(ServiceError::Invalid(vec![FieldError {
-                    field: "roleId".to_owned(),
-                    message: format!(
-                        "group `{g}` is provisioned by {} and cannot confer `cohort:` permissions",
-                        facts.source.as_str()
-                    ),
-                }]));
+            if confers_cohort(&role.permissions) {
+                refuse_cohort_flow(&mut change.w, state, "roleId", g, g).await?;
             }
         }
         let (kind, id) = subject_target(subject);

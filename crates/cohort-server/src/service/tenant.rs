@@ -162,6 +162,7 @@ impl Services {
             department: ShortText::parse("department", "", false)?,
             title: ShortText::parse("title", "", false)?,
             attributes: Attributes::default(),
+            sso_groups: Default::default(),
             status: UserStatus::Active,
             external_id: None,
             created_at: now,

@@ -5,7 +5,7 @@ use super::{Ctx, Services, Written};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::UserView;
 use cohort_core::model::{User, UserStatus};
-use cohort_core::name::{Attributes, Email, Name, ShortText};
+use cohort_core::name::{Attributes, Email, Name, ShortText, SsoGroups};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{TenantId, UserId};
 use cohort_store::UserFilter;
@@ -24,6 +24,8 @@ pub struct NewUser {
     pub title: ShortText,
     /// Free attributes.
     pub attributes: Attributes,
+    /// The groups the upstream identity provider reports.
+    pub sso_groups: SsoGroups,
     /// Initial status.
     pub status: UserStatus,
     /// Login name in the provisioning system (SCIM `userName`).
@@ -45,6 +47,8 @@ pub struct UserPatch {
     pub title: Option<ShortText>,
     /// New attributes (replacing all).
     pub attributes: Option<Attributes>,
+    /// New identity-provider groups (replacing all).
+    pub sso_groups: Option<SsoGroups>,
     /// New status (`suspended` removes all effective access).
     pub status: Option<UserStatus>,
     /// New login name; `Some(None)` removes it.
@@ -86,6 +90,7 @@ impl Services {
             department: input.department,
             title: input.title,
             attributes: input.attributes,
+            sso_groups: input.sso_groups,
             status: input.status,
             external_id: input.external_id.map(|e| e.as_str().to_owned()),
             created_at: now,
@@ -93,6 +98,7 @@ impl Services {
         };
         change.w.insert_user(&user).await?;
         change.touch_user(&user.id);
+        self.reassign_in(&mut change, ctx.into(), &[(None, Some(&user))]).await?;
         self.audit(
             &mut change,
             ctx.into(),
@@ -189,6 +195,7 @@ impl Services {
         user.department = patch.department.unwrap_or(user.department);
         user.title = patch.title.unwrap_or(user.title);
         user.attributes = patch.attributes.unwrap_or(user.attributes);
+        user.sso_groups = patch.sso_groups.unwrap_or(user.sso_groups);
         if let Some(status) = patch.status {
             if status == UserStatus::Suspended && &ctx.principal.user == id {
                 return Err(ServiceError::Conflict("status".to_owned(), "you cannot suspend yourself".to_owned()));
@@ -198,6 +205,7 @@ impl Services {
         user.updated_at = self.now();
         change.w.update_user(&user).await?;
         change.touch_user(&user.id);
+        self.reassign_in(&mut change, ctx.into(), &[(Some(&before), Some(&user))]).await?;
         let action = match (before.status, user.status) {
             (UserStatus::Active, UserStatus::Suspended) => "user.suspend",
             (UserStatus::Suspended, UserStatus::Active) => "user.activate",
@@ -227,6 +235,7 @@ impl Services {
         }
         change.w.delete_user(id).await?;
         change.touch_user(id);
+        self.reassign_in(&mut change, ctx.into(), &[(Some(&before), None)]).await?;
         self.audit(
             &mut change,
             ctx.into(),

@@ -1,0 +1,612 @@
+//! Auto-assignment rules: preview, save, pause and delete a group's rules, and the
+//! re-evaluation that keeps rule memberships right whenever a user is created, changed or
+//! deleted, through any face.
+//!
+//! A user is a member of a group through source `rule` while at least one of the group's
+//! active rules matches them. While one of a group's rules is paused the group keeps the rule
+//! members it has (a paused rule is not evaluated, so nobody can say it stopped matching):
+//! active rules still add members, nobody is removed.
+
+use super::authz::{Allowed, Guard, scope};
+use super::{Change, Ctx, Origin, Services, Written};
+use crate::error::{FieldError, ServiceError, ServiceResult};
+use crate::view::RuleView;
+use cohort_core::graph::{ancestors, descendants};
+use cohort_core::model::{GroupSource, MemberRole, Membership, MembershipSource, Rule, User};
+use cohort_core::name::ShortText;
+use cohort_core::permission::CohortPermission as P;
+use cohort_core::rule::{Cel, RuleEngine, RuleSyntaxError};
+use cohort_core::state::TenantState;
+use cohort_core::{GroupId, RuleId, TenantId, Timestamp, UserId};
+use cohort_store::{RuleOutcome, Writer};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+/// Most rules one group may carry.
+pub const MAX_RULES_PER_GROUP: usize = 20;
+
+/// How many compiled expressions are kept before the cache starts over.
+const CACHE_LIMIT: usize = 10_000;
+
+type Program = <Cel as RuleEngine>::Rule;
+
+/// The rule language and the expressions compiled so far (an expression compiles the same
+/// every time, so they are shared by text across tenants).
+#[derive(Default)]
+pub(crate) struct RuleCompiler {
+    engine: Cel,
+    cache: Mutex<HashMap<String, Arc<Program>>>,
+}
+
+impl RuleCompiler {
+    fn compile(&self, source: &str) -> Result<Arc<Program>, RuleSyntaxError> {
+        if let Some(p) = self.cache.lock().ok().and_then(|c| c.get(source).cloned()) {
+            return Ok(p);
+        }
+        let program = Arc::new(self.engine.compile(source)?);
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(source.to_owned(), program.clone());
+        }
+        Ok(program)
+    }
+}
+
+/// A rule to save: new, or the new version of an existing one.
+#[derive(Clone, Debug)]
+pub struct RuleDraft {
+    /// The CEL expression over `user`.
+    pub expression: String,
+    /// Whether it starts paused.
+    pub paused: bool,
+}
+
+/// A user a plan adds or removes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedMember {
+    /// The user.
+    pub id: UserId,
+    /// Their email, if they have one.
+    pub email: Option<String>,
+    /// Their display name.
+    pub display_name: String,
+}
+
+impl From<&User> for PlannedMember {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.clone(),
+            email: u.email.as_ref().map(ToString::to_string),
+            display_name: u.display_name.to_string(),
+        }
+    }
+}
+
+/// What saving or removing a rule does, or did, to its group's members.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RulePlan {
+    /// Users who become members, by id.
+    pub added: Vec<PlannedMember>,
+    /// Users who stop being members through rules, by id.
+    pub removed: Vec<PlannedMember>,
+    /// How many users the rule matches (0 for a paused or removed rule).
+    pub matched: i64,
+    /// Why the rule could not be decided for some user, if so.
+    pub error: Option<String>,
+    /// Whether removals are held back because a rule of the group is paused.
+    pub held: bool,
+}
+
+/// A saved rule and what saving it did.
+#[derive(Clone, Debug)]
+pub struct SavedRule {
+    /// The rule, with its state.
+    pub rule: Rule,
+    /// What changed in its group.
+    pub plan: RulePlan,
+}
+
+/// One group's rules, ready to decide users.
+struct GroupRules {
+    group: GroupId,
+    /// Active rules with their compiled programs; paused rules are absent.
+    active: Vec<(Rule, Arc<Program>)>,
+    /// Whether a rule of the group is paused.
+    held: bool,
+}
+
+/// What a group's rules decide for every user.
+struct Decision {
+    wanted: HashSet<UserId>,
+    /// Per active rule, in order: users matched and the first error.
+    per_rule: Vec<(i64, Option<String>)>,
+}
+
+fn decide_all(engine: &Cel, rules: &GroupRules, users: &[User]) -> Decision {
+    let mut wanted = HashSet::new();
+    let mut per_rule = vec![(0i64, None::<String>); rules.active.len()];
+    for u in users {
+        let subject = engine.subject(u);
+        for (i, (_, program)) in rules.active.iter().enumerate() {
+            match engine.matches(program, &subject) {
+                Ok(true) => {
+                    per_rule[i].0 += 1;
+                    wanted.insert(u.id.clone());
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    per_rule[i].1.get_or_insert_with(|| format!("user `{}`: {e}", u.id));
+                }
+            }
+        }
+    }
+    Decision { wanted, per_rule }
+}
+
+/// The users who are members of `group` through rules.
+fn rule_members(state: &TenantState, group: &GroupId) -> HashSet<UserId> {
+    state
+        .members_of(group)
+        .filter(|u| state.rows(group, u).any(|(s, _)| s == MembershipSource::Rule))
+        .cloned()
+        .collect()
+}
+
+fn rule_not_found(id: &RuleId) -> ServiceError {
+    ServiceError::NotFound(format!("rule `{id}`"))
+}
+
+/// A membership row a rule made.
+fn member_row(group: &GroupId, user: &UserId, reason: &ShortText, now: Timestamp) -> Membership {
+    Membership {
+        group_id: group.clone(),
+        user_id: user.clone(),
+        source: MembershipSource::Rule,
+        role: MemberRole::Member,
+        expires_at: None,
+        added_by: None,
+        added_at: now,
+        reason: reason.clone(),
+    }
+}
+
+impl Services {
+    fn compile_rule(&self, source: &str) -> ServiceResult<Arc<Program>> {
+        self.rules.compile(source).map_err(ServiceError::Expression)
+    }
+
+    /// The rules of `group` as they would be with `replace` saved in place of (or next to)
+    /// the stored ones, or with `remove` gone.
+    async fn group_rules(
+        &self,
+        change: &mut Change,
+        group: &GroupId,
+        replace: Option<&Rule>,
+        remove: Option<&RuleId>,
+    ) -> ServiceResult<GroupRules> {
+        let tenant = change.w.tenant().clone();
+        let mut rules = change.w.list_rules(&tenant, Some(group)).await?;
+        rules.retain(|r| Some(&r.id) != remove && Some(&r.id) != replace.map(|n| &n.id));
+        rules.extend(replace.cloned());
+        let held = rules.iter().any(|r| r.paused);
+        let mut active = Vec::new();
+        for r in rules.into_iter().filter(|r| !r.paused) {
+            let program = self.compile_rule(&r.expression)?;
+            active.push((r, program));
+        }
+        Ok(GroupRules { group: group.clone(), active, held })
+    }
+
+    /// Decides every user of the tenant against a group's rules; `focus` names the rule whose
+    /// matches the plan reports.
+    async fn plan_group(
+        &self,
+        change: &mut Change,
+        rules: &GroupRules,
+        focus: Option<&RuleId>,
+    ) -> ServiceResult<(RulePlan, Vec<RuleOutcome>)> {
+        let tenant = change.w.tenant().clone();
+        let users = if rules.active.is_empty() { Vec::new() } else { change.w.all_users(&tenant).await? };
+        let decision = decide_all(&self.rules.engine, rules, &users);
+        let current = rule_members(&change.before.state, &rules.group);
+        let mut added: Vec<PlannedMember> = users
+            .iter()
+            .filter(|u| decision.wanted.contains(&u.id) && !current.contains(&u.id))
+            .map(PlannedMember::from)
+            .collect();
+        // Rule members are users of the tenant (deleting a user deletes their rows).
+        let mut removed: Vec<PlannedMember> = if rules.held || current.is_empty() {
+            Vec::new()
+        } else {
+            let everyone = if users.is_empty() { change.w.all_users(&tenant).await? } else { users };
+            everyone
+                .iter()
+                .filter(|u| current.contains(&u.id) && !decision.wanted.contains(&u.id))
+                .map(PlannedMember::from)
+                .collect()
+        };
+        added.sort_by(|a, b| a.id.cmp(&b.id));
+        removed.sort_by(|a, b| a.id.cmp(&b.id));
+        let (matched, error) = rules
+            .active
+            .iter()
+            .position(|(r, _)| Some(&r.id) == focus)
+            .and_then(|i| decision.per_rule.get(i).cloned())
+            .unwrap_or_default();
+        let outcomes = rules
+            .active
+            .iter()
+            .zip(&decision.per_rule)
+            .map(|((r, _), (m, e))| RuleOutcome {
+                id: r.id.clone(),
+                at: self.now(),
+                matched: *m,
+                last_error: e.clone(),
+            })
+            .collect();
+        Ok((RulePlan { added, removed, matched, error, held: rules.held }, outcomes))
+    }
+
+    /// Writes a plan: the rows, one audit event per member added or removed, and what the
+    /// evaluation found for each rule of the group.
+    async fn apply_plan(
+        &self,
+        change: &mut Change,
+        origin: Origin<'_>,
+        group: &GroupId,
+        rule: &RuleId,
+        (plan, outcomes): &(RulePlan, Vec<RuleOutcome>),
+    ) -> ServiceResult<()> {
+        let now = self.now();
+        let reason = ShortText::parse("reason", &format!("matched rule {rule}"), false)?;
+        let rows: Vec<Membership> = plan.added.iter().map(|u| member_row(group, &u.id, &reason, now)).collect();
+        change.w.put_memberships(&rows).await?;
+        let removed: Vec<UserId> = plan.removed.iter().map(|u| u.id.clone()).collect();
+        change.w.delete_memberships(group, MembershipSource::Rule, &removed).await?;
+        for (users, action) in [(&plan.added, "auto_assignment.add"), (&plan.removed, "auto_assignment.remove")] {
+            for PlannedMember { id: u, .. } in users {
+                change.touch_user(u);
+                let detail = json!({ "userId": u.as_str(), "ruleId": rule.as_str() });
+                let (before, after) =
+                    if action.ends_with("add") { (None, Some(&detail)) } else { (Some(&detail), None) };
+                self.audit(change, origin, action, ("group", group.as_str()), before, after);
+            }
+        }
+        change.w.record_rule_outcomes(outcomes).await?;
+        Ok(())
+    }
+
+    /// Checks that `group` may carry rules: it exists, is made in cohort, is not archived, and
+    /// neither it nor a group above it confers `cohort:` permissions.
+    fn rule_group_allowed(&self, change: &Change, group: &GroupId) -> ServiceResult<()> {
+        let state = &change.before.state;
+        let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+        if facts.source != GroupSource::Local {
+            return Err(ServiceError::Conflict(
+                "groupId".to_owned(),
+                format!("group `{group}` is provisioned by {}, which decides its members", facts.source.as_str()),
+            ));
+        }
+        if !facts.active {
+            return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
+        }
+        if let Some(giver) = cohort_giver_at_or_above(state, group) {
+            return Err(ServiceError::Conflict(
+                "groupId".to_owned(),
+                format!(
+                    "group `{giver}` confers `cohort:` permissions to the members of `{group}`; a group filled by \
+                     rules cannot"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Opens a change for a rule of `group` and authorises it.
+    async fn begin_rule_change(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<(Change, Allowed)> {
+        let tenant = scope(ctx, tenant)?;
+        let change = self.begin(tenant).await?;
+        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
+        Ok((change, proof))
+    }
+
+    /// The rule `draft` would become: new, or `existing` changed.
+    async fn drafted_rule(
+        &self,
+        ctx: &Ctx,
+        change: &mut Change,
+        group: &GroupId,
+        existing: Option<&RuleId>,
+        draft: RuleDraft,
+    ) -> ServiceResult<(Option<Rule>, Rule)> {
+        self.rule_group_allowed(change, group)?;
+        self.compile_rule(&draft.expression)?;
+        let tenant = change.w.tenant().clone();
+        let now = self.now();
+        let before = match existing {
+            Some(id) => Some(
+                change
+                    .w
+                    .get_rule(&tenant, id)
+                    .await?
+                    .filter(|r| &r.group_id == group)
+                    .ok_or_else(|| rule_not_found(id))?,
+            ),
+            None => {
+                if change.w.list_rules(&tenant, Some(group)).await?.len() >= MAX_RULES_PER_GROUP {
+                    return Err(ServiceError::Conflict(
+                        "groupId".to_owned(),
+                        format!("group `{group}` already has {MAX_RULES_PER_GROUP} rules"),
+                    ));
+                }
+                None
+            }
+        };
+        let rule = match &before {
+            Some(b) => Rule { expression: draft.expression, paused: draft.paused, updated_at: now, ..b.clone() },
+            None => Rule {
+                id: RuleId::generate(self.ids()),
+                group_id: group.clone(),
+                expression: draft.expression,
+                paused: draft.paused,
+                created_by: Some(ctx.principal.user.clone()),
+                created_at: now,
+                updated_at: now,
+                last_evaluated_at: None,
+                matched: 0,
+                last_error: None,
+            },
+        };
+        Ok((before, rule))
+    }
+
+    /// What saving a rule (new, or `existing` changed) would add and remove; nothing is
+    /// written. [`Self::save_rule`] with the same draft applies exactly this plan if nothing
+    /// changed in between.
+    pub async fn preview_rule(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        existing: Option<&RuleId>,
+        draft: RuleDraft,
+    ) -> ServiceResult<RulePlan> {
+        let (mut change, _proof) = self.begin_rule_change(ctx, tenant).await?;
+        let (_, rule) = self.drafted_rule(ctx, &mut change, group, existing, draft).await?;
+        let rules = self.group_rules(&mut change, group, Some(&rule), None).await?;
+        // Dropping the change rolls it back.
+        Ok(self.plan_group(&mut change, &rules, Some(&rule.id)).await?.0)
+    }
+
+    /// Saves a rule (new, or `existing` changed) and applies it to every user at once.
+    pub async fn save_rule(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        existing: Option<&RuleId>,
+        draft: RuleDraft,
+    ) -> ServiceResult<Written<SavedRule>> {
+        let (mut change, proof) = self.begin_rule_change(ctx, tenant).await?;
+        let (before, mut rule) = self.drafted_rule(ctx, &mut change, group, existing, draft).await?;
+        let rules = self.group_rules(&mut change, group, Some(&rule), None).await?;
+        let planned = self.plan_group(&mut change, &rules, Some(&rule.id)).await?;
+        if !rule.paused {
+            rule.last_evaluated_at = Some(self.now());
+            rule.matched = planned.0.matched;
+            rule.last_error = planned.0.error.clone();
+        }
+        change.w.put_rule(&rule).await?;
+        self.apply_plan(&mut change, ctx.into(), group, &rule.id, &planned).await?;
+        let action = if before.is_some() { "auto_assignment.rule.update" } else { "auto_assignment.rule.create" };
+        self.audit(
+            &mut change,
+            ctx.into(),
+            action,
+            ("group", group.as_str()),
+            before.as_ref().map(RuleView::from).as_ref(),
+            Some(&RuleView::from(&rule)),
+        );
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: SavedRule { rule, plan: planned.0 }, revision })
+    }
+
+    /// Deletes a rule; the members only it brought leave the group (unless another rule of
+    /// the group is paused).
+    pub async fn delete_rule(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        id: &RuleId,
+    ) -> ServiceResult<Written<RulePlan>> {
+        let (mut change, proof) = self.begin_rule_change(ctx, tenant).await?;
+        let t = change.w.tenant().clone();
+        let before =
+            change.w.get_rule(&t, id).await?.filter(|r| &r.group_id == group).ok_or_else(|| rule_not_found(id))?;
+        let rules = self.group_rules(&mut change, group, None, Some(id)).await?;
+        let planned = self.plan_group(&mut change, &rules, None).await?;
+        change.w.delete_rule(id).await?;
+        self.apply_plan(&mut change, ctx.into(), group, id, &planned).await?;
+        self.audit(
+            &mut change,
+            ctx.into(),
+            "auto_assignment.rule.delete",
+            ("group", group.as_str()),
+            Some(&RuleView::from(&before)),
+            None::<&()>,
+        );
+        let revision = self.finish(change, proof).await?;
+        Ok(Written { value: planned.0, revision })
+    }
+
+    /// The rules of a group with their state (readers and the group's managers).
+    pub async fn list_rules(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId) -> ServiceResult<Vec<Rule>> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.live(tenant).await?;
+        if snap.state.group(group).is_none() {
+            return Err(ServiceError::NotFound(format!("group `{group}`")));
+        }
+        Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
+        Ok(self.store.read().await?.list_rules(tenant, Some(group)).await?)
+    }
+
+    /// One rule of a group.
+    pub async fn get_rule(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId, id: &RuleId) -> ServiceResult<Rule> {
+        self.list_rules(ctx, tenant, group).await?.into_iter().find(|r| &r.id == id).ok_or_else(|| rule_not_found(id))
+    }
+
+    /// Re-runs every active rule of the tenant for users who were created (no `before`),
+    /// changed, or deleted (no `after`), as part of that change: rule memberships follow, and
+    /// each rule's count of matched users moves with them.
+    pub(crate) async fn reassign_in(
+        &self,
+        change: &mut Change,
+        origin: Origin<'_>,
+        users: &[(Option<&User>, Option<&User>)],
+    ) -> ServiceResult<()> {
+        let tenant = change.w.tenant().clone();
+        let all = change.w.list_rules(&tenant, None).await?;
+        if all.iter().all(|r| r.paused) {
+            return Ok(());
+        }
+        let engine = &self.rules.engine;
+        let now = self.now();
+        let held: BTreeSet<&GroupId> = all.iter().filter(|r| r.paused).map(|r| &r.group_id).collect();
+        let mut active = Vec::new();
+        for r in all.iter().filter(|r| !r.paused) {
+            active.push((r, self.compile_rule(&r.expression)?));
+        }
+        // Per active rule: its count of matched users, and an error if one occurred.
+        let mut state_of: Vec<(i64, Option<String>, bool)> =
+            active.iter().map(|(r, _)| (r.matched, r.last_error.clone(), false)).collect();
+        let reason = ShortText::parse("reason", "matched an auto-assignment rule", false)?;
+        let mut rows = Vec::new();
+        let mut removals = Vec::new();
+        let mut events = Vec::new();
+        for (before, after) in users {
+            let was = before.map(|u| engine.subject(u));
+            let is = after.map(|u| engine.subject(u));
+            // Per group: the first of its active rules that matches the user now.
+            let mut wanted: BTreeMap<&GroupId, Option<&RuleId>> = BTreeMap::new();
+            for (i, (r, program)) in active.iter().enumerate() {
+                let now_matches = is.as_ref().map(|s| engine.matches(program, s));
+                let matched_before = was.as_ref().is_some_and(|s| engine.matches(program, s) == Ok(true));
+                let matches_now = matches!(now_matches, Some(Ok(true)));
+                let slot = &mut state_of[i];
+                if matches_now != matched_before {
+                    slot.0 = (slot.0 + if matches_now { 1 } else { -1 }).max(0);
+                    slot.2 = true;
+                }
+                if let (Some(Err(e)), Some(u)) = (&now_matches, after) {
+                    *slot = (slot.0, Some(format!("user `{}`: {e}", u.id)), true);
+                }
+                let first = wanted.entry(&r.group_id).or_default();
+                if matches_now && first.is_none() {
+                    *first = Some(&r.id);
+                }
+            }
+            let Some(user) = after else { continue };
+            let state = &change.before.state;
+            let mut touched = false;
+            for (group, rule) in wanted {
+                if !state.group(group).is_some_and(|g| g.active) {
+                    continue;
+                }
+                let has = state.rows(group, &user.id).any(|(s, _)| s == MembershipSource::Rule);
+                let detail = json!({ "userId": user.id.as_str(), "ruleId": rule.map(RuleId::as_str) });
+                match rule {
+                    Some(_) if !has => {
+                        rows.push(member_row(group, &user.id, &reason, now));
+                        events.push(("auto_assignment.add", group.clone(), None, Some(detail)));
+                        touched = true;
+                    }
+                    None if has && !held.contains(group) => {
+                        removals.push((group.clone(), user.id.clone()));
+                        events.push(("auto_assignment.remove", group.clone(), Some(detail), None));
+                        touched = true;
+                    }
+                    _ => {}
+                }
+            }
+            if touched {
+                change.touch_user(&user.id);
+            }
+        }
+        change.w.put_memberships(&rows).await?;
+        for (group, user) in &removals {
+            change.w.delete_memberships(group, MembershipSource::Rule, std::slice::from_ref(user)).await?;
+        }
+        for (action, group, before, after) in events {
+            self.audit(change, origin, action, ("group", group.as_str()), before.as_ref(), after.as_ref());
+        }
+        let outcomes: Vec<RuleOutcome> = active
+            .iter()
+            .zip(state_of)
+            .filter(|(_, (_, _, changed))| *changed)
+            .map(|((r, _), (matched, last_error, _))| RuleOutcome { id: r.id.clone(), at: now, matched, last_error })
+            .collect();
+        change.w.mark_rules_evaluated(now).await?;
+        change.w.record_rule_outcomes(&outcomes).await?;
+        Ok(())
+    }
+}
+
+/// [`refuse_cohort_flow`] for `child` nested under `parents`.
+pub(crate) async fn refuse_cohort_parents(
+    w: &mut Writer,
+    state: &TenantState,
+    field: &str,
+    child: &GroupId,
+    parents: &BTreeSet<GroupId>,
+) -> ServiceResult<()> {
+    let givers: BTreeSet<GroupId> = parents.iter().filter_map(|p| cohort_giver_at_or_above(state, p)).collect();
+    for giver in &givers {
+        refuse_cohort_flow(w, state, field, giver, child).await?;
+    }
+    Ok(())
+}
+
+/// Refuses to let `cohort:` permissions reach the members of a group filled by rules or by an
+/// identity provider: `giver` would confer them to `receiver` and every group below it (the
+/// same group, when a role is assigned; a new child, when groups are nested).
+pub(crate) async fn refuse_cohort_flow(
+    w: &mut Writer,
+    state: &TenantState,
+    field: &str,
+    giver: &GroupId,
+    receiver: &GroupId,
+) -> ServiceResult<()> {
+    let tenant = w.tenant().clone();
+    let ruled: BTreeSet<GroupId> = w.list_rules(&tenant, None).await?.into_iter().map(|r| r.group_id).collect();
+    let mut below = descendants(state, receiver);
+    below.insert(receiver.clone());
+    let filled =
+        below.iter().find(|g| ruled.contains(*g) || state.group(g).is_some_and(|f| f.source != GroupSource::Local));
+    match filled {
+        Some(g) => Err(ServiceError::Invalid(vec![FieldError {
+            field: field.to_owned(),
+            message: format!(
+                "`cohort:` permissions of group `{giver}` would reach group `{g}`, whose members come from {}; such \
+                 a group cannot confer `cohort:` permissions",
+                if ruled.contains(g) { "rules" } else { "an identity provider" }
+            ),
+        }])),
+        None => Ok(()),
+    }
+}
+
+/// The first group, `group` or above it, holding a role that gives `cohort:` permissions.
+pub(crate) fn cohort_giver_at_or_above(state: &TenantState, group: &GroupId) -> Option<GroupId> {
+    let mut above = ancestors(state, group);
+    above.insert(group.clone());
+    above.into_iter().find(|g| {
+        state
+            .roles_of_group(g)
+            .iter()
+            .any(|r| state.role(r).is_some_and(|f| f.permissions.iter().any(|p| p.is_cohort())))
+    })
+}
