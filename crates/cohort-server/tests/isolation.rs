@@ -18,6 +18,7 @@ struct Ids {
     resource: String,
     kind: String,
     import: String,
+    rule: String,
 }
 
 async fn populate(app: &TestApp, tenant: &str, admin: &str, marker: &str) -> Ids {
@@ -46,11 +47,15 @@ async fn populate(app: &TestApp, tenant: &str, admin: &str, marker: &str) -> Ids
     let csv = format!("email,role\n{marker}@example.com,member\n");
     let i = app.post(&format!("/t/{tenant}/api/v1/groups/{group}/members/import"), admin, json!(csv)).await;
     let import = i.ok(201)["importId"].as_str().unwrap().to_owned();
-    Ids { user, group, role, token, resource, kind, import }
+    let rule = json!({"expression": format!("user.email == '{marker}@example.com'"), "confirm": true});
+    let r = app.post(&format!("/t/{tenant}/api/v1/groups/{group}/rules"), admin, rule).await;
+    let rule = r.ok(201)["rule"]["id"].as_str().unwrap().to_owned();
+    Ids { user, group, role, token, resource, kind, import, rule }
 }
 
-/// Every tenant endpoint: method, path under `/t/{tenant}/api/v1`, body; `{u} {g} {r} {k}`
-/// stand for a user, group, role and token id.
+/// Every tenant endpoint: method, path under `/t/{tenant}/api/v1`, body; `{u} {g} {r} {k}
+/// {x} {t} {i} {l}` stand for a user, group, role, token, resource, resource type, import and
+/// rule.
 fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
     use Method as M;
     vec![
@@ -117,6 +122,11 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (M::GET, "/users/{u}/grants", None),
         (M::DELETE, "/users/{u}/grants/{x}", None),
         (M::GET, "/groups/{g}/scopes", None),
+        (M::POST, "/groups/{g}/rules", Some(json!({"expression": "user.title == 'x'"}))),
+        (M::GET, "/groups/{g}/rules", None),
+        (M::GET, "/groups/{g}/rules/{l}", None),
+        (M::PATCH, "/groups/{g}/rules/{l}", Some(json!({"paused": true, "confirm": true}))),
+        (M::DELETE, "/groups/{g}/rules/{l}", None),
         (M::PUT, "/groups/{g}/scopes", Some(json!({"scopes": {"k": ["v"]}}))),
         (M::POST, "/check", Some(json!({"userId": "{u}", "resourceId": "{x}", "level": "use"}))),
         (M::GET, "/me", None),
@@ -132,6 +142,7 @@ fn fill(s: &str, ids: &Ids) -> String {
         .replace("{x}", &ids.resource)
         .replace("{t}", &ids.kind)
         .replace("{i}", &ids.import)
+        .replace("{l}", &ids.rule)
 }
 
 fn fill_body(body: &Option<Value>, ids: &Ids) -> Option<Value> {
@@ -146,7 +157,7 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
     populate(&app, "default", ROOT, "ours").await;
     let before = app.fingerprint().await;
     for (method, path, body) in endpoints() {
-        let marked = |s: &str| ["{u}", "{g}", "{r}", "{k}", "{x}", "{t}", "{i}"].iter().any(|m| s.contains(m));
+        let marked = |s: &str| ["{u}", "{g}", "{r}", "{k}", "{x}", "{t}", "{i}", "{l}"].iter().any(|m| s.contains(m));
         let has_ids = marked(path) || body.as_ref().is_some_and(|b| marked(&b.to_string()));
         // Our token on their tenant's URL: the tenant does not exist for us.
         let a = app

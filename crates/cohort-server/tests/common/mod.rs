@@ -256,6 +256,7 @@ impl TestApp {
                 .unwrap();
             out.push(format!("{groups:?}"));
             out.push(format!("{:?}", r.list_roles(&t.id, None, None, 100_000).await.unwrap()));
+            out.push(format!("{:?}", r.list_rules(&t.id, None).await.unwrap()));
             out.push(format!(
                 "{:?}",
                 r.list_tokens(&t.id, None).await.unwrap().iter().map(|t| t.id.clone()).collect::<Vec<_>>()
