@@ -10,6 +10,7 @@ mod dataset;
 mod http;
 mod import;
 mod peers;
+mod rules;
 mod scim;
 mod visible;
 
@@ -300,6 +301,7 @@ async fn main() {
         Some("visible") => visible::run(&args[2], &args[3], peers::TOKEN, 200),
         Some("scim") => scim::run(&args[2], peers::TOKEN),
         Some("import") => import::run(&args[2], peers::TOKEN),
-        _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL | visible BASE_A BASE_B | scim BASE | import BASE"),
+        Some("rules") => rules::run(&args[2], peers::TOKEN),
+        _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL | visible BASE_A BASE_B | scim BASE | import BASE | rules BASE"),
     }
 }

@@ -140,9 +140,12 @@ pub async fn write_to_store(url: &str, d: &Dataset) {
             email: Some(Email::parse(&format!("user{u}@bench.example")).unwrap()),
             user_name: None,
             display_name: text(&format!("User {u}")),
-            department: text(""),
-            title: text(""),
+            // Ten departments, one user in four senior, and the region an IdP reports: what
+            // auto-assignment rules read (`bench rules`).
+            department: text(&format!("Dept{}", u % 10)),
+            title: text(if u % 4 == 0 { "Senior Engineer" } else { "Engineer" }),
             attributes: Attributes::default(),
+            sso_groups: SsoGroups::new([["emea", "amer", "apac"][u % 3].to_owned()]).unwrap(),
             status: UserStatus::Active,
             external_id: None,
             created_at: t0,

@@ -306,3 +306,26 @@ async fn only_group_writers_manage_rules_and_managers_may_read_them() {
     app.get(&format!("{T}/groups/{other}/rules/{id}"), ROOT).await.problem(404);
     app.delete(&format!("{T}/groups/{other}/rules/{id}"), ROOT).await.problem(404);
 }
+
+#[tokio::test]
+async fn users_created_by_csv_import_are_decided_in_the_same_change() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Sales", &[]).await;
+    save(&app, &g, "user.department == 'Sales'").await;
+    let file = "email,displayName,department,title,groups\n\
+                one@company.com,One,Sales,,\n\
+                two@company.com,Two,Ops,,\n";
+    let p = app.post(&format!("{T}/users/import"), ROOT, json!(file)).await;
+    let id = p.ok(201)["importId"].as_str().unwrap().to_owned();
+    let c = app.post(&format!("{T}/users/import/{id}/confirm"), ROOT, json!({})).await;
+    c.ok(200);
+    let revision = c.revision();
+    let users = app.get(&format!("{T}/users?q=one@company.com"), ROOT).await;
+    let one = users.ok(200)["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(rule_members(&app, &g).await, vec![one]);
+    let events = app.get(&format!("{T}/audit?action=auto_assignment.add"), ROOT).await;
+    let events = events.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["revision"], revision, "in the import's own change");
+    app.assert_consistent().await;
+}

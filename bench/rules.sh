@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Auto-assignment rules: the standard dataset (100,000 users) on a fresh SQLite database, a
+# release server on it, then rules saved over all users and 100 rules re-run for one user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q
+(cd bench && CARGO_TARGET_DIR=../target/bench cargo build --release -q)
+DIR=$(mktemp -d)
+target/bench/release/cohort-bench load "sqlite://$DIR/cohort.db"
+target/release/cohort serve --database-url "sqlite://$DIR/cohort.db" --listen 127.0.0.1:18105 > "$DIR/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
+for _ in $(seq 1 300); do curl -sf http://127.0.0.1:18105/healthz >/dev/null && break; sleep 0.1; done
+target/bench/release/cohort-bench rules http://127.0.0.1:18105
