@@ -6,7 +6,13 @@ cd "$(dirname "$0")/.."
 cargo build --release -q
 (cd bench && CARGO_TARGET_DIR=../target/bench cargo build --release -q)
 DIR=$(mktemp -d)
-target/bench/release/cohort-bench load "sqlite://$DIR/cohort.db"
+# The dataset takes minutes to write: it is kept in target/bench/data and copied for each run.
+if [ ! -f target/bench/data/standard.db ]; then
+  mkdir -p target/bench/data
+  target/bench/release/cohort-bench load "sqlite://$PWD/target/bench/data/standard.db"
+fi
+cp target/bench/data/standard.db "$DIR/cohort.db"
+if [ -f target/bench/data/standard.db-wal ]; then cp target/bench/data/standard.db-wal "$DIR/cohort.db-wal"; fi
 target/release/cohort serve --database-url "sqlite://$DIR/cohort.db" --listen 127.0.0.1:18105 > "$DIR/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT

@@ -108,7 +108,7 @@ fn hundred_rules_over_http(base: &str, token: &str) {
 
 fn across_all_users(base: &str, token: &str) {
     for (name, expression) in [
-        ("Dept3 seniors", "user.department == 'Dept3' && user.title.startsWith('Senior')"),
+        ("Dept4 seniors", "user.department == 'Dept4' && user.title.startsWith('Senior')"),
         ("EMEA", "'emea' in user.ssoGroups"),
         ("Everyone", "user.email.endsWith('@bench.example')"),
     ] {

@@ -1,7 +1,7 @@
 //! The audit log: one event per change, written in the change's transaction.
 
 use crate::row::{int, opt_text, text, time};
-use crate::sql::{Arg, Sql};
+use crate::sql::{Arg, Sql, rows_per_statement};
 use crate::{Db, StoreError, Writer};
 use cohort_core::{EventId, TenantId, Timestamp};
 use sqlx::AnyConnection;
@@ -115,7 +115,7 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
 impl Writer {
     /// Records audit events at this change's revision, many rows per statement.
     pub async fn insert_audit(&mut self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
-        for chunk in events.chunks(200) {
+        for chunk in events.chunks(rows_per_statement(11)) {
             let mut sql = Sql::new(
                 "INSERT INTO audit_events (tenant_id, id, revision, at, actor_id, action, target_type, target_id, \
                  before_json, after_json, request_id) VALUES ",

@@ -1,7 +1,7 @@
 //! Membership rows: one per (group, user, source).
 
 use crate::row::{opt_text, opt_time, text, time};
-use crate::sql::{Arg, Sql};
+use crate::sql::{Arg, Sql, rows_per_statement};
 use crate::{Db, StoreError, Writer};
 use cohort_core::model::{MemberRole, Membership, MembershipSource};
 use cohort_core::name::ShortText;
@@ -102,7 +102,7 @@ impl Writer {
 
     /// Inserts rows (replacing rows of the same group, user and source), many per statement.
     pub async fn put_memberships(&mut self, rows: &[Membership]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(200) {
+        for chunk in rows.chunks(rows_per_statement(9)) {
             let mut sql = Sql::new(
                 "INSERT INTO memberships (tenant_id, group_id, user_id, source, role, expires_at, added_by, added_at, \
                  reason) VALUES ",
@@ -161,7 +161,7 @@ impl Writer {
         source: MembershipSource,
         users: &[UserId],
     ) -> Result<(), StoreError> {
-        for chunk in users.chunks(500) {
+        for chunk in users.chunks(rows_per_statement(1)) {
             let mut sql = Sql::new("DELETE FROM memberships WHERE tenant_id = ");
             sql.bind(Arg::Text(self.tenant.to_string()));
             sql.push(" AND group_id = ").bind(Arg::Text(group.to_string()));

@@ -82,3 +82,10 @@ pub(crate) fn contains_pattern(needle: &str) -> String {
     out.push('%');
     out
 }
+
+/// How many rows of `columns` values one multi-row statement carries. SQLite finds each bound
+/// parameter's name by a linear search, so a statement with n parameters costs O(n²) to bind:
+/// a few hundred parameters per statement is the sweet spot.
+pub(crate) fn rows_per_statement(columns: usize) -> usize {
+    (240 / columns.max(1)).max(1)
+}

@@ -1,7 +1,7 @@
 //! Loading one tenant's access facts into memory.
 
 use crate::row::{boolean, text};
-use crate::sql::{Arg, Sql};
+use crate::sql::{Arg, Sql, rows_per_statement};
 use crate::{Db, StoreError};
 use cohort_core::index::Touched;
 use cohort_core::model::{GroupSource, GroupStatus, MemberRole, MembershipSource, Subject, UserStatus};
@@ -247,7 +247,7 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             state.set_scopes(g, self.scopes_of(tenant, g).await?);
         }
         let users: Vec<&UserId> = touched.users.iter().collect();
-        for chunk in users.chunks(500) {
+        for chunk in users.chunks(rows_per_statement(1)) {
             self.reload_users(tenant, state, chunk).await?;
         }
         Ok(())

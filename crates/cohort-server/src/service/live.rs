@@ -98,6 +98,10 @@ impl Services {
         }
         let now = self.now();
         let touched = if current == 0 { None } else { r.changes_between(tenant, current, latest).await? };
+        // A change that touched a large part of the tenant (a rule applied to everyone) is
+        // read back faster whole than user by user.
+        let touched =
+            touched.filter(|t| t.users.len() <= 10_000 || t.users.len() * 10 <= live.state.user_ids().count());
         match touched {
             Some(touched) => {
                 let mut footprint = AccessIndex::footprint(&live.state, &touched);
