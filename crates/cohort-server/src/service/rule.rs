@@ -118,6 +118,15 @@ struct GroupRules {
     held: bool,
 }
 
+/// A draft rule planned inside the open change that would save it.
+struct DraftPlan {
+    change: Change,
+    proof: Allowed,
+    before: Option<Rule>,
+    rule: Rule,
+    planned: (RulePlan, Vec<RuleOutcome>),
+}
+
 /// What a group's rules decide for every user.
 struct Decision {
     wanted: HashSet<UserId>,
@@ -363,9 +372,26 @@ impl Services {
         Ok((before, rule))
     }
 
+    /// Opens the change that saves `draft` (new, or `existing` changed) and plans it: the rule
+    /// before and after, and what applying it does. Preview and save share it, so a confirmed
+    /// save applies exactly the plan its preview showed if nothing changed in between.
+    async fn plan_draft(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        existing: Option<&RuleId>,
+        draft: RuleDraft,
+    ) -> ServiceResult<DraftPlan> {
+        let (mut change, proof) = self.begin_rule_change(ctx, tenant).await?;
+        let (before, rule) = self.drafted_rule(ctx, &mut change, group, existing, draft).await?;
+        let rules = self.group_rules(&mut change, group, Some(&rule), None).await?;
+        let planned = self.plan_group(&mut change, &rules, Some(&rule.id)).await?;
+        Ok(DraftPlan { change, proof, before, rule, planned })
+    }
+
     /// What saving a rule (new, or `existing` changed) would add and remove; nothing is
-    /// written. [`Self::save_rule`] with the same draft applies exactly this plan if nothing
-    /// changed in between.
+    /// written.
     pub async fn preview_rule(
         &self,
         ctx: &Ctx,
@@ -374,11 +400,8 @@ impl Services {
         existing: Option<&RuleId>,
         draft: RuleDraft,
     ) -> ServiceResult<RulePlan> {
-        let (mut change, _proof) = self.begin_rule_change(ctx, tenant).await?;
-        let (_, rule) = self.drafted_rule(ctx, &mut change, group, existing, draft).await?;
-        let rules = self.group_rules(&mut change, group, Some(&rule), None).await?;
         // Dropping the change rolls it back.
-        Ok(self.plan_group(&mut change, &rules, Some(&rule.id)).await?.0)
+        Ok(self.plan_draft(ctx, tenant, group, existing, draft).await?.planned.0)
     }
 
     /// Saves a rule (new, or `existing` changed) and applies it to every user at once.
@@ -390,10 +413,8 @@ impl Services {
         existing: Option<&RuleId>,
         draft: RuleDraft,
     ) -> ServiceResult<Written<SavedRule>> {
-        let (mut change, proof) = self.begin_rule_change(ctx, tenant).await?;
-        let (before, mut rule) = self.drafted_rule(ctx, &mut change, group, existing, draft).await?;
-        let rules = self.group_rules(&mut change, group, Some(&rule), None).await?;
-        let planned = self.plan_group(&mut change, &rules, Some(&rule.id)).await?;
+        let DraftPlan { mut change, proof, before, mut rule, planned } =
+            self.plan_draft(ctx, tenant, group, existing, draft).await?;
         if !rule.paused {
             rule.last_evaluated_at = Some(self.now());
             rule.matched = planned.0.matched;
