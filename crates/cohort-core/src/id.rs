@@ -91,6 +91,23 @@ prefixed_id!(
     EventId, "evt_", "event"
 );
 
+impl EventId {
+    /// A new id for an event at `at`: nine base-36 digits of its millisecond, then the random
+    /// part. Ids sort by time, so a change writing many events appends to the end of the
+    /// table's key order instead of inserting all over it.
+    pub fn at(at: crate::Timestamp, ids: &dyn IdSource) -> Self {
+        const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+        let mut ms = u64::try_from(at.millis()).unwrap_or(0);
+        let mut time = [b'0'; 9];
+        for d in time.iter_mut().rev() {
+            *d = DIGITS[(ms % 36) as usize];
+            ms /= 36;
+        }
+        let time = String::from_utf8_lossy(&time);
+        Self(format!("evt_{time}{}", ids.suffix()).into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +119,23 @@ mod tests {
         assert!(GroupId::parse("grp_short").is_err());
         assert!(GroupId::parse("grp_7KQ2M9X4C1AB").is_err());
         assert!(GroupId::parse("grp_7kq2m9x4c1a-").is_err());
+    }
+
+    struct Fixed;
+    impl IdSource for Fixed {
+        fn suffix(&self) -> String {
+            "zzzzzzzzzzzz".to_owned()
+        }
+    }
+
+    #[test]
+    fn event_ids_sort_by_time() {
+        let ids: Vec<EventId> = [0, 35, 36, 1_764_000_000_000, 1_764_000_000_001]
+            .map(|ms| EventId::at(crate::Timestamp(ms), &Fixed))
+            .into();
+        assert_eq!(ids[0].as_str(), "evt_000000000zzzzzzzzzzzz");
+        assert_eq!(ids[2].as_str(), "evt_000000010zzzzzzzzzzzz");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        assert!(ids.iter().all(|i| EventId::parse(i.as_str()).is_ok()));
     }
 }

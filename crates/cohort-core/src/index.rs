@@ -24,6 +24,9 @@ use entry::{Entries, Parts, UserEntry};
 pub struct Touched {
     /// Users whose facts, memberships, direct roles or direct grants changed.
     pub users: BTreeSet<UserId>,
+    /// Groups whose membership rows changed wholesale (a rule applied to everyone): their rows
+    /// are read again as a whole, and their members before and after are affected.
+    pub members: BTreeSet<GroupId>,
     /// Groups whose facts, parents, roles, grants or scopes changed (or that were deleted).
     pub groups: BTreeSet<GroupId>,
     /// Roles whose permissions changed (or that were deleted).
@@ -36,6 +39,7 @@ impl Touched {
     /// Adds everything `other` touched.
     pub fn merge(&mut self, other: Touched) {
         self.users.extend(other.users);
+        self.members.extend(other.members);
         self.groups.extend(other.groups);
         self.roles.extend(other.roles);
         self.resources.extend(other.resources);
@@ -185,6 +189,9 @@ impl AccessIndex {
     /// before the change and after, and refresh the union.
     pub fn footprint(state: &TenantState, touched: &Touched) -> Footprint {
         let mut users: FxHashSet<UserId> = touched.users.iter().cloned().collect();
+        for g in &touched.members {
+            users.extend(state.members_of(g).cloned());
+        }
         let mut seeds: Vec<GroupId> = touched.groups.iter().cloned().collect();
         for r in &touched.roles {
             seeds.extend(state.groups_with_role(r).cloned());

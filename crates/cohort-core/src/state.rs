@@ -353,6 +353,21 @@ impl TenantState {
         }
     }
 
+    /// Replaces every membership row of a group.
+    pub fn replace_members_of(&mut self, group: &GroupId, rows: Vec<(UserId, MembershipSource, MemberFacts)>) {
+        for u in self.members.remove(group).unwrap_or_default() {
+            if let Some(old) = self.memberships.get_mut(&u) {
+                old.retain(|(g, _), _| g != group);
+                if old.is_empty() {
+                    self.memberships.remove(&u);
+                }
+            }
+        }
+        for (u, source, facts) in rows {
+            self.put_membership(group, &u, source, facts);
+        }
+    }
+
     /// Replaces the roles assigned to a user or a group.
     pub fn replace_roles(&mut self, subject: &Subject, roles: BTreeSet<RoleId>) {
         match subject {

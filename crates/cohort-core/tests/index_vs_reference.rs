@@ -35,6 +35,7 @@ enum Op {
     SetParents(usize, Vec<usize>),
     AddMember(usize, usize, usize, Option<i64>),
     RemoveMember(usize, usize, usize),
+    ReplaceMembers(usize, Vec<(usize, usize)>),
     PutUser(usize, bool),
     DeleteUser(usize),
     PutRole(usize, Vec<usize>),
@@ -58,6 +59,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..GROUPS, prop::collection::vec(0..GROUPS, 0..3)).prop_map(|(g, p)| Op::SetParents(g, p)),
         5 => (0..GROUPS, 0..USERS, 0..SOURCES.len(), prop::option::of(1i64..50)).prop_map(|(g, u, s, e)| Op::AddMember(g, u, s, e)),
         1 => (0..GROUPS, 0..USERS, 0..SOURCES.len()).prop_map(|(g, u, s)| Op::RemoveMember(g, u, s)),
+        2 => (0..GROUPS, prop::collection::vec((0..USERS, 0..SOURCES.len()), 0..4))
+            .prop_map(|(g, rows)| Op::ReplaceMembers(g, rows)),
         2 => (0..USERS, any::<bool>()).prop_map(|(u, a)| Op::PutUser(u, a)),
         1 => (0..USERS).prop_map(Op::DeleteUser),
         2 => (0..ROLES, prop::collection::vec(0..PERMS.len(), 0..3)).prop_map(|(r, p)| Op::PutRole(r, p)),
@@ -106,6 +109,17 @@ fn apply(state: &mut TenantState, now: &mut i64, op: &Op) -> Option<Touched> {
         Op::RemoveMember(g, u, s) => {
             state.remove_membership(&gid(g), &uid(u), SOURCES[s]);
             t.users.insert(uid(u));
+        }
+        Op::ReplaceMembers(g, rows) => {
+            state.group(&gid(g))?;
+            let facts = MemberFacts { role: MemberRole::Member, expires_at: None };
+            let rows = rows
+                .into_iter()
+                .filter(|(u, _)| state.user(&uid(*u)).is_some())
+                .map(|(u, s)| (uid(u), SOURCES[s], facts))
+                .collect();
+            state.replace_members_of(&gid(g), rows);
+            t.members.insert(gid(g));
         }
         Op::PutUser(u, active) => {
             state.put_user(uid(u), UserFacts { active });

@@ -150,6 +150,11 @@ impl Change {
         self.touched.users.insert(u.clone());
     }
 
+    /// Notes that the change rewrote many membership rows of a group (readers re-read them all).
+    pub(crate) fn touch_members(&mut self, g: &GroupId) {
+        self.touched.members.insert(g.clone());
+    }
+
     /// Notes that the change touched a group (its facts, parents, roles, grants or scopes).
     pub(crate) fn touch_group(&mut self, g: &GroupId) {
         self.touched.groups.insert(g.clone());
@@ -248,9 +253,10 @@ impl Services {
         after: Option<&A>,
     ) {
         let json = |v: String| Some(v).filter(|s| !s.is_empty());
+        let at = self.now();
         change.events.push(NewAuditEvent {
-            id: EventId::generate(self.ids()),
-            at: self.now(),
+            id: EventId::at(at, self.ids()),
+            at,
             actor_id: origin.actor.map(ToString::to_string),
             action: action.to_owned(),
             target_type: target.0.to_owned(),

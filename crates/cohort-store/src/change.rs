@@ -17,6 +17,7 @@ fn encode(t: &Touched) -> String {
     let ids = |it: Vec<String>| Value::Array(it.into_iter().map(Value::String).collect());
     json!({
         "users": ids(t.users.iter().map(ToString::to_string).collect()),
+        "members": ids(t.members.iter().map(ToString::to_string).collect()),
         "groups": ids(t.groups.iter().map(ToString::to_string).collect()),
         "roles": ids(t.roles.iter().map(ToString::to_string).collect()),
         "resources": ids(t.resources.iter().map(ToString::to_string).collect()),
@@ -31,6 +32,7 @@ fn decode(s: &str) -> Result<Touched, StoreError> {
     };
     Ok(Touched {
         users: list("users").iter().map(|s| cohort_core::UserId::parse(s)).collect::<Result<_, _>>()?,
+        members: list("members").iter().map(|s| cohort_core::GroupId::parse(s)).collect::<Result<_, _>>()?,
         groups: list("groups").iter().map(|s| cohort_core::GroupId::parse(s)).collect::<Result<_, _>>()?,
         roles: list("roles").iter().map(|s| cohort_core::RoleId::parse(s)).collect::<Result<_, _>>()?,
         resources: list("resources").iter().map(|s| cohort_core::ResourceId::parse(s)).collect::<Result<_, _>>()?,

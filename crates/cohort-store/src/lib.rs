@@ -175,6 +175,25 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     fn conn(&mut self) -> &mut AnyConnection {
         &mut self.0
     }
+
+    fn backend(&self) -> Backend {
+        if self.0.backend_name() == "PostgreSQL" { Backend::Postgres } else { Backend::Sqlite }
+    }
+
+    /// Every row `rest` (`FROM ... WHERE ...` over `args`) selects, columns `names`, read at
+    /// once through [`sql::json_agg`].
+    async fn fetch_json<'n>(
+        &mut self,
+        names: &'n [&'n str],
+        rest: &str,
+        args: Vec<sql::Arg>,
+    ) -> Result<Vec<row::JsonRow<'n>>, StoreError> {
+        let sql = sql::Sql::with_args(&sql::json_agg(self.backend(), &names.join(", "), rest), args);
+        let row = sql.query()?.fetch_one(self.conn()).await?;
+        let all: Vec<Vec<serde_json::Value>> = serde_json::from_str(&row::text(&row, "rows")?)
+            .map_err(|e| StoreError::Corrupt(format!("aggregated rows: {e}")))?;
+        Ok(all.into_iter().map(|values| row::JsonRow { names, values }).collect())
+    }
 }
 
 /// One change to one tenant, in one transaction.

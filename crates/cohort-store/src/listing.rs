@@ -3,7 +3,7 @@
 
 use crate::group::{GROUP_COLUMNS, group};
 use crate::sql::{Arg, Sql};
-use crate::user::{COLUMNS as USER_COLUMNS, user};
+use crate::user::{select as select_users, user};
 use crate::{Db, StoreError};
 use cohort_core::TenantId;
 use cohort_core::model::{Group, User};
@@ -276,7 +276,7 @@ fn table_name(t: Table) -> &'static str {
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// How many users match, and one page of them.
     pub async fn list_users_where(&mut self, tenant: &TenantId, l: &Listing) -> Result<(i64, Vec<User>), StoreError> {
-        let (count, rows) = page(Table::Users, USER_COLUMNS, tenant, l)?;
+        let (count, rows) = page(Table::Users, &select_users(), tenant, l)?;
         let total: i64 = count.query()?.fetch_one(self.conn()).await.map(|r| sqlx::Row::get(&r, 0))?;
         let page = if l.limit > 0 { rows.query()?.fetch_all(self.conn()).await? } else { Vec::new() };
         Ok((total, page.iter().map(user).collect::<Result<_, _>>()?))

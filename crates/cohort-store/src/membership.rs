@@ -1,7 +1,7 @@
 //! Membership rows: one per (group, user, source).
 
 use crate::row::{opt_text, opt_time, text, time};
-use crate::sql::{Arg, Sql, rows_per_statement};
+use crate::sql::{Arg, ROWS_PER_STATEMENT, Sql};
 use crate::{Db, StoreError, Writer};
 use cohort_core::model::{MemberRole, Membership, MembershipSource};
 use cohort_core::name::ShortText;
@@ -102,27 +102,28 @@ impl Writer {
 
     /// Inserts rows (replacing rows of the same group, user and source), many per statement.
     pub async fn put_memberships(&mut self, rows: &[Membership]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(rows_per_statement(9)) {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<Vec<Arg>> = chunk
+                .iter()
+                .map(|m| {
+                    vec![
+                        Arg::Text(self.tenant.to_string()),
+                        Arg::Text(m.group_id.to_string()),
+                        Arg::Text(m.user_id.to_string()),
+                        Arg::Text(m.source.as_str().to_owned()),
+                        Arg::Text(m.role.as_str().to_owned()),
+                        Arg::OptInt(m.expires_at.map(|t| t.millis())),
+                        Arg::OptText(m.added_by.as_ref().map(ToString::to_string)),
+                        Arg::Int(m.added_at.millis()),
+                        Arg::Text(m.reason.as_str().to_owned()),
+                    ]
+                })
+                .collect();
             let mut sql = Sql::new(
                 "INSERT INTO memberships (tenant_id, group_id, user_id, source, role, expires_at, added_by, added_at, \
-                 reason) VALUES ",
+                 reason) ",
             );
-            for (i, m) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.tuple(vec![
-                    Arg::Text(self.tenant.to_string()),
-                    Arg::Text(m.group_id.to_string()),
-                    Arg::Text(m.user_id.to_string()),
-                    Arg::Text(m.source.as_str().to_owned()),
-                    Arg::Text(m.role.as_str().to_owned()),
-                    Arg::OptInt(m.expires_at.map(|t| t.millis())),
-                    Arg::OptText(m.added_by.as_ref().map(ToString::to_string)),
-                    Arg::Int(m.added_at.millis()),
-                    Arg::Text(m.reason.as_str().to_owned()),
-                ]);
-            }
+            sql.json_rows(self.backend, &rows);
             sql.push(
                 " ON CONFLICT (tenant_id, group_id, user_id, source) DO UPDATE SET role = excluded.role, \
                  expires_at = excluded.expires_at, added_by = excluded.added_by, added_at = excluded.added_at, \
@@ -161,12 +162,13 @@ impl Writer {
         source: MembershipSource,
         users: &[UserId],
     ) -> Result<(), StoreError> {
-        for chunk in users.chunks(rows_per_statement(1)) {
+        for chunk in users.chunks(ROWS_PER_STATEMENT) {
             let mut sql = Sql::new("DELETE FROM memberships WHERE tenant_id = ");
             sql.bind(Arg::Text(self.tenant.to_string()));
             sql.push(" AND group_id = ").bind(Arg::Text(group.to_string()));
             sql.push(" AND source = ").bind(Arg::Text(source.as_str().to_owned()));
-            sql.push(" AND user_id IN ").tuple(chunk.iter().map(|u| Arg::Text(u.to_string())).collect());
+            let ids: Vec<Vec<Arg>> = chunk.iter().map(|u| vec![Arg::Text(u.to_string())]).collect();
+            sql.push(" AND user_id IN (").json_rows(self.backend, &ids).push(")");
             sql.query()?.execute(self.tx()).await?;
         }
         Ok(())

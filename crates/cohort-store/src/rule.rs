@@ -2,7 +2,7 @@
 
 use crate::row::{boolean, int, opt_text, opt_time, text, time};
 use crate::sql::{Arg, Sql};
-use crate::user::{COLUMNS as USER_COLUMNS, user};
+use crate::user::{NAMES as USER_COLUMNS, user};
 use crate::{Db, StoreError, Writer};
 use cohort_core::model::{Rule, User};
 use cohort_core::{GroupId, RuleId, TenantId, Timestamp, UserId};
@@ -66,9 +66,8 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
 
     /// Every user of the tenant, for evaluating a rule over all of them.
     pub async fn all_users(&mut self, tenant: &TenantId) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(&format!("{USER_COLUMNS} WHERE tenant_id = $1"))
-            .bind(tenant.as_str())
-            .fetch_all(self.conn())
+        let rows = self
+            .fetch_json(USER_COLUMNS, "FROM users WHERE tenant_id = $1", vec![Arg::Text(tenant.to_string())])
             .await?;
         rows.iter().map(user).collect()
     }

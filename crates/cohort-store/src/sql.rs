@@ -1,6 +1,7 @@
 //! A small builder for queries with optional filters, numbering `$n` placeholders the same
 //! way on both backends.
 
+use crate::Backend;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments};
 
@@ -43,18 +44,6 @@ impl Sql {
         self
     }
 
-    /// Appends `(a, b, ...)` binding each value.
-    pub(crate) fn tuple(&mut self, values: Vec<Arg>) -> &mut Self {
-        self.push("(");
-        for (i, v) in values.into_iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.bind(v);
-        }
-        self.push(")")
-    }
-
     pub(crate) fn query(&self) -> Result<sqlx::query::Query<'_, Any, AnyArguments<'_>>, sqlx::Error> {
         let mut args = AnyArguments::default();
         for a in &self.args {
@@ -83,9 +72,60 @@ pub(crate) fn contains_pattern(needle: &str) -> String {
     out
 }
 
-/// How many rows of `columns` values one multi-row statement carries. SQLite finds each bound
-/// parameter's name by a linear search, so a statement with n parameters costs O(n²) to bind:
-/// a few hundred parameters per statement is the sweet spot.
-pub(crate) fn rows_per_statement(columns: usize) -> usize {
-    (240 / columns.max(1)).max(1)
+/// `SELECT <one text value> AS rows <rest>`: every row `rest` selects, as a JSON array of arrays
+/// of `fields` (comma-separated). A large read then crosses the driver as one value instead
+/// of a hundred thousand rows, each a message between threads with every value copied.
+pub(crate) fn json_agg(backend: Backend, fields: &str, rest: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("SELECT json_group_array(json_array({fields})) AS rows {rest}"),
+        Backend::Postgres => {
+            format!("SELECT CAST(COALESCE(json_agg(json_build_array({fields})), '[]') AS TEXT) AS rows {rest}")
+        }
+    }
+}
+
+/// How many rows one statement carries through [`Sql::json_rows`].
+pub(crate) const ROWS_PER_STATEMENT: usize = 5_000;
+
+impl Sql {
+    /// Appends `SELECT c0, c1, ... FROM <rows> WHERE true`, the rows bound as one JSON array of
+    /// arrays: many rows in one statement with one parameter. (Binding is per parameter, and
+    /// SQLite finds each parameter's name by a linear search, so thousands of parameters cost
+    /// O(n²); `WHERE true` lets an `ON CONFLICT` clause follow on SQLite.) Every row has the
+    /// kinds of values of the first.
+    pub(crate) fn json_rows(&mut self, backend: Backend, rows: &[Vec<Arg>]) -> &mut Self {
+        let first = rows.first().map(Vec::as_slice).unwrap_or_default();
+        let columns: Vec<String> = first
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| match (backend, kind) {
+                (Backend::Sqlite, _) => format!("value ->> {i}"),
+                (Backend::Postgres, Arg::Int(_) | Arg::OptInt(_)) => format!("CAST(value ->> {i} AS BIGINT)"),
+                (Backend::Postgres, _) => format!("value ->> {i}"),
+            })
+            .collect();
+        let json = serde_json::Value::Array(
+            rows.iter()
+                .map(|row| {
+                    serde_json::Value::Array(
+                        row.iter()
+                            .map(|a| match a {
+                                Arg::Text(s) | Arg::OptText(Some(s)) => serde_json::Value::from(s.as_str()),
+                                Arg::Int(i) | Arg::OptInt(Some(i)) => serde_json::Value::from(*i),
+                                Arg::OptText(None) | Arg::OptInt(None) => serde_json::Value::Null,
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+        );
+        self.push("SELECT ").push(&columns.join(", ")).push(" FROM ");
+        match backend {
+            Backend::Sqlite => self.push("json_each(").bind(Arg::Text(json.to_string())).push(")"),
+            Backend::Postgres => {
+                self.push("json_array_elements(CAST(").bind(Arg::Text(json.to_string())).push(" AS JSON))")
+            }
+        };
+        self.push(" WHERE true")
+    }
 }

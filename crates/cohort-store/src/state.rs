@@ -1,7 +1,7 @@
 //! Loading one tenant's access facts into memory.
 
-use crate::row::{boolean, text};
-use crate::sql::{Arg, Sql, rows_per_statement};
+use crate::row::{Columns, boolean, text};
+use crate::sql::{Arg, ROWS_PER_STATEMENT, Sql};
 use crate::{Db, StoreError};
 use cohort_core::index::Touched;
 use cohort_core::model::{GroupSource, GroupStatus, MemberRole, MembershipSource, Subject, UserStatus};
@@ -246,8 +246,27 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             self.reload_links(tenant, state, &subject).await?;
             state.set_scopes(g, self.scopes_of(tenant, g).await?);
         }
+        for g in &touched.members {
+            let rows = self
+                .fetch_json(
+                    &["user_id", "source", "role", "expires_at"],
+                    "FROM memberships WHERE tenant_id = $1 AND group_id = $2",
+                    vec![Arg::Text(tenant.to_string()), Arg::Text(g.to_string())],
+                )
+                .await?
+                .iter()
+                .map(|row| {
+                    Ok((
+                        UserId::parse(&text(row, "user_id")?)?,
+                        MembershipSource::parse("source", &text(row, "source")?)?,
+                        member_facts(row)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            state.replace_members_of(g, rows);
+        }
         let users: Vec<&UserId> = touched.users.iter().collect();
-        for chunk in users.chunks(rows_per_statement(1)) {
+        for chunk in users.chunks(ROWS_PER_STATEMENT) {
             self.reload_users(tenant, state, chunk).await?;
         }
         Ok(())
@@ -261,16 +280,12 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         state: &mut TenantState,
         users: &[&UserId],
     ) -> Result<(), StoreError> {
+        let backend = self.backend();
+        let ids: Vec<Vec<Arg>> = users.iter().map(|u| vec![Arg::Text(u.to_string())]).collect();
         let query = |select: &str, column: &str| {
             let mut sql = Sql::new(select);
             sql.push(" WHERE tenant_id = ").bind(Arg::Text(tenant.to_string())).push(&format!(" AND {column} IN ("));
-            for (i, u) in users.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(Arg::Text(u.to_string()));
-            }
-            sql.push(")");
+            sql.json_rows(backend, &ids).push(")");
             sql
         };
         let mut status: FxHashMap<String, String> = FxHashMap::default();
@@ -283,10 +298,7 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             memberships.entry(text(&row, "user_id")?).or_default().push((
                 GroupId::parse(&text(&row, "group_id")?)?,
                 MembershipSource::parse("source", &text(&row, "source")?)?,
-                MemberFacts {
-                    role: MemberRole::parse("role", &text(&row, "role")?)?,
-                    expires_at: crate::row::opt_time(&row, "expires_at")?,
-                },
+                member_facts(&row)?,
             ));
         }
         let mut roles: FxHashMap<String, BTreeSet<RoleId>> = FxHashMap::default();
@@ -351,4 +363,12 @@ fn subject(col: &str, id: &str) -> Result<Subject, StoreError> {
 /// The rank of a level on a resource, or `None` when the level is not one of its type's.
 fn rank(state: &TenantState, resource: &ResourceId, level: &str) -> Option<u8> {
     state.resource_levels(resource).and_then(|l| l.rank(level))
+}
+
+/// The role and expiry of a `memberships` row.
+fn member_facts(row: &impl Columns) -> Result<MemberFacts, StoreError> {
+    Ok(MemberFacts {
+        role: MemberRole::parse("role", &text(row, "role")?)?,
+        expires_at: crate::row::opt_time(row, "expires_at")?,
+    })
 }

@@ -1,6 +1,6 @@
 //! Users.
 
-use crate::row::{opt_text, text, time};
+use crate::row::{Columns, opt_text, text, time};
 use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{After, Db, StoreError, Writer};
 use cohort_core::TenantId;
@@ -9,7 +9,6 @@ use cohort_core::model::{User, UserStatus};
 use cohort_core::name::{AttributeValue, Attributes, Email, Name, ShortText, SsoGroups};
 use serde_json::{Map, Value};
 use sqlx::AnyConnection;
-use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 use std::ops::DerefMut;
 
@@ -70,7 +69,7 @@ fn decode_attributes(s: &str) -> Result<Attributes, StoreError> {
     Ok(Attributes::new(out)?)
 }
 
-pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
+pub(crate) fn user(row: &impl Columns) -> Result<User, StoreError> {
     Ok(User {
         id: UserId::parse(&text(row, "id")?)?,
         email: match text(row, "email")?.as_str() {
@@ -90,13 +89,31 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, StoreError> {
     })
 }
 
-pub(crate) const COLUMNS: &str = "SELECT id, email, user_name, display_name, department, title, attributes, sso_groups, status, \
-                       external_id, created_at, updated_at FROM users";
+/// The columns a user is read from.
+pub(crate) const NAMES: &[&str] = &[
+    "id",
+    "email",
+    "user_name",
+    "display_name",
+    "department",
+    "title",
+    "attributes",
+    "sso_groups",
+    "status",
+    "external_id",
+    "created_at",
+    "updated_at",
+];
+
+/// `SELECT <the user columns> FROM users`.
+pub(crate) fn select() -> String {
+    format!("SELECT {} FROM users", NAMES.join(", "))
+}
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// One user.
     pub async fn get_user(&mut self, tenant: &TenantId, id: &UserId) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(&format!("{COLUMNS} WHERE tenant_id = $1 AND id = $2"))
+        let row = sqlx::query(&format!("{} WHERE tenant_id = $1 AND id = $2", select()))
             .bind(tenant.as_str())
             .bind(id.as_str())
             .fetch_optional(self.conn())
@@ -106,7 +123,7 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
 
     /// The user with this email, compared case-insensitively.
     pub async fn user_by_email(&mut self, tenant: &TenantId, email: &Email) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(&format!("{COLUMNS} WHERE tenant_id = $1 AND email_key = $2"))
+        let row = sqlx::query(&format!("{} WHERE tenant_id = $1 AND email_key = $2", select()))
             .bind(tenant.as_str())
             .bind(email.key())
             .fetch_optional(self.conn())
@@ -116,7 +133,7 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
 
     /// The user with this login name, compared case-insensitively.
     pub async fn user_by_user_name(&mut self, tenant: &TenantId, name: &Name) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(&format!("{COLUMNS} WHERE tenant_id = $1 AND user_name_key = $2"))
+        let row = sqlx::query(&format!("{} WHERE tenant_id = $1 AND user_name_key = $2", select()))
             .bind(tenant.as_str())
             .bind(name.key())
             .fetch_optional(self.conn())
@@ -126,7 +143,7 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
 
     /// Users by email, filtered.
     pub async fn list_users(&mut self, tenant: &TenantId, f: &UserFilter) -> Result<Vec<User>, StoreError> {
-        let mut sql = Sql::new(COLUMNS);
+        let mut sql = Sql::new(&select());
         sql.push(" WHERE tenant_id = ").bind(Arg::Text(tenant.to_string()));
         if let Some(q) = &f.q {
             let pattern = contains_pattern(q);

@@ -134,25 +134,51 @@ struct Decision {
     per_rule: Vec<(i64, Option<String>)>,
 }
 
+/// Users per thread below which deciding is not spread over the machine's cores.
+const PARALLEL_FROM: usize = 5_000;
+
 fn decide_all(engine: &Cel, rules: &GroupRules, users: &[User]) -> Decision {
-    let mut wanted = HashSet::new();
-    let mut per_rule = vec![(0i64, None::<String>); rules.active.len()];
-    for u in users {
-        let subject = engine.subject(u);
-        for (i, (_, program)) in rules.active.iter().enumerate() {
-            match engine.matches(program, &subject) {
-                Ok(true) => {
-                    per_rule[i].0 += 1;
-                    wanted.insert(u.id.clone());
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    per_rule[i].1.get_or_insert_with(|| format!("user `{}`: {e}", u.id));
+    let decide = |part: &[User]| {
+        let mut wanted = HashSet::new();
+        let mut per_rule = vec![(0i64, None::<String>); rules.active.len()];
+        for u in part {
+            let subject = engine.subject(u);
+            for (i, (_, program)) in rules.active.iter().enumerate() {
+                match engine.matches(program, &subject) {
+                    Ok(true) => {
+                        per_rule[i].0 += 1;
+                        wanted.insert(u.id.clone());
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        per_rule[i].1.get_or_insert_with(|| format!("user `{}`: {e}", u.id));
+                    }
                 }
             }
         }
+        Decision { wanted, per_rule }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(users.len() / PARALLEL_FROM);
+    if threads <= 1 {
+        return decide(users);
     }
-    Decision { wanted, per_rule }
+    let parts: Vec<Decision> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            users.chunks(users.len().div_ceil(threads)).map(|part| scope.spawn(move || decide(part))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    // Parts are in user order, so each rule's first error is the same as deciding in one go.
+    let mut all = Decision { wanted: HashSet::new(), per_rule: vec![(0, None); rules.active.len()] };
+    for part in parts {
+        all.wanted.extend(part.wanted);
+        for (total, (matched, error)) in all.per_rule.iter_mut().zip(part.per_rule) {
+            total.0 += matched;
+            if total.1.is_none() {
+                total.1 = error;
+            }
+        }
+    }
+    all
 }
 
 /// The users who are members of `group` through rules.
@@ -275,9 +301,9 @@ impl Services {
         change.w.put_memberships(&rows).await?;
         let removed: Vec<UserId> = plan.removed.iter().map(|u| u.id.clone()).collect();
         change.w.delete_memberships(group, MembershipSource::Rule, &removed).await?;
+        change.touch_members(group);
         for (users, action) in [(&plan.added, "auto_assignment.add"), (&plan.removed, "auto_assignment.remove")] {
             for PlannedMember { id: u, .. } in users {
-                change.touch_user(u);
                 let detail = json!({ "userId": u.as_str(), "ruleId": rule.as_str() });
                 let (before, after) =
                     if action.ends_with("add") { (None, Some(&detail)) } else { (Some(&detail), None) };
