@@ -91,8 +91,8 @@ impl Sql {
     /// Appends `SELECT c0, c1, ... FROM <rows> WHERE true`, the rows bound as one JSON array of
     /// arrays: many rows in one statement with one parameter. (Binding is per parameter, and
     /// SQLite finds each parameter's name by a linear search, so thousands of parameters cost
-    /// O(n²); `WHERE true` lets an `ON CONFLICT` clause follow on SQLite.) Every row has the
-    /// kinds of values of the first.
+    /// O(n²); `WHERE true` lets an `ON CONFLICT` clause follow on SQLite.) `rows` is not
+    /// empty, and every row has the kinds of values of the first.
     pub(crate) fn json_rows(&mut self, backend: Backend, rows: &[Vec<Arg>]) -> &mut Self {
         let first = rows.first().map(Vec::as_slice).unwrap_or_default();
         let columns: Vec<String> = first
