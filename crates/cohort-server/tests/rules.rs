@@ -329,3 +329,48 @@ async fn users_created_by_csv_import_are_decided_in_the_same_change() {
     assert_eq!(events[0]["revision"], revision, "in the import's own change");
     app.assert_consistent().await;
 }
+
+#[tokio::test]
+async fn changing_a_rule_moves_exactly_the_users_it_changes_for_and_access_follows() {
+    let app = TestApp::new().await;
+    let sales = app.group("default", ROOT, "Sales", &[]).await;
+    let role = app.role("default", ROOT, "Seller", &["deals:edit"]).await;
+    app.post(&format!("{T}/groups/{sales}/roles"), ROOT, json!({"roleId": role})).await.ok(201);
+    let mut staff = Vec::new();
+    for i in 0..6 {
+        staff.push(person(&app, &format!("s{i}@company.com"), "Sales", "Rep", &[]).await);
+    }
+    let intern = person(&app, "intern@company.com", "Sales", "Intern", &[]).await;
+    let ops = person(&app, "ops@company.com", "Ops", "Rep", &[]).await;
+    let rule = save(&app, &sales, "user.department == 'Sales'").await;
+    let id = rule["rule"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(rule["addedCount"], 7);
+    assert_eq!(may(&app, &intern).await, true);
+
+    // One of seven leaves: the others keep their rows and their access.
+    let body = json!({"expression": "user.department == 'Sales' && user.title != 'Intern'", "confirm": true});
+    let changed = app.patch(&format!("{T}/groups/{sales}/rules/{id}"), ROOT, body).await.ok(200).clone();
+    assert_eq!(ids(&changed["removed"]), vec![intern.clone()]);
+    assert_eq!(changed["addedCount"], 0);
+    assert_eq!(may(&app, &intern).await, false, "access goes at once");
+    for s in &staff {
+        assert_eq!(may(&app, s).await, true);
+    }
+    let mut expected = staff.clone();
+    expected.sort();
+    assert_eq!(rule_members(&app, &sales).await, expected);
+    app.assert_consistent().await;
+
+    // Everyone moves: six leave, one joins.
+    let body = json!({"expression": "user.department == 'Ops'", "confirm": true});
+    let changed = app.patch(&format!("{T}/groups/{sales}/rules/{id}"), ROOT, body).await.ok(200).clone();
+    assert_eq!((changed["addedCount"].clone(), changed["removedCount"].clone()), (json!(1), json!(6)));
+    assert_eq!(rule_members(&app, &sales).await, vec![ops.clone()]);
+    assert_eq!(may(&app, &ops).await, true);
+    for s in &staff {
+        assert_eq!(may(&app, s).await, false);
+    }
+    assert_eq!(audit_count(&app, "auto_assignment.remove").await, 7);
+    assert_eq!(audit_count(&app, "auto_assignment.add").await, 8);
+    app.assert_consistent().await;
+}

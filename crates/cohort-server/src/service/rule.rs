@@ -301,9 +301,18 @@ impl Services {
         change.w.put_memberships(&rows).await?;
         let removed: Vec<UserId> = plan.removed.iter().map(|u| u.id.clone()).collect();
         change.w.delete_memberships(group, MembershipSource::Rule, &removed).await?;
-        change.touch_members(group);
+        // Readers re-read what the change names: the group's rows cost its size, users one by
+        // one cost how many moved.
+        let moved = plan.added.len() + plan.removed.len();
+        let whole = moved * 4 >= change.before.state.members_of(group).count() + plan.added.len();
+        if whole && moved > 0 {
+            change.touch_members(group);
+        }
         for (users, action) in [(&plan.added, "auto_assignment.add"), (&plan.removed, "auto_assignment.remove")] {
             for PlannedMember { id: u, .. } in users {
+                if !whole {
+                    change.touch_user(u);
+                }
                 let detail = json!({ "userId": u.as_str(), "ruleId": rule.as_str() });
                 let (before, after) =
                     if action.ends_with("add") { (None, Some(&detail)) } else { (Some(&detail), None) };
