@@ -47,6 +47,14 @@ async fn may(app: &TestApp, user: &str) -> Value {
     app.post(&format!("{T}/check"), ROOT, body).await.ok(200)["allowed"].clone()
 }
 
+/// A group named Sales whose members may `deals:edit`.
+async fn selling_group(app: &TestApp) -> String {
+    let sales = app.group("default", ROOT, "Sales", &[]).await;
+    let role = app.role("default", ROOT, "Seller", &["deals:edit"]).await;
+    app.post(&format!("{T}/groups/{sales}/roles"), ROOT, json!({"roleId": role})).await.ok(201);
+    sales
+}
+
 async fn audit_count(app: &TestApp, action: &str) -> usize {
     let a = app.get(&format!("{T}/audit?action={action}&limit=500"), ROOT).await;
     a.ok(200)["items"].as_array().unwrap().len()
@@ -154,9 +162,7 @@ async fn a_preview_writes_nothing_and_the_confirm_applies_exactly_it() {
 #[tokio::test]
 async fn a_department_change_through_the_api_moves_the_user() {
     let app = TestApp::new().await;
-    let sales = app.group("default", ROOT, "Sales", &[]).await;
-    let role = app.role("default", ROOT, "Seller", &["deals:edit"]).await;
-    app.post(&format!("{T}/groups/{sales}/roles"), ROOT, json!({"roleId": role})).await.ok(201);
+    let sales = selling_group(&app).await;
     let rule = save(&app, &sales, "user.department == 'Sales'").await;
     let rule_id = rule["rule"]["id"].as_str().unwrap().to_owned();
     let ann = person(&app, "ann@company.com", "Ops", "", &[]).await;
@@ -333,9 +339,7 @@ async fn users_created_by_csv_import_are_decided_in_the_same_change() {
 #[tokio::test]
 async fn changing_a_rule_moves_exactly_the_users_it_changes_for_and_access_follows() {
     let app = TestApp::new().await;
-    let sales = app.group("default", ROOT, "Sales", &[]).await;
-    let role = app.role("default", ROOT, "Seller", &["deals:edit"]).await;
-    app.post(&format!("{T}/groups/{sales}/roles"), ROOT, json!({"roleId": role})).await.ok(201);
+    let sales = selling_group(&app).await;
     let mut staff = Vec::new();
     for i in 0..6 {
         staff.push(person(&app, &format!("s{i}@company.com"), "Sales", "Rep", &[]).await);

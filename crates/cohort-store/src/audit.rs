@@ -1,7 +1,7 @@
 //! The audit log: one event per change, written in the change's transaction.
 
 use crate::row::{int, opt_text, text, time};
-use crate::sql::{Arg, ROWS_PER_STATEMENT, Sql};
+use crate::sql::{Arg, Sql};
 use crate::{Db, StoreError, Writer};
 use cohort_core::{EventId, TenantId, Timestamp};
 use sqlx::AnyConnection;
@@ -115,32 +115,30 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
 impl Writer {
     /// Records audit events at this change's revision, many rows per statement.
     pub async fn insert_audit(&mut self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
-        for chunk in events.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<Vec<Arg>> = chunk
-                .iter()
-                .map(|e| {
-                    vec![
-                        Arg::Text(self.tenant.to_string()),
-                        Arg::Text(e.id.to_string()),
-                        Arg::Int(self.revision),
-                        Arg::Int(e.at.millis()),
-                        Arg::OptText(e.actor_id.clone()),
-                        Arg::Text(e.action.clone()),
-                        Arg::Text(e.target_type.clone()),
-                        Arg::Text(e.target_id.clone()),
-                        Arg::OptText(e.before.clone()),
-                        Arg::OptText(e.after.clone()),
-                        Arg::Text(e.request_id.clone()),
-                    ]
-                })
-                .collect();
-            let mut sql = Sql::new(
-                "INSERT INTO audit_events (tenant_id, id, revision, at, actor_id, action, target_type, target_id, \
-                 before_json, after_json, request_id) ",
-            );
-            sql.json_rows(self.backend, &rows);
-            sql.query()?.execute(self.tx()).await?;
-        }
-        Ok(())
+        let rows: Vec<Vec<Arg>> = events
+            .iter()
+            .map(|e| {
+                vec![
+                    Arg::Text(self.tenant.to_string()),
+                    Arg::Text(e.id.to_string()),
+                    Arg::Int(self.revision),
+                    Arg::Int(e.at.millis()),
+                    Arg::OptText(e.actor_id.clone()),
+                    Arg::Text(e.action.clone()),
+                    Arg::Text(e.target_type.clone()),
+                    Arg::Text(e.target_id.clone()),
+                    Arg::OptText(e.before.clone()),
+                    Arg::OptText(e.after.clone()),
+                    Arg::Text(e.request_id.clone()),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            "INSERT INTO audit_events (tenant_id, id, revision, at, actor_id, action, target_type, target_id, \
+             before_json, after_json, request_id) ",
+            &rows,
+            "",
+        )
+        .await
     }
 }

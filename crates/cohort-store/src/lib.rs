@@ -205,6 +205,17 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// Runs `head` + rows + `tail` (`INSERT INTO t (columns) `, then an optional `ON CONFLICT`
+    /// clause) over `rows`, [`sql::ROWS_PER_STATEMENT`] to a statement.
+    async fn insert_rows(&mut self, head: &str, rows: &[Vec<sql::Arg>], tail: &str) -> Result<(), StoreError> {
+        for chunk in rows.chunks(sql::ROWS_PER_STATEMENT) {
+            let mut sql = sql::Sql::new(head);
+            sql.json_rows(self.backend, chunk).push(tail);
+            sql.query()?.execute(self.tx()).await?;
+        }
+        Ok(())
+    }
+
     /// The revision this change will commit at.
     pub fn revision(&self) -> i64 {
         self.revision

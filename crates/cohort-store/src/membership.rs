@@ -102,36 +102,31 @@ impl Writer {
 
     /// Inserts rows (replacing rows of the same group, user and source), many per statement.
     pub async fn put_memberships(&mut self, rows: &[Membership]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<Vec<Arg>> = chunk
-                .iter()
-                .map(|m| {
-                    vec![
-                        Arg::Text(self.tenant.to_string()),
-                        Arg::Text(m.group_id.to_string()),
-                        Arg::Text(m.user_id.to_string()),
-                        Arg::Text(m.source.as_str().to_owned()),
-                        Arg::Text(m.role.as_str().to_owned()),
-                        Arg::OptInt(m.expires_at.map(|t| t.millis())),
-                        Arg::OptText(m.added_by.as_ref().map(ToString::to_string)),
-                        Arg::Int(m.added_at.millis()),
-                        Arg::Text(m.reason.as_str().to_owned()),
-                    ]
-                })
-                .collect();
-            let mut sql = Sql::new(
-                "INSERT INTO memberships (tenant_id, group_id, user_id, source, role, expires_at, added_by, added_at, \
-                 reason) ",
-            );
-            sql.json_rows(self.backend, &rows);
-            sql.push(
-                " ON CONFLICT (tenant_id, group_id, user_id, source) DO UPDATE SET role = excluded.role, \
-                 expires_at = excluded.expires_at, added_by = excluded.added_by, added_at = excluded.added_at, \
-                 reason = excluded.reason",
-            );
-            sql.query()?.execute(self.tx()).await?;
-        }
-        Ok(())
+        let rows: Vec<Vec<Arg>> = rows
+            .iter()
+            .map(|m| {
+                vec![
+                    Arg::Text(self.tenant.to_string()),
+                    Arg::Text(m.group_id.to_string()),
+                    Arg::Text(m.user_id.to_string()),
+                    Arg::Text(m.source.as_str().to_owned()),
+                    Arg::Text(m.role.as_str().to_owned()),
+                    Arg::OptInt(m.expires_at.map(|t| t.millis())),
+                    Arg::OptText(m.added_by.as_ref().map(ToString::to_string)),
+                    Arg::Int(m.added_at.millis()),
+                    Arg::Text(m.reason.as_str().to_owned()),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            "INSERT INTO memberships (tenant_id, group_id, user_id, source, role, expires_at, added_by, added_at, \
+             reason) ",
+            &rows,
+            " ON CONFLICT (tenant_id, group_id, user_id, source) DO UPDATE SET role = excluded.role, \
+             expires_at = excluded.expires_at, added_by = excluded.added_by, added_at = excluded.added_at, \
+             reason = excluded.reason",
+        )
+        .await
     }
 
     /// Deletes one row.

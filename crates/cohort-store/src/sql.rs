@@ -44,6 +44,48 @@ impl Sql {
         self
     }
 
+    /// Appends `SELECT c0, c1, ... FROM <rows> WHERE true`, the rows bound as one JSON array of
+    /// arrays: many rows in one statement with one parameter. Binding is per parameter, and
+    /// SQLite finds each parameter's name by a linear search, so thousands of parameters cost
+    /// O(n²). On PostgreSQL the array is `jsonb` (`->>` on `json` parses a row's text again
+    /// for every column). `WHERE true` lets an `ON CONFLICT` clause follow on SQLite. `rows`
+    /// is not empty, and every row has the kinds of values of the first.
+    pub(crate) fn json_rows(&mut self, backend: Backend, rows: &[Vec<Arg>]) -> &mut Self {
+        let first = rows.first().map(Vec::as_slice).unwrap_or_default();
+        let columns: Vec<String> = first
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| match (backend, kind) {
+                (Backend::Sqlite, _) => format!("value ->> {i}"),
+                (Backend::Postgres, Arg::Int(_) | Arg::OptInt(_)) => format!("CAST(value ->> {i} AS BIGINT)"),
+                (Backend::Postgres, _) => format!("value ->> {i}"),
+            })
+            .collect();
+        let json = serde_json::Value::Array(
+            rows.iter()
+                .map(|row| {
+                    serde_json::Value::Array(
+                        row.iter()
+                            .map(|a| match a {
+                                Arg::Text(s) | Arg::OptText(Some(s)) => serde_json::Value::from(s.as_str()),
+                                Arg::Int(i) | Arg::OptInt(Some(i)) => serde_json::Value::from(*i),
+                                Arg::OptText(None) | Arg::OptInt(None) => serde_json::Value::Null,
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+        );
+        self.push("SELECT ").push(&columns.join(", ")).push(" FROM ");
+        match backend {
+            Backend::Sqlite => self.push("json_each(").bind(Arg::Text(json.to_string())).push(")"),
+            Backend::Postgres => {
+                self.push("jsonb_array_elements(CAST(").bind(Arg::Text(json.to_string())).push(" AS JSONB))")
+            }
+        };
+        self.push(" WHERE true")
+    }
+
     pub(crate) fn query(&self) -> Result<sqlx::query::Query<'_, Any, AnyArguments<'_>>, sqlx::Error> {
         let mut args = AnyArguments::default();
         for a in &self.args {
@@ -86,47 +128,3 @@ pub(crate) fn json_agg(backend: Backend, fields: &str, rest: &str) -> String {
 
 /// How many rows one statement carries through [`Sql::json_rows`].
 pub(crate) const ROWS_PER_STATEMENT: usize = 5_000;
-
-impl Sql {
-    /// Appends `SELECT c0, c1, ... FROM <rows> WHERE true`, the rows bound as one JSON array of
-    /// arrays: many rows in one statement with one parameter (`jsonb` on PostgreSQL, whose
-    /// `->>` on `json` would parse a row's text again for every column). (Binding is per parameter, and
-    /// SQLite finds each parameter's name by a linear search, so thousands of parameters cost
-    /// O(n²); `WHERE true` lets an `ON CONFLICT` clause follow on SQLite.) `rows` is not
-    /// empty, and every row has the kinds of values of the first.
-    pub(crate) fn json_rows(&mut self, backend: Backend, rows: &[Vec<Arg>]) -> &mut Self {
-        let first = rows.first().map(Vec::as_slice).unwrap_or_default();
-        let columns: Vec<String> = first
-            .iter()
-            .enumerate()
-            .map(|(i, kind)| match (backend, kind) {
-                (Backend::Sqlite, _) => format!("value ->> {i}"),
-                (Backend::Postgres, Arg::Int(_) | Arg::OptInt(_)) => format!("CAST(value ->> {i} AS BIGINT)"),
-                (Backend::Postgres, _) => format!("value ->> {i}"),
-            })
-            .collect();
-        let json = serde_json::Value::Array(
-            rows.iter()
-                .map(|row| {
-                    serde_json::Value::Array(
-                        row.iter()
-                            .map(|a| match a {
-                                Arg::Text(s) | Arg::OptText(Some(s)) => serde_json::Value::from(s.as_str()),
-                                Arg::Int(i) | Arg::OptInt(Some(i)) => serde_json::Value::from(*i),
-                                Arg::OptText(None) | Arg::OptInt(None) => serde_json::Value::Null,
-                            })
-                            .collect(),
-                    )
-                })
-                .collect(),
-        );
-        self.push("SELECT ").push(&columns.join(", ")).push(" FROM ");
-        match backend {
-            Backend::Sqlite => self.push("json_each(").bind(Arg::Text(json.to_string())).push(")"),
-            Backend::Postgres => {
-                self.push("jsonb_array_elements(CAST(").bind(Arg::Text(json.to_string())).push(" AS JSONB))")
-            }
-        };
-        self.push(" WHERE true")
-    }
-}
