@@ -8,6 +8,7 @@
 //! entries may change, before and after the write, and [`AccessIndex::refresh`] recomputes just
 //! those. [`crate::resolve`] stays the reference the index is tested against.
 
+use crate::conferral::Held;
 use crate::id::{GroupId, ResourceId, RoleId, UserId};
 use crate::state::TenantState;
 use crate::time::Timestamp;
@@ -63,6 +64,16 @@ impl Footprint {
     /// How many users it covers.
     pub fn users(&self) -> usize {
         self.users.len()
+    }
+
+    /// Every group and user of `state`.
+    pub fn everything(state: &TenantState) -> Self {
+        Self { groups: state.group_ids().cloned().collect(), users: state.user_ids().cloned().collect() }
+    }
+
+    /// The users it covers, in no order.
+    pub fn user_ids(&self) -> impl Iterator<Item = &UserId> {
+        self.users.iter()
     }
 }
 
@@ -161,7 +172,7 @@ impl Holdings {
 }
 
 /// The per-tenant access index.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AccessIndex {
     perms: Interner<String>,
     roles: Interner<RoleId>,
@@ -171,17 +182,32 @@ pub struct AccessIndex {
     users: Entries,
     /// Permissions ending in `*` that users hold: (prefix, role, group or DIRECT).
     wildcards: FxHashMap<UserId, Wildcards>,
+    /// No entry is stale before this instant (ms); an entry may be stale from then on.
+    fresh_until: i64,
 }
 
 type Wildcards = Box<[(Box<str>, u32, u32)]>;
+
+impl Default for AccessIndex {
+    fn default() -> Self {
+        Self {
+            perms: Interner::default(),
+            roles: Interner::default(),
+            groups: Interner::default(),
+            resources: Interner::default(),
+            closures: FxHashMap::default(),
+            users: Entries::default(),
+            wildcards: FxHashMap::default(),
+            fresh_until: i64::MAX,
+        }
+    }
+}
 
 impl AccessIndex {
     /// Builds the index of a whole tenant as of `now`.
     pub fn build(state: &TenantState, now: Timestamp) -> Self {
         let mut index = Self::default();
-        let all =
-            Footprint { groups: state.group_ids().cloned().collect(), users: state.user_ids().cloned().collect() };
-        index.refresh(state, &all, now);
+        index.refresh(state, &Footprint::everything(state), now);
         index
     }
 
@@ -266,6 +292,9 @@ impl AccessIndex {
             })
         };
         for (u, entry) in entries {
+            if let Some((e, _)) = &entry {
+                self.fresh_until = self.fresh_until.min(e.valid_until());
+            }
             match entry {
                 Some((e, w)) if w.is_empty() => {
                     self.users.insert(u.as_str(), e);
@@ -435,6 +464,51 @@ impl AccessIndex {
             Some((rank, source)) if rank >= wanted => Verdict::ByGrant(rank, self.groups.key(source)),
             _ => Verdict::Denied(Denial::NotGranted),
         }
+    }
+
+    /// Recomputes the entries that a membership's expiry has made stale by `now`, so that
+    /// every entry says what its user holds at `now` (see [`Self::held`]). Cheap when no
+    /// membership has expired since the last call.
+    pub fn refresh_expired(&mut self, state: &TenantState, now: Timestamp) {
+        if now.millis() < self.fresh_until {
+            return;
+        }
+        let stale: FxHashSet<UserId> = state
+            .user_ids()
+            .filter(|u| self.users.get(u.as_str()).is_some_and(|e| now.millis() >= e.valid_until()))
+            .cloned()
+            .collect();
+        self.fresh_until = i64::MAX;
+        self.refresh(state, &Footprint { groups: BTreeSet::new(), users: stale }, now);
+        self.fresh_until = self.users.values().map(UserEntry::valid_until).min().unwrap_or(i64::MAX);
+    }
+
+    /// What `user` holds according to their entry: nothing when they have none (unknown or
+    /// suspended). An entry past a membership's expiry still counts that membership: call
+    /// [`Self::refresh_expired`] first for an answer as of now.
+    pub fn held(&self, user: &UserId) -> Held {
+        let mut held = Held::default();
+        let Some(entry) = self.users.get(user.as_str()) else { return held };
+        held.permissions.extend(entry.perm_ids().iter().filter_map(|p| self.perms.key(*p)).cloned());
+        if entry.has_wildcards() {
+            for (prefix, ..) in self.wildcards.get(user).into_iter().flatten() {
+                held.permissions.insert(format!("{prefix}*"));
+            }
+        }
+        for (r, rank) in entry.levels() {
+            if let Some(id) = self.resources.key(r) {
+                held.levels.insert(id.clone(), rank);
+            }
+        }
+        held
+    }
+
+    /// Whether `group`, through itself or its conferring ancestors, gives a permission that
+    /// governs cohort itself (`cohort:…` or a wildcard reaching it).
+    pub fn confers_cohort(&self, group: &GroupId) -> bool {
+        self.closures.get(group).is_some_and(|h| {
+            h.perms.iter().any(|(p, ..)| self.perms.key(*p).is_some_and(|s| crate::permission::governs_cohort(s)))
+        })
     }
 
     /// How many users have an entry.

@@ -1,6 +1,7 @@
 //! cohort's pure domain: ids and names, entities and their validation, the group graph,
 //! access resolution and its explanation, auto-assignment rules. No I/O, no async.
 
+pub mod conferral;
 pub mod csv;
 pub mod error;
 pub mod graph;

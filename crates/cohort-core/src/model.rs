@@ -56,6 +56,14 @@ text_enum!(
         /** Imported from CSV. */ Import = "import",
     }
 );
+impl MembershipSource {
+    /// Whether rows of this source are made by a machine (a rule, an identity provider)
+    /// rather than a person; such rows never confer `cohort:` permissions.
+    pub fn is_automated(self) -> bool {
+        matches!(self, Self::Rule | Self::Scim | Self::Sso)
+    }
+}
+
 text_enum!(
     /// Which face a token opens.
     TokenScope {

@@ -33,16 +33,28 @@ impl Permission {
     /// Whether holding `self` allows `wanted`: equal, or `self` ends in `*` and `wanted`
     /// starts with what comes before it (`cohort:*` covers `cohort:groups.write`).
     pub fn covers(&self, wanted: &str) -> bool {
-        match self.0.strip_suffix('*') {
-            Some(prefix) => wanted.starts_with(prefix),
-            None => self.0 == wanted,
-        }
+        covers(&self.0, wanted)
     }
 
     /// Whether this permission governs cohort itself.
     pub fn is_cohort(&self) -> bool {
-        self.0.starts_with("cohort:") || "cohort:".starts_with(self.0.trim_end_matches('*')) && self.0.ends_with('*')
+        governs_cohort(&self.0)
     }
+}
+
+/// Whether the permission string `held` allows `wanted` (see [`Permission::covers`]). A
+/// wildcard is covered only by one as wide: `reports:*` covers `reports:*`, `reports:view` does not.
+pub fn covers(held: &str, wanted: &str) -> bool {
+    match held.strip_suffix('*') {
+        Some(prefix) => wanted.starts_with(prefix),
+        None => held == wanted,
+    }
+}
+
+/// Whether the permission string `p` governs cohort itself (`cohort:…`, or a wildcard that
+/// reaches into `cohort:`, such as `*` or `co*`).
+pub fn governs_cohort(p: &str) -> bool {
+    p.starts_with("cohort:") || p.ends_with('*') && "cohort:".starts_with(p.trim_end_matches('*'))
 }
 
 impl fmt::Display for Permission {

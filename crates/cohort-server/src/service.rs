@@ -229,17 +229,66 @@ impl Services {
         Ok(Change { w, before, touched: Touched::default(), events: Vec::new() })
     }
 
-    /// Commits a change with its audit events and change record, then brings the live view up
-    /// to it before answering; `Allowed` proves the caller was authorised for it.
-    pub(crate) async fn finish(&self, change: Change, _proof: Allowed) -> ServiceResult<i64> {
+    /// Commits a change with its audit events and change record, the live view brought up to it
+    /// before answering. `Allowed` proves the caller was authorised for it; the change is then
+    /// held to the conferral rule ([`authz::Conferral`]) against the state it commits on, and a
+    /// refusal rolls it back, is audited as a refused attempt and answers 403.
+    pub(crate) async fn finish(&self, change: Change, proof: Allowed) -> ServiceResult<i64> {
         let Change { mut w, before, touched, events } = change;
         w.insert_audit(&events).await?;
         w.record_change(&touched).await?;
         let tenant = w.tenant().clone();
-        let revision = w.commit().await?;
-        drop(before);
-        self.catch_up(&tenant).await?;
-        Ok(revision)
+        match self.commit_judged(w, before, &touched, &proof).await {
+            Err(live::Outcome::Refused(refusal)) => {
+                let tenant_target = ("tenant".to_owned(), tenant.to_string());
+                let first = events.first();
+                let (kind, id) = first.map_or(tenant_target, |e| (e.target_type.clone(), e.target_id.clone()));
+                let origin = Origin { actor: proof.actor(), request_id: first.map_or("", |e| e.request_id.as_str()) };
+                let attempted = first.and_then(|e| e.after.as_deref()).and_then(|a| serde_json::from_str(a).ok());
+                let action = first.map_or("change", |e| e.action.as_str());
+                self.record_refusal(&tenant, origin, action, (&kind, &id), attempted, &refusal.detail).await;
+                Err(ServiceError::Forbidden(refusal.detail))
+            }
+            Err(live::Outcome::Failed(e)) => Err(e),
+            Ok(revision) => Ok(revision),
+        }
+    }
+
+    /// Writes a refused attempt to the audit log as `<action>.refused`, with the reason and
+    /// what was attempted, in a change of its own (the attempt itself was rolled back or never
+    /// began). A failure here is logged: the refusal stands either way.
+    pub(crate) async fn record_refusal(
+        &self,
+        tenant: &TenantId,
+        origin: Origin<'_>,
+        action: &str,
+        target: (&str, &str),
+        attempted: Option<serde_json::Value>,
+        reason: &str,
+    ) {
+        let at = self.now();
+        let event = NewAuditEvent {
+            id: EventId::at(at, self.ids()),
+            at,
+            actor_id: origin.actor.map(ToString::to_string),
+            action: format!("{action}.refused"),
+            target_type: target.0.to_owned(),
+            target_id: target.1.to_owned(),
+            before: None,
+            after: Some(serde_json::json!({ "reason": reason, "attempted": attempted }).to_string()),
+            request_id: origin.request_id.to_owned(),
+        };
+        let written = async {
+            let Change { mut w, before, .. } = self.begin(tenant).await?;
+            drop(before);
+            w.insert_audit(std::slice::from_ref(&event)).await?;
+            w.record_change(&Touched::default()).await?;
+            w.commit().await?;
+            self.catch_up(tenant).await
+        };
+        if let Err(e) = written.await {
+            tracing::warn!(tenant = %tenant, error = %e, "recording a refused attempt failed");
+        }
     }
 
     /// Records an audit event in `change`.

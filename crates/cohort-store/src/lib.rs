@@ -232,6 +232,12 @@ impl Writer {
         Ok(self.revision)
     }
 
+    /// Undoes the change now, rather than when the connection is next used.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.db.0.rollback().await?;
+        Ok(())
+    }
+
     fn tx(&mut self) -> &mut AnyConnection {
         &mut self.db.0
     }

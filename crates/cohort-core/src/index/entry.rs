@@ -95,6 +95,22 @@ impl UserEntry {
         Some((*self.0.get(src)?, *self.0.get(src + 1)?))
     }
 
+    /// The ids of the permissions held exactly (wildcards are kept aside).
+    pub(super) fn perm_ids(&self) -> &[u32] {
+        let start = self.perms_at();
+        self.0.get(start..start + self.n(0)).unwrap_or(&[])
+    }
+
+    /// Every (resource, rank) held.
+    pub(super) fn levels(&self) -> impl Iterator<Item = (u32, u8)> + '_ {
+        let start = self.perms_at() + 3 * self.n(0);
+        self.0
+            .get(start..start + 3 * self.n(1))
+            .unwrap_or(&[])
+            .chunks_exact(3)
+            .map(|l| (l[0], u8::try_from(l[1]).unwrap_or(u8::MAX)))
+    }
+
     /// The rank held on resource `r` and the group giving it.
     pub(super) fn level(&self, r: u32) -> Option<(u8, u32)> {
         let start = self.perms_at() + 3 * self.n(0);
@@ -143,6 +159,11 @@ impl Entries {
 
     pub(super) fn len(&self) -> usize {
         self.by_hash.len() + self.collided.len()
+    }
+
+    /// Every entry, in no order.
+    pub(super) fn values(&self) -> impl Iterator<Item = &UserEntry> {
+        self.by_hash.values().chain(self.collided.values())
     }
 
     fn get_hashed(&self, h: u64, id: &str) -> Option<&UserEntry> {
@@ -214,6 +235,8 @@ mod tests {
         assert_eq!(e.level(2), Some((3, 7)));
         assert_eq!(e.level(8), Some((1, u32::MAX)));
         assert_eq!(e.level(4), None);
+        assert_eq!(e.perm_ids(), &[1, 4, 9]);
+        assert_eq!(e.levels().collect::<Vec<_>>(), vec![(2, 3), (8, 1)]);
         assert_eq!(e.valid_until(), 1_700_000_000_123);
         assert!(e.has_wildcards());
         assert_eq!(entry("usr_x", 1).valid_until(), -5);

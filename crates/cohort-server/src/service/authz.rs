@@ -1,37 +1,54 @@
-//! Authorization: the one place each use case's permission is decided. A write can only be
-//! committed with the [`Allowed`] proof that comes out of these checks.
+//! Authorization: the one place each use case's permission is decided, and the one rule every
+//! change passes before it commits: it may confer only what its actor holds. A write can only
+//! be committed with the [`Allowed`] proof that comes out of these checks.
 
 use super::Ctx;
 use super::Live;
 use crate::error::{ServiceError, ServiceResult};
-use cohort_core::index::Verdict;
-use cohort_core::model::{MemberRole, Subject};
+use cohort_core::conferral::Held;
+use cohort_core::index::{AccessIndex, Footprint, Verdict};
+use cohort_core::model::{MemberRole, MembershipSource, Subject};
 use cohort_core::permission::{CohortPermission, Permission};
 use cohort_core::resolve::check_permission;
+use cohort_core::state::TenantState;
 use cohort_core::{GroupId, TenantId, Timestamp, UserId};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeSet;
 
-/// Proof that the caller was authorised for the change being committed.
+/// Proof that the caller was authorised for the change being committed, naming on whose
+/// behalf it acts: the conferral rule ([`Conferral`]) bounds the change by what that actor holds.
 #[derive(Debug)]
-pub(crate) struct Allowed(());
+pub(crate) struct Allowed {
+    by: Option<UserId>,
+}
 
 impl Allowed {
+    fn by(ctx: &Ctx) -> Self {
+        Self { by: Some(ctx.principal.user.clone()) }
+    }
+
     /// The proof for work nobody asked for through the API: seeding a tenant on first start.
     pub(crate) fn first_start() -> Self {
-        Self(())
+        Self { by: None }
     }
 
     /// The proof for work the server schedules itself: removing expired memberships.
     pub(crate) fn scheduled() -> Self {
-        Self(())
+        Self { by: None }
     }
 
     /// The proof for a system token's tenant management.
     pub(crate) fn system(ctx: &Ctx) -> ServiceResult<Self> {
         if ctx.principal.system {
-            Ok(Self(()))
+            Ok(Self::by(ctx))
         } else {
             Err(ServiceError::Forbidden("this needs a system token".to_owned()))
         }
+    }
+
+    /// The user the change acts for (none for the server's own work).
+    pub(crate) fn actor(&self) -> Option<&UserId> {
+        self.by.as_ref()
     }
 }
 
@@ -74,7 +91,7 @@ impl<'a> Guard<'a> {
     /// Allows the caller if they hold `p`.
     pub(crate) fn require(&self, p: CohortPermission) -> ServiceResult<Allowed> {
         if self.can(p) {
-            Ok(Allowed(()))
+            Ok(Allowed::by(self.ctx))
         } else {
             Err(ServiceError::Forbidden(format!("this needs the `{}` permission", p.as_str())))
         }
@@ -90,12 +107,12 @@ impl<'a> Guard<'a> {
 
     /// Allows a caller to act on what is their own (their tokens).
     pub(crate) fn require_self(&self) -> Allowed {
-        Allowed(())
+        Allowed::by(self.ctx)
     }
 
     /// Allows the caller if they hold `p` or manage `group`.
     pub(crate) fn require_or_manager(&self, p: CohortPermission, group: &GroupId) -> ServiceResult<Allowed> {
-        if self.can(p) || self.manages(group) { Ok(Allowed(())) } else { self.require(p) }
+        if self.can(p) || self.manages(group) { Ok(Allowed::by(self.ctx)) } else { self.require(p) }
     }
 
     /// Allows reading what a group holds (readers and its managers) or what a user holds
@@ -124,4 +141,121 @@ impl<'a> Guard<'a> {
             )))
         }
     }
+}
+
+/// The conferral rule, judged around one change as it is applied to the live view: every user
+/// the change may affect is compared before and after, and the change is refused when
+/// - it gives anyone a permission or a level that its actor did not hold before it (tenant
+///   admins and the server's own work excepted), or
+/// - it leaves a membership from an automated source (rule, SCIM, SSO) in a group that confers
+///   a `cohort:` permission, directly or through an ancestor, where none was before (for
+///   everyone, admins included).
+///
+/// The caller drives it: [`Self::start`] on the state before the change, [`Self::note_before`]
+/// once the change's facts are applied but the index is not yet refreshed, [`Self::decide`]
+/// after the refresh.
+pub(crate) struct Conferral {
+    /// What the actor holds, when the change is bounded by it.
+    actor: Option<Held>,
+    /// Users' holdings before the change.
+    before: FxHashMap<UserId, Held>,
+    /// Automated rows in cohort-conferring groups before the change.
+    automated_before: FxHashSet<(UserId, GroupId)>,
+}
+
+/// Why the conferral rule refused a change.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    /// What the actor lacks, for the answer and the audit log.
+    pub(crate) detail: String,
+}
+
+impl Conferral {
+    /// Reads what the actor holds and the automated rows of the users in `footprint` (the
+    /// change's footprint on the state before it); the index must be fresh as of `now`.
+    pub(crate) fn start(proof: &Allowed, live: &Live, footprint: &Footprint, now: Timestamp) -> Self {
+        let actor = proof
+            .actor()
+            .filter(|u| !allows(live, u, CohortPermission::Admin.as_str(), now))
+            .map(|u| live.index.held(u));
+        let automated_before = automated_in_cohort_groups(&live.state, &live.index, footprint, now);
+        Self { actor, before: FxHashMap::default(), automated_before }
+    }
+
+    /// Reads what the users of `footprint` held before the change, from an index that does
+    /// not reflect it yet (needed only when the actor bounds the change).
+    pub(crate) fn note_before(&mut self, index: &AccessIndex, footprint: &Footprint) {
+        if self.actor.is_some() {
+            self.before = footprint.user_ids().map(|u| (u.clone(), index.held(u))).collect();
+        }
+    }
+
+    /// Decides the change from the live view after it.
+    pub(crate) fn decide(self, live: &Live, footprint: &Footprint, now: Timestamp) -> Result<(), Refusal> {
+        let state = &live.state;
+        let automated = automated_in_cohort_groups(state, &live.index, footprint, now);
+        if let Some((u, g)) = automated.iter().find(|row| !self.automated_before.contains(*row)) {
+            let name = state.group(g).map_or("", |f| f.name.as_str());
+            return Err(Refusal {
+                detail: format!(
+                    "user `{u}` would hold `cohort:` permissions through an automated (rule, SCIM or SSO) membership \
+                     of group `{name}` ({g}); only people can be given cohort's own permissions"
+                ),
+            });
+        }
+        let Some(actor) = self.actor else { return Ok(()) };
+        let mut conferred = Held::default();
+        for u in footprint.user_ids() {
+            let after = live.index.held(u);
+            let gained = match self.before.get(u) {
+                Some(before) => after.gained_since(before),
+                None => after,
+            };
+            conferred.merge(gained);
+        }
+        let lacking = actor.lacking(&conferred);
+        if lacking.is_empty() {
+            return Ok(());
+        }
+        let mut what: Vec<String> = lacking.permissions.iter().map(|p| format!("`{p}`")).collect();
+        for (r, rank) in &lacking.levels {
+            let level = state
+                .resource_levels(r)
+                .and_then(|l| l.as_slice().get(usize::from(*rank)))
+                .map_or_else(|| rank.to_string(), |k| k.as_str().to_owned());
+            let name = state.resource(r).map_or("", |f| f.name.as_str());
+            what.push(format!("level `{level}` on resource `{name}` ({r})"));
+        }
+        Err(Refusal {
+            detail: format!(
+                "this change would give {} that you do not hold; nobody may confer what they do not hold",
+                what.join(", ")
+            ),
+        })
+    }
+}
+
+/// The live automated membership rows of `footprint`'s users that sit in a group conferring a
+/// `cohort:` permission.
+fn automated_in_cohort_groups(
+    state: &TenantState,
+    index: &AccessIndex,
+    footprint: &Footprint,
+    now: Timestamp,
+) -> FxHashSet<(UserId, GroupId)> {
+    let mut memo: FxHashMap<&GroupId, bool> = FxHashMap::default();
+    let mut out = FxHashSet::default();
+    for u in footprint.user_ids() {
+        let automated: BTreeSet<&GroupId> = state
+            .memberships_of(u)
+            .filter(|(_, source, facts)| MembershipSource::is_automated(*source) && facts.is_live(now))
+            .map(|(g, ..)| g)
+            .collect();
+        for g in automated {
+            if *memo.entry(g).or_insert_with(|| index.confers_cohort(g)) {
+                out.insert((u.clone(), g.clone()));
+            }
+        }
+    }
+    out
 }

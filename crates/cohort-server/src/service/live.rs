@@ -3,11 +3,12 @@
 //! servers' notifications and `atLeastRevision` reads all come through [`Services::catch_up`].
 
 use super::Services;
+use super::authz::{Allowed, Conferral, Refusal};
 use crate::error::{ServiceError, ServiceResult};
-use cohort_core::TenantId;
-use cohort_core::index::AccessIndex;
+use cohort_core::index::{AccessIndex, Footprint, Touched};
 use cohort_core::state::TenantState;
-use cohort_store::Notice;
+use cohort_core::{TenantId, Timestamp};
+use cohort_store::{Notice, StoreError, Writer};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,27 @@ pub type LiveRead = OwnedRwLockReadGuard<Live>;
 /// The registry of live tenants.
 #[derive(Default)]
 pub(crate) struct Registry(std::sync::Mutex<HashMap<TenantId, Arc<RwLock<Live>>>>);
+
+/// How a change that was judged before committing ended without committing.
+pub(crate) enum Outcome {
+    /// The conferral rule refused it.
+    Refused(Refusal),
+    /// Something failed.
+    Failed(ServiceError),
+}
+
+impl<E: Into<ServiceError>> From<E> for Outcome {
+    fn from(e: E) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+/// A change touching more users than this (and over a tenth of the tenant) is read back whole.
+const WHOLE_FROM_USERS: usize = 10_000;
+
+fn read_back_whole(touched: &Touched, state: &TenantState) -> bool {
+    touched.users.len() > WHOLE_FROM_USERS && touched.users.len() * 10 > state.user_ids().count()
+}
 
 /// How long a read waits for a revision it was asked to reflect before answering 503.
 const REVISION_WAIT: Duration = Duration::from_secs(2);
@@ -100,8 +122,7 @@ impl Services {
         let touched = if current == 0 { None } else { r.changes_between(tenant, current, latest).await? };
         // A change that touched a large part of the tenant user by user is read back faster
         // whole. (A rule applied to everyone names its group's rows instead, read in one go.)
-        let touched =
-            touched.filter(|t| t.users.len() <= 10_000 || t.users.len() * 10 <= live.state.user_ids().count());
+        let touched = touched.filter(|t| !read_back_whole(t, &live.state));
         match touched {
             Some(touched) => {
                 let mut footprint = AccessIndex::footprint(&live.state, &touched);
@@ -118,6 +139,113 @@ impl Services {
         }
         live.revision = latest;
         Ok(())
+    }
+
+    /// Commits `w`, a change opened on the live view `before`, after applying it to that view
+    /// from inside its own transaction and judging it there by the conferral rule: the view
+    /// stays write-locked from before the change is applied until it commits, so no reader sees
+    /// it early. A refused or failed change is rolled back and the view restored.
+    pub(crate) async fn commit_judged(
+        &self,
+        mut w: Writer,
+        before: LiveRead,
+        touched: &Touched,
+        proof: &Allowed,
+    ) -> Result<i64, Outcome> {
+        let tenant = w.tenant().clone();
+        let slot = OwnedRwLockReadGuard::rwlock(&before).clone();
+        let base = before.revision;
+        drop(before);
+        if base == 0 {
+            // A tenant being created: nothing is in memory yet; it is loaded whole once committed.
+            let revision = w.commit().await?;
+            self.catch_up(&tenant).await?;
+            return Ok(revision);
+        }
+        let mut live = slot.write_owned().await;
+        if live.revision != base || w.revision() != base + 1 {
+            // INVARIANT: nobody else commits to the tenant while `w` holds its write lock.
+            return Err(Outcome::Failed(ServiceError::Unavailable(StoreError::Unavailable(format!(
+                "tenant view moved from revision {base} to {} during a change",
+                live.revision
+            )))));
+        }
+        let now = self.now();
+        let judged = Self::apply_judged(&mut w, &mut live, touched, proof, now).await;
+        let committed = match judged {
+            Ok(()) => w.commit().await.map_err(Outcome::from),
+            Err(o) => {
+                if let Err(e) = w.rollback().await {
+                    tracing::warn!(tenant = %tenant, error = %e, "rolling a refused change back failed");
+                }
+                Err(o)
+            }
+        };
+        match committed {
+            Ok(revision) => {
+                live.revision = revision;
+                Ok(revision)
+            }
+            Err(o) => {
+                self.restore(&tenant, &mut live, touched, now).await;
+                Err(o)
+            }
+        }
+    }
+
+    /// Applies what `touched` names to `live` from the open change `w`, and judges it.
+    async fn apply_judged(
+        w: &mut Writer,
+        live: &mut Live,
+        touched: &Touched,
+        proof: &Allowed,
+        now: Timestamp,
+    ) -> Result<(), Outcome> {
+        let tenant = w.tenant().clone();
+        {
+            let Live { state, index, .. } = &mut *live;
+            index.refresh_expired(state, now);
+        }
+        let whole = read_back_whole(touched, &live.state);
+        let mut footprint =
+            if whole { Footprint::everything(&live.state) } else { AccessIndex::footprint(&live.state, touched) };
+        let mut judge = Conferral::start(proof, live, &footprint, now);
+        if whole {
+            let state = w.load_state(&tenant).await?;
+            footprint.merge(Footprint::everything(&state));
+            judge.note_before(&live.index, &footprint);
+            live.index = AccessIndex::build(&state, now);
+            live.state = state;
+        } else {
+            w.apply_touched(&tenant, &mut live.state, touched).await?;
+            footprint.merge(AccessIndex::footprint(&live.state, touched));
+            judge.note_before(&live.index, &footprint);
+            let Live { state, index, .. } = &mut *live;
+            index.refresh(state, &footprint, now);
+        }
+        judge.decide(live, &footprint, now).map_err(Outcome::Refused)
+    }
+
+    /// Puts back in `live` what the database has committed for what `touched` names, after a
+    /// change applied to it did not commit; when that fails, the tenant is loaded whole at its
+    /// next use.
+    async fn restore(&self, tenant: &TenantId, live: &mut Live, touched: &Touched, now: Timestamp) {
+        let restored = async {
+            if read_back_whole(touched, &live.state) {
+                return Err(StoreError::Unavailable("large change: reload whole".to_owned()));
+            }
+            let mut r = self.store.read_consistent().await?;
+            let mut footprint = AccessIndex::footprint(&live.state, touched);
+            r.apply_touched(tenant, &mut live.state, touched).await?;
+            footprint.merge(AccessIndex::footprint(&live.state, touched));
+            let Live { state, index, .. } = &mut *live;
+            index.refresh(state, &footprint, now);
+            Ok(())
+        };
+        if let Err(e) = restored.await {
+            tracing::info!(tenant = %tenant, reason = %e, "the tenant's view is reloaded whole at its next use");
+            live.revision = 0;
+        }
     }
 
     /// Loads every tenant, so the first request to each is as fast as the rest.

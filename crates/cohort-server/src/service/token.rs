@@ -20,9 +20,9 @@ pub struct TokenCreated {
 }
 
 impl Services {
-    /// Creates a token for the caller, or (with `cohort:tokens.manage`, and holding every
-    /// permission that user has) for another user. A SCIM token, which an identity provider
-    /// keeps, always needs `cohort:tokens.manage`.
+    /// Creates a token for the caller, or (admins only) for another user: a credential is issued
+    /// only by its owner or an admin. A SCIM token, which an identity provider keeps, also
+    /// needs `cohort:tokens.manage`.
     pub async fn create_token(
         &self,
         ctx: &Ctx,
@@ -36,8 +36,11 @@ impl Services {
         let state = &change.before.state;
         let user = user.unwrap_or_else(|| ctx.principal.user.clone());
         let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = if user == ctx.principal.user && token_scope == TokenScope::Api {
-            guard.require_self()
+        let proof = if user == ctx.principal.user {
+            match token_scope {
+                TokenScope::Api => guard.require_self(),
+                TokenScope::Scim => guard.require(P::TokensManage)?,
+            }
         } else {
             let proof = guard.require(P::TokensManage)?;
             if state.user(&user).is_none() {
@@ -46,8 +49,10 @@ impl Services {
                     message: format!("user `{user}` not found"),
                 }]));
             }
-            let theirs = cohort_core::resolve::resolve(state, &user, self.now());
-            guard.require_grantable(theirs.permissions.iter().map(|p| &p.permission))?;
+            if !guard.can(P::Admin) {
+                drop(change);
+                return Err(self.refuse_credential(ctx, tenant, "token.create", &user).await);
+            }
             proof
         };
         let token = ApiToken {
@@ -86,7 +91,8 @@ impl Services {
         }
     }
 
-    /// Replaces a token's secret (own tokens, or any with `cohort:tokens.manage`).
+    /// Replaces a token's secret: the caller's own tokens, or (admins only) anyone's, since
+    /// whoever regenerates a token receives its new secret.
     pub async fn regenerate_token(
         &self,
         ctx: &Ctx,
@@ -98,8 +104,16 @@ impl Services {
         let token =
             change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
         let guard = Guard::new(ctx, &change.before, self.now());
-        let proof =
-            if token.user_id == ctx.principal.user { guard.require_self() } else { guard.require(P::TokensManage)? };
+        let proof = if token.user_id == ctx.principal.user {
+            guard.require_self()
+        } else {
+            let proof = guard.require(P::TokensManage)?;
+            if !guard.can(P::Admin) {
+                drop(change);
+                return Err(self.refuse_credential(ctx, tenant, "token.regenerate", &token.user_id).await);
+            }
+            proof
+        };
         let secret = new_secret();
         change.w.set_token_secret(id, &hash_secret(&secret)).await?;
         self.audit(
@@ -114,7 +128,8 @@ impl Services {
         Ok(Written { value: TokenCreated { token, secret }, revision })
     }
 
-    /// Revokes a token (own tokens, or any with `cohort:tokens.manage`).
+    /// Revokes a token (own tokens, or any with `cohort:tokens.manage`): taking a credential
+    /// away confers nothing.
     pub async fn revoke_token(&self, ctx: &Ctx, tenant: &TenantId, id: &TokenId) -> ServiceResult<Written<()>> {
         let tenant = scope(ctx, tenant)?;
         let mut change = self.begin(tenant).await?;
@@ -134,5 +149,19 @@ impl Services {
         );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: (), revision })
+    }
+}
+
+impl Services {
+    /// Refuses to issue a credential for `owner` to a caller who is neither that user nor an
+    /// admin, auditing the refused attempt.
+    async fn refuse_credential(&self, ctx: &Ctx, tenant: &TenantId, action: &str, owner: &UserId) -> ServiceError {
+        let reason = format!(
+            "a credential for user `{owner}` is issued only to that user or an admin; this needs the `{}` permission",
+            P::Admin.as_str()
+        );
+        let attempted = serde_json::json!({ "userId": owner.as_str() });
+        self.record_refusal(tenant, ctx.into(), action, ("user", owner.as_str()), Some(attempted), &reason).await;
+        ServiceError::Forbidden(reason)
     }
 }
