@@ -75,6 +75,11 @@ impl Footprint {
     pub fn user_ids(&self) -> impl Iterator<Item = &UserId> {
         self.users.iter()
     }
+
+    /// The groups it covers.
+    pub fn group_ids(&self) -> impl Iterator<Item = &GroupId> {
+        self.groups.iter()
+    }
 }
 
 /// Why a check was denied.
@@ -498,6 +503,20 @@ impl AccessIndex {
         for (r, rank) in entry.levels() {
             if let Some(id) = self.resources.key(r) {
                 held.levels.insert(id.clone(), rank);
+            }
+        }
+        held
+    }
+
+    /// What `group` gives its members, through itself and its conferring ancestors: nothing
+    /// when it confers nothing (archived, `applyPrivileges` off, or unknown).
+    pub fn group_held(&self, group: &GroupId) -> Held {
+        let mut held = Held::default();
+        let Some(h) = self.closures.get(group) else { return held };
+        held.permissions.extend(h.perms.iter().filter_map(|(p, ..)| self.perms.key(*p)).cloned());
+        for (r, rank, _) in &h.levels {
+            if let Some(id) = self.resources.key(*r) {
+                held.levels.insert(id.clone(), *rank);
             }
         }
         held

@@ -254,6 +254,27 @@ impl Services {
         }
     }
 
+    /// Gives up `change` because the caller may not make it (`e`), auditing the refused attempt
+    /// (see [`Self::record_refusal`]); returns `e` to answer with.
+    pub(crate) async fn refused(
+        &self,
+        change: Change,
+        ctx: &Ctx,
+        action: &str,
+        target: (&str, &str),
+        attempted: serde_json::Value,
+        e: ServiceError,
+    ) -> ServiceError {
+        let Change { w, before, .. } = change;
+        let tenant = w.tenant().clone();
+        drop(before);
+        if let Err(e) = w.rollback().await {
+            tracing::warn!(tenant = %tenant, error = %e, "rolling a refused change back failed");
+        }
+        self.record_refusal(&tenant, ctx.into(), action, target, Some(attempted), &e.to_string()).await;
+        e
+    }
+
     /// Writes a refused attempt to the audit log as `<action>.refused`, with the reason and
     /// what was attempted, in a change of its own (the attempt itself was rolled back or never
     /// began). A failure here is logged: the refusal stands either way.

@@ -175,12 +175,13 @@ async fn nobody_grants_what_they_do_not_hold() {
     let agents = app.role("default", ROOT, "Agents", &["agents:use"]).await;
     let admin = app.builtin("default", ROOT, "admin").await;
 
-    let before = app.fingerprint().await;
+    let before = app.data().await;
     let r = app.post(&format!("{T}/groups/{g}/roles"), &tok, json!({"roleId": agents})).await;
     r.problem(403);
     assert!(r.body["detail"].as_str().unwrap().contains("agents:use"));
     app.post(&format!("{T}/groups/{g}/roles"), &tok, json!({"roleId": admin})).await.problem(403);
-    assert_eq!(app.fingerprint().await, before);
+    assert_eq!(app.data().await, before);
+    assert_eq!(app.refused_attempts().await, 2, "both refusals are audited");
     // What they hold they may pass on.
     app.post(&format!("{T}/groups/{g}/roles"), &tok, json!({"roleId": group_admin})).await.ok(201);
     // Admins may grant anything.

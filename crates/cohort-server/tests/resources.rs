@@ -171,11 +171,12 @@ async fn nobody_grants_a_level_they_do_not_hold() {
     app.post(&format!("{T}/users/{ga}/roles"), ROOT, json!({"roleId": group_admin})).await.ok(201);
     let tok = app.token_for("default", ROOT, &ga).await;
     let team = app.group("default", &tok, "Team", &[]).await;
-    let before = app.fingerprint().await;
+    let before = app.data().await;
     app.post(&format!("{T}/groups/{team}/grants"), &tok, json!({"resourceId": agent, "level": "use"}))
         .await
         .problem(403);
-    assert_eq!(app.fingerprint().await, before);
+    assert_eq!(app.data().await, before);
+    assert_eq!(app.refused_attempts().await, 1);
     // Once they hold `use`, they may pass `view` and `use` on, but not `edit`.
     app.post(&format!("{T}/users/{ga}/grants"), ROOT, json!({"resourceId": agent, "level": "use"})).await.ok(201);
     app.post(&format!("{T}/groups/{team}/grants"), &tok, json!({"resourceId": agent, "level": "use"})).await.ok(201);

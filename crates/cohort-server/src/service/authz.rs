@@ -7,8 +7,8 @@ use super::Live;
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::conferral::Held;
 use cohort_core::index::{AccessIndex, Footprint, Verdict};
-use cohort_core::model::{MemberRole, MembershipSource, Subject};
-use cohort_core::permission::{CohortPermission, Permission};
+use cohort_core::model::{MemberRole, MembershipSource, Subject, TokenScope};
+use cohort_core::permission::{CohortPermission, Permission, governs_cohort};
 use cohort_core::resolve::check_permission;
 use cohort_core::state::TenantState;
 use cohort_core::{GroupId, TenantId, Timestamp, UserId};
@@ -20,21 +20,23 @@ use std::collections::BTreeSet;
 #[derive(Debug)]
 pub(crate) struct Allowed {
     by: Option<UserId>,
+    /// Whether an identity provider makes the change (through SCIM), rather than a person.
+    automated: bool,
 }
 
 impl Allowed {
     fn by(ctx: &Ctx) -> Self {
-        Self { by: Some(ctx.principal.user.clone()) }
+        Self { by: Some(ctx.principal.user.clone()), automated: ctx.principal.scope == TokenScope::Scim }
     }
 
     /// The proof for work nobody asked for through the API: seeding a tenant on first start.
     pub(crate) fn first_start() -> Self {
-        Self { by: None }
+        Self { by: None, automated: false }
     }
 
     /// The proof for work the server schedules itself: removing expired memberships.
     pub(crate) fn scheduled() -> Self {
-        Self { by: None }
+        Self { by: None, automated: false }
     }
 
     /// The proof for a system token's tenant management.
@@ -145,11 +147,14 @@ impl<'a> Guard<'a> {
 
 /// The conferral rule, judged around one change as it is applied to the live view: every user
 /// the change may affect is compared before and after, and the change is refused when
-/// - it gives anyone a permission or a level that its actor did not hold before it (tenant
-///   admins and the server's own work excepted), or
+/// - it gives anyone a permission or a level that its actor did not hold before it, or makes a
+///   group give one to its members (present and future: a role on an empty group counts), that
+///   the actor does not hold (tenant admins and the server's own work excepted),
+/// - an identity provider makes it (SCIM) and it gives anyone a `cohort:` permission, by a
+///   membership or a nesting edge, or
 /// - it leaves a membership from an automated source (rule, SCIM, SSO) in a group that confers
-///   a `cohort:` permission, directly or through an ancestor, where none was before (for
-///   everyone, admins included).
+///   a `cohort:` permission, directly or through an ancestor, where none was before (whoever
+///   acts: an admin assigning a role to a group filled by SCIM is refused too).
 ///
 /// The caller drives it: [`Self::start`] on the state before the change, [`Self::note_before`]
 /// once the change's facts are applied but the index is not yet refreshed, [`Self::decide`]
@@ -157,8 +162,12 @@ impl<'a> Guard<'a> {
 pub(crate) struct Conferral {
     /// What the actor holds, when the change is bounded by it.
     actor: Option<Held>,
+    /// Whether an identity provider makes the change.
+    automated: bool,
     /// Users' holdings before the change.
     before: FxHashMap<UserId, Held>,
+    /// What groups gave their members before the change.
+    groups_before: FxHashMap<GroupId, Held>,
     /// Automated rows in cohort-conferring groups before the change.
     automated_before: FxHashSet<(UserId, GroupId)>,
 }
@@ -179,14 +188,25 @@ impl Conferral {
             .filter(|u| !allows(live, u, CohortPermission::Admin.as_str(), now))
             .map(|u| live.index.held(u));
         let automated_before = automated_in_cohort_groups(&live.state, &live.index, footprint, now);
-        Self { actor, before: FxHashMap::default(), automated_before }
+        Self {
+            actor,
+            automated: proof.automated,
+            before: FxHashMap::default(),
+            groups_before: FxHashMap::default(),
+            automated_before,
+        }
+    }
+
+    fn compares(&self) -> bool {
+        self.actor.is_some() || self.automated
     }
 
     /// Reads what the users of `footprint` held before the change, from an index that does
-    /// not reflect it yet (needed only when the actor bounds the change).
+    /// not reflect it yet (needed only when the change is bounded).
     pub(crate) fn note_before(&mut self, index: &AccessIndex, footprint: &Footprint) {
-        if self.actor.is_some() {
+        if self.compares() {
             self.before = footprint.user_ids().map(|u| (u.clone(), index.held(u))).collect();
+            self.groups_before = footprint.group_ids().map(|g| (g.clone(), index.group_held(g))).collect();
         }
     }
 
@@ -203,7 +223,9 @@ impl Conferral {
                 ),
             });
         }
-        let Some(actor) = self.actor else { return Ok(()) };
+        if !self.compares() {
+            return Ok(());
+        }
         let mut conferred = Held::default();
         for u in footprint.user_ids() {
             let after = live.index.held(u);
@@ -213,6 +235,26 @@ impl Conferral {
             };
             conferred.merge(gained);
         }
+        for g in footprint.group_ids() {
+            let after = live.index.group_held(g);
+            conferred.merge(match self.groups_before.get(g) {
+                Some(before) => after.gained_since(before),
+                None => after,
+            });
+        }
+        if self.automated {
+            let cohort: Vec<String> =
+                conferred.permissions.iter().filter(|p| governs_cohort(p)).map(|p| format!("`{p}`")).collect();
+            if !cohort.is_empty() {
+                return Err(Refusal {
+                    detail: format!(
+                        "this change would give {}: an identity provider's changes never give cohort's own permissions",
+                        cohort.join(", ")
+                    ),
+                });
+            }
+        }
+        let Some(actor) = self.actor else { return Ok(()) };
         let lacking = actor.lacking(&conferred);
         if lacking.is_empty() {
             return Ok(());

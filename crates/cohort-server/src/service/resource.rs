@@ -7,7 +7,7 @@ use cohort_core::index::Verdict;
 use cohort_core::model::{Grant, Resource, ResourceType, Subject};
 use cohort_core::name::{Description, Keyword, Levels, Name, Scopes};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::resolve::{check_level, describe_via, resolve};
+use cohort_core::resolve::{describe_via, resolve};
 use cohort_core::{GroupId, ResourceId, TenantId, UserId};
 use cohort_store::ResourceFilter;
 use serde::Serialize;
@@ -292,11 +292,6 @@ impl Services {
         {
             return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{g}` is archived")));
         }
-        if !guard.can(P::Admin) && !holds_level(live, &ctx.principal.user, resource, level, now) {
-            return Err(ServiceError::Forbidden(format!(
-                "you cannot grant `{level}` on `{resource}`: you do not hold it"
-            )));
-        }
         let g = Grant {
             resource_id: resource.clone(),
             subject: subject.clone(),
@@ -454,12 +449,5 @@ impl Services {
         );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: scopes, revision })
-    }
-}
-
-fn holds_level(live: &Live, user: &UserId, resource: &ResourceId, level: &str, now: cohort_core::Timestamp) -> bool {
-    match live.index.check_level(&live.state, user, resource, level, now) {
-        Verdict::Stale => check_level(&live.state, user, resource, level, now).allowed,
-        v => v.allowed(),
     }
 }

@@ -1,5 +1,6 @@
-//! Roles and their assignment to groups and users. Nobody grants what they do not hold,
-//! and groups owned by SCIM or SSO never confer `cohort:` permissions.
+//! Roles and their assignment to groups and users. Nobody defines a role with permissions they
+//! do not hold (assigning one is bounded by the conferral rule, like every change), and groups
+//! filled by rules, SCIM or SSO never confer `cohort:` permissions.
 
 use super::authz::{Allowed, Guard, scope};
 use super::rule::refuse_cohort_flow;
@@ -11,6 +12,7 @@ use cohort_core::name::{Description, Name};
 use cohort_core::permission::{CohortPermission as P, Permission};
 use cohort_core::{RoleId, TenantId};
 use cohort_store::After;
+use serde_json::json;
 
 /// A role to create.
 #[derive(Clone, Debug)]
@@ -44,6 +46,10 @@ fn normalise(mut perms: Vec<Permission>) -> Vec<Permission> {
     perms
 }
 
+fn perm_strings(perms: &[Permission]) -> Vec<&str> {
+    perms.iter().map(Permission::as_str).collect()
+}
+
 fn confers_cohort(perms: &[Permission]) -> bool {
     perms.iter().any(Permission::is_cohort)
 }
@@ -55,7 +61,10 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let guard = Guard::new(ctx, &change.before, self.now());
         let proof = guard.require(P::RolesWrite)?;
-        guard.require_grantable(&input.permissions)?;
+        if let Err(e) = guard.require_grantable(&input.permissions) {
+            let attempted = json!({ "name": input.name.as_str(), "permissions": perm_strings(&input.permissions) });
+            return Err(self.refused(change, ctx, "role.create", ("role", ""), attempted, e).await);
+        }
         if change.w.role_by_name(tenant, input.name.as_str()).await?.is_some() {
             return Err(ServiceError::Conflict(
                 "name".to_owned(),
@@ -121,10 +130,13 @@ impl Services {
         let mut change = self.begin(tenant).await?;
         let guard = Guard::new(ctx, &change.before, self.now());
         let proof = guard.require(P::RolesWrite)?;
-        if let Some(perms) = &patch.permissions {
-            guard.require_grantable(perms)?;
-        }
         let before = change.w.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
+        // Only what the role gains is granted; what it keeps was granted by whoever added it.
+        let added = patch.permissions.iter().flatten().filter(|p| !before.permissions.contains(p));
+        if let Err(e) = guard.require_grantable(added) {
+            let attempted = json!({ "permissions": patch.permissions.as_deref().map(perm_strings) });
+            return Err(self.refused(change, ctx, "role.update", ("role", id.as_str()), attempted, e).await);
+        }
         if before.builtin {
             return Err(ServiceError::Conflict(
                 "id".to_owned(),
@@ -226,7 +238,6 @@ impl Services {
                 message: format!("role `{role_id}` not found"),
             }])
         })?;
-        guard.require_grantable(&role.permissions)?;
         if let Subject::Group(g) = subject {
             let facts = state.group(g).ok_or_else(|| ServiceError::NotFound(format!("group `{g}`")))?;
             if !facts.active {

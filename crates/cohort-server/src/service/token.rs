@@ -2,7 +2,7 @@
 
 use super::authn::{hash_secret, new_secret};
 use super::authz::{Guard, scope};
-use super::{Ctx, Services, Written};
+use super::{Change, Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::TokenView;
 use cohort_core::model::{ApiToken, TokenScope};
@@ -50,8 +50,7 @@ impl Services {
                 }]));
             }
             if !guard.can(P::Admin) {
-                drop(change);
-                return Err(self.refuse_credential(ctx, tenant, "token.create", &user).await);
+                return Err(self.refuse_credential(change, ctx, "token.create", &user).await);
             }
             proof
         };
@@ -109,8 +108,7 @@ impl Services {
         } else {
             let proof = guard.require(P::TokensManage)?;
             if !guard.can(P::Admin) {
-                drop(change);
-                return Err(self.refuse_credential(ctx, tenant, "token.regenerate", &token.user_id).await);
+                return Err(self.refuse_credential(change, ctx, "token.regenerate", &token.user_id).await);
             }
             proof
         };
@@ -155,13 +153,12 @@ impl Services {
 impl Services {
     /// Refuses to issue a credential for `owner` to a caller who is neither that user nor an
     /// admin, auditing the refused attempt.
-    async fn refuse_credential(&self, ctx: &Ctx, tenant: &TenantId, action: &str, owner: &UserId) -> ServiceError {
+    async fn refuse_credential(&self, change: Change, ctx: &Ctx, action: &str, owner: &UserId) -> ServiceError {
         let reason = format!(
-            "a credential for user `{owner}` is issued only to that user or an admin; this needs the `{}` permission",
+            "a credential for user `{owner}` is issued only by that user or an admin; this needs the `{}` permission",
             P::Admin.as_str()
         );
         let attempted = serde_json::json!({ "userId": owner.as_str() });
-        self.record_refusal(tenant, ctx.into(), action, ("user", owner.as_str()), Some(attempted), &reason).await;
-        ServiceError::Forbidden(reason)
+        self.refused(change, ctx, action, ("user", owner.as_str()), attempted, ServiceError::Forbidden(reason)).await
     }
 }

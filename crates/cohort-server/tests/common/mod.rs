@@ -239,14 +239,34 @@ impl TestApp {
 
     /// Every row of every table, so a test can prove nothing changed.
     pub async fn fingerprint(&self) -> Vec<String> {
+        self.rows(true).await
+    }
+
+    /// Every row of every table but the audit log (and the revisions, which a refused attempt,
+    /// audited in a change of its own, moves), so a test can prove a refusal changed nothing.
+    pub async fn data(&self) -> Vec<String> {
+        self.rows(false).await
+    }
+
+    /// How many refused attempts the audit log of `default` records.
+    pub async fn refused_attempts(&self) -> usize {
+        let mut r = self.store.read().await.unwrap();
+        let t = r.tenant_by_slug("default").await.unwrap().unwrap();
+        let all = cohort_store::AuditFilter { limit: 1_000_000, ..Default::default() };
+        r.list_audit(&t.id, &all).await.unwrap().iter().filter(|e| e.event.action.ends_with(".refused")).count()
+    }
+
+    async fn rows(&self, audit: bool) -> Vec<String> {
         let mut out = Vec::new();
         let mut r = self.store.read().await.unwrap();
         for t in r.list_tenants().await.unwrap() {
-            out.push(format!("{}@{}", t.slug, t.revision));
             let s = r.load_state(&t.id).await.unwrap();
             out.push(format!("{s:?}").len().to_string());
-            let filter = cohort_store::AuditFilter { limit: 100_000, ..Default::default() };
-            out.push(r.list_audit(&t.id, &filter).await.unwrap().len().to_string());
+            if audit {
+                out.push(format!("{}@{}", t.slug, t.revision));
+                let filter = cohort_store::AuditFilter { limit: 100_000, ..Default::default() };
+                out.push(r.list_audit(&t.id, &filter).await.unwrap().len().to_string());
+            }
             let users =
                 r.list_users(&t.id, &cohort_store::UserFilter { limit: 100_000, ..Default::default() }).await.unwrap();
             out.push(format!("{users:?}"));

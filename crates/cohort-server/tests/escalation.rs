@@ -1,0 +1,459 @@
+//! The escalation matrix: every path that confers access × actors × targets. A change may
+//! confer only what its actor holds (tenant admins excepted), an identity provider never
+//! confers `cohort:` permissions, and a credential is issued only to its owner or by an admin.
+//! Each refusal is a 403 that names what is lacking, changes nothing (but the audit log,
+//! which records it as `*.refused`) and leaves the would-be beneficiary without it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::http::Method;
+use common::{ROOT, TestApp};
+use serde_json::json;
+
+const T: &str = "/t/default/api/v1";
+
+/// A group an attempt tries to confer: what it gives and how to see that it was given.
+struct Target {
+    name: &'static str,
+    group: String,
+    role: String,
+    /// The permission it confers that proves membership took effect.
+    proof: &'static str,
+    /// The level it grants on the shared resource, if any.
+    level: Option<&'static str>,
+    /// Whether the actors hold everything it confers.
+    held: bool,
+    /// Whether it confers `cohort:` permissions.
+    cohort: bool,
+    /// The department a rule on the group matches (groups conferring `cohort:` have none).
+    rule_department: Option<String>,
+}
+
+/// One way of conferring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    AddMember,
+    BatchAdd,
+    CsvImport,
+    NestExisting,
+    NestNew,
+    GroupRole,
+    UserRole,
+    GroupGrant,
+    UserGrant,
+    RoleEdit,
+    RuleByDepartment,
+    Unsuspend,
+    ScimMember,
+    ScimNest,
+}
+
+const PATHS: [Path; 14] = [
+    Path::AddMember,
+    Path::BatchAdd,
+    Path::CsvImport,
+    Path::NestExisting,
+    Path::NestNew,
+    Path::GroupRole,
+    Path::UserRole,
+    Path::GroupGrant,
+    Path::UserGrant,
+    Path::RoleEdit,
+    Path::RuleByDepartment,
+    Path::Unsuspend,
+    Path::ScimMember,
+    Path::ScimNest,
+];
+
+impl Path {
+    /// The cohort permission the path needs before any conferral is judged.
+    fn needs(self) -> &'static str {
+        match self {
+            Self::AddMember | Self::BatchAdd | Self::CsvImport | Self::NestExisting | Self::NestNew => {
+                "cohort:groups.write"
+            }
+            Self::GroupRole | Self::GroupGrant => "cohort:groups.write",
+            Self::UserRole => "cohort:user-roles.write",
+            Self::UserGrant => "cohort:user-roles.write",
+            Self::RoleEdit => "cohort:roles.write",
+            Self::RuleByDepartment | Self::Unsuspend => "cohort:users.write",
+            Self::ScimMember | Self::ScimNest => "scim",
+        }
+    }
+
+    fn scim(self) -> bool {
+        matches!(self, Self::ScimMember | Self::ScimNest)
+    }
+}
+
+/// Someone who tries.
+struct Actor {
+    name: String,
+    token: String,
+    /// The cohort permissions they hold (`scim` for the identity provider's token).
+    perms: Vec<String>,
+    /// Groups they manage.
+    manages: Vec<String>,
+}
+
+struct World {
+    app: TestApp,
+    targets: Vec<Target>,
+    resource: String,
+    actors: Vec<Actor>,
+    n: std::cell::Cell<usize>,
+}
+
+impl World {
+    async fn new() -> Self {
+        let app = TestApp::new().await;
+        let admin_role = app.builtin("default", ROOT, "admin").await;
+        let deals = app.role("default", ROOT, "Deals", &["deals:edit"]).await;
+        let viewer = app.role("default", ROOT, "Viewer", &["reports:view"]).await;
+        let resource = app.post(&format!("{T}/resources"), ROOT, json!({"type": "agent", "name": "Agent"})).await.id();
+        let mut targets = Vec::new();
+        for (name, role, proof, level, held, cohort) in [
+            ("cohort", admin_role, "cohort:admin", None, false, true),
+            ("app", deals, "deals:edit", Some("edit"), false, false),
+            ("held", viewer.clone(), "reports:view", Some("view"), true, false),
+        ] {
+            let group = app.group("default", ROOT, &format!("Target {name}"), &[]).await;
+            app.post(&format!("{T}/groups/{group}/roles"), ROOT, json!({"roleId": role})).await.ok(201);
+            if let Some(level) = level {
+                let grant = json!({"resourceId": resource, "level": level});
+                app.post(&format!("{T}/groups/{group}/grants"), ROOT, grant).await.ok(201);
+            }
+            let rule_department = (!cohort).then(|| format!("dept-{name}"));
+            if let Some(d) = &rule_department {
+                let rule = json!({"expression": format!("user.department == '{d}'"), "confirm": true});
+                app.post(&format!("{T}/groups/{group}/rules"), ROOT, rule).await.ok(201);
+            }
+            targets.push(Target { name, group, role, proof, level, held, cohort, rule_department });
+        }
+        let mut actors = Vec::new();
+        let mut with_role = async |name: &str, perms: Vec<String>, manages: Vec<String>| {
+            let user = app.user("default", ROOT, &format!("{name}@actors.test")).await;
+            // Every actor holds what the `held` target confers, directly.
+            app.post(&format!("{T}/users/{user}/roles"), ROOT, json!({"roleId": viewer})).await.ok(201);
+            let grant = json!({"resourceId": resource, "level": "view"});
+            app.post(&format!("{T}/users/{user}/grants"), ROOT, grant).await.ok(201);
+            if !perms.is_empty() {
+                let role = app
+                    .role(
+                        "default",
+                        ROOT,
+                        &format!("Only {name}"),
+                        &perms.iter().map(String::as_str).collect::<Vec<_>>(),
+                    )
+                    .await;
+                app.post(&format!("{T}/users/{user}/roles"), ROOT, json!({"roleId": role})).await.ok(201);
+            }
+            for g in &manages {
+                app.post(&format!("{T}/groups/{g}/members"), ROOT, json!({"userId": user, "role": "manager"}))
+                    .await
+                    .ok(201);
+            }
+            let token = app.token_for("default", ROOT, &user).await;
+            actors.push(Actor { name: name.to_owned(), token, perms, manages });
+        };
+        let group_admin: Vec<String> = [
+            "cohort:users.read",
+            "cohort:groups.read",
+            "cohort:groups.write",
+            "cohort:roles.read",
+            "cohort:resources.read",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        with_role("group-admin", group_admin, vec![]).await;
+        let held_group = targets[2].group.clone();
+        with_role("manager", vec![], vec![held_group]).await;
+        let auditor: Vec<String> = [
+            "cohort:users.read",
+            "cohort:groups.read",
+            "cohort:roles.read",
+            "cohort:resources.read",
+            "cohort:access.read",
+            "cohort:audit.read",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        with_role("auditor", auditor, vec![]).await;
+        with_role("plain", vec![], vec![]).await;
+        for p in [
+            "users.read",
+            "users.write",
+            "groups.read",
+            "groups.write",
+            "roles.read",
+            "roles.write",
+            "user-roles.write",
+            "resources.read",
+            "resources.write",
+            "access.read",
+            "audit.read",
+            "tokens.manage",
+        ] {
+            with_role(&format!("only-{p}"), vec![format!("cohort:{p}")], vec![]).await;
+        }
+        let scim = app.scim_token("default", ROOT).await;
+        actors.push(Actor { name: "scim".to_owned(), token: scim, perms: vec!["scim".to_owned()], manages: vec![] });
+        Self { app, targets, resource, actors, n: std::cell::Cell::new(0) }
+    }
+
+    fn fresh(&self) -> usize {
+        self.n.set(self.n.get() + 1);
+        self.n.get()
+    }
+
+    /// Whether `who` may use `path` on `target` at all, before conferral is judged.
+    fn authorised(&self, who: &Actor, path: Path, target: &Target) -> bool {
+        if path.scim() || who.perms.iter().any(|p| p == "scim") {
+            return path.scim() && who.perms.iter().any(|p| p == "scim");
+        }
+        let holds = |p: &str| who.perms.iter().any(|h| h == p);
+        match path {
+            Path::AddMember | Path::BatchAdd | Path::CsvImport => {
+                holds(path.needs()) || who.manages.contains(&target.group)
+            }
+            Path::GroupGrant | Path::UserGrant => {
+                holds(if path == Path::GroupGrant { "cohort:groups.write" } else { "cohort:user-roles.write" })
+            }
+            _ => holds(path.needs()),
+        }
+    }
+
+    /// Whether the rule lets the attempt through once authorised.
+    fn may_confer(&self, who: &Actor, path: Path, target: &Target) -> bool {
+        if who.perms.iter().any(|p| p == "scim") {
+            // The identity provider's token belongs to an admin: bounded only by `cohort:`.
+            return !target.cohort;
+        }
+        target.held || !self.applicable_lacks(path, target)
+    }
+
+    /// Whether the path, on this target, would give something beyond what the actors hold.
+    fn applicable_lacks(&self, path: Path, target: &Target) -> bool {
+        match path {
+            Path::GroupGrant | Path::UserGrant => target.level != Some("view"),
+            _ => !target.held,
+        }
+    }
+
+    /// Whether the path applies to the target.
+    fn applies(&self, path: Path, target: &Target) -> bool {
+        match path {
+            Path::GroupGrant | Path::UserGrant => target.level.is_some(),
+            Path::RuleByDepartment => target.rule_department.is_some(),
+            _ => true,
+        }
+    }
+
+    async fn facts(&self) -> String {
+        let mut r = self.app.store.read().await.unwrap();
+        let t = r.list_tenants().await.unwrap().into_iter().find(|t| t.slug.as_str() == "default").unwrap();
+        let state = r.load_state(&t.id).await.unwrap().canonical();
+        let roles = r.list_roles(&t.id, None, None, 1000).await.unwrap();
+        format!("{state:?} {roles:?}")
+    }
+
+    /// Whether `user` now holds what `target` confers.
+    async fn holds(&self, user: &str, target: &Target, path: Path) -> bool {
+        let check = match path {
+            Path::GroupGrant | Path::UserGrant => {
+                json!({"userId": user, "resourceId": self.resource, "level": target.level.unwrap()})
+            }
+            _ => json!({"userId": user, "permission": target.proof}),
+        };
+        self.app.post(&format!("{T}/check"), ROOT, check).await.ok(200)["allowed"].as_bool().unwrap()
+    }
+
+    /// Sets up a fresh beneficiary for one attempt and makes it; returns the beneficiary, the
+    /// answer of the step that confers, and the facts just before that step.
+    async fn attempt(
+        &self,
+        who: &Actor,
+        path: Path,
+        target: &Target,
+        snapshot: bool,
+    ) -> (String, common::Answer, String) {
+        let app = &self.app;
+        let n = self.fresh();
+        let email = format!("victim{n}@example.com");
+        let suspended = path == Path::Unsuspend;
+        let body = if suspended { json!({"email": email, "status": "suspended"}) } else { json!({"email": email}) };
+        let victim = app.post(&format!("{T}/users"), ROOT, body).await.id();
+        // A group of the victim's (while they are active), with a role that gives nothing of use yet.
+        let own = app.group("default", ROOT, &format!("Own {n}"), &[]).await;
+        if !suspended {
+            app.post(&format!("{T}/groups/{own}/members"), ROOT, json!({"userId": victim})).await.ok(201);
+        }
+        let empty_role = app.role("default", ROOT, &format!("Empty {n}"), &["nothing:yet"]).await;
+        app.post(&format!("{T}/groups/{own}/roles"), ROOT, json!({"roleId": empty_role})).await.ok(201);
+        if suspended {
+            app.post(&format!("{T}/groups/{}/members", target.group), ROOT, json!({"userId": victim})).await.ok(201);
+        }
+        let tok = who.token.as_str();
+        let g = &target.group;
+        let facts = async || if snapshot { self.facts().await } else { String::new() };
+        let mut before = facts().await;
+        let answer = match path {
+            Path::AddMember => app.post(&format!("{T}/groups/{g}/members"), tok, json!({"userId": victim})).await,
+            Path::BatchAdd => {
+                let body = json!({"groupIds": [g], "action": "addMembers", "userIds": [victim]});
+                app.post(&format!("{T}/groups/batch"), tok, body).await
+            }
+            Path::CsvImport => {
+                let csv = format!("email,role\n{email},member\n");
+                let p = app.post(&format!("{T}/groups/{g}/members/import"), tok, json!(csv)).await;
+                if p.status != 201 {
+                    return (victim, p, before);
+                }
+                let id = p.body["importId"].as_str().unwrap().to_owned();
+                before = facts().await;
+                app.post(&format!("{T}/groups/{g}/members/import/{id}/confirm"), tok, json!({})).await
+            }
+            Path::NestExisting => app.patch(&format!("{T}/groups/{own}"), tok, json!({"parentIds": [g]})).await,
+            Path::NestNew => {
+                let c = app
+                    .post(&format!("{T}/groups"), tok, json!({"name": format!("Child {n}"), "parentIds": [g]}))
+                    .await;
+                if c.status != 201 {
+                    return (victim, c, before);
+                }
+                let child = c.id();
+                before = facts().await;
+                app.post(&format!("{T}/groups/{child}/members"), tok, json!({"userId": victim})).await
+            }
+            Path::GroupRole => app.post(&format!("{T}/groups/{own}/roles"), tok, json!({"roleId": target.role})).await,
+            Path::UserRole => app.post(&format!("{T}/users/{victim}/roles"), tok, json!({"roleId": target.role})).await,
+            Path::GroupGrant => {
+                let grant = json!({"resourceId": self.resource, "level": target.level.unwrap()});
+                app.post(&format!("{T}/groups/{own}/grants"), tok, grant).await
+            }
+            Path::UserGrant => {
+                let grant = json!({"resourceId": self.resource, "level": target.level.unwrap()});
+                app.post(&format!("{T}/users/{victim}/grants"), tok, grant).await
+            }
+            Path::RoleEdit => {
+                let perms = json!({"permissions": ["nothing:yet", target.proof]});
+                app.patch(&format!("{T}/roles/{empty_role}"), tok, perms).await
+            }
+            Path::RuleByDepartment => {
+                let d = target.rule_department.clone().unwrap();
+                app.patch(&format!("{T}/users/{victim}"), tok, json!({"department": d})).await
+            }
+            Path::Unsuspend => app.patch(&format!("{T}/users/{victim}"), tok, json!({"status": "active"})).await,
+            Path::ScimMember => {
+                let op = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "add", "path": "members", "value": [{"value": victim}]}]});
+                app.scim(Method::PATCH, &format!("/t/default/scim/v2/Groups/{g}"), tok, Some(op)).await
+            }
+            Path::ScimNest => {
+                let op = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "add", "path": "members", "value": [{"value": own, "type": "Group"}]}]});
+                app.scim(Method::PATCH, &format!("/t/default/scim/v2/Groups/{g}"), tok, Some(op)).await
+            }
+        };
+        (victim, answer, before)
+    }
+}
+
+#[tokio::test]
+async fn every_conferring_path_is_bounded_by_what_its_actor_holds() {
+    let w = World::new().await;
+    let (mut tried, mut allowed, mut refused, mut unauthorised) = (0, 0, 0, 0);
+    for who in &w.actors {
+        for path in PATHS {
+            for target in &w.targets {
+                if !w.applies(path, target) {
+                    continue;
+                }
+                tried += 1;
+                let authorised = w.authorised(who, path, target);
+                let refusal_expected = authorised && !w.may_confer(who, path, target);
+                let refused_before = if refusal_expected { w.app.refused_attempts().await } else { 0 };
+                let (victim, a, before) = w.attempt(who, path, target, refusal_expected).await;
+                let case = format!("{} × {path:?} × {}: {} {}", who.name, target.name, a.status, a.body);
+                let ok = a.status.is_success();
+                if !authorised {
+                    unauthorised += 1;
+                    assert!(matches!(a.status.as_u16(), 401 | 403 | 404), "{case}");
+                    assert!(!w.holds(&victim, target, path).await, "{case}");
+                    continue;
+                }
+                if !refusal_expected {
+                    allowed += 1;
+                    assert!(ok, "{case}");
+                    assert!(w.holds(&victim, target, path).await, "the victim holds it: {case}");
+                } else {
+                    refused += 1;
+                    assert_eq!(a.status.as_u16(), 403, "{case}");
+                    let detail = a.body["detail"].as_str().unwrap_or_else(|| panic!("{case}"));
+                    assert!(
+                        detail.contains(target.proof) || detail.contains("level") || detail.contains("cohort:"),
+                        "{case}"
+                    );
+                    assert!(!w.holds(&victim, target, path).await, "the victim does not hold it: {case}");
+                    assert_eq!(w.app.refused_attempts().await, refused_before + 1, "the refusal is audited: {case}");
+                    assert_eq!(w.facts().await, before, "nothing changed: {case}");
+                }
+            }
+        }
+    }
+    eprintln!("{tried} attempts: {allowed} allowed, {refused} refused by the rule, {unauthorised} lacking the role");
+    assert!(refused > 20 && allowed > 20 && unauthorised > 100, "{tried} {allowed} {refused} {unauthorised}");
+    w.app.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_credential_is_issued_only_by_its_owner_or_an_admin() {
+    let app = TestApp::new().await;
+    let me = app.get(&format!("{T}/me"), ROOT).await.ok(200).clone();
+    let admin_user = me["id"].as_str().or(me["user"]["id"].as_str()).unwrap().to_owned();
+    let keeper = app.user("default", ROOT, "keeper@example.com").await;
+    let role = app.role("default", ROOT, "Token keeper", &["cohort:tokens.manage"]).await;
+    app.post(&format!("{T}/users/{keeper}/roles"), ROOT, json!({"roleId": role})).await.ok(201);
+    let keeper_token = app.token_for("default", ROOT, &keeper).await;
+    let other = app.user("default", ROOT, "other@example.com").await;
+    app.token_for("default", ROOT, &other).await;
+    let tokens = app.get(&format!("{T}/tokens?all=true"), ROOT).await.ok(200).as_array().unwrap().clone();
+    let of = |u: &str| tokens.iter().find(|t| t["userId"] == u).unwrap()["id"].as_str().unwrap().to_owned();
+    let (admin_tok, other_tok, keeper_tok) = (of(&admin_user), of(&other), of(&keeper));
+    let refused = async || {
+        let a = app.get(&format!("{T}/audit?action=token.&limit=100"), ROOT).await;
+        a.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"].as_str().unwrap().ends_with(".refused"))
+            .count()
+    };
+
+    // Regenerating the admin's token would hand the keeper the admin's new secret.
+    let a = app.post(&format!("{T}/tokens/{admin_tok}/regenerate"), &keeper_token, json!({})).await;
+    a.problem(403);
+    assert!(a.body["detail"].as_str().unwrap().contains("cohort:admin"), "{}", a.body);
+    assert!(a.body.get("secret").is_none());
+    app.get(&format!("{T}/me"), ROOT).await.ok(200);
+    assert_eq!(refused().await, 1);
+    // Nor may it mint a token for someone else.
+    let a = app.post(&format!("{T}/tokens"), &keeper_token, json!({"name": "x", "userId": admin_user})).await;
+    a.problem(403);
+    assert_eq!(refused().await, 2);
+    // Taking a credential away confers nothing: `cohort:tokens.manage` may revoke.
+    app.delete(&format!("{T}/tokens/{other_tok}"), &keeper_token).await.ok(204);
+    // Its own token it may regenerate, and the new secret works.
+    let a = app.post(&format!("{T}/tokens/{keeper_tok}/regenerate"), &keeper_token, json!({})).await;
+    let secret = a.ok(200)["secret"].as_str().unwrap().to_owned();
+    app.get(&format!("{T}/me"), &secret).await.ok(200);
+    // An admin may regenerate anyone's and receives the secret.
+    let a = app.post(&format!("{T}/tokens/{keeper_tok}/regenerate"), ROOT, json!({})).await;
+    let secret = a.ok(200)["secret"].as_str().unwrap().to_owned();
+    app.get(&format!("{T}/me"), &secret).await.ok(200);
+    app.assert_consistent().await;
+}
