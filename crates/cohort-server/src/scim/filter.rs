@@ -1,7 +1,19 @@
 //! SCIM filter expressions and attribute paths (RFC 7644 §3.4.2.2 and §3.5.2): parsed into a
 //! tree that the resource modules translate into storage conditions.
+//!
+//! Every filter is bounded before and while it is read: its length ([`MAX_FILTER_LEN`]), its
+//! nesting ([`MAX_DEPTH`] levels of parentheses, `not` and `[...]`) and its comparisons
+//! ([`MAX_TERMS`]), so no input makes the parser, the translation or the drop of the tree
+//! recurse without bound, and a query built from it stays small.
 
 use std::fmt;
+
+/// Longest filter or PATCH path read, in bytes.
+pub const MAX_FILTER_LEN: usize = 4096;
+/// Deepest nesting of parentheses, `not` and value paths.
+pub const MAX_DEPTH: usize = 16;
+/// Most comparisons (including `pr`) in one filter.
+pub const MAX_TERMS: usize = 64;
 
 /// An attribute path: optional schema URN, attribute, optional sub-attribute. Names are kept
 /// as written; comparisons are case-insensitive.
@@ -205,6 +217,8 @@ struct Parser {
     toks: Vec<(usize, Tok)>,
     pos: usize,
     len: usize,
+    depth: usize,
+    terms: usize,
 }
 
 impl Parser {
@@ -242,7 +256,23 @@ impl Parser {
         Ok(left)
     }
 
+    /// Enters one level of nesting, refusing to go deeper than [`MAX_DEPTH`].
+    fn nest(&mut self) -> Result<(), SyntaxError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.err(&format!("the filter nests deeper than {MAX_DEPTH} levels")));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Filter, SyntaxError> {
+        self.nest()?;
+        let f = self.unary_inner();
+        self.depth -= 1;
+        f
+    }
+
+    fn unary_inner(&mut self) -> Result<Filter, SyntaxError> {
         if self.keyword("not") {
             self.pos += 1;
             if self.peek() != Some(&Tok::Open) {
@@ -260,6 +290,10 @@ impl Parser {
             return Ok(inner);
         }
         let Some(Tok::Word(w)) = self.peek().cloned() else { return Err(self.err("expected an attribute path")) };
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(self.err(&format!("the filter has more than {MAX_TERMS} comparisons")));
+        }
         let path = parse_attr_path(&w).map_err(|e| SyntaxError(format!("{} at position {}", e.0, self.at())))?;
         self.pos += 1;
         if self.peek() == Some(&Tok::LBracket) {
@@ -304,7 +338,10 @@ impl Parser {
 
 /// Parses a whole filter expression.
 pub fn parse_filter(s: &str) -> Result<Filter, SyntaxError> {
-    let mut p = Parser { toks: lex(s)?, pos: 0, len: s.len() };
+    if s.len() > MAX_FILTER_LEN {
+        return Err(SyntaxError(format!("the filter is longer than {MAX_FILTER_LEN} bytes")));
+    }
+    let mut p = Parser { toks: lex(s)?, pos: 0, len: s.len(), depth: 0, terms: 0 };
     if p.toks.is_empty() {
         return Err(SyntaxError("the filter is empty".to_owned()));
     }
@@ -317,7 +354,10 @@ pub fn parse_filter(s: &str) -> Result<Filter, SyntaxError> {
 
 /// Parses a PATCH operation's `path`.
 pub fn parse_patch_path(s: &str) -> Result<PatchPath, SyntaxError> {
-    let bad = || SyntaxError(format!("`{s}` is not a valid path"));
+    if s.len() > MAX_FILTER_LEN {
+        return Err(SyntaxError(format!("the path is longer than {MAX_FILTER_LEN} bytes")));
+    }
+    let bad = || SyntaxError(format!("`{}` is not a valid path", s.chars().take(200).collect::<String>()));
     match s.find('[') {
         None => Ok(PatchPath { attr: parse_attr_path(s.trim())?, filter: None, sub: None }),
         Some(i) => {
@@ -413,6 +453,24 @@ mod tests {
             parse_filter("a eq").unwrap_err().0,
             "expected a value (a string, number, true, false or null) at position 4"
         );
+    }
+
+    #[test]
+    fn deep_long_and_wide_filters_are_refused_at_their_limits() {
+        let nested = |n: usize| format!("{}userName eq \"a\"{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse_filter(&nested(MAX_DEPTH - 1)).is_ok());
+        assert!(parse_filter(&nested(MAX_DEPTH)).unwrap_err().0.contains("nests deeper"));
+        assert!(parse_filter(&nested(5000)).is_err());
+        let nots = format!("{}a pr{}", "not (".repeat(500), ")".repeat(500));
+        assert!(parse_filter(&nots).unwrap_err().0.contains("nests deeper"));
+        let brackets = format!("{}b pr{}", "a[".repeat(100), "]".repeat(100));
+        assert!(parse_filter(&brackets).is_err());
+        let terms = |n: usize| vec!["a eq \"b\""; n].join(" or ");
+        assert!(parse_filter(&terms(MAX_TERMS)).is_ok());
+        assert!(parse_filter(&terms(MAX_TERMS + 1)).unwrap_err().0.contains("comparisons"));
+        assert!(parse_filter(&vec!["a pr"; 20_000].join(" and ")).is_err());
+        assert!(parse_filter(&format!("a eq \"{}\"", "x".repeat(MAX_FILTER_LEN))).unwrap_err().0.contains("longer"));
+        assert!(parse_patch_path(&format!("members[{}]", nested(100))).is_err());
     }
 
     #[test]
