@@ -6,6 +6,13 @@
 //! once when saved: an unknown variable or field, an expression nested too deeply or a syntax
 //! error is refused with its line and column, so a saved rule can only fail on a user's data
 //! (an attribute the user lacks, a value of the wrong type).
+//!
+//! Its cost is bounded too. Saving measures how deeply the source nests (brackets and runs of
+//! unary operators, which the parsed tree does not keep), how deeply comprehensions (`exists`,
+//! `all`, `map`, `filter`, ...) nest, and estimates the steps one evaluation takes ([`Cost`]);
+//! a `matches` pattern must be a literal that compiles small. Each evaluation over a user's
+//! own lists (`ssoGroups`, attribute lists) is estimated again with their real sizes first,
+//! and a user over [`EVAL_BUDGET`] is left undecided with an error rather than evaluated.
 
 use crate::model::{User, UserStatus};
 use crate::name::AttributeValue;
@@ -22,6 +29,21 @@ pub const MAX_SOURCE_CHARS: usize = 1000;
 
 /// The deepest expression tree accepted (each operator, call or field access is a level).
 pub const MAX_DEPTH: usize = 32;
+
+/// The most comprehensions nested inside one another (`a.exists(x, b.all(y, ...))` is two).
+pub const MAX_COMPREHENSION_NESTING: usize = 2;
+
+/// The most steps one evaluation may take: each node evaluated once per iteration of the
+/// comprehensions around it. A rule that takes more for every user is refused when saved; one
+/// that takes more for a user with long lists leaves that user undecided.
+pub const EVAL_BUDGET: u64 = 2_000;
+
+/// What one call of `matches` counts for in [`EVAL_BUDGET`]: the pattern is compiled each time.
+const MATCHES_STEPS: u64 = 50;
+
+/// The longest `matches` pattern, in bytes, and the most memory its compiled form may take.
+const MAX_PATTERN_BYTES: usize = 200;
+const MAX_PATTERN_PROGRAM: usize = 1 << 16;
 
 /// The stack the parser runs on: its recursion is deep per nesting level, more so in debug
 /// builds, and a request must not be able to overflow a server thread's stack.
@@ -155,11 +177,225 @@ fn check<'a>(w: &mut Walk<'a>, expr: &'a cel::IdedExpr, depth: usize) -> Result<
     }
 }
 
-impl RuleEngine for Cel {
-    type Rule = cel::Program;
-    type Subject = cel::Context<'static, 'static>;
+/// The sizes of a user's lists that a rule may iterate over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sizes {
+    /// `user.ssoGroups`.
+    pub sso_groups: u64,
+    /// `user.attributes` (its keys).
+    pub attributes: u64,
+    /// The longest list among the user's attributes.
+    pub attribute_list: u64,
+}
 
-    fn compile(&self, source: &str) -> Result<cel::Program, RuleSyntaxError> {
+impl Sizes {
+    /// The smallest a user's data can make a comprehension over it: one item.
+    const LEAST: Sizes = Sizes { sso_groups: 1, attributes: 1, attribute_list: 1 };
+
+    fn of(user: &User) -> Self {
+        let longest = user
+            .attributes
+            .as_map()
+            .values()
+            .map(|v| match v {
+                AttributeValue::One(_) => 1,
+                AttributeValue::Many(l) => l.len() as u64,
+            })
+            .max()
+            .unwrap_or(0);
+        Sizes {
+            sso_groups: user.sso_groups.as_slice().len() as u64,
+            attributes: user.attributes.as_map().len() as u64,
+            attribute_list: longest,
+        }
+    }
+
+    fn largest(&self) -> u64 {
+        self.sso_groups.max(self.attributes).max(self.attribute_list)
+    }
+}
+
+/// The estimated steps of one evaluation of a rule: each node evaluated once per iteration of
+/// the comprehensions around it, a comprehension's iterations being the size of its range
+/// (exact for list and map literals, the user's list sizes for their data).
+pub struct Cost<'a> {
+    sizes: Sizes,
+    /// Whether a comprehension iterates over the user's data (its cost then depends on them).
+    pub over_data: bool,
+    /// Where the estimate stopped, for an error.
+    refused: Option<(&'a cel::IdedExpr, String)>,
+}
+
+impl<'a> Cost<'a> {
+    /// Estimates `expr` with the given sizes.
+    fn estimate(expr: &'a cel::IdedExpr, sizes: Sizes) -> (u64, Cost<'a>) {
+        let mut c = Cost { sizes, over_data: false, refused: None };
+        let steps = c.steps(expr, 0);
+        (steps, c)
+    }
+
+    /// An upper bound of how many items `e` yields when iterated.
+    fn items(&mut self, e: &cel::IdedExpr) -> u64 {
+        let data = |c: &mut Self, n: u64| {
+            c.over_data = true;
+            n
+        };
+        match &e.expr {
+            Expr::List(l) => l.elements.len() as u64,
+            Expr::Map(m) => m.entries.len() as u64,
+            Expr::Select(sel) => match (&sel.operand.expr, sel.field.as_str()) {
+                (Expr::Ident(u), "ssoGroups") if u == "user" => data(self, self.sizes.sso_groups),
+                (Expr::Ident(u), "attributes") if u == "user" => data(self, self.sizes.attributes),
+                _ => data(self, self.sizes.attribute_list),
+            },
+            Expr::Comprehension(c) => self.items(&c.iter_range),
+            Expr::Call(call) if call.func_name == cel::common::ast::operators::ADD && call.args.len() == 2 => {
+                let a = self.items(&call.args[0]);
+                let b = self.items(&call.args[1]);
+                a.saturating_add(b)
+            }
+            _ => data(self, self.sizes.largest()),
+        }
+    }
+
+    fn steps(&mut self, e: &'a cel::IdedExpr, nesting: usize) -> u64 {
+        if self.refused.is_some() {
+            return u64::MAX;
+        }
+        match &e.expr {
+            Expr::Select(sel) => 1 + self.steps(&sel.operand, nesting),
+            Expr::Call(call) => {
+                let mut n: u64 = 1;
+                if let Some(t) = &call.target {
+                    n = n.saturating_add(self.steps(t, nesting));
+                }
+                for a in &call.args {
+                    n = n.saturating_add(self.steps(a, nesting));
+                }
+                match call.func_name.as_str() {
+                    "matches" => {
+                        self.pattern(e, call);
+                        n.saturating_add(MATCHES_STEPS)
+                    }
+                    cel::common::ast::operators::IN if call.args.len() == 2 => {
+                        let items = self.items(&call.args[1]);
+                        n.saturating_add(items)
+                    }
+                    _ => n,
+                }
+            }
+            Expr::Comprehension(c) => {
+                if nesting >= MAX_COMPREHENSION_NESTING {
+                    self.refused = Some((e, format!("comprehensions nest more than {MAX_COMPREHENSION_NESTING} deep")));
+                    return u64::MAX;
+                }
+                let items = self.items(&c.iter_range);
+                let per_item =
+                    self.steps(&c.loop_cond, nesting + 1).saturating_add(self.steps(&c.loop_step, nesting + 1));
+                self.steps(&c.iter_range, nesting)
+                    .saturating_add(self.steps(&c.accu_init, nesting))
+                    .saturating_add(items.saturating_mul(per_item))
+                    .saturating_add(self.steps(&c.result, nesting + 1))
+            }
+            Expr::List(l) => l.elements.iter().fold(1u64, |n, x| n.saturating_add(self.steps(x, nesting))),
+            Expr::Map(m) => m.entries.iter().fold(1u64, |n, x| match &x.expr {
+                cel::common::ast::EntryExpr::MapEntry(me) => {
+                    n.saturating_add(self.steps(&me.key, nesting)).saturating_add(self.steps(&me.value, nesting))
+                }
+                cel::common::ast::EntryExpr::StructField(sf) => n.saturating_add(self.steps(&sf.value, nesting)),
+            }),
+            Expr::Struct(_) | Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => 1,
+        }
+    }
+
+    /// Refuses a `matches` whose pattern is not a short literal that compiles small: the
+    /// pattern is compiled at every evaluation.
+    fn pattern(&mut self, e: &'a cel::IdedExpr, call: &cel::common::ast::CallExpr) {
+        let pattern = call.args.last().map(|a| &a.expr);
+        let refusal = match pattern {
+            Some(Expr::Literal(cel::common::ast::LiteralValue::String(p))) => {
+                let p: &str = p.as_ref();
+                if p.len() > MAX_PATTERN_BYTES {
+                    Some(format!("the `matches` pattern is longer than {MAX_PATTERN_BYTES} bytes"))
+                } else {
+                    match regex::RegexBuilder::new(p).size_limit(MAX_PATTERN_PROGRAM).build() {
+                        Ok(_) => None,
+                        Err(regex::Error::CompiledTooBig(_)) => Some("the `matches` pattern is too complex".to_owned()),
+                        Err(err) => Some(format!("the `matches` pattern is not a valid regular expression: {err}")),
+                    }
+                }
+            }
+            _ => Some("the `matches` pattern must be a string literal".to_owned()),
+        };
+        if let Some(r) = refusal {
+            self.refused = Some((e, r));
+        }
+    }
+}
+
+/// The deepest the source nests, counting brackets and runs of unary operators (which the
+/// parsed tree folds away), outside string literals; with where it first goes past `limit`.
+fn source_nesting(source: &str, limit: usize) -> Result<(), usize> {
+    let (mut depth, mut unary, mut quote): (usize, usize, Option<char>) = (0, 0, None);
+    let mut chars = source.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if let Some(q) = quote {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                c if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                unary = 0;
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                unary = 0;
+            }
+            ')' | ']' | '}' => {
+                depth = depth.saturating_sub(1);
+                unary = 0;
+            }
+            '!' | '-' => unary += 1,
+            c if c.is_whitespace() => {}
+            _ => unary = 0,
+        }
+        if depth + unary > limit {
+            return Err(i);
+        }
+    }
+    Ok(())
+}
+
+/// A compiled rule: the program, and whether its cost depends on the user's data.
+pub struct CelRule {
+    program: cel::Program,
+    over_data: bool,
+}
+
+impl std::fmt::Debug for CelRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CelRule").field("over_data", &self.over_data).finish_non_exhaustive()
+    }
+}
+
+/// What rules see of one user, prepared once for every rule.
+pub struct CelSubject {
+    context: cel::Context<'static, 'static>,
+    sizes: Sizes,
+}
+
+impl RuleEngine for Cel {
+    type Rule = CelRule;
+    type Subject = CelSubject;
+
+    fn compile(&self, source: &str) -> Result<CelRule, RuleSyntaxError> {
         let chars = source.chars().count();
         if source.trim().is_empty() {
             return Err(RuleSyntaxError { line: 1, column: 1, message: "the expression is empty".to_owned() });
@@ -169,6 +405,14 @@ impl RuleEngine for Cel {
                 line: 1,
                 column: MAX_SOURCE_CHARS as u32 + 1,
                 message: format!("the expression is longer than {MAX_SOURCE_CHARS} characters"),
+            });
+        }
+        if let Err(offset) = source_nesting(source, MAX_DEPTH) {
+            let before = &source[..offset];
+            return Err(RuleSyntaxError {
+                line: before.matches('\n').count() as u32 + 1,
+                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1,
+                message: format!("the expression is nested more than {MAX_DEPTH} levels deep"),
             });
         }
         let env = &self.env;
@@ -199,10 +443,24 @@ impl RuleEngine for Cel {
         };
         let mut walk = Walk { source, info: program.source_info(), bound: vec!["user"] };
         check(&mut walk, program.expression(), 1)?;
-        Ok(program)
+        let (steps, cost) = Cost::estimate(program.expression(), Sizes::LEAST);
+        if let Some((node, why)) = cost.refused {
+            return Err(at(source, program.source_info(), node.id, why));
+        }
+        if steps > EVAL_BUDGET {
+            return Err(RuleSyntaxError {
+                line: 1,
+                column: 1,
+                message: format!(
+                    "the expression takes about {steps} steps for every user; at most {EVAL_BUDGET} are allowed"
+                ),
+            });
+        }
+        let over_data = cost.over_data;
+        Ok(CelRule { program, over_data })
     }
 
-    fn subject(&self, user: &User) -> cel::Context<'static, 'static> {
+    fn subject(&self, user: &User) -> CelSubject {
         let attributes: HashMap<String, cel::Value> = user
             .attributes
             .as_map()
@@ -234,11 +492,19 @@ impl RuleEngine for Cel {
         ]);
         let mut ctx = cel::Context::with_env(self.env.clone());
         ctx.add_variable_from_value("user", cel::Value::Map(fields.into()));
-        ctx
+        CelSubject { context: ctx, sizes: Sizes::of(user) }
     }
 
-    fn matches(&self, rule: &cel::Program, subject: &cel::Context<'static, 'static>) -> Result<bool, String> {
-        match rule.execute(subject) {
+    fn matches(&self, rule: &CelRule, subject: &CelSubject) -> Result<bool, String> {
+        if rule.over_data {
+            let (steps, _) = Cost::estimate(rule.program.expression(), subject.sizes);
+            if steps > EVAL_BUDGET {
+                return Err(format!(
+                    "the rule would take about {steps} steps for this user's lists; at most {EVAL_BUDGET} are allowed"
+                ));
+            }
+        }
+        match rule.program.execute(&subject.context) {
             Ok(cel::Value::Bool(b)) => Ok(b),
             Ok(other) => Err(format!("the rule gave {:?}, not true or false", other.type_of())),
             Err(e) => Err(e.to_string()),
@@ -339,6 +605,59 @@ mod tests {
         let ok = format!("1{} == 21", " + 1".repeat(20));
         assert!(cel.compile(&ok).is_ok());
         assert!(cel.compile("   ").is_err());
+    }
+
+    #[test]
+    fn nesting_the_parsed_tree_folds_away_is_counted() {
+        let cel = Cel::default();
+        let parens = format!("{}true{}", "(".repeat(40), ")".repeat(40));
+        let e = cel.compile(&parens).unwrap_err();
+        assert!(e.message.contains("nested more than 32"), "{e}");
+        assert_eq!((e.line, e.column), (1, 33), "{e}");
+        let nots = format!("{}true", "!".repeat(300));
+        assert!(cel.compile(&nots).unwrap_err().message.contains("nested more than"));
+        // Inside a string, brackets are text.
+        assert!(cel.compile(&format!("user.email == '{}'", "(".repeat(100))).is_ok());
+        assert!(cel.compile(&format!("{}true{}", "(".repeat(20), ")".repeat(20))).is_ok());
+    }
+
+    #[test]
+    fn costly_expressions_are_refused_when_saved() {
+        let cel = Cel::default();
+        let deep = "size([1].map(a, [1].map(b, [1].map(c, c)))) == 1";
+        let e = cel.compile(deep).unwrap_err();
+        assert!(e.message.contains("comprehensions nest more than 2"), "{e}");
+        let list: Vec<String> = (0..60).map(|i| i.to_string()).collect();
+        let list = format!("[{}]", list.join(","));
+        let wide = format!("{list}.all(x, {list}.all(y, x + y >= 0))");
+        let e = cel.compile(&wide).unwrap_err();
+        assert!(e.message.contains("steps for every user"), "{e}");
+        assert!(cel.compile(&format!("{list}.exists(x, x == 3)")).is_ok());
+        for (bad, why) in [
+            ("user.email.matches(user.title)", "string literal"),
+            ("user.email.matches('(')", "not a valid regular expression"),
+            (&*format!("user.email.matches('{}')", "a".repeat(201)), "longer than"),
+            ("user.email.matches('\\\\w{50}\\\\w{50}\\\\w{50}')", "too complex"),
+        ] {
+            let e = cel.compile(bad).unwrap_err();
+            assert!(e.message.contains(why), "{bad}: {e}");
+        }
+        assert!(cel.compile("user.email.matches('^[a-z]+@example[.]com$')").is_ok());
+    }
+
+    #[test]
+    fn a_user_whose_lists_make_a_rule_too_costly_is_undecided() {
+        let cel = Cel::default();
+        let pairs = cel.compile("user.ssoGroups.exists(a, user.ssoGroups.exists(b, a != b && a == b))").unwrap();
+        let few = user("a@b.co", "Ops", "Lead");
+        assert_eq!(cel.matches(&pairs, &cel.subject(&few)), Ok(false));
+        let mut many = few.clone();
+        many.sso_groups = SsoGroups::new((0..200).map(|i| format!("g{i}"))).unwrap();
+        let e = cel.matches(&pairs, &cel.subject(&many)).unwrap_err();
+        assert!(e.contains("steps for this user"), "{e}");
+        // One pass over the same list is within the budget.
+        let one = cel.compile("user.ssoGroups.exists(g, g == 'g7')").unwrap();
+        assert_eq!(cel.matches(&one, &cel.subject(&many)), Ok(true));
     }
 
     #[test]
