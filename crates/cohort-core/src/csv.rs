@@ -40,6 +40,10 @@ pub fn read(text: &str) -> Vec<Result<Record, Malformed>> {
                 }
                 break;
             };
+            if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+                error.get_or_insert_with(|| format!("a cell holds the control character U+{:04X}", u32::from(c)));
+                continue;
+            }
             if quoted {
                 match c {
                     '"' if chars.peek() == Some(&'"') => {
@@ -142,6 +146,10 @@ mod tests {
         assert_eq!(got[2], bad(3, "text after a closing quote"));
         assert_eq!(got[3], rec(4, &["ok", "1"]));
         assert_eq!(got[4], bad(5, "a quoted cell is not closed"));
+        let got = read("email,role\na\u{0}b@x.com,member\n\"q\u{1b}\",x\nok@x.com,member\n");
+        assert_eq!(got[1], bad(2, "a cell holds the control character U+0000"));
+        assert_eq!(got[2], bad(3, "a cell holds the control character U+001B"));
+        assert_eq!(got[3], rec(4, &["ok@x.com", "member"]));
     }
 
     #[test]

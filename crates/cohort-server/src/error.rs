@@ -41,6 +41,9 @@ pub enum ServiceError {
     /// The caller lacks a permission (403).
     #[error("{0}")]
     Forbidden(String),
+    /// The path does not take the request's method (405).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The body is too large (413).
     #[error("{0}")]
     TooLarge(String),
@@ -115,6 +118,7 @@ impl ServiceError {
             Self::Conflict(..) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),

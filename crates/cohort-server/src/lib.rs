@@ -5,6 +5,7 @@ pub mod rest;
 pub mod runtime;
 pub mod scim;
 pub mod service;
+mod text;
 pub mod view;
 
 pub use service::{Config, Services};

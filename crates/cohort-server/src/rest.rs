@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod batch;
+mod edge;
 mod extract;
 mod groups;
 mod imports;
@@ -118,6 +119,7 @@ pub fn router(services: AppState) -> Router {
     .fallback(not_found)
     .with_state(services)
     .layer(DefaultBodyLimit::max(limit))
+    .layer(axum::middleware::from_fn(edge::edge))
     .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
         tracing::error!("a request handler panicked");
         ServiceError::Internal.into_response()

@@ -142,6 +142,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimQuery {
 /// Reads a JSON body; it must be an object.
 pub fn body(bytes: &ScimBody) -> Result<Map<String, Value>, ScimError> {
     match serde_json::from_slice::<Value>(&bytes.0) {
+        Ok(v) if crate::text::json_has_control(&v) => {
+            Err(ScimError::invalid_value("the body holds a control character in a string"))
+        }
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(ScimError::invalid_syntax("the body must be a JSON object")),
         Err(e) => Err(ScimError::invalid_syntax(&format!("the body is not valid JSON: {e}"))),

@@ -3,7 +3,8 @@
 use super::AppState;
 use crate::error::{FieldError, ServiceError};
 use crate::service::Ctx;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -14,30 +15,41 @@ use serde::{Deserialize, Deserializer};
 /// The request id header.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// A JSON body; malformed JSON is 400, a body of the wrong shape 422, too large 413.
+/// A JSON body; malformed JSON or a string holding a control character is 400, a body of the
+/// wrong shape 422, too large 413.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ServiceError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::JsonDataError(e)) => Err(ServiceError::Invalid(vec![FieldError {
-                field: "body".to_owned(),
-                message: e
-                    .body_text()
-                    .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
-                    .to_owned(),
-            }])),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ServiceError::TooLarge("the request body is too large".to_owned()))
-            }
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ServiceError::BadRequest("the body must be JSON with `Content-Type: application/json`".to_owned()))
-            }
-            Err(e) => Err(ServiceError::BadRequest(format!("malformed JSON body: {}", e.body_text()))),
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|ct| ct.split(';').next())
+            .map(|ct| ct.trim().to_ascii_lowercase())
+            .is_some_and(|ct| ct == "application/json" || ct.starts_with("application/") && ct.ends_with("+json"));
+        if !json {
+            return Err(ServiceError::BadRequest(
+                "the body must be JSON with `Content-Type: application/json`".to_owned(),
+            ));
         }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ServiceError::TooLarge("the request body is too large".to_owned())
+            } else {
+                ServiceError::BadRequest("the request body could not be read".to_owned())
+            }
+        })?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ServiceError::BadRequest(format!("malformed JSON body: {e}")))?;
+        if crate::text::json_has_control(&value) {
+            return Err(ServiceError::BadRequest("the body holds a control character in a string".to_owned()));
+        }
+        T::deserialize(value)
+            .map(Self)
+            .map_err(|e| ServiceError::Invalid(vec![FieldError { field: "body".to_owned(), message: e.to_string() }]))
     }
 }
 
