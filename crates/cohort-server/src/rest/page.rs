@@ -53,6 +53,10 @@ fn decode(cursor: &str) -> Result<After, ServiceError> {
         .collect::<Result<_, _>>()?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let (key, id) = text.split_once('\u{0}').ok_or_else(bad)?;
+    // Only what `encode` makes: a key and an id without control characters of their own.
+    if key.chars().chain(id.chars()).any(char::is_control) {
+        return Err(bad());
+    }
     Ok(After { key: key.to_owned(), id: id.to_owned() })
 }
 
@@ -65,5 +69,24 @@ pub fn next<T>(items: &[T], limit: i64, position: impl Fn(&T) -> (String, String
         })
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn cursors_round_trip_and_anything_else_is_refused(key in "[a-z0-9 @.]{0,40}", id in "[a-z0-9_]{1,30}", junk in ".{0,3000}") {
+            let after = decode(&encode(&key, &id)).unwrap();
+            prop_assert_eq!((after.key.as_str(), after.id.as_str()), (key.as_str(), id.as_str()));
+            if let Ok(a) = decode(&junk) {
+                prop_assert!(!a.key.chars().chain(a.id.chars()).any(char::is_control));
+            }
+            let nul_in_id: String = format!("{key}\u{0}{id}\u{0}x").bytes().map(|b| format!("{b:02x}")).collect();
+            prop_assert!(decode(&nul_in_id).is_err());
+        }
     }
 }

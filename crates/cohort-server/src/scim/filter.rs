@@ -197,7 +197,7 @@ fn attr_name_ok(s: &str) -> bool {
 /// Parses `urn:...:attr.sub`, `attr.sub` or `attr`.
 pub fn parse_attr_path(s: &str) -> Result<AttrPath, SyntaxError> {
     let bad = || SyntaxError(format!("`{s}` is not an attribute path"));
-    let (urn, rest) = if s.len() > 4 && s[..4].eq_ignore_ascii_case("urn:") {
+    let (urn, rest) = if s.len() > 4 && s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
         let i = s.rfind(':').ok_or_else(bad)?;
         (Some(s[..i].to_owned()), &s[i + 1..])
     } else {
@@ -471,6 +471,59 @@ mod tests {
         assert!(parse_filter(&vec!["a pr"; 20_000].join(" and ")).is_err());
         assert!(parse_filter(&format!("a eq \"{}\"", "x".repeat(MAX_FILTER_LEN))).unwrap_err().0.contains("longer"));
         assert!(parse_patch_path(&format!("members[{}]", nested(100))).is_err());
+    }
+
+    use proptest::prelude::*;
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("(".to_owned()),
+            Just(")".to_owned()),
+            Just("[".to_owned()),
+            Just("]".to_owned()),
+            Just("not ".to_owned()),
+            Just(" and ".to_owned()),
+            Just(" or ".to_owned()),
+            Just("userName eq \"a\"".to_owned()),
+            Just("emails[type eq \"work\"]".to_owned()),
+            Just(" pr".to_owned()),
+            Just("\"".to_owned()),
+            Just("\\".to_owned()),
+            Just("urn:ietf:params:scim:schemas:core:2.0:User:".to_owned()),
+            Just("\u{0}".to_owned()),
+            "[a-zA-Z.]{1,10}",
+            any::<char>().prop_map(String::from),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_filter_or_path_parses_within_its_limits_or_is_refused(
+            s in prop_oneof![
+                prop::collection::vec(piece(), 0..200).prop_map(|v| v.concat()),
+                (piece(), 1usize..5000).prop_map(|(p, n)| p.repeat(n)),
+                ".{0,2000}",
+            ]
+        ) {
+            let t = std::time::Instant::now();
+            if let Ok(f) = parse_filter(&s) {
+                fn depth(f: &Filter) -> usize {
+                    match f {
+                        Filter::Present(_) | Filter::Compare(..) => 1,
+                        Filter::ValuePath(_, i) | Filter::Not(i) => 1 + depth(i),
+                        Filter::And(a, b) | Filter::Or(a, b) => 1 + depth(a).max(depth(b)),
+                    }
+                }
+                prop_assert!(s.len() <= MAX_FILTER_LEN);
+                prop_assert!(depth(&f) <= MAX_DEPTH + MAX_TERMS);
+            }
+            let _ = parse_patch_path(&s);
+            let _ = parse_attr_path(&s);
+            // Only a runaway parse gets near this; speed is measured elsewhere.
+            prop_assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        }
     }
 
     #[test]

@@ -1,0 +1,162 @@
+//! Random and grammar-shaped hostile input thrown at every parser of the core: rule
+//! expressions (CEL), CSV, ids and names. Each must answer a clean error or a value, never
+//! panic, and never stall: the generous time bound below catches a runaway parse, it does not
+//! measure speed (benchmarks do).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use cohort_core::name::{Email, GroupSlug, Name, ShortText};
+use cohort_core::rule::{Cel, RuleEngine};
+use cohort_core::{GroupId, UserId};
+use proptest::prelude::*;
+use std::time::{Duration, Instant};
+
+/// Far beyond any honest parse of inputs this size: only a stall gets here.
+const STALL: Duration = Duration::from_secs(5);
+
+fn bounded<T>(what: &str, input: &str, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let out = f();
+    assert!(
+        t.elapsed() < STALL,
+        "{what} stalled ({:?}) on {:?}",
+        t.elapsed(),
+        input.chars().take(120).collect::<String>()
+    );
+    out
+}
+
+/// Pieces of the rule language, so that random strings are often nearly valid.
+fn cel_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("(".to_owned()),
+        Just(")".to_owned()),
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just("!".to_owned()),
+        Just("-".to_owned()),
+        Just(" && ".to_owned()),
+        Just(" || ".to_owned()),
+        Just(" == ".to_owned()),
+        Just(" ? 1 : 2".to_owned()),
+        Just("true".to_owned()),
+        Just("user.email".to_owned()),
+        Just("user.ssoGroups".to_owned()),
+        Just(".exists(x, ".to_owned()),
+        Just(".map(a, ".to_owned()),
+        Just(".all(g, g".to_owned()),
+        Just("size(".to_owned()),
+        Just("'abc'".to_owned()),
+        Just("\"".to_owned()),
+        Just("'".to_owned()),
+        Just("\\".to_owned()),
+        Just(".matches('(a+)+$')".to_owned()),
+        Just("[1,2,3,4,5,6,7,8,9,10]".to_owned()),
+        Just("{'k': 1}".to_owned()),
+        Just("1".to_owned()),
+        Just("\u{0}".to_owned()),
+        Just("\n".to_owned()),
+        "[a-z]{1,8}",
+        any::<char>().prop_map(String::from),
+    ]
+}
+
+fn cel_input() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::collection::vec(cel_piece(), 0..80).prop_map(|v| v.concat()),
+        // Long runs of one piece: deep nesting, long chains.
+        (cel_piece(), 1usize..600).prop_map(|(p, n)| p.repeat(n)),
+        (0usize..200, 0usize..200).prop_map(|(open, close)| format!("{}true{}", "(".repeat(open), ")".repeat(close))),
+        (1usize..8, 1usize..30).prop_map(|(depth, width)| {
+            let list = format!("[{}]", (0..width).map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+            let mut e = "true".to_owned();
+            for i in 0..depth {
+                e = format!("{list}.exists(v{i}, {e})");
+            }
+            e
+        }),
+        ".{0,1200}",
+    ]
+}
+
+/// A user whose lists are as long as the domain allows.
+fn big_user() -> cohort_core::model::User {
+    use cohort_core::name::{AttributeValue, Attributes, SsoGroups};
+    let text = |s: &str| ShortText::parse("t", s, false).unwrap();
+    let list: Vec<String> = (0..100).map(|i| format!("v{i}")).collect();
+    cohort_core::model::User {
+        id: UserId::parse("usr_000000000001").unwrap(),
+        email: Some(Email::parse("ada@example.com").unwrap()),
+        user_name: None,
+        display_name: text("Ada"),
+        department: text("Sales"),
+        title: text("Lead"),
+        attributes: Attributes::new((0..50).map(|i| (format!("k{i}"), AttributeValue::Many(list.clone()))).collect())
+            .unwrap(),
+        sso_groups: SsoGroups::new((0..200).map(|i| format!("g{i}"))).unwrap(),
+        status: cohort_core::model::UserStatus::Active,
+        external_id: None,
+        created_at: cohort_core::Timestamp(0),
+        updated_at: cohort_core::Timestamp(0),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rule_expressions_compile_or_say_why_and_every_accepted_one_evaluates_quickly(src in cel_input()) {
+        let cel = Cel::default();
+        let compiled = bounded("compile", &src, || cel.compile(&src));
+        match compiled {
+            Ok(rule) => {
+                // Whatever was accepted decides a user with the longest lists without stalling.
+                let subject = cel.subject(&big_user());
+                let _ = bounded("evaluate", &src, || cel.matches(&rule, &subject));
+            }
+            Err(e) => {
+                prop_assert!(e.line >= 1 && e.column >= 1);
+                prop_assert!(!e.message.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn csv_reads_anything_into_records_or_reasons(
+        text in prop_oneof![
+            ".{0,400}",
+            prop::collection::vec(prop_oneof![Just("\"".to_owned()), Just(",".to_owned()), Just("\n".to_owned()),
+                Just("\r\n".to_owned()), Just("\u{0}".to_owned()), Just("a".to_owned()), Just("\u{feff}".to_owned())], 0..400)
+                .prop_map(|v| v.concat()),
+        ]
+    ) {
+        let records = bounded("csv", &text, || cohort_core::csv::read(&text));
+        for r in records {
+            match r {
+                Ok(rec) => {
+                    prop_assert!(rec.line >= 1);
+                    prop_assert!(rec.cells.iter().all(|c| !c.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))));
+                }
+                Err(m) => prop_assert!(m.line >= 1 && !m.reason.is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn ids_and_names_parse_or_refuse(s in prop_oneof![".{0,300}", "(usr_|grp_)[a-z0-9\u{0}-\u{1f}]{0,40}", "[\u{0}-\u{7f}]{0,80}"]) {
+        // Whatever parses holds no control character (a NUL could not even be stored on
+        // PostgreSQL); free text keeps only line breaks and tabs.
+        if ShortText::parse("t", &s, false).is_ok() || Name::parse("name", &s).is_ok() {
+            prop_assert!(!s.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+        }
+        let strict = [
+            UserId::parse(&s).is_ok(),
+            GroupId::parse(&s).is_ok(),
+            GroupSlug::parse(&s).is_ok(),
+            Email::parse(&s).is_ok(),
+        ];
+        if strict.into_iter().any(|ok| ok) {
+            prop_assert!(!s.chars().any(char::is_control));
+        }
+    }
+}
