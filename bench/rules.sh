@@ -3,6 +3,7 @@
 # server on it, then rules saved over all users and 100 rules re-run for one user.
 #   bash bench/rules.sh             on SQLite
 #   bash bench/rules.sh postgres    on a PostgreSQL server started by pg_virtualenv
+#   bash bench/rules.sh limits      on SQLite, the heaviest rules the save-time bounds accept
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q
@@ -17,7 +18,11 @@ if [ "${1:-sqlite}" = postgres ]; then
     SERVER=$!
     trap "kill $SERVER 2>/dev/null || true" EXIT
     for _ in $(seq 1 600); do curl -sf http://127.0.0.1:18105/healthz >/dev/null && break; sleep 0.1; done
-    target/bench/release/cohort-bench rules http://127.0.0.1:18105
+    if [ "${1:-}" = limits ]; then
+  target/bench/release/cohort-bench rules-limits http://127.0.0.1:18105
+else
+  target/bench/release/cohort-bench rules http://127.0.0.1:18105
+fi
   '
 fi
 DIR=$(mktemp -d)
@@ -32,4 +37,8 @@ target/release/cohort serve --database-url "sqlite://$DIR/cohort.db" --listen 12
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 1 300); do curl -sf http://127.0.0.1:18105/healthz >/dev/null && break; sleep 0.1; done
-target/bench/release/cohort-bench rules http://127.0.0.1:18105
+if [ "${1:-}" = limits ]; then
+  target/bench/release/cohort-bench rules-limits http://127.0.0.1:18105
+else
+  target/bench/release/cohort-bench rules http://127.0.0.1:18105
+fi

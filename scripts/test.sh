@@ -2,8 +2,8 @@
 # The whole test suite: formatting, lints, then every test on SQLite and again on PostgreSQL,
 # both inside one real PostgreSQL 15 server that pg_virtualenv starts for the run (tests that
 # are about PostgreSQL itself, such as two servers sharing one database, use it in both
-# passes), then the PyPI scim2-tester suite against a real server on each backend. Fails, never
-# skips, when a needed part is missing.
+# passes), then the PyPI scim2-tester suite and the PyPI schemathesis fuzzer (once per role)
+# against a real server on each backend. Fails, never skips, when a needed part is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +34,11 @@ pg_virtualenv sh -c '
   echo "== scim2-tester against a real server on PostgreSQL"
   createdb scim_conformance
   bash tests/scim/run.sh "postgres://${PGUSER}:${PGPASSWORD}@${PGHOST:-localhost}:${PGPORT:-5432}/scim_conformance"
+  echo "== schemathesis against a real server on SQLite, per role"
+  bash tests/schemathesis/run.sh "sqlite://$SCIM_DIR/schemathesis.db"
+  echo "== schemathesis against a real server on PostgreSQL, per role"
+  createdb schemathesis
+  bash tests/schemathesis/run.sh "postgres://${PGUSER}:${PGPASSWORD}@${PGHOST:-localhost}:${PGPORT:-5432}/schemathesis"
   rm -rf "$SCIM_DIR"
 '
 echo "== all tests passed on SQLite and PostgreSQL"

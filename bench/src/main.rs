@@ -302,6 +302,7 @@ async fn main() {
         Some("scim") => scim::run(&args[2], peers::TOKEN),
         Some("import") => import::run(&args[2], peers::TOKEN),
         Some("rules") => rules::run(&args[2], peers::TOKEN),
+        Some("rules-limits") => rules::heaviest_accepted(&args[2], peers::TOKEN),
         _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL | visible BASE_A BASE_B | scim BASE | import BASE | rules BASE"),
     }
 }

@@ -134,6 +134,72 @@ fn across_all_users(base: &str, token: &str) {
     }
 }
 
+/// The largest `n` for which `make(n)` still compiles (rules are bounded when saved), from `hi`
+/// down.
+fn largest_accepted(make: impl Fn(usize) -> String, hi: usize) -> String {
+    let cel = Cel::default();
+    (1..=hi).rev().map(&make).find(|e| cel.compile(e).is_ok()).unwrap_or_else(|| make(1))
+}
+
+/// The heaviest rules the save-time bounds still accept, each previewed (every user read and
+/// decided, nothing written) over the 100,000 users of the standard dataset.
+pub fn heaviest_accepted(base: &str, token: &str) {
+    let list = |n: usize| format!("[{}]", (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+    let candidates = [
+        (
+            "longest chain",
+            largest_accepted(
+                |n| (0..n).map(|i| format!("user.email == 'u{i}@x.co'")).collect::<Vec<_>>().join(" || "),
+                60,
+            ),
+        ),
+        ("widest literal comprehension", largest_accepted(|n| format!("{}.exists(x, x < 0)", list(n)), 1000)),
+        (
+            "nested literal comprehensions",
+            largest_accepted(|n| format!("{0}.exists(x, {0}.exists(y, x + y < 0))", list(n)), 100),
+        ),
+        (
+            "most regular expressions",
+            largest_accepted(
+                |n| {
+                    (0..n)
+                        .map(|i| format!("user.email.matches('^[a-z0-9._%+-]{{1,64}}@d{i}[a-z0-9.-]{{0,60}}[.][a-z]{{2,24}}$')"))
+                        .collect::<Vec<_>>()
+                        .join(" || ")
+                },
+                40,
+            ),
+        ),
+        (
+            "largest regular expression",
+            largest_accepted(|n| format!("user.email.matches('^(\\\\w{{1,{n}}}[.]?){{1,4}}@x$')"), 400),
+        ),
+        (
+            "nested data comprehensions",
+            "user.ssoGroups.exists(a, user.ssoGroups.exists(b, a + b == 'emeaapac'))".to_owned(),
+        ),
+    ];
+    let mut slowest = (String::new(), Duration::ZERO);
+    for (name, expression) in candidates {
+        let (_, g) = call(base, "POST", &format!("{API}/groups"), token, Some(json!({"name": format!("Limit {name}")})));
+        let group = g["id"].as_str().unwrap().to_owned();
+        let t = Instant::now();
+        let (s, p) = call(base, "POST", &format!("{API}/groups/{group}/rules"), token, Some(json!({"expression": expression})));
+        let took = t.elapsed();
+        assert_eq!(s, 200, "{name}: {p}");
+        println!(
+            "{name} ({} characters): preview over 100,000 users {:.0} ms ({} would join)",
+            expression.chars().count(),
+            ms(took),
+            p["addedCount"]
+        );
+        if took > slowest.1 {
+            slowest = (name.to_owned(), took);
+        }
+    }
+    println!("slowest accepted rule preview: {} in {:.0} ms", slowest.0, ms(slowest.1));
+}
+
 pub fn run(base: &str, token: &str) {
     in_process();
     across_all_users(base, token);

@@ -208,6 +208,15 @@ async fn reads_wait_for_the_revision_they_are_asked_to_reflect() {
     let me = access.body["userId"].as_str().unwrap().to_owned();
     let fresh = app.get(&format!("{T}/users/{me}/access?atLeastRevision={rev}"), ROOT).await;
     assert_eq!(fresh.ok(200)["revision"].as_i64().unwrap(), rev);
+    // A revision nobody has committed is the client's mistake, answered at once.
     let future = app.get(&format!("{T}/users/{me}/access?atLeastRevision={}", rev + 1000), ROOT).await;
-    future.problem(503);
+    future.problem(400);
+    assert!(future.body["detail"].as_str().unwrap().contains("has not been committed"), "{}", future.body);
+    app.get(&format!("{T}/users/{me}/access?atLeastRevision=-1"), ROOT).await.problem(400);
+    // One committed behind this server's back (as by another server) is caught up with.
+    let tenant = app.store.read().await.unwrap().tenant_by_slug("default").await.unwrap().unwrap();
+    let w = app.store.write(&tenant.id).await.unwrap();
+    let theirs = w.commit().await.unwrap();
+    let caught = app.get(&format!("{T}/users/{me}/access?atLeastRevision={theirs}"), ROOT).await;
+    assert_eq!(caught.ok(200)["revision"].as_i64().unwrap(), theirs);
 }

@@ -81,12 +81,22 @@ impl Services {
         Ok(slot.read_owned().await)
     }
 
-    /// The tenant reflecting at least revision `min` (catching up, then waiting a bounded
-    /// time for it to exist); 503 when it does not come.
+    /// The tenant reflecting at least revision `min`: a revision the database has not committed
+    /// is the client's mistake (400, at once, as is a negative one); one it has committed that
+    /// this server has not applied yet is waited for a bounded time (then 503).
     pub async fn live_at_least(&self, tenant: &TenantId, min: Option<i64>) -> ServiceResult<LiveRead> {
+        if let Some(m) = min.filter(|m| *m < 0) {
+            return Err(ServiceError::BadRequest(format!("`atLeastRevision` must be 0 or more, not {m}")));
+        }
         let live = self.live(tenant).await?;
         let Some(min) = min.filter(|m| *m > live.revision) else { return Ok(live) };
         drop(live);
+        let committed = self.store.read().await?.revision(tenant).await?;
+        if min > committed {
+            return Err(ServiceError::BadRequest(format!(
+                "revision {min} has not been committed; the latest is {committed}"
+            )));
+        }
         let deadline = tokio::time::Instant::now() + REVISION_WAIT;
         loop {
             self.catch_up(tenant).await?;

@@ -90,7 +90,7 @@ impl Services {
             "resource_type.create",
             ("resource_type", t.name.as_str()),
             None::<&()>,
-            Some(&levels),
+            Some(&serde_json::json!({ "name": t.name.as_str(), "levels": levels })),
         );
         let revision = self.finish(change, proof).await?;
         Ok(Written { value: t, revision })

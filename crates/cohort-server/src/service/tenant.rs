@@ -151,7 +151,7 @@ impl Services {
                 Some(&RoleView::from(&role)),
             );
             if b == BuiltinRole::Admin {
-                admin_role = Some(role.id);
+                admin_role = Some(role);
             }
         }
         let admin = User {
@@ -178,14 +178,14 @@ impl Services {
             Some(&UserView::from(&admin)),
         );
         if let Some(role) = admin_role {
-            change.w.assign_role(&Subject::User(admin.id.clone()), &role, origin.actor, now).await?;
+            change.w.assign_role(&Subject::User(admin.id.clone()), &role.id, origin.actor, now).await?;
             self.audit(
                 &mut change,
                 origin,
                 "user.role.assign",
                 ("user", admin.id.as_str()),
                 None::<&()>,
-                Some(&role.to_string()),
+                Some(&RoleView::from(&role)),
             );
         }
         let secret = secret.unwrap_or_else(new_secret);
