@@ -159,22 +159,6 @@ pub fn heaviest_accepted(base: &str, token: &str) {
             largest_accepted(|n| format!("{0}.exists(x, {0}.exists(y, x + y < 0))", list(n)), 100),
         ),
         (
-            "most regular expressions",
-            largest_accepted(
-                |n| {
-                    (0..n)
-                        .map(|i| format!("user.email.matches('^[a-z0-9._%+-]{{1,64}}@d{i}[a-z0-9.-]{{0,60}}[.][a-z]{{2,24}}$')"))
-                        .collect::<Vec<_>>()
-                        .join(" || ")
-                },
-                40,
-            ),
-        ),
-        (
-            "largest regular expression",
-            largest_accepted(|n| format!("user.email.matches('^(\\\\w{{1,{n}}}[.]?){{1,4}}@x$')"), 400),
-        ),
-        (
             "nested data comprehensions",
             "user.ssoGroups.exists(a, user.ssoGroups.exists(b, a + b == 'emeaapac'))".to_owned(),
         ),
