@@ -7,13 +7,12 @@ use super::Live;
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::conferral::Held;
 use cohort_core::index::{AccessIndex, Footprint, Verdict};
-use cohort_core::model::{MemberRole, MembershipSource, Subject, TokenScope};
+use cohort_core::model::{MemberRole, Subject, TokenScope};
 use cohort_core::permission::{CohortPermission, Permission, governs_cohort};
 use cohort_core::resolve::check_permission;
 use cohort_core::state::TenantState;
 use cohort_core::{GroupId, TenantId, Timestamp, UserId};
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::collections::BTreeSet;
 
 /// Proof that the caller was authorised for the change being committed, naming on whose
 /// behalf it acts: the conferral rule ([`Conferral`]) bounds the change by what that actor holds.
@@ -288,13 +287,9 @@ fn automated_in_cohort_groups(
     let mut memo: FxHashMap<&GroupId, bool> = FxHashMap::default();
     let mut out = FxHashSet::default();
     for u in footprint.user_ids() {
-        let automated: BTreeSet<&GroupId> = state
-            .memberships_of(u)
-            .filter(|(_, source, facts)| MembershipSource::is_automated(*source) && facts.is_live(now))
-            .map(|(g, ..)| g)
-            .collect();
-        for g in automated {
-            if *memo.entry(g).or_insert_with(|| index.confers_cohort(g)) {
+        for (g, source, facts) in state.memberships_of(u) {
+            if source.is_automated() && facts.is_live(now) && *memo.entry(g).or_insert_with(|| index.confers_cohort(g))
+            {
                 out.insert((u.clone(), g.clone()));
             }
         }
