@@ -1,10 +1,13 @@
-//! cohort's use cases, authorization, audit and its REST face.
+//! cohort's use cases, authorization and audit, its faces (REST, SCIM) and the room that
+//! composes them (`app`).
 
+pub mod app;
 pub mod error;
 pub mod rest;
 pub mod runtime;
 pub mod scim;
 pub mod service;
+pub mod shared;
 mod text;
 pub mod view;
 

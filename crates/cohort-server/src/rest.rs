@@ -4,7 +4,6 @@
 mod access;
 mod audit;
 mod batch;
-mod edge;
 mod extract;
 mod groups;
 mod imports;
@@ -17,24 +16,14 @@ mod tenants;
 mod tokens;
 mod users;
 
-pub use extract::REQUEST_ID;
-
-use crate::error::{Problem, ServiceError};
-use crate::service::Services;
+use crate::error::Problem;
+use crate::shared::AppState;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-
-/// The services every handler shares.
-pub type AppState = Arc<Services>;
 
 /// The header every write answers with: the revision it committed at.
 pub const REVISION_HEADER: &str = "cohort-revision";
@@ -119,50 +108,9 @@ pub fn openapi_json() -> String {
     openapi().to_pretty_json().unwrap_or_default()
 }
 
-#[derive(Clone, Default)]
-struct RandomRequestId;
-
-impl MakeRequestId for RandomRequestId {
-    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let id = format!("req_{}", cohort_core::IdSource::suffix(&crate::runtime::RandomIds));
-        HeaderValue::from_str(&id).ok().map(RequestId::new)
-    }
-}
-
-async fn not_found() -> Response {
-    ServiceError::NotFound("route".to_owned()).into_response()
-}
-
-async fn health() -> &'static str {
-    "ok"
-}
-
-/// The whole HTTP application.
-pub fn router(services: AppState) -> Router {
-    let limit = services.config().max_body_bytes;
-    let doc = openapi_json();
-    let (api, _) = api().split_for_parts();
-    let request_id = HeaderName::from_static(REQUEST_ID);
-    api.route(
-        "/openapi.json",
-        axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
-    )
-    .route("/healthz", axum::routing::get(health))
-    .merge(crate::scim::router())
-    .fallback(not_found)
-    .with_state(services)
-    .layer(DefaultBodyLimit::max(limit))
-    .layer(axum::middleware::from_fn(edge::edge))
-    .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-        tracing::error!("a request handler panicked");
-        ServiceError::Internal.into_response()
-    }))
-    .layer(PropagateRequestIdLayer::new(request_id.clone()))
-    .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-        let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-    }))
-    .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
+/// The REST routes, for the composition room to mount.
+pub(crate) fn router() -> Router<AppState> {
+    api().split_for_parts().0
 }
 
 /// A write's answer: status, the `cohort-revision` header and a JSON body.

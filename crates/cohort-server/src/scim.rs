@@ -12,7 +12,7 @@ mod users;
 
 pub use error::ScimError;
 
-use crate::rest::{AppState, REQUEST_ID};
+use crate::shared::{AppState, request_id};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
@@ -93,7 +93,7 @@ impl FromRequestParts<AppState> for ScimCaller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim);
-        let request_id = parts.headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let request_id = request_id(&parts.headers);
         let ctx = state.authenticate_for(TokenScope::Scim, &tenant, bearer, request_id).await?;
         let origin = match &state.config().public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),

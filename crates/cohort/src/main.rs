@@ -6,7 +6,7 @@ mod members;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cohort_server::service::Bootstrap;
-use cohort_server::{Config, Services, rest, runtime};
+use cohort_server::{Config, Services, app, rest, runtime};
 use cohort_store::Store;
 use std::sync::Arc;
 
@@ -112,7 +112,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("  Using the existing database; use the admin token printed on first start.")
         }
     }
-    axum::serve(listener, rest::router(services.clone()))
+    axum::serve(listener, app::router(services.clone()))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -1,8 +1,8 @@
 //! Extractors that turn a request into checked input, answering problem+json when they cannot.
 
-use super::AppState;
 use crate::error::{FieldError, ServiceError};
 use crate::service::Ctx;
+use crate::shared::{AppState, request_id};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, RawPathParams, Request};
@@ -11,9 +11,6 @@ use axum::http::request::Parts;
 use cohort_core::DomainError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
-
-/// The request id header.
-pub const REQUEST_ID: &str = "x-request-id";
 
 /// A JSON body; malformed JSON or a string holding a control character is 400, a body of the
 /// wrong shape 422, too large 413.
@@ -73,10 +70,6 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-fn request_id(parts: &Parts) -> String {
-    parts.headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
-}
-
 /// An authenticated caller of `/t/{tenant}/...`.
 pub struct Caller(pub Ctx);
 
@@ -92,7 +85,7 @@ impl FromRequestParts<AppState> for Caller {
             .find(|(k, _)| *k == "tenant")
             .map(|(_, v)| v.to_owned())
             .ok_or_else(|| ServiceError::NotFound("tenant".to_owned()))?;
-        state.authenticate(&tenant, bearer(parts), &request_id(parts)).await.map(Caller)
+        state.authenticate(&tenant, bearer(parts), request_id(&parts.headers)).await.map(Caller)
     }
 }
 
@@ -103,7 +96,7 @@ impl FromRequestParts<AppState> for SystemCaller {
     type Rejection = ServiceError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        state.authenticate_system(bearer(parts), &request_id(parts)).await.map(SystemCaller)
+        state.authenticate_system(bearer(parts), request_id(&parts.headers)).await.map(SystemCaller)
     }
 }
 

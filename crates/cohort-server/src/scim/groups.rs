@@ -10,8 +10,8 @@ use super::{
     ListQuery, Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, check_if_match, field,
     list_response, version,
 };
-use crate::rest::AppState;
 use crate::service::{GroupEdits, NewGroup};
+use crate::shared::AppState;
 use crate::view::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

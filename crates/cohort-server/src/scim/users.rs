@@ -11,8 +11,8 @@ use super::{
     ListQuery, Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, boolean, check_if_match, field,
     list_response, version,
 };
-use crate::rest::AppState;
 use crate::service::{NewUser, UserPatch};
+use crate::shared::AppState;
 use crate::view::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use cohort_core::{Clock, Timestamp};
 use cohort_server::runtime::RandomIds;
 use cohort_server::service::Bootstrap;
-use cohort_server::{Config, Services, rest};
+use cohort_server::{Config, Services, app, rest};
 use cohort_store::Store;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -90,7 +90,7 @@ impl TestApp {
         let clock = Arc::new(TestClock::default());
         let services = Arc::new(Services::new(store.clone(), clock.clone(), Arc::new(RandomIds), config));
         assert!(matches!(services.bootstrap(Some(ROOT.to_owned())).await.unwrap(), Bootstrap::Created(_)));
-        let router = rest::router(services.clone());
+        let router = app::router(services.clone());
         Self { services, router, clock, store, _db: db }
     }
 
