@@ -10,5 +10,6 @@ pub mod service;
 pub mod shared;
 mod text;
 pub mod view;
+pub mod worker;
 
 pub use service::{Config, Services};

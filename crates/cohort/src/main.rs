@@ -6,7 +6,7 @@ mod members;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cohort_server::service::Bootstrap;
-use cohort_server::{Config, Services, app, rest, runtime};
+use cohort_server::{Config, Services, app, rest, runtime, worker};
 use cohort_store::Store;
 use std::sync::Arc;
 
@@ -73,9 +73,9 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     if args.log_json {
-        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+        tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     }
     let store = Store::connect(&args.database_url).await.with_context(|| format!("opening {}", args.database_url))?;
     let config = Config {
@@ -89,9 +89,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let tenants = services.warm_up().await.context("loading the access index")?;
     tracing::info!(tenants, elapsed_ms = started.elapsed().as_millis() as u64, "access index built");
-    let follower = services.clone();
-    tokio::spawn(follower.follow_changes());
-    tokio::spawn(services.clone().sweep_expired_forever(std::time::Duration::from_secs(args.sweep_seconds.max(1))));
+    let schedule = worker::Schedule { sweep_every: std::time::Duration::from_secs(args.sweep_seconds.max(1)) };
+    let workers = worker::Workers::start(services.clone(), schedule);
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
@@ -112,11 +111,31 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("  Using the existing database; use the admin token printed on first start.")
         }
     }
-    axum::serve(listener, app::router(services.clone()))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(listener, app::router(services.clone())).with_graceful_shutdown(stop_signal()).await?;
+    tracing::info!("no longer accepting; in-flight requests answered; stopping the workers");
+    workers.stop().await;
     services.store().close().await;
+    println!("cohort stopped");
     Ok(())
+}
+
+/// Resolves at Ctrl-C or SIGTERM: the server then stops accepting, answers the requests in
+/// flight, lets the workers finish what they are doing and exits.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("stopping");
 }

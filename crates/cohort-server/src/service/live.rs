@@ -267,22 +267,8 @@ impl Services {
         Ok(tenants.len())
     }
 
-    /// Follows other servers' changes (PostgreSQL) for as long as the server runs, listening
-    /// again after a failure and catching every known tenant up when notices may have been lost.
-    pub async fn follow_changes(self: Arc<Self>) {
-        loop {
-            match self.follow_once().await {
-                Ok(()) => return,
-                Err(e) => tracing::warn!(error = %e, "listening for changes failed; retrying"),
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            if let Err(e) = self.resync().await {
-                tracing::warn!(error = %e, "catching up after a listener failure failed");
-            }
-        }
-    }
-
-    async fn resync(&self) -> ServiceResult<()> {
+    /// Brings every tenant this server holds up to the database (after missed notifications).
+    pub async fn resync(&self) -> ServiceResult<()> {
         let known: Vec<TenantId> = match self.live.0.lock() {
             Ok(m) => m.keys().cloned().collect(),
             Err(p) => p.into_inner().keys().cloned().collect(),
@@ -293,17 +279,16 @@ impl Services {
         Ok(())
     }
 
-    async fn follow_once(&self) -> ServiceResult<()> {
-        let Some(mut listener) = self.store.listen().await? else { return Ok(()) };
-        loop {
-            match listener.next().await? {
-                Notice::Tenant(t) => {
-                    if let Err(e) = self.catch_up(&t).await {
-                        tracing::warn!(tenant = %t, error = %e, "catching up after a notification failed");
-                    }
+    /// Applies one notice of another server's commit.
+    pub async fn apply_notice(&self, notice: Notice) -> ServiceResult<()> {
+        match notice {
+            Notice::Tenant(t) => {
+                if let Err(e) = self.catch_up(&t).await {
+                    tracing::warn!(tenant = %t, error = %e, "catching up after a notification failed");
                 }
-                Notice::Resync => self.resync().await?,
+                Ok(())
             }
+            Notice::Resync => self.resync().await,
         }
     }
 }

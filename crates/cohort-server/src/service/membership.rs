@@ -483,26 +483,4 @@ impl Services {
             }
         }
     }
-
-    /// Sweeps every tenant now and then, for as long as the server runs.
-    pub async fn sweep_expired_forever(self: std::sync::Arc<Self>, every: std::time::Duration) {
-        loop {
-            tokio::time::sleep(every).await;
-            let tenants = match self.store.read().await {
-                Ok(mut r) => r.list_tenants().await,
-                Err(e) => Err(e),
-            };
-            let tenants = tenants.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "listing tenants for the expiry sweep failed");
-                Vec::new()
-            });
-            for t in tenants {
-                match self.sweep_expired(&t.id).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(tenant = %t.slug, removed = n, "expired memberships removed"),
-                    Err(e) => tracing::warn!(tenant = %t.slug, error = %e, "sweeping expired memberships failed"),
-                }
-            }
-        }
-    }
 }

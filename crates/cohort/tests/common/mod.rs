@@ -14,6 +14,8 @@ pub struct Server {
     pub base: String,
     /// What it printed on start.
     pub lines: Vec<String>,
+    /// What it printed after.
+    later: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -24,6 +26,29 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// Asks the process to stop (SIGTERM), as a service manager would.
+    pub fn terminate(&self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits up to `limit` for the process to exit; its exit status, or `None` if it did not.
+    pub fn exited_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// What the process printed to standard output after starting.
+    pub fn later_lines(&self) -> Vec<String> {
+        self.later.lock().unwrap().clone()
+    }
+
     /// Kills the process outright (SIGKILL): no shutdown, no flushing, nothing finished.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -60,11 +85,15 @@ pub fn start(dir: &std::path::Path, database_url: &str, bootstrap: Option<&str>)
             break;
         }
     }
+    let later = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = later.clone();
     std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = reader.read_to_string(&mut sink);
+        for line in reader.lines() {
+            let Ok(line) = line else { break };
+            sink.lock().unwrap().push(line);
+        }
     });
-    Server { child, base: base.unwrap_or_else(|| panic!("no URL printed: {lines:?}")), lines }
+    Server { child, base: base.unwrap_or_else(|| panic!("no URL printed: {lines:?}")), lines, later }
 }
 
 /// One HTTP answer.
