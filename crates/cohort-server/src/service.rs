@@ -7,6 +7,7 @@ mod audit;
 mod authn;
 pub(crate) mod authz;
 mod batch;
+mod change;
 mod group;
 mod import;
 mod live;
@@ -21,6 +22,7 @@ mod user;
 pub use access::{CheckInput, CheckOutcome, EffectiveMemberRow};
 pub use audit::AuditQuery;
 pub use batch::{BatchEdit, BatchOutcome, MAX_BATCH_GROUPS};
+pub(crate) use change::Change;
 pub use group::{GroupPatch, NewGroup};
 pub use import::{
     IMPORT_HEADER, ImportOutcome, ImportPreview, PreviewRow, RowError, SkippedRow, USER_IMPORT_HEADER,
@@ -36,13 +38,10 @@ pub use token::TokenCreated;
 pub use user::{NewUser, UserPatch};
 
 use crate::error::{ServiceError, ServiceResult};
-use authz::Allowed;
-use cohort_core::index::Touched;
 use cohort_core::model::Subject;
 use cohort_core::model::{Tenant, TokenScope};
-use cohort_core::{Clock, EventId, GroupId, IdSource, ResourceId, RoleId, TenantId, Timestamp, TokenId, UserId};
-use cohort_store::{NewAuditEvent, Store, Writer};
-use serde::Serialize;
+use cohort_core::{Clock, IdSource, TenantId, Timestamp, TokenId, UserId};
+use cohort_store::Store;
 use std::sync::Arc;
 
 /// Limits and defaults of one deployment.
@@ -136,49 +135,6 @@ pub struct Services {
     rules: rule::RuleCompiler,
 }
 
-/// An open change to one tenant: the writer, the facts before the change, and its events.
-pub(crate) struct Change {
-    pub(crate) w: Writer,
-    pub(crate) before: LiveRead,
-    pub(crate) touched: Touched,
-    pub(crate) events: Vec<NewAuditEvent>,
-}
-
-impl Change {
-    /// Notes that the change touched a user (their facts, memberships, roles or grants).
-    pub(crate) fn touch_user(&mut self, u: &UserId) {
-        self.touched.users.insert(u.clone());
-    }
-
-    /// Notes that the change rewrote many membership rows of a group (readers re-read them all).
-    pub(crate) fn touch_members(&mut self, g: &GroupId) {
-        self.touched.members.insert(g.clone());
-    }
-
-    /// Notes that the change touched a group (its facts, parents, roles, grants or scopes).
-    pub(crate) fn touch_group(&mut self, g: &GroupId) {
-        self.touched.groups.insert(g.clone());
-    }
-
-    /// Notes that the change touched a role's permissions.
-    pub(crate) fn touch_role(&mut self, r: &RoleId) {
-        self.touched.roles.insert(r.clone());
-    }
-
-    /// Notes that the change touched a resource.
-    pub(crate) fn touch_resource(&mut self, r: &ResourceId) {
-        self.touched.resources.insert(r.clone());
-    }
-
-    /// Notes that the change touched whoever holds what was assigned.
-    pub(crate) fn touch_subject(&mut self, s: &Subject) {
-        match s {
-            Subject::User(u) => self.touch_user(u),
-            Subject::Group(g) => self.touch_group(g),
-        }
-    }
-}
-
 impl Services {
     /// Builds the services.
     pub fn new(store: Store, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>, config: Config) -> Self {
@@ -209,132 +165,6 @@ impl Services {
 
     pub(crate) fn ids(&self) -> &dyn IdSource {
         self.ids.as_ref()
-    }
-
-    /// Opens a change to `tenant`, holding its write lock, with the facts as they stand.
-    pub(crate) async fn begin(&self, tenant: &TenantId) -> ServiceResult<Change> {
-        let w = self.store.write(tenant).await?;
-        let prior = w.revision() - 1;
-        // Holding the tenant's write lock, nobody else can commit: catching up reaches `prior`.
-        if self.live(tenant).await?.revision != prior {
-            self.catch_up(tenant).await?;
-        }
-        let before = self.live(tenant).await?;
-        if before.revision != prior {
-            return Err(ServiceError::Unavailable(cohort_store::StoreError::Unavailable(format!(
-                "tenant view is at revision {} while the database is at {prior}",
-                before.revision
-            ))));
-        }
-        Ok(Change { w, before, touched: Touched::default(), events: Vec::new() })
-    }
-
-    /// Commits a change with its audit events and change record, the live view brought up to it
-    /// before answering. `Allowed` proves the caller was authorised for it; the change is then
-    /// held to the conferral rule ([`authz::Conferral`]) against the state it commits on, and a
-    /// refusal rolls it back, is audited as a refused attempt and answers 403.
-    pub(crate) async fn finish(&self, change: Change, proof: Allowed) -> ServiceResult<i64> {
-        let Change { mut w, before, touched, events } = change;
-        w.insert_audit(&events).await?;
-        w.record_change(&touched).await?;
-        let tenant = w.tenant().clone();
-        match self.commit_judged(w, before, &touched, &proof).await {
-            Err(live::Outcome::Refused(refusal)) => {
-                let tenant_target = ("tenant".to_owned(), tenant.to_string());
-                let first = events.first();
-                let (kind, id) = first.map_or(tenant_target, |e| (e.target_type.clone(), e.target_id.clone()));
-                let origin = Origin { actor: proof.actor(), request_id: first.map_or("", |e| e.request_id.as_str()) };
-                let attempted = first.and_then(|e| e.after.as_deref()).and_then(|a| serde_json::from_str(a).ok());
-                let action = first.map_or("change", |e| e.action.as_str());
-                self.record_refusal(&tenant, origin, action, (&kind, &id), attempted, &refusal.detail).await;
-                Err(ServiceError::Forbidden(refusal.detail))
-            }
-            Err(live::Outcome::Failed(e)) => Err(e),
-            Ok(revision) => Ok(revision),
-        }
-    }
-
-    /// Gives up `change` because the caller may not make it (`e`), auditing the refused attempt
-    /// (see [`Self::record_refusal`]); returns `e` to answer with.
-    pub(crate) async fn refused(
-        &self,
-        change: Change,
-        ctx: &Ctx,
-        action: &str,
-        target: (&str, &str),
-        attempted: serde_json::Value,
-        e: ServiceError,
-    ) -> ServiceError {
-        let Change { w, before, .. } = change;
-        let tenant = w.tenant().clone();
-        drop(before);
-        if let Err(e) = w.rollback().await {
-            tracing::warn!(tenant = %tenant, error = %e, "rolling a refused change back failed");
-        }
-        self.record_refusal(&tenant, ctx.into(), action, target, Some(attempted), &e.to_string()).await;
-        e
-    }
-
-    /// Writes a refused attempt to the audit log as `<action>.refused`, with the reason and
-    /// what was attempted, in a change of its own (the attempt itself was rolled back or never
-    /// began). A failure here is logged: the refusal stands either way.
-    pub(crate) async fn record_refusal(
-        &self,
-        tenant: &TenantId,
-        origin: Origin<'_>,
-        action: &str,
-        target: (&str, &str),
-        attempted: Option<serde_json::Value>,
-        reason: &str,
-    ) {
-        let at = self.now();
-        let event = NewAuditEvent {
-            id: EventId::at(at, self.ids()),
-            at,
-            actor_id: origin.actor.map(ToString::to_string),
-            action: format!("{action}.refused"),
-            target_type: target.0.to_owned(),
-            target_id: target.1.to_owned(),
-            before: None,
-            after: Some(serde_json::json!({ "reason": reason, "attempted": attempted }).to_string()),
-            request_id: origin.request_id.to_owned(),
-        };
-        let written = async {
-            let Change { mut w, before, .. } = self.begin(tenant).await?;
-            drop(before);
-            w.insert_audit(std::slice::from_ref(&event)).await?;
-            w.record_change(&Touched::default()).await?;
-            w.commit().await?;
-            self.catch_up(tenant).await
-        };
-        if let Err(e) = written.await {
-            tracing::warn!(tenant = %tenant, error = %e, "recording a refused attempt failed");
-        }
-    }
-
-    /// Records an audit event in `change`.
-    pub(crate) fn audit<B: Serialize, A: Serialize>(
-        &self,
-        change: &mut Change,
-        origin: Origin<'_>,
-        action: &str,
-        target: (&str, &str),
-        before: Option<&B>,
-        after: Option<&A>,
-    ) {
-        let json = |v: String| Some(v).filter(|s| !s.is_empty());
-        let at = self.now();
-        change.events.push(NewAuditEvent {
-            id: EventId::at(at, self.ids()),
-            at,
-            actor_id: origin.actor.map(ToString::to_string),
-            action: action.to_owned(),
-            target_type: target.0.to_owned(),
-            target_id: target.1.to_owned(),
-            before: before.and_then(|b| json(serde_json::to_string(b).unwrap_or_default())),
-            after: after.and_then(|a| json(serde_json::to_string(a).unwrap_or_default())),
-            request_id: origin.request_id.to_owned(),
-        });
     }
 }
 

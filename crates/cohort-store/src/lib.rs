@@ -171,6 +171,9 @@ pub struct Db<C>(C);
 /// A pooled connection for reads.
 pub type Reader = Db<PoolConnection<Any>>;
 
+/// Reads inside a change's transaction (what a [`Writer`] sees, without its writes).
+pub type TxReader = Db<Transaction<'static, Any>>;
+
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     fn conn(&mut self) -> &mut AnyConnection {
         &mut self.0

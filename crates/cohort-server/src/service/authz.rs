@@ -14,43 +14,81 @@ use cohort_core::state::TenantState;
 use cohort_core::{GroupId, TenantId, Timestamp, UserId};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-/// Proof that the caller was authorised for the change being committed, naming on whose
-/// behalf it acts: the conferral rule ([`Conferral`]) bounds the change by what that actor holds.
+/// Proof that a change to one tenant was authorised: which tenant, on whose behalf, and on what
+/// grounds. Only this module makes one; a change hands out its writer only once given a proof
+/// for its own tenant ([`super::Change::allow`]), and the conferral rule ([`Conferral`]) bounds
+/// what the change may confer by what the proof's actor holds.
 #[derive(Debug)]
 pub(crate) struct Allowed {
+    tenant: TenantId,
     by: Option<UserId>,
     /// Whether an identity provider makes the change (through SCIM), rather than a person.
     automated: bool,
+    grounds: Grounds,
+}
+
+/// What allowed a change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Grounds {
+    /// The actor holds this cohort permission.
+    Holds(CohortPermission),
+    /// The actor manages this group.
+    Manages(GroupId),
+    /// The change is to the actor's own credential.
+    Own,
+    /// A system token manages tenants.
+    System,
+    /// The tenant is seeded on first start.
+    FirstStart,
+    /// The server's own scheduled work (the expiry sweep).
+    Scheduled,
 }
 
 impl Allowed {
-    fn by(ctx: &Ctx) -> Self {
-        Self { by: Some(ctx.principal.user.clone()), automated: ctx.principal.scope == TokenScope::Scim }
+    fn by(ctx: &Ctx, grounds: Grounds) -> Self {
+        Self {
+            tenant: ctx.tenant().clone(),
+            by: Some(ctx.principal.user.clone()),
+            automated: ctx.principal.scope == TokenScope::Scim,
+            grounds,
+        }
     }
 
     /// The proof for work nobody asked for through the API: seeding a tenant on first start.
-    pub(crate) fn first_start() -> Self {
-        Self { by: None, automated: false }
+    pub(crate) fn first_start(tenant: &TenantId) -> Self {
+        Self { tenant: tenant.clone(), by: None, automated: false, grounds: Grounds::FirstStart }
     }
 
     /// The proof for work the server schedules itself: removing expired memberships.
-    pub(crate) fn scheduled() -> Self {
-        Self { by: None, automated: false }
+    pub(crate) fn scheduled(tenant: &TenantId) -> Self {
+        Self { tenant: tenant.clone(), by: None, automated: false, grounds: Grounds::Scheduled }
     }
 
-    /// The proof for a system token's tenant management.
-    pub(crate) fn system(ctx: &Ctx) -> ServiceResult<Self> {
-        if ctx.principal.system {
-            Ok(Self::by(ctx))
-        } else {
-            Err(ServiceError::Forbidden("this needs a system token".to_owned()))
-        }
+    /// The proof for a system token's management of `tenant` (creating it).
+    pub(crate) fn system(ctx: &Ctx, tenant: &TenantId) -> ServiceResult<Self> {
+        require_system(ctx)?;
+        Ok(Self { tenant: tenant.clone(), ..Self::by(ctx, Grounds::System) })
+    }
+
+    /// The tenant the proof is for.
+    pub(crate) fn tenant(&self) -> &TenantId {
+        &self.tenant
     }
 
     /// The user the change acts for (none for the server's own work).
     pub(crate) fn actor(&self) -> Option<&UserId> {
         self.by.as_ref()
     }
+
+    /// What allowed the change.
+    pub(crate) fn grounds(&self) -> &Grounds {
+        &self.grounds
+    }
+}
+
+/// Refuses a caller without a system token.
+pub(crate) fn require_system(ctx: &Ctx) -> ServiceResult<()> {
+    if ctx.principal.system { Ok(()) } else { Err(ServiceError::Forbidden("this needs a system token".to_owned())) }
 }
 
 /// Whether `user` holds `permission` at `now`: from the index, or from the reference
@@ -92,7 +130,7 @@ impl<'a> Guard<'a> {
     /// Allows the caller if they hold `p`.
     pub(crate) fn require(&self, p: CohortPermission) -> ServiceResult<Allowed> {
         if self.can(p) {
-            Ok(Allowed::by(self.ctx))
+            Ok(Allowed::by(self.ctx, Grounds::Holds(p)))
         } else {
             Err(ServiceError::Forbidden(format!("this needs the `{}` permission", p.as_str())))
         }
@@ -106,14 +144,25 @@ impl<'a> Guard<'a> {
             && state.rows(group, user).any(|(_, f)| f.role == MemberRole::Manager && f.is_live(self.now))
     }
 
-    /// Allows a caller to act on what is their own (their tokens).
-    pub(crate) fn require_self(&self) -> Allowed {
-        Allowed::by(self.ctx)
+    /// Allows a caller to act on what is their own (their tokens): refused for what is
+    /// another user's.
+    pub(crate) fn require_self(&self, owner: &UserId) -> ServiceResult<Allowed> {
+        if owner == &self.ctx.principal.user {
+            Ok(Allowed::by(self.ctx, Grounds::Own))
+        } else {
+            Err(ServiceError::Forbidden("this belongs to another user".to_owned()))
+        }
     }
 
     /// Allows the caller if they hold `p` or manage `group`.
     pub(crate) fn require_or_manager(&self, p: CohortPermission, group: &GroupId) -> ServiceResult<Allowed> {
-        if self.can(p) || self.manages(group) { Ok(Allowed::by(self.ctx)) } else { self.require(p) }
+        if self.can(p) {
+            self.require(p)
+        } else if self.manages(group) {
+            Ok(Allowed::by(self.ctx, Grounds::Manages(group.clone())))
+        } else {
+            self.require(p)
+        }
     }
 
     /// Allows reading what a group holds (readers and its managers) or what a user holds

@@ -1,7 +1,6 @@
 //! Batch edits: one edit applied to several groups in one change, all or nothing, each step
 //! authorised and audited exactly as it is on its own.
 
-use super::authz::scope;
 use super::{Ctx, NewMember, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::model::{GroupStatus, MemberRole, MembershipSource, Subject};
@@ -61,7 +60,6 @@ impl Services {
         groups: &[GroupId],
         edit: &BatchEdit,
     ) -> ServiceResult<Written<BatchOutcome>> {
-        let tenant = scope(ctx, tenant)?;
         let invalid =
             |message: String| ServiceError::Invalid(vec![FieldError { field: "groupIds".to_owned(), message }]);
         if groups.is_empty() {
@@ -74,47 +72,64 @@ impl Services {
         if let Some(dup) = groups.iter().find(|g| !seen.insert(*g)) {
             return Err(invalid(format!("group `{dup}` is named twice")));
         }
-        let mut change = self.begin(tenant).await?;
-        let mut proof = None;
-        let mut changes = 0;
-        for g in groups {
-            let subject = Subject::Group(g.clone());
-            let mut step = |p| {
-                proof = Some(p);
-                changes += 1;
-            };
-            match edit {
-                BatchEdit::AddMembers { users, role, expires_at } => {
-                    for u in users {
-                        let input = NewMember {
-                            user_id: u.clone(),
-                            role: *role,
-                            expires_at: *expires_at,
-                            reason: ShortText::parse("reason", "batch edit", false)?,
-                        };
-                        step(self.add_member_in(&mut change, ctx, g, input).await?.1);
+        self.change(ctx, tenant, async |change| {
+            let mut changes = 0;
+            for g in groups {
+                let subject = Subject::Group(g.clone());
+                changes += match edit {
+                    BatchEdit::AddMembers { users, role, expires_at } => {
+                        for u in users {
+                            let input = NewMember {
+                                user_id: u.clone(),
+                                role: *role,
+                                expires_at: *expires_at,
+                                reason: ShortText::parse("reason", "batch edit", false)?,
+                            };
+                            self.add_member_in(change, ctx, g, input).await?;
+                        }
+                        users.len()
                     }
-                }
-                BatchEdit::RemoveMembers(users) => {
-                    for u in users {
-                        step(self.remove_member_in(&mut change, ctx, tenant, g, u, MembershipSource::Manual).await?.1);
+                    BatchEdit::RemoveMembers(users) => {
+                        for u in users {
+                            self.remove_member_in(change, ctx, g, u, MembershipSource::Manual).await?;
+                        }
+                        users.len()
                     }
-                }
-                BatchEdit::AssignRole(r) => step(self.assign_role_in(&mut change, ctx, tenant, &subject, r).await?.1),
-                BatchEdit::RemoveRole(r) => step(self.unassign_role_in(&mut change, ctx, tenant, &subject, r).await?.1),
-                BatchEdit::Grant(res, level) => step(self.grant_in(&mut change, ctx, &subject, res, level).await?.1),
-                BatchEdit::Revoke(res) => step(self.revoke_in(&mut change, ctx, tenant, &subject, res).await?.1),
-                BatchEdit::Archive => {
-                    step(self.set_group_status_in(&mut change, ctx, tenant, g, GroupStatus::Archived).await?.1)
-                }
-                BatchEdit::Unarchive => {
-                    step(self.set_group_status_in(&mut change, ctx, tenant, g, GroupStatus::Active).await?.1)
-                }
-                BatchEdit::Delete => step(self.delete_group_in(&mut change, ctx, tenant, g).await?.1),
+                    BatchEdit::AssignRole(r) => {
+                        self.assign_role_in(change, ctx, &subject, r).await?;
+                        1
+                    }
+                    BatchEdit::RemoveRole(r) => {
+                        self.unassign_role_in(change, ctx, &subject, r).await?;
+                        1
+                    }
+                    BatchEdit::Grant(res, level) => {
+                        self.grant_in(change, ctx, &subject, res, level).await?;
+                        1
+                    }
+                    BatchEdit::Revoke(res) => {
+                        self.revoke_in(change, ctx, &subject, res).await?;
+                        1
+                    }
+                    BatchEdit::Archive => {
+                        self.set_group_status_in(change, ctx, g, GroupStatus::Archived).await?;
+                        1
+                    }
+                    BatchEdit::Unarchive => {
+                        self.set_group_status_in(change, ctx, g, GroupStatus::Active).await?;
+                        1
+                    }
+                    BatchEdit::Delete => {
+                        self.delete_group_in(change, ctx, g).await?;
+                        1
+                    }
+                };
             }
-        }
-        let proof = proof.ok_or_else(|| invalid("the batch changes nothing".to_owned()))?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: BatchOutcome { groups: groups.len(), changes }, revision })
+            if changes == 0 {
+                return Err(invalid("the batch changes nothing".to_owned()));
+            }
+            Ok(BatchOutcome { groups: groups.len(), changes })
+        })
+        .await
     }
 }

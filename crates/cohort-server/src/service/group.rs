@@ -1,6 +1,6 @@
 //! Groups: create, read, list, change (including nesting), archive, unarchive, delete.
 
-use super::authz::{Allowed, Guard, scope};
+use super::authz::{Guard, scope};
 use super::{Change, Ctx, Services, Written};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::GroupView;
@@ -72,11 +72,11 @@ impl Services {
     pub(super) async fn check_name_free(
         &self,
         change: &mut Change,
-        tenant: &TenantId,
         name: &Name,
         me: Option<&GroupId>,
     ) -> ServiceResult<()> {
-        match change.w.group_name_owner(tenant, name).await? {
+        let tenant = change.tenant().clone();
+        match change.tx.read().group_name_owner(&tenant, name).await? {
             Some(owner) if Some(&owner) != me => {
                 Err(ServiceError::Conflict("name".to_owned(), format!("group name `{name}` is already taken")))
             }
@@ -87,11 +87,11 @@ impl Services {
     async fn slug_free(
         &self,
         change: &mut Change,
-        tenant: &TenantId,
         slug: &GroupSlug,
         me: Option<&GroupId>,
     ) -> ServiceResult<bool> {
-        Ok(match change.w.group_slug_owner(tenant, slug).await? {
+        let tenant = change.tenant().clone();
+        Ok(match change.tx.read().group_slug_owner(&tenant, slug).await? {
             Some(owner) => Some(&owner) == me,
             None => true,
         })
@@ -104,11 +104,7 @@ impl Services {
         tenant: &TenantId,
         input: NewGroup,
     ) -> ServiceResult<Written<(Group, i64)>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let (value, proof) = self.create_group_in(&mut change, ctx, tenant, input).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value, revision })
+        self.change(ctx, tenant, async |change| self.create_group_in(change, ctx, input).await).await
     }
 
     /// [`Self::create_group`] as one step of a change the caller finishes (batch edits).
@@ -116,14 +112,13 @@ impl Services {
         &self,
         change: &mut Change,
         ctx: &Ctx,
-        tenant: &TenantId,
         input: NewGroup,
-    ) -> ServiceResult<((Group, i64), Allowed)> {
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
-        self.check_name_free(change, tenant, &input.name, None).await?;
+    ) -> ServiceResult<(Group, i64)> {
+        change.tx.allow(Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?)?;
+        self.check_name_free(change, &input.name, None).await?;
         let slug = match input.slug {
             Some(slug) => {
-                if !self.slug_free(change, tenant, &slug, None).await? {
+                if !self.slug_free(change, &slug, None).await? {
                     return Err(ServiceError::Conflict(
                         "slug".to_owned(),
                         format!("group slug `{slug}` is already taken"),
@@ -131,7 +126,7 @@ impl Services {
                 }
                 slug
             }
-            None => self.free_slug(change, tenant, &GroupSlug::from_name(&input.name)).await?,
+            None => self.free_slug(change, &GroupSlug::from_name(&input.name)).await?,
         };
         check_parents(&change.before.state, None, &input.parent_ids, self.config.max_depth)?;
         let now = self.now();
@@ -149,7 +144,7 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        change.w.insert_group(&group).await?;
+        change.tx.write()?.insert_group(&group).await?;
         change.touch_group(&group.id);
         self.audit(
             change,
@@ -159,19 +154,19 @@ impl Services {
             None::<&()>,
             Some(&GroupView::new(&group, 0)),
         );
-        Ok(((group, 0), proof))
+        Ok((group, 0))
     }
 
     /// A derived slug, suffixed `-2`, `-3`, ... until it is free.
-    async fn free_slug(&self, change: &mut Change, tenant: &TenantId, base: &GroupSlug) -> ServiceResult<GroupSlug> {
-        if self.slug_free(change, tenant, base, None).await? {
+    async fn free_slug(&self, change: &mut Change, base: &GroupSlug) -> ServiceResult<GroupSlug> {
+        if self.slug_free(change, base, None).await? {
             return Ok(base.clone());
         }
         for n in 2..1000 {
             let suffix = format!("-{n}");
             let stem: String = base.as_str().chars().take(64 - suffix.len()).collect();
             let candidate = GroupSlug::parse(&format!("{}{suffix}", stem.trim_end_matches('-')))?;
-            if self.slug_free(change, tenant, &candidate, None).await? {
+            if self.slug_free(change, &candidate, None).await? {
                 return Ok(candidate);
             }
         }
@@ -242,53 +237,60 @@ impl Services {
         id: &GroupId,
         patch: GroupPatch,
     ) -> ServiceResult<Written<(Group, i64)>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        if change.before.state.group(id).is_none() {
-            return Err(not_found(id));
-        }
-        let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = if patch.only_description() {
-            guard.require_or_manager(P::GroupsWrite, id)?
-        } else {
-            guard.require(P::GroupsWrite)?
-        };
-        let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
-        let mut group = before.clone();
-        if let Some(name) = patch.name {
-            self.check_name_free(&mut change, tenant, &name, Some(id)).await?;
-            group.name = name;
-        }
-        if let Some(slug) = patch.slug {
-            if !self.slug_free(&mut change, tenant, &slug, Some(id)).await? {
-                return Err(ServiceError::Conflict("slug".to_owned(), format!("group slug `{slug}` is already taken")));
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            if change.before.state.group(id).is_none() {
+                return Err(not_found(id));
             }
-            group.slug = slug;
-        }
-        if let Some(parents) = patch.parent_ids {
-            check_parents(&change.before.state, Some(id), &parents, self.config.max_depth)?;
-            super::rule::refuse_cohort_parents(&mut change.w, &change.before.state, "parentIds", id, &parents).await?;
-            group.parent_ids = parents.into_iter().collect();
-        }
-        if let Some(e) = patch.external_id {
-            group.external_id = e.map(|e| e.as_str().to_owned());
-        }
-        group.description = patch.description.unwrap_or(group.description);
-        group.apply_privileges = patch.apply_privileges.unwrap_or(group.apply_privileges);
-        group.notify_members = patch.notify_members.unwrap_or(group.notify_members);
-        group.updated_at = self.now();
-        change.w.update_group(&group).await?;
-        change.touch_group(&group.id);
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "group.update",
-            ("group", id.as_str()),
-            Some(&GroupView::new(&before, count)),
-            Some(&GroupView::new(&group, count)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (group, count), revision })
+            let guard = Guard::new(ctx, &change.before, self.now());
+            let proof = if patch.only_description() {
+                guard.require_or_manager(P::GroupsWrite, id)?
+            } else {
+                guard.require(P::GroupsWrite)?
+            };
+            change.tx.allow(proof)?;
+            let (before, count) =
+                change.tx.read().get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
+            let mut group = before.clone();
+            if let Some(name) = patch.name {
+                self.check_name_free(change, &name, Some(id)).await?;
+                group.name = name;
+            }
+            if let Some(slug) = patch.slug {
+                if !self.slug_free(change, &slug, Some(id)).await? {
+                    return Err(ServiceError::Conflict(
+                        "slug".to_owned(),
+                        format!("group slug `{slug}` is already taken"),
+                    ));
+                }
+                group.slug = slug;
+            }
+            if let Some(parents) = patch.parent_ids {
+                check_parents(&change.before.state, Some(id), &parents, self.config.max_depth)?;
+                super::rule::refuse_cohort_parents(&mut change.tx, &change.before.state, "parentIds", id, &parents)
+                    .await?;
+                group.parent_ids = parents.into_iter().collect();
+            }
+            if let Some(e) = patch.external_id {
+                group.external_id = e.map(|e| e.as_str().to_owned());
+            }
+            group.description = patch.description.unwrap_or(group.description);
+            group.apply_privileges = patch.apply_privileges.unwrap_or(group.apply_privileges);
+            group.notify_members = patch.notify_members.unwrap_or(group.notify_members);
+            group.updated_at = self.now();
+            change.tx.write()?.update_group(&group).await?;
+            change.touch_group(&group.id);
+            self.audit(
+                change,
+                ctx.into(),
+                "group.update",
+                ("group", id.as_str()),
+                Some(&GroupView::new(&before, count)),
+                Some(&GroupView::new(&group, count)),
+            );
+            Ok((group, count))
+        })
+        .await
     }
 
     /// Archives or unarchives a group; memberships and roles are kept either way.
@@ -299,11 +301,7 @@ impl Services {
         id: &GroupId,
         status: GroupStatus,
     ) -> ServiceResult<Written<(Group, i64)>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let (value, proof) = self.set_group_status_in(&mut change, ctx, tenant, id, status).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value, revision })
+        self.change(ctx, tenant, async |change| self.set_group_status_in(change, ctx, id, status).await).await
     }
 
     /// [`Self::set_group_status`] as one step of a change the caller finishes (batch edits).
@@ -311,15 +309,15 @@ impl Services {
         &self,
         change: &mut Change,
         ctx: &Ctx,
-        tenant: &TenantId,
         id: &GroupId,
         status: GroupStatus,
-    ) -> ServiceResult<((Group, i64), Allowed)> {
+    ) -> ServiceResult<(Group, i64)> {
+        let tenant = &change.tenant().clone();
         if change.before.state.group(id).is_none() {
             return Err(not_found(id));
         }
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
-        let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
+        change.tx.allow(Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?)?;
+        let (before, count) = change.tx.read().get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
         if before.status == status {
             return Err(ServiceError::Conflict(
                 "status".to_owned(),
@@ -329,7 +327,7 @@ impl Services {
         let mut group = before.clone();
         group.status = status;
         group.updated_at = self.now();
-        change.w.update_group(&group).await?;
+        change.tx.write()?.update_group(&group).await?;
         change.touch_group(&group.id);
         let action = if status == GroupStatus::Archived { "group.archive" } else { "group.unarchive" };
         self.audit(
@@ -340,32 +338,23 @@ impl Services {
             Some(&GroupView::new(&before, count)),
             Some(&GroupView::new(&group, count)),
         );
-        Ok(((group, count), proof))
+        Ok((group, count))
     }
 
     /// Deletes a group with its memberships, role assignments and nesting edges, at once.
     pub async fn delete_group(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId) -> ServiceResult<Written<()>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let (value, proof) = self.delete_group_in(&mut change, ctx, tenant, id).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value, revision })
+        self.change(ctx, tenant, async |change| self.delete_group_in(change, ctx, id).await).await
     }
 
     /// [`Self::delete_group`] as one step of a change the caller finishes (batch edits).
-    pub(crate) async fn delete_group_in(
-        &self,
-        change: &mut Change,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        id: &GroupId,
-    ) -> ServiceResult<((), Allowed)> {
+    pub(crate) async fn delete_group_in(&self, change: &mut Change, ctx: &Ctx, id: &GroupId) -> ServiceResult<()> {
+        let tenant = &change.tenant().clone();
         if change.before.state.group(id).is_none() {
             return Err(not_found(id));
         }
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
-        let (before, count) = change.w.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
-        change.w.delete_group(id).await?;
+        change.tx.allow(Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?)?;
+        let (before, count) = change.tx.read().get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
+        change.tx.write()?.delete_group(id).await?;
         change.touch_group(id);
         self.audit(
             change,
@@ -375,6 +364,6 @@ impl Services {
             Some(&GroupView::new(&before, count)),
             None::<&()>,
         );
-        Ok(((), proof))
+        Ok(())
     }
 }

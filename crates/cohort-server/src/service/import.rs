@@ -133,108 +133,111 @@ impl Services {
         group: &GroupId,
         file: &[u8],
     ) -> ServiceResult<Written<ImportPreview>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let now = self.now();
-        let state = &change.before.state;
-        let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        let guard = Guard::new(ctx, &change.before, now);
-        let proof = guard.require_or_manager(P::GroupsWrite, group)?;
-        let may_make_managers = guard.require(P::GroupsWrite).is_ok();
-        if !facts.active {
-            return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
-        }
-        let records = self.read_import_file(file, IMPORT_HEADER, |h| h == ["email", "role"] || h == ["email"])?.1;
-        let mut preview = ImportPreview {
-            id: ImportId::generate(self.ids()),
-            added: Vec::new(),
-            skipped: Vec::new(),
-            errors: Vec::new(),
-        };
-        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        for record in records {
-            let record = match record {
-                Ok(r) => r,
-                Err(m) => {
-                    preview.errors.push(RowError { line: m.line, reason: m.reason });
-                    continue;
-                }
-            };
-            let line = record.line;
-            let (email, role) = match record.cells.as_slice() {
-                [e] => (e.trim(), ""),
-                [e, r] => (e.trim(), r.trim()),
-                cells => {
-                    preview
-                        .errors
-                        .push(RowError { line, reason: format!("{} cells; a row is `email,role`", cells.len()) });
-                    continue;
-                }
-            };
-            let role = match role.to_ascii_lowercase().as_str() {
-                "" | "member" => MemberRole::Member,
-                "manager" => MemberRole::Manager,
-                other => {
-                    preview
-                        .errors
-                        .push(RowError { line, reason: format!("role `{other}` is not `member` or `manager`") });
-                    continue;
-                }
-            };
-            if role == MemberRole::Manager && !may_make_managers {
-                preview
-                    .errors
-                    .push(RowError { line, reason: "only holders of `cohort:groups.write` make managers".to_owned() });
-                continue;
-            }
-            let parsed = match Email::parse(email) {
-                Ok(e) => e,
-                Err(_) => {
-                    preview.errors.push(RowError { line, reason: format!("`{email}` is not an email address") });
-                    continue;
-                }
-            };
-            if let Some(first) = seen.get(&parsed.key()) {
-                preview.skipped.push(SkippedRow {
-                    line,
-                    email: email.to_owned(),
-                    reason: format!("duplicate of line {first}"),
-                });
-                continue;
-            }
-            seen.insert(parsed.key(), line);
-            let Some(user) = change.w.user_by_email(tenant, &parsed).await? else {
-                preview.errors.push(RowError { line, reason: format!("no user has the email `{email}`") });
-                continue;
-            };
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let now = self.now();
             let state = &change.before.state;
-            if state.rows(group, &user.id).any(|(_, f)| f.is_live(now)) {
-                preview.skipped.push(SkippedRow {
-                    line,
-                    email: email.to_owned(),
-                    reason: "already a member".to_owned(),
-                });
-                continue;
+            let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+            let guard = Guard::new(ctx, &change.before, now);
+            let proof = guard.require_or_manager(P::GroupsWrite, group)?;
+            change.tx.allow(proof)?;
+            let may_make_managers = guard.require(P::GroupsWrite).is_ok();
+            if !facts.active {
+                return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
             }
-            preview.added.push(PreviewRow { line, email: email.to_owned(), user_id: user.id, role });
-        }
-        let kept = Import {
-            id: preview.id.clone(),
-            rows: ImportRows::Members(
-                group.clone(),
-                preview
-                    .added
-                    .iter()
-                    .map(|r| ImportRow { line: r.line, user_id: r.user_id.clone(), role: r.role })
-                    .collect(),
-            ),
-            created_by: Some(ctx.principal.user.clone()),
-            created_at: now,
-            applied_at: None,
-        };
-        change.w.insert_import(&kept).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: preview, revision })
+            let records = self.read_import_file(file, IMPORT_HEADER, |h| h == ["email", "role"] || h == ["email"])?.1;
+            let mut preview = ImportPreview {
+                id: ImportId::generate(self.ids()),
+                added: Vec::new(),
+                skipped: Vec::new(),
+                errors: Vec::new(),
+            };
+            let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+            for record in records {
+                let record = match record {
+                    Ok(r) => r,
+                    Err(m) => {
+                        preview.errors.push(RowError { line: m.line, reason: m.reason });
+                        continue;
+                    }
+                };
+                let line = record.line;
+                let (email, role) = match record.cells.as_slice() {
+                    [e] => (e.trim(), ""),
+                    [e, r] => (e.trim(), r.trim()),
+                    cells => {
+                        preview
+                            .errors
+                            .push(RowError { line, reason: format!("{} cells; a row is `email,role`", cells.len()) });
+                        continue;
+                    }
+                };
+                let role = match role.to_ascii_lowercase().as_str() {
+                    "" | "member" => MemberRole::Member,
+                    "manager" => MemberRole::Manager,
+                    other => {
+                        preview
+                            .errors
+                            .push(RowError { line, reason: format!("role `{other}` is not `member` or `manager`") });
+                        continue;
+                    }
+                };
+                if role == MemberRole::Manager && !may_make_managers {
+                    preview.errors.push(RowError {
+                        line,
+                        reason: "only holders of `cohort:groups.write` make managers".to_owned(),
+                    });
+                    continue;
+                }
+                let parsed = match Email::parse(email) {
+                    Ok(e) => e,
+                    Err(_) => {
+                        preview.errors.push(RowError { line, reason: format!("`{email}` is not an email address") });
+                        continue;
+                    }
+                };
+                if let Some(first) = seen.get(&parsed.key()) {
+                    preview.skipped.push(SkippedRow {
+                        line,
+                        email: email.to_owned(),
+                        reason: format!("duplicate of line {first}"),
+                    });
+                    continue;
+                }
+                seen.insert(parsed.key(), line);
+                let Some(user) = change.tx.read().user_by_email(tenant, &parsed).await? else {
+                    preview.errors.push(RowError { line, reason: format!("no user has the email `{email}`") });
+                    continue;
+                };
+                let state = &change.before.state;
+                if state.rows(group, &user.id).any(|(_, f)| f.is_live(now)) {
+                    preview.skipped.push(SkippedRow {
+                        line,
+                        email: email.to_owned(),
+                        reason: "already a member".to_owned(),
+                    });
+                    continue;
+                }
+                preview.added.push(PreviewRow { line, email: email.to_owned(), user_id: user.id, role });
+            }
+            let kept = Import {
+                id: preview.id.clone(),
+                rows: ImportRows::Members(
+                    group.clone(),
+                    preview
+                        .added
+                        .iter()
+                        .map(|r| ImportRow { line: r.line, user_id: r.user_id.clone(), role: r.role })
+                        .collect(),
+                ),
+                created_by: Some(ctx.principal.user.clone()),
+                created_at: now,
+                applied_at: None,
+            };
+            change.tx.write()?.insert_import(&kept).await?;
+            Ok(preview)
+        })
+        .await
     }
 
     /// Applies a previewed import in one transaction: every previewed row is added unless
@@ -247,68 +250,73 @@ impl Services {
         group: &GroupId,
         id: &ImportId,
     ) -> ServiceResult<Written<ImportOutcome>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let now = self.now();
-        let import = change.w.get_import(tenant, id).await?;
-        let Some((rows, applied_at)) = import.and_then(|i| match i.rows {
-            ImportRows::Members(g, rows) if &g == group => Some((rows, i.applied_at)),
-            _ => None,
-        }) else {
-            return Err(ServiceError::NotFound(format!("import `{id}`")));
-        };
-        let state = &change.before.state;
-        let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        let guard = Guard::new(ctx, &change.before, now);
-        let proof = if rows.iter().any(|r| r.role == MemberRole::Manager) {
-            guard.require(P::GroupsWrite)?
-        } else {
-            guard.require_or_manager(P::GroupsWrite, group)?
-        };
-        if applied_at.is_some() {
-            return Err(already_confirmed(id));
-        }
-        if !facts.active {
-            return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
-        }
-        let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };
-        let mut added = Vec::new();
-        for row in &rows {
-            let skip =
-                |reason: &str| SkippedRow { line: row.line, email: row.user_id.to_string(), reason: reason.to_owned() };
-            if state.user(&row.user_id).is_none() {
-                outcome.skipped.push(skip("the user no longer exists"));
-            } else if state.rows(group, &row.user_id).any(|(_, f)| f.is_live(now)) {
-                outcome.skipped.push(skip("became a member since the preview"));
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let now = self.now();
+            let import = change.tx.read().get_import(tenant, id).await?;
+            let Some((rows, applied_at)) = import.and_then(|i| match i.rows {
+                ImportRows::Members(g, rows) if &g == group => Some((rows, i.applied_at)),
+                _ => None,
+            }) else {
+                return Err(ServiceError::NotFound(format!("import `{id}`")));
+            };
+            let state = &change.before.state;
+            let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+            let guard = Guard::new(ctx, &change.before, now);
+            let proof = if rows.iter().any(|r| r.role == MemberRole::Manager) {
+                guard.require(P::GroupsWrite)?
             } else {
-                added.push(Membership {
-                    group_id: group.clone(),
-                    user_id: row.user_id.clone(),
-                    source: MembershipSource::Import,
-                    role: row.role,
-                    expires_at: None,
-                    added_by: Some(ctx.principal.user.clone()),
-                    added_at: now,
-                    reason: ShortText::parse("reason", &format!("CSV import {id}"), false)?,
-                });
+                guard.require_or_manager(P::GroupsWrite, group)?
+            };
+            change.tx.allow(proof)?;
+            if applied_at.is_some() {
+                return Err(already_confirmed(id));
             }
-        }
-        change.w.put_memberships(&added).await?;
-        for m in &added {
-            change.touch_user(&m.user_id);
-            self.audit(
-                &mut change,
-                ctx.into(),
-                "membership.add",
-                ("group", group.as_str()),
-                None::<&()>,
-                Some(&MembershipView::new(m, now)),
-            );
-        }
-        change.w.mark_import_applied(id, now).await?;
-        outcome.added = added.len();
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: outcome, revision })
+            if !facts.active {
+                return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
+            }
+            let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };
+            let mut added = Vec::new();
+            for row in &rows {
+                let skip = |reason: &str| SkippedRow {
+                    line: row.line,
+                    email: row.user_id.to_string(),
+                    reason: reason.to_owned(),
+                };
+                if state.user(&row.user_id).is_none() {
+                    outcome.skipped.push(skip("the user no longer exists"));
+                } else if state.rows(group, &row.user_id).any(|(_, f)| f.is_live(now)) {
+                    outcome.skipped.push(skip("became a member since the preview"));
+                } else {
+                    added.push(Membership {
+                        group_id: group.clone(),
+                        user_id: row.user_id.clone(),
+                        source: MembershipSource::Import,
+                        role: row.role,
+                        expires_at: None,
+                        added_by: Some(ctx.principal.user.clone()),
+                        added_at: now,
+                        reason: ShortText::parse("reason", &format!("CSV import {id}"), false)?,
+                    });
+                }
+            }
+            change.tx.write()?.put_memberships(&added).await?;
+            for m in &added {
+                change.touch_user(&m.user_id);
+                self.audit(
+                    change,
+                    ctx.into(),
+                    "membership.add",
+                    ("group", group.as_str()),
+                    None::<&()>,
+                    Some(&MembershipView::new(m, now)),
+                );
+            }
+            change.tx.write()?.mark_import_applied(id, now).await?;
+            outcome.added = added.len();
+            Ok(outcome)
+        })
+        .await
     }
 
     /// A group's membership rows as CSV (`email,userId,role,source,expiresAt`), cells escaped
@@ -408,110 +416,112 @@ impl Services {
         tenant: &TenantId,
         file: &[u8],
     ) -> ServiceResult<Written<UserImportPreview>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let now = self.now();
-        let guard = Guard::new(ctx, &change.before, now);
-        let proof = guard.require(P::UsersWrite)?;
-        let may_add_to_groups = guard.require(P::GroupsWrite).is_ok();
-        let (header, records) = self.read_import_file(file, USER_IMPORT_HEADER, |h| {
-            h.first().is_some_and(|c| c == "email")
-                && h.iter().all(|c| USER_COLUMNS.contains(&c.as_str()))
-                && h.iter().collect::<std::collections::BTreeSet<_>>().len() == h.len()
-        })?;
-        let column = |name: &str| header.iter().position(|c| c == name);
-        let (display, department, title, groups_at) =
-            (column("displayname"), column("department"), column("title"), column("groups"));
-        let mut preview = UserImportPreview {
-            id: ImportId::generate(self.ids()),
-            added: Vec::new(),
-            skipped: Vec::new(),
-            errors: Vec::new(),
-        };
-        let mut rows = Vec::new();
-        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        for record in records {
-            let record = match record {
-                Ok(r) => r,
-                Err(m) => {
-                    preview.errors.push(RowError { line: m.line, reason: m.reason });
-                    continue;
-                }
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let now = self.now();
+            let guard = Guard::new(ctx, &change.before, now);
+            let proof = guard.require(P::UsersWrite)?;
+            change.tx.allow(proof)?;
+            let may_add_to_groups = guard.require(P::GroupsWrite).is_ok();
+            let (header, records) = self.read_import_file(file, USER_IMPORT_HEADER, |h| {
+                h.first().is_some_and(|c| c == "email")
+                    && h.iter().all(|c| USER_COLUMNS.contains(&c.as_str()))
+                    && h.iter().collect::<std::collections::BTreeSet<_>>().len() == h.len()
+            })?;
+            let column = |name: &str| header.iter().position(|c| c == name);
+            let (display, department, title, groups_at) =
+                (column("displayname"), column("department"), column("title"), column("groups"));
+            let mut preview = UserImportPreview {
+                id: ImportId::generate(self.ids()),
+                added: Vec::new(),
+                skipped: Vec::new(),
+                errors: Vec::new(),
             };
-            let line = record.line;
-            if record.cells.len() != header.len() {
-                let reason = format!("{} cells; the header has {}", record.cells.len(), header.len());
-                preview.errors.push(RowError { line, reason });
-                continue;
-            }
-            let cell = |at: Option<usize>| at.and_then(|i| record.cells.get(i)).map_or("", |c| c.trim());
-            let email_text = cell(Some(0));
-            let Ok(email) = Email::parse(email_text) else {
-                preview.errors.push(RowError { line, reason: format!("`{email_text}` is not an email address") });
-                continue;
-            };
-            let text = |field: &str, at: Option<usize>| ShortText::parse(field, cell(at), false);
-            let (display_name, dept, job) = match (
-                ShortText::parse(
-                    "displayName",
-                    if cell(display).is_empty() { email_text } else { cell(display) },
-                    false,
-                ),
-                text("department", department),
-                text("title", title),
-            ) {
-                (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-                (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
-                    preview.errors.push(RowError { line, reason: e.to_string() });
-                    continue;
-                }
-            };
-            if let Some(first) = seen.get(&email.key()) {
-                let reason = format!("duplicate of line {first}");
-                preview.skipped.push(SkippedRow { line, email: email_text.to_owned(), reason });
-                continue;
-            }
-            seen.insert(email.key(), line);
-            let mut groups = Vec::new();
-            let mut refused = None;
-            for slug in cell(groups_at).split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                let found = match cohort_core::name::GroupSlug::parse(slug) {
-                    Ok(s) => change.w.group_slug_owner(tenant, &s).await?,
-                    Err(_) => None,
-                };
-                match found {
-                    None => refused = Some(format!("no group has the slug `{slug}`")),
-                    Some(g) if change.before.state.group(&g).is_some_and(|f| !f.active) => {
-                        refused = Some(format!("group `{slug}` is archived"));
+            let mut rows = Vec::new();
+            let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+            for record in records {
+                let record = match record {
+                    Ok(r) => r,
+                    Err(m) => {
+                        preview.errors.push(RowError { line: m.line, reason: m.reason });
+                        continue;
                     }
-                    Some(g) => groups.push(g),
+                };
+                let line = record.line;
+                if record.cells.len() != header.len() {
+                    let reason = format!("{} cells; the header has {}", record.cells.len(), header.len());
+                    preview.errors.push(RowError { line, reason });
+                    continue;
                 }
+                let cell = |at: Option<usize>| at.and_then(|i| record.cells.get(i)).map_or("", |c| c.trim());
+                let email_text = cell(Some(0));
+                let Ok(email) = Email::parse(email_text) else {
+                    preview.errors.push(RowError { line, reason: format!("`{email_text}` is not an email address") });
+                    continue;
+                };
+                let text = |field: &str, at: Option<usize>| ShortText::parse(field, cell(at), false);
+                let (display_name, dept, job) = match (
+                    ShortText::parse(
+                        "displayName",
+                        if cell(display).is_empty() { email_text } else { cell(display) },
+                        false,
+                    ),
+                    text("department", department),
+                    text("title", title),
+                ) {
+                    (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+                    (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+                        preview.errors.push(RowError { line, reason: e.to_string() });
+                        continue;
+                    }
+                };
+                if let Some(first) = seen.get(&email.key()) {
+                    let reason = format!("duplicate of line {first}");
+                    preview.skipped.push(SkippedRow { line, email: email_text.to_owned(), reason });
+                    continue;
+                }
+                seen.insert(email.key(), line);
+                let mut groups = Vec::new();
+                let mut refused = None;
+                for slug in cell(groups_at).split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                    let found = match cohort_core::name::GroupSlug::parse(slug) {
+                        Ok(s) => change.tx.read().group_slug_owner(tenant, &s).await?,
+                        Err(_) => None,
+                    };
+                    match found {
+                        None => refused = Some(format!("no group has the slug `{slug}`")),
+                        Some(g) if change.before.state.group(&g).is_some_and(|f| !f.active) => {
+                            refused = Some(format!("group `{slug}` is archived"));
+                        }
+                        Some(g) => groups.push(g),
+                    }
+                }
+                if refused.is_none() && !groups.is_empty() && !may_add_to_groups {
+                    refused = Some("putting users in groups needs `cohort:groups.write`".to_owned());
+                }
+                if let Some(reason) = refused {
+                    preview.errors.push(RowError { line, reason });
+                    continue;
+                }
+                if change.tx.read().user_by_email(tenant, &email).await?.is_some() {
+                    let reason = "a user has this email already".to_owned();
+                    preview.skipped.push(SkippedRow { line, email: email_text.to_owned(), reason });
+                    continue;
+                }
+                preview.added.push(UserPreviewRow { line, email: email_text.to_owned(), groups: groups.clone() });
+                rows.push(UserImportRow { line, email, display_name, department: dept, title: job, groups });
             }
-            if refused.is_none() && !groups.is_empty() && !may_add_to_groups {
-                refused = Some("putting users in groups needs `cohort:groups.write`".to_owned());
-            }
-            if let Some(reason) = refused {
-                preview.errors.push(RowError { line, reason });
-                continue;
-            }
-            if change.w.user_by_email(tenant, &email).await?.is_some() {
-                let reason = "a user has this email already".to_owned();
-                preview.skipped.push(SkippedRow { line, email: email_text.to_owned(), reason });
-                continue;
-            }
-            preview.added.push(UserPreviewRow { line, email: email_text.to_owned(), groups: groups.clone() });
-            rows.push(UserImportRow { line, email, display_name, department: dept, title: job, groups });
-        }
-        let kept = Import {
-            id: preview.id.clone(),
-            rows: ImportRows::Users(rows),
-            created_by: Some(ctx.principal.user.clone()),
-            created_at: now,
-            applied_at: None,
-        };
-        change.w.insert_import(&kept).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: preview, revision })
+            let kept = Import {
+                id: preview.id.clone(),
+                rows: ImportRows::Users(rows),
+                created_by: Some(ctx.principal.user.clone()),
+                created_at: now,
+                applied_at: None,
+            };
+            change.tx.write()?.insert_import(&kept).await?;
+            Ok(preview)
+        })
+        .await
     }
 
     /// Creates the users of a previewed import with their memberships, in one transaction:
@@ -522,93 +532,98 @@ impl Services {
         tenant: &TenantId,
         id: &ImportId,
     ) -> ServiceResult<Written<ImportOutcome>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let now = self.now();
-        let proof = Guard::new(ctx, &change.before, now).require(P::UsersWrite)?;
-        let import = change.w.get_import(tenant, id).await?;
-        let Some((rows, applied_at)) = import.and_then(|i| match i.rows {
-            ImportRows::Users(rows) => Some((rows, i.applied_at)),
-            ImportRows::Members(..) => None,
-        }) else {
-            return Err(ServiceError::NotFound(format!("import `{id}`")));
-        };
-        let guard = Guard::new(ctx, &change.before, now);
-        if rows.iter().any(|r| !r.groups.is_empty()) {
-            guard.require(P::GroupsWrite)?;
-        }
-        if applied_at.is_some() {
-            return Err(already_confirmed(id));
-        }
-        let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };
-        let mut memberships = Vec::new();
-        let mut created = Vec::new();
-        for row in rows {
-            let skip =
-                |reason: &str| SkippedRow { line: row.line, email: row.email.to_string(), reason: reason.to_owned() };
-            let state = &change.before.state;
-            if row.groups.iter().any(|g| !state.group(g).is_some_and(|f| f.active)) {
-                outcome.skipped.push(skip("one of its groups was deleted or archived since the preview"));
-                continue;
-            }
-            if change.w.user_by_email(tenant, &row.email).await?.is_some() {
-                outcome.skipped.push(skip("the email was taken since the preview"));
-                continue;
-            }
-            let user = cohort_core::model::User {
-                id: UserId::generate(self.ids()),
-                email: Some(row.email),
-                user_name: None,
-                display_name: row.display_name,
-                department: row.department,
-                title: row.title,
-                attributes: cohort_core::name::Attributes::default(),
-                sso_groups: cohort_core::name::SsoGroups::default(),
-                status: cohort_core::model::UserStatus::Active,
-                external_id: None,
-                created_at: now,
-                updated_at: now,
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let now = self.now();
+            let proof = Guard::new(ctx, &change.before, now).require(P::UsersWrite)?;
+            change.tx.allow(proof)?;
+            let import = change.tx.read().get_import(tenant, id).await?;
+            let Some((rows, applied_at)) = import.and_then(|i| match i.rows {
+                ImportRows::Users(rows) => Some((rows, i.applied_at)),
+                ImportRows::Members(..) => None,
+            }) else {
+                return Err(ServiceError::NotFound(format!("import `{id}`")));
             };
-            change.w.insert_user(&user).await?;
-            change.touch_user(&user.id);
-            self.audit(
-                &mut change,
-                ctx.into(),
-                "user.create",
-                ("user", user.id.as_str()),
-                None::<&()>,
-                Some(&crate::view::UserView::from(&user)),
-            );
-            for g in row.groups {
-                memberships.push(Membership {
-                    group_id: g,
-                    user_id: user.id.clone(),
-                    source: MembershipSource::Import,
-                    role: MemberRole::Member,
-                    expires_at: None,
-                    added_by: Some(ctx.principal.user.clone()),
-                    added_at: now,
-                    reason: ShortText::parse("reason", &format!("CSV import {id}"), false)?,
-                });
+            let guard = Guard::new(ctx, &change.before, now);
+            if rows.iter().any(|r| !r.groups.is_empty()) {
+                guard.require(P::GroupsWrite)?;
             }
-            outcome.added += 1;
-            created.push(user);
-        }
-        change.w.put_memberships(&memberships).await?;
-        let pairs: Vec<_> = created.iter().map(|u| (None, Some(u))).collect();
-        self.reassign_in(&mut change, ctx.into(), &pairs).await?;
-        for m in &memberships {
-            self.audit(
-                &mut change,
-                ctx.into(),
-                "membership.add",
-                ("group", m.group_id.as_str()),
-                None::<&()>,
-                Some(&MembershipView::new(m, now)),
-            );
-        }
-        change.w.mark_import_applied(id, now).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: outcome, revision })
+            if applied_at.is_some() {
+                return Err(already_confirmed(id));
+            }
+            let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };
+            let mut memberships = Vec::new();
+            let mut created = Vec::new();
+            for row in rows {
+                let skip = |reason: &str| SkippedRow {
+                    line: row.line,
+                    email: row.email.to_string(),
+                    reason: reason.to_owned(),
+                };
+                let state = &change.before.state;
+                if row.groups.iter().any(|g| !state.group(g).is_some_and(|f| f.active)) {
+                    outcome.skipped.push(skip("one of its groups was deleted or archived since the preview"));
+                    continue;
+                }
+                if change.tx.read().user_by_email(tenant, &row.email).await?.is_some() {
+                    outcome.skipped.push(skip("the email was taken since the preview"));
+                    continue;
+                }
+                let user = cohort_core::model::User {
+                    id: UserId::generate(self.ids()),
+                    email: Some(row.email),
+                    user_name: None,
+                    display_name: row.display_name,
+                    department: row.department,
+                    title: row.title,
+                    attributes: cohort_core::name::Attributes::default(),
+                    sso_groups: cohort_core::name::SsoGroups::default(),
+                    status: cohort_core::model::UserStatus::Active,
+                    external_id: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                change.tx.write()?.insert_user(&user).await?;
+                change.touch_user(&user.id);
+                self.audit(
+                    change,
+                    ctx.into(),
+                    "user.create",
+                    ("user", user.id.as_str()),
+                    None::<&()>,
+                    Some(&crate::view::UserView::from(&user)),
+                );
+                for g in row.groups {
+                    memberships.push(Membership {
+                        group_id: g,
+                        user_id: user.id.clone(),
+                        source: MembershipSource::Import,
+                        role: MemberRole::Member,
+                        expires_at: None,
+                        added_by: Some(ctx.principal.user.clone()),
+                        added_at: now,
+                        reason: ShortText::parse("reason", &format!("CSV import {id}"), false)?,
+                    });
+                }
+                outcome.added += 1;
+                created.push(user);
+            }
+            change.tx.write()?.put_memberships(&memberships).await?;
+            let pairs: Vec<_> = created.iter().map(|u| (None, Some(u))).collect();
+            self.reassign_in(change, ctx.into(), &pairs).await?;
+            for m in &memberships {
+                self.audit(
+                    change,
+                    ctx.into(),
+                    "membership.add",
+                    ("group", m.group_id.as_str()),
+                    None::<&()>,
+                    Some(&MembershipView::new(m, now)),
+                );
+            }
+            change.tx.write()?.mark_import_applied(id, now).await?;
+            Ok(outcome)
+        })
+        .await
     }
 }

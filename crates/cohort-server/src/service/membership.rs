@@ -1,6 +1,6 @@
 //! Memberships: add, change, remove and list the rows of a group.
 
-use super::authz::{Allowed, Guard, scope};
+use super::authz::{Guard, scope};
 use super::{Change, Ctx, NewGroup, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::{GroupView, MembershipView};
@@ -56,11 +56,7 @@ impl Services {
         group: &GroupId,
         input: NewMember,
     ) -> ServiceResult<Written<Membership>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let (value, proof) = self.add_member_in(&mut change, ctx, group, input).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value, revision })
+        self.change(ctx, tenant, async |change| self.add_member_in(change, ctx, group, input).await).await
     }
 
     /// [`Self::add_member`] as one step of a change the caller finishes (batch edits).
@@ -70,14 +66,14 @@ impl Services {
         ctx: &Ctx,
         group: &GroupId,
         input: NewMember,
-    ) -> ServiceResult<(Membership, Allowed)> {
+    ) -> ServiceResult<Membership> {
         let state = &change.before.state;
         let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = match input.role {
+        change.tx.allow(match input.role {
             MemberRole::Manager => guard.require(P::GroupsWrite)?,
             MemberRole::Member => guard.require_or_manager(P::GroupsWrite, group)?,
-        };
+        })?;
         if !facts.active {
             return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
         }
@@ -104,7 +100,7 @@ impl Services {
             added_at: now,
             reason: input.reason,
         };
-        change.w.put_membership(&m).await?;
+        change.tx.write()?.put_membership(&m).await?;
         change.touch_user(&m.user_id);
         self.audit(
             change,
@@ -114,7 +110,7 @@ impl Services {
             None::<&()>,
             Some(&MembershipView::new(&m, now)),
         );
-        Ok((m, proof))
+        Ok(m)
     }
 
     /// Changes a user's manual row in a group. Changing the role needs `cohort:groups.write`;
@@ -127,46 +123,49 @@ impl Services {
         user: &UserId,
         patch: MemberPatch,
     ) -> ServiceResult<Written<Membership>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let state = &change.before.state;
-        state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        let guard = Guard::new(ctx, &change.before, self.now());
-        let row = state.rows(group, user).find(|(s, _)| *s == MembershipSource::Manual).map(|(_, f)| *f);
-        let proof = match (patch.role, row.map(|f| f.role)) {
-            (Some(_), _) | (_, Some(MemberRole::Manager)) => guard.require(P::GroupsWrite)?,
-            _ => guard.require_or_manager(P::GroupsWrite, group)?,
-        };
-        if row.is_none() {
-            return Err(ServiceError::NotFound(format!("manual membership of `{user}` in `{group}`")));
-        }
-        let now = self.now();
-        if patch.expires_at.flatten().is_some_and(|t| t <= now) {
-            return Err(invalid("expiresAt", "must be in the future".to_owned()));
-        }
-        let before = change
-            .w
-            .membership_rows(tenant, group, user)
-            .await?
-            .into_iter()
-            .find(|m| m.source == MembershipSource::Manual)
-            .ok_or_else(|| ServiceError::NotFound(format!("manual membership of `{user}` in `{group}`")))?;
-        let mut m = before.clone();
-        m.role = patch.role.unwrap_or(m.role);
-        m.expires_at = patch.expires_at.unwrap_or(m.expires_at);
-        m.reason = patch.reason.unwrap_or(m.reason);
-        change.w.put_membership(&m).await?;
-        change.touch_user(&m.user_id);
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "membership.update",
-            ("group", group.as_str()),
-            Some(&MembershipView::new(&before, now)),
-            Some(&MembershipView::new(&m, now)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: m, revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let state = &change.before.state;
+            state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+            let guard = Guard::new(ctx, &change.before, self.now());
+            let row = state.rows(group, user).find(|(s, _)| *s == MembershipSource::Manual).map(|(_, f)| *f);
+            let proof = match (patch.role, row.map(|f| f.role)) {
+                (Some(_), _) | (_, Some(MemberRole::Manager)) => guard.require(P::GroupsWrite)?,
+                _ => guard.require_or_manager(P::GroupsWrite, group)?,
+            };
+            change.tx.allow(proof)?;
+            if row.is_none() {
+                return Err(ServiceError::NotFound(format!("manual membership of `{user}` in `{group}`")));
+            }
+            let now = self.now();
+            if patch.expires_at.flatten().is_some_and(|t| t <= now) {
+                return Err(invalid("expiresAt", "must be in the future".to_owned()));
+            }
+            let before = change
+                .tx
+                .read()
+                .membership_rows(tenant, group, user)
+                .await?
+                .into_iter()
+                .find(|m| m.source == MembershipSource::Manual)
+                .ok_or_else(|| ServiceError::NotFound(format!("manual membership of `{user}` in `{group}`")))?;
+            let mut m = before.clone();
+            m.role = patch.role.unwrap_or(m.role);
+            m.expires_at = patch.expires_at.unwrap_or(m.expires_at);
+            m.reason = patch.reason.unwrap_or(m.reason);
+            change.tx.write()?.put_membership(&m).await?;
+            change.touch_user(&m.user_id);
+            self.audit(
+                change,
+                ctx.into(),
+                "membership.update",
+                ("group", group.as_str()),
+                Some(&MembershipView::new(&before, now)),
+                Some(&MembershipView::new(&m, now)),
+            );
+            Ok(m)
+        })
+        .await
     }
 
     /// Removes one row (by default the manual one). Rows from other sources stay, and the
@@ -179,11 +178,7 @@ impl Services {
         user: &UserId,
         source: MembershipSource,
     ) -> ServiceResult<Written<RemovedMembership>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let (value, proof) = self.remove_member_in(&mut change, ctx, tenant, group, user, source).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value, revision })
+        self.change(ctx, tenant, async |change| self.remove_member_in(change, ctx, group, user, source).await).await
     }
 
     /// [`Self::remove_member`] as one step of a change the caller finishes (batch edits).
@@ -191,27 +186,28 @@ impl Services {
         &self,
         change: &mut Change,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         user: &UserId,
         source: MembershipSource,
-    ) -> ServiceResult<(RemovedMembership, Allowed)> {
+    ) -> ServiceResult<RemovedMembership> {
+        let tenant = &change.tenant().clone();
         let state = &change.before.state;
         state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         let guard = Guard::new(ctx, &change.before, self.now());
         let row = state.rows(group, user).find(|(s, _)| *s == source).map(|(_, f)| *f);
-        let proof = match row.map(|f| f.role) {
+        change.tx.allow(match row.map(|f| f.role) {
             Some(MemberRole::Member) => guard.require_or_manager(P::GroupsWrite, group)?,
             _ => guard.require(P::GroupsWrite)?,
-        };
+        })?;
         if row.is_none() {
             return Err(ServiceError::NotFound(format!("{} membership of `{user}` in `{group}`", source.as_str())));
         }
         let remaining_sources: Vec<MembershipSource> =
             state.rows(group, user).map(|(s, _)| s).filter(|s| *s != source).collect();
         let now = self.now();
-        let before = change.w.membership_rows(tenant, group, user).await?.into_iter().find(|m| m.source == source);
-        change.w.delete_membership(group, user, source).await?;
+        let before =
+            change.tx.read().membership_rows(tenant, group, user).await?.into_iter().find(|m| m.source == source);
+        change.tx.write()?.delete_membership(group, user, source).await?;
         change.touch_user(user);
         self.audit(
             change,
@@ -221,7 +217,7 @@ impl Services {
             before.as_ref().map(|m| MembershipView::new(m, now)).as_ref(),
             None::<&()>,
         );
-        Ok((RemovedMembership { remaining_sources }, proof))
+        Ok(RemovedMembership { remaining_sources })
     }
 
     /// The rows of a page of a group's members: needs `cohort:groups.read` or to manage it.
@@ -269,123 +265,127 @@ impl Services {
         edits: GroupEdits,
     ) -> ServiceResult<Written<()>> {
         let source = MembershipSource::Scim;
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let state = &change.before.state;
-        let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
-        // Whether the subject is a member through this source now: a row, or a nesting edge.
-        let has = |s: &Subject| match s {
-            Subject::User(u) => state.rows(group, u).any(|(src, _)| src == source),
-            Subject::Group(c) => state.children(group).contains(c),
-        };
-        let (add, remove): (Vec<Subject>, Vec<Subject>) = if edits.replace_members {
-            let current: Vec<Subject> = state
-                .members_of(group)
-                .map(|u| Subject::User(u.clone()))
-                .chain(state.children(group).iter().map(|g| Subject::Group(g.clone())))
-                .filter(|s| has(s))
-                .collect();
-            (
-                edits.add.iter().filter(|s| !has(s)).cloned().collect(),
-                current.into_iter().filter(|s| !edits.add.contains(s)).collect(),
-            )
-        } else {
-            // Only the members named are looked at, whatever the group's size.
-            (edits.add.into_iter().filter(|s| !has(s)).collect(), edits.remove.into_iter().filter(|s| has(s)).collect())
-        };
-        if !add.is_empty() && !facts.active {
-            return Err(ServiceError::Conflict("members".to_owned(), format!("group `{group}` is archived")));
-        }
-        let now = self.now();
-        for s in &add {
-            match s {
-                Subject::User(u) => {
-                    if state.user(u).is_none() {
-                        return Err(invalid("members", format!("user `{u}` not found")));
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let state = &change.before.state;
+            let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
+            change.tx.allow(proof)?;
+            // Whether the subject is a member through this source now: a row, or a nesting edge.
+            let has = |s: &Subject| match s {
+                Subject::User(u) => state.rows(group, u).any(|(src, _)| src == source),
+                Subject::Group(c) => state.children(group).contains(c),
+            };
+            let (add, remove): (Vec<Subject>, Vec<Subject>) = if edits.replace_members {
+                let current: Vec<Subject> = state
+                    .members_of(group)
+                    .map(|u| Subject::User(u.clone()))
+                    .chain(state.children(group).iter().map(|g| Subject::Group(g.clone())))
+                    .filter(|s| has(s))
+                    .collect();
+                (
+                    edits.add.iter().filter(|s| !has(s)).cloned().collect(),
+                    current.into_iter().filter(|s| !edits.add.contains(s)).collect(),
+                )
+            } else {
+                // Only the members named are looked at, whatever the group's size.
+                (
+                    edits.add.into_iter().filter(|s| !has(s)).collect(),
+                    edits.remove.into_iter().filter(|s| has(s)).collect(),
+                )
+            };
+            if !add.is_empty() && !facts.active {
+                return Err(ServiceError::Conflict("members".to_owned(), format!("group `{group}` is archived")));
+            }
+            let now = self.now();
+            for s in &add {
+                match s {
+                    Subject::User(u) => {
+                        if state.user(u).is_none() {
+                            return Err(invalid("members", format!("user `{u}` not found")));
+                        }
+                    }
+                    Subject::Group(c) => {
+                        if state.group(c).is_none() {
+                            return Err(invalid("members", format!("group `{c}` not found")));
+                        }
+                        let mut parents = state.parents(c).clone();
+                        parents.insert(group.clone());
+                        cohort_core::graph::check_parents(state, Some(c), &parents, self.config.max_depth)?;
+                        super::rule::refuse_cohort_parents(&mut change.tx, state, "members", c, &parents).await?;
                     }
                 }
-                Subject::Group(c) => {
-                    if state.group(c).is_none() {
-                        return Err(invalid("members", format!("group `{c}` not found")));
-                    }
-                    let mut parents = state.parents(c).clone();
-                    parents.insert(group.clone());
-                    cohort_core::graph::check_parents(state, Some(c), &parents, self.config.max_depth)?;
-                    super::rule::refuse_cohort_parents(&mut change.w, state, "members", c, &parents).await?;
+            }
+            if edits.name.is_some() || edits.external_id.is_some() {
+                let (before, count) = change
+                    .tx
+                    .read()
+                    .get_group(tenant, group, now)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+                let mut after = before.clone();
+                if let Some(name) = edits.name {
+                    self.check_name_free(change, &name, Some(group)).await?;
+                    after.name = name;
                 }
-            }
-        }
-        if edits.name.is_some() || edits.external_id.is_some() {
-            let (before, count) = change
-                .w
-                .get_group(tenant, group, now)
-                .await?
-                .ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-            let mut after = before.clone();
-            if let Some(name) = edits.name {
-                self.check_name_free(&mut change, tenant, &name, Some(group)).await?;
-                after.name = name;
-            }
-            if let Some(e) = edits.external_id {
-                after.external_id = e.map(|e| e.as_str().to_owned());
-            }
-            if after != before {
-                after.updated_at = now;
-                change.w.update_group(&after).await?;
-                change.touch_group(group);
-                self.audit(
-                    &mut change,
-                    ctx.into(),
-                    "group.update",
-                    ("group", group.as_str()),
-                    Some(&GroupView::new(&before, count)),
-                    Some(&GroupView::new(&after, count)),
-                );
-            }
-        }
-        for s in &remove {
-            match s {
-                Subject::User(u) => {
-                    let before =
-                        change.w.membership_rows(tenant, group, u).await?.into_iter().find(|m| m.source == source);
-                    change.w.delete_membership(group, u, source).await?;
-                    change.touch_user(u);
-                    let before = before.map(|m| MembershipView::new(&m, now));
-                    let target = ("group", group.as_str());
-                    self.audit(&mut change, ctx.into(), "membership.remove", target, before.as_ref(), None::<&()>);
+                if let Some(e) = edits.external_id {
+                    after.external_id = e.map(|e| e.as_str().to_owned());
                 }
-                Subject::Group(c) => {
-                    change.w.remove_parent(c, group).await?;
-                    change.touch_group(c);
-                    let edge = serde_json::json!({ "parentId": group.as_str() });
+                if after != before {
+                    after.updated_at = now;
+                    change.tx.write()?.update_group(&after).await?;
+                    change.touch_group(group);
                     self.audit(
-                        &mut change,
+                        change,
                         ctx.into(),
-                        "group.unnest",
-                        ("group", c.as_str()),
-                        Some(&edge),
-                        None::<&()>,
+                        "group.update",
+                        ("group", group.as_str()),
+                        Some(&GroupView::new(&before, count)),
+                        Some(&GroupView::new(&after, count)),
                     );
                 }
             }
-        }
-        let users: Vec<UserId> =
-            add.iter().filter_map(|s| if let Subject::User(u) = s { Some(u.clone()) } else { None }).collect();
-        self.add_scim_members(&mut change, ctx, group, &users).await?;
-        for s in &add {
-            if let Subject::Group(c) = s {
-                change.w.add_parent(c, group).await?;
-                change.touch_group(c);
-                let edge = serde_json::json!({ "parentId": group.as_str() });
-                self.audit(&mut change, ctx.into(), "group.nest", ("group", c.as_str()), None::<&()>, Some(&edge));
+            for s in &remove {
+                match s {
+                    Subject::User(u) => {
+                        let before = change
+                            .tx
+                            .read()
+                            .membership_rows(tenant, group, u)
+                            .await?
+                            .into_iter()
+                            .find(|m| m.source == source);
+                        change.tx.write()?.delete_membership(group, u, source).await?;
+                        change.touch_user(u);
+                        let before = before.map(|m| MembershipView::new(&m, now));
+                        let target = ("group", group.as_str());
+                        self.audit(change, ctx.into(), "membership.remove", target, before.as_ref(), None::<&()>);
+                    }
+                    Subject::Group(c) => {
+                        change.tx.write()?.remove_parent(c, group).await?;
+                        change.touch_group(c);
+                        let edge = serde_json::json!({ "parentId": group.as_str() });
+                        self.audit(change, ctx.into(), "group.unnest", ("group", c.as_str()), Some(&edge), None::<&()>);
+                    }
+                }
             }
-        }
-        if !add.is_empty() || !remove.is_empty() {
-            change.w.touch_group(group, now).await?;
-        }
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (), revision })
+            let users: Vec<UserId> =
+                add.iter().filter_map(|s| if let Subject::User(u) = s { Some(u.clone()) } else { None }).collect();
+            self.add_scim_members(change, ctx, group, &users).await?;
+            for s in &add {
+                if let Subject::Group(c) = s {
+                    change.tx.write()?.add_parent(c, group).await?;
+                    change.touch_group(c);
+                    let edge = serde_json::json!({ "parentId": group.as_str() });
+                    self.audit(change, ctx.into(), "group.nest", ("group", c.as_str()), None::<&()>, Some(&edge));
+                }
+            }
+            if !add.is_empty() || !remove.is_empty() {
+                change.tx.write()?.touch_group(group, now).await?;
+            }
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -415,7 +415,7 @@ impl Services {
                 })
             })
             .collect::<ServiceResult<Vec<_>>>()?;
-        change.w.put_memberships(&rows).await?;
+        change.tx.write()?.put_memberships(&rows).await?;
         for m in &rows {
             change.touch_user(&m.user_id);
             let after = MembershipView::new(m, now);
@@ -433,15 +433,15 @@ impl Services {
         input: NewGroup,
         members: &[UserId],
     ) -> ServiceResult<Written<Group>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let ((group, _), proof) = self.create_group_in(&mut change, ctx, tenant, input).await?;
-        if let Some(u) = members.iter().find(|u| change.before.state.user(u).is_none()) {
-            return Err(invalid("members", format!("user `{u}` not found")));
-        }
-        self.add_scim_members(&mut change, ctx, &group.id, members).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: group, revision })
+        self.change(ctx, tenant, async |change| {
+            let (group, _) = self.create_group_in(change, ctx, input).await?;
+            if let Some(u) = members.iter().find(|u| change.before.state.user(u).is_none()) {
+                return Err(invalid("members", format!("user `{u}` not found")));
+            }
+            self.add_scim_members(change, ctx, &group.id, members).await?;
+            Ok(group)
+        })
+        .await
     }
 }
 
@@ -461,9 +461,10 @@ impl Services {
                 return Ok(removed);
             }
             let mut change = self.begin(tenant).await?;
-            let rows = change.w.expired_memberships(tenant, now, SWEEP_BATCH).await?;
+            change.tx.allow(super::authz::Allowed::scheduled(tenant))?;
+            let rows = change.tx.read().expired_memberships(tenant, now, SWEEP_BATCH).await?;
             for m in &rows {
-                change.w.delete_membership(&m.group_id, &m.user_id, m.source).await?;
+                change.tx.write()?.delete_membership(&m.group_id, &m.user_id, m.source).await?;
                 change.touch_user(&m.user_id);
                 let origin = super::Origin { actor: None, request_id: "expiry-sweeper" };
                 let before = MembershipView::new(m, now);
@@ -476,7 +477,7 @@ impl Services {
                     None::<&()>,
                 );
             }
-            self.finish(change, super::authz::Allowed::scheduled()).await?;
+            self.finish(change).await?;
             removed += rows.len();
             if (rows.len() as i64) < SWEEP_BATCH {
                 return Ok(removed);

@@ -1,6 +1,6 @@
 //! Resource types, resources, grants of levels on them, and group data scopes.
 
-use super::authz::{Allowed, Guard, scope};
+use super::authz::{Guard, scope};
 use super::{Change, Ctx, Live, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::index::Verdict;
@@ -75,53 +75,61 @@ impl Services {
         name: Keyword,
         levels: Levels,
     ) -> ServiceResult<Written<ResourceType>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
-        if change.w.get_resource_type(tenant, name.as_str()).await?.is_some() {
-            return Err(ServiceError::Conflict("name".to_owned(), format!("resource type `{name}` already exists")));
-        }
-        let t = ResourceType { name, levels, builtin: false };
-        change.w.insert_resource_type(&t).await?;
-        let levels: Vec<&str> = t.levels.as_slice().iter().map(Keyword::as_str).collect();
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "resource_type.create",
-            ("resource_type", t.name.as_str()),
-            None::<&()>,
-            Some(&serde_json::json!({ "name": t.name.as_str(), "levels": levels })),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: t, revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
+            change.tx.allow(proof)?;
+            if change.tx.read().get_resource_type(tenant, name.as_str()).await?.is_some() {
+                return Err(ServiceError::Conflict(
+                    "name".to_owned(),
+                    format!("resource type `{name}` already exists"),
+                ));
+            }
+            let t = ResourceType { name, levels, builtin: false };
+            change.tx.write()?.insert_resource_type(&t).await?;
+            let levels: Vec<&str> = t.levels.as_slice().iter().map(Keyword::as_str).collect();
+            self.audit(
+                change,
+                ctx.into(),
+                "resource_type.create",
+                ("resource_type", t.name.as_str()),
+                None::<&()>,
+                Some(&serde_json::json!({ "name": t.name.as_str(), "levels": levels })),
+            );
+            Ok(t)
+        })
+        .await
     }
 
     /// Deletes a resource type that is not built in and has no resources.
     pub async fn delete_resource_type(&self, ctx: &Ctx, tenant: &TenantId, name: &str) -> ServiceResult<Written<()>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
-        let t = change
-            .w
-            .get_resource_type(tenant, name)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("resource type `{name}`")))?;
-        if t.builtin {
-            return Err(ServiceError::Conflict(
-                "name".to_owned(),
-                format!("built-in resource type `{name}` cannot be deleted"),
-            ));
-        }
-        if change.w.resources_of_type(tenant, name).await? > 0 {
-            return Err(ServiceError::Conflict(
-                "name".to_owned(),
-                format!("resource type `{name}` still has resources"),
-            ));
-        }
-        change.w.delete_resource_type(name).await?;
-        self.audit(&mut change, ctx.into(), "resource_type.delete", ("resource_type", name), None::<&()>, None::<&()>);
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (), revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
+            change.tx.allow(proof)?;
+            let t = change
+                .tx
+                .read()
+                .get_resource_type(tenant, name)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound(format!("resource type `{name}`")))?;
+            if t.builtin {
+                return Err(ServiceError::Conflict(
+                    "name".to_owned(),
+                    format!("built-in resource type `{name}` cannot be deleted"),
+                ));
+            }
+            if change.tx.read().resources_of_type(tenant, name).await? > 0 {
+                return Err(ServiceError::Conflict(
+                    "name".to_owned(),
+                    format!("resource type `{name}` still has resources"),
+                ));
+            }
+            change.tx.write()?.delete_resource_type(name).await?;
+            self.audit(change, ctx.into(), "resource_type.delete", ("resource_type", name), None::<&()>, None::<&()>);
+            Ok(())
+        })
+        .await
     }
 
     /// Creates a resource.
@@ -131,39 +139,41 @@ impl Services {
         tenant: &TenantId,
         input: NewResource,
     ) -> ServiceResult<Written<Resource>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
-        if change.before.state.levels_of(input.type_name.as_str()).is_none() {
-            return Err(invalid("type", format!("resource type `{}` not found", input.type_name)));
-        }
-        if change.w.resource_name_owner(tenant, input.type_name.as_str(), &input.name).await?.is_some() {
-            return Err(ServiceError::Conflict(
-                "name".to_owned(),
-                format!("{} `{}` already exists", input.type_name, input.name),
-            ));
-        }
-        let now = self.now();
-        let r = Resource {
-            id: ResourceId::generate(self.ids()),
-            type_name: input.type_name,
-            name: input.name,
-            description: input.description,
-            created_at: now,
-            updated_at: now,
-        };
-        change.w.put_resource(&r).await?;
-        change.touch_resource(&r.id);
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "resource.create",
-            ("resource", r.id.as_str()),
-            None::<&()>,
-            Some(&crate::view::ResourceView::from(&r)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: r, revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
+            change.tx.allow(proof)?;
+            if change.before.state.levels_of(input.type_name.as_str()).is_none() {
+                return Err(invalid("type", format!("resource type `{}` not found", input.type_name)));
+            }
+            if change.tx.read().resource_name_owner(tenant, input.type_name.as_str(), &input.name).await?.is_some() {
+                return Err(ServiceError::Conflict(
+                    "name".to_owned(),
+                    format!("{} `{}` already exists", input.type_name, input.name),
+                ));
+            }
+            let now = self.now();
+            let r = Resource {
+                id: ResourceId::generate(self.ids()),
+                type_name: input.type_name,
+                name: input.name,
+                description: input.description,
+                created_at: now,
+                updated_at: now,
+            };
+            change.tx.write()?.put_resource(&r).await?;
+            change.touch_resource(&r.id);
+            self.audit(
+                change,
+                ctx.into(),
+                "resource.create",
+                ("resource", r.id.as_str()),
+                None::<&()>,
+                Some(&crate::view::ResourceView::from(&r)),
+            );
+            Ok(r)
+        })
+        .await
     }
 
     /// One resource.
@@ -195,54 +205,64 @@ impl Services {
         id: &ResourceId,
         patch: ResourcePatch,
     ) -> ServiceResult<Written<Resource>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
-        let before = change.w.get_resource(tenant, id).await?.ok_or_else(|| not_found(id))?;
-        let mut r = before.clone();
-        if let Some(name) = patch.name {
-            if change.w.resource_name_owner(tenant, r.type_name.as_str(), &name).await?.is_some_and(|o| &o != id) {
-                return Err(ServiceError::Conflict(
-                    "name".to_owned(),
-                    format!("{} `{name}` already exists", r.type_name),
-                ));
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
+            change.tx.allow(proof)?;
+            let before = change.tx.read().get_resource(tenant, id).await?.ok_or_else(|| not_found(id))?;
+            let mut r = before.clone();
+            if let Some(name) = patch.name {
+                if change
+                    .tx
+                    .read()
+                    .resource_name_owner(tenant, r.type_name.as_str(), &name)
+                    .await?
+                    .is_some_and(|o| &o != id)
+                {
+                    return Err(ServiceError::Conflict(
+                        "name".to_owned(),
+                        format!("{} `{name}` already exists", r.type_name),
+                    ));
+                }
+                r.name = name;
             }
-            r.name = name;
-        }
-        r.description = patch.description.unwrap_or(r.description);
-        r.updated_at = self.now();
-        change.w.put_resource(&r).await?;
-        change.touch_resource(id);
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "resource.update",
-            ("resource", id.as_str()),
-            Some(&crate::view::ResourceView::from(&before)),
-            Some(&crate::view::ResourceView::from(&r)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: r, revision })
+            r.description = patch.description.unwrap_or(r.description);
+            r.updated_at = self.now();
+            change.tx.write()?.put_resource(&r).await?;
+            change.touch_resource(id);
+            self.audit(
+                change,
+                ctx.into(),
+                "resource.update",
+                ("resource", id.as_str()),
+                Some(&crate::view::ResourceView::from(&before)),
+                Some(&crate::view::ResourceView::from(&r)),
+            );
+            Ok(r)
+        })
+        .await
     }
 
     /// Deletes a resource and every grant on it, at once.
     pub async fn delete_resource(&self, ctx: &Ctx, tenant: &TenantId, id: &ResourceId) -> ServiceResult<Written<()>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
-        let before = change.w.get_resource(tenant, id).await?.ok_or_else(|| not_found(id))?;
-        change.w.delete_resource(id).await?;
-        change.touch_resource(id);
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "resource.delete",
-            ("resource", id.as_str()),
-            Some(&crate::view::ResourceView::from(&before)),
-            None::<&()>,
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (), revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
+            change.tx.allow(proof)?;
+            let before = change.tx.read().get_resource(tenant, id).await?.ok_or_else(|| not_found(id))?;
+            change.tx.write()?.delete_resource(id).await?;
+            change.touch_resource(id);
+            self.audit(
+                change,
+                ctx.into(),
+                "resource.delete",
+                ("resource", id.as_str()),
+                Some(&crate::view::ResourceView::from(&before)),
+                None::<&()>,
+            );
+            Ok(())
+        })
+        .await
     }
 
     /// Gives a group or a user a level on a resource (replacing the level it had). The caller
@@ -255,11 +275,7 @@ impl Services {
         resource: &ResourceId,
         level: &str,
     ) -> ServiceResult<Written<Grant>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let (value, proof) = self.grant_in(&mut change, ctx, subject, resource, level).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value, revision })
+        self.change(ctx, tenant, async |change| self.grant_in(change, ctx, subject, resource, level).await).await
     }
 
     /// [`Self::grant`] as one step of a change the caller finishes (batch edits).
@@ -270,15 +286,15 @@ impl Services {
         subject: &Subject,
         resource: &ResourceId,
         level: &str,
-    ) -> ServiceResult<(Grant, Allowed)> {
+    ) -> ServiceResult<Grant> {
         let live: &Live = &change.before;
         let now = self.now();
         subject_exists(&live.state, subject)?;
         let guard = Guard::new(ctx, live, now);
-        let proof = match subject {
+        change.tx.allow(match subject {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
             Subject::User(_) => guard.require(P::UserRolesWrite)?,
-        };
+        })?;
         let levels = live
             .state
             .resource_levels(resource)
@@ -299,7 +315,7 @@ impl Services {
             granted_by: Some(ctx.principal.user.clone()),
             granted_at: now,
         };
-        change.w.put_grant(&g).await?;
+        change.tx.write()?.put_grant(&g).await?;
         change.touch_subject(subject);
         let (kind, id) = subject_target(subject);
         self.audit(
@@ -310,7 +326,7 @@ impl Services {
             None::<&()>,
             Some(&GrantRecord { resource_id: resource.as_str(), level }),
         );
-        Ok((g, proof))
+        Ok(g)
     }
 
     /// Removes a group's or a user's grant on a resource.
@@ -321,11 +337,7 @@ impl Services {
         subject: &Subject,
         resource: &ResourceId,
     ) -> ServiceResult<Written<()>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let (value, proof) = self.revoke_in(&mut change, ctx, tenant, subject, resource).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value, revision })
+        self.change(ctx, tenant, async |change| self.revoke_in(change, ctx, subject, resource).await).await
     }
 
     /// [`Self::revoke`] as one step of a change the caller finishes (batch edits).
@@ -333,24 +345,25 @@ impl Services {
         &self,
         change: &mut Change,
         ctx: &Ctx,
-        tenant: &TenantId,
         subject: &Subject,
         resource: &ResourceId,
-    ) -> ServiceResult<((), Allowed)> {
+    ) -> ServiceResult<()> {
+        let tenant = &change.tenant().clone();
         subject_exists(&change.before.state, subject)?;
         let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = match subject {
+        change.tx.allow(match subject {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
             Subject::User(_) => guard.require(P::UserRolesWrite)?,
-        };
-        let before = change.w.grants_of(tenant, subject).await?.into_iter().find(|g| &g.resource_id == resource);
+        })?;
+        let before =
+            change.tx.read().grants_of(tenant, subject).await?.into_iter().find(|g| &g.resource_id == resource);
         let Some(before) = before else { return Err(ServiceError::NotFound(format!("grant on `{resource}`"))) };
-        change.w.delete_grant(subject, resource).await?;
+        change.tx.write()?.delete_grant(subject, resource).await?;
         change.touch_subject(subject);
         let (kind, id) = subject_target(subject);
         let record = GrantRecord { resource_id: resource.as_str(), level: before.level.as_str() };
         self.audit(change, ctx.into(), &format!("{kind}.revoke"), (kind, &id), Some(&record), None::<&()>);
-        Ok(((), proof))
+        Ok(())
     }
 
     /// Grants held by a group (readers and its managers) or directly by a user (readers and
@@ -428,26 +441,27 @@ impl Services {
         group: &GroupId,
         scopes: Scopes,
     ) -> ServiceResult<Written<Scopes>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let facts =
-            change.before.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
-        if !facts.active {
-            return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
-        }
-        let before = change.before.state.scopes_of(group).map(|s| s.as_map().clone()).unwrap_or_default();
-        change.w.set_scopes(group, &scopes).await?;
-        change.touch_group(group);
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "group.scopes.set",
-            ("group", group.as_str()),
-            Some(&before),
-            Some(scopes.as_map()),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: scopes, revision })
+        self.change(ctx, tenant, async |change| {
+            let facts =
+                change.before.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
+            change.tx.allow(proof)?;
+            if !facts.active {
+                return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
+            }
+            let before = change.before.state.scopes_of(group).map(|s| s.as_map().clone()).unwrap_or_default();
+            change.tx.write()?.set_scopes(group, &scopes).await?;
+            change.touch_group(group);
+            self.audit(
+                change,
+                ctx.into(),
+                "group.scopes.set",
+                ("group", group.as_str()),
+                Some(&before),
+                Some(scopes.as_map()),
+            );
+            Ok(scopes)
+        })
+        .await
     }
 }

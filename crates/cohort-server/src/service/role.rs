@@ -2,7 +2,7 @@
 //! do not hold (assigning one is bounded by the conferral rule, like every change), and groups
 //! filled by rules, SCIM or SSO never confer `cohort:` permissions.
 
-use super::authz::{Allowed, Guard, scope};
+use super::authz::{Guard, scope};
 use super::rule::refuse_cohort_flow;
 use super::{Change, Ctx, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
@@ -57,42 +57,44 @@ fn confers_cohort(perms: &[Permission]) -> bool {
 impl Services {
     /// Creates a role; the caller must hold every permission in it (admins excepted).
     pub async fn create_role(&self, ctx: &Ctx, tenant: &TenantId, input: NewRole) -> ServiceResult<Written<Role>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = guard.require(P::RolesWrite)?;
-        if let Err(e) = guard.require_grantable(&input.permissions) {
-            let attempted = json!({ "name": input.name.as_str(), "permissions": perm_strings(&input.permissions) });
-            return Err(self.refused(change, ctx, "role.create", ("role", ""), attempted, e).await);
-        }
-        if change.w.role_by_name(tenant, input.name.as_str()).await?.is_some() {
-            return Err(ServiceError::Conflict(
-                "name".to_owned(),
-                format!("role name `{}` is already taken", input.name),
-            ));
-        }
-        let now = self.now();
-        let role = Role {
-            id: RoleId::generate(self.ids()),
-            name: input.name,
-            description: input.description,
-            permissions: normalise(input.permissions),
-            builtin: false,
-            created_at: now,
-            updated_at: now,
-        };
-        change.w.insert_role(&role).await?;
-        change.touch_role(&role.id);
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "role.create",
-            ("role", role.id.as_str()),
-            None::<&()>,
-            Some(&RoleView::from(&role)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: role, revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let guard = Guard::new(ctx, &change.before, self.now());
+            let proof = guard.require(P::RolesWrite)?;
+            if let Err(e) = guard.require_grantable(&input.permissions) {
+                let attempted = json!({ "name": input.name.as_str(), "permissions": perm_strings(&input.permissions) });
+                return Err(change.refuse("role.create", ("role", ""), attempted, e));
+            }
+            if change.tx.read().role_by_name(tenant, input.name.as_str()).await?.is_some() {
+                return Err(ServiceError::Conflict(
+                    "name".to_owned(),
+                    format!("role name `{}` is already taken", input.name),
+                ));
+            }
+            let now = self.now();
+            let role = Role {
+                id: RoleId::generate(self.ids()),
+                name: input.name,
+                description: input.description,
+                permissions: normalise(input.permissions),
+                builtin: false,
+                created_at: now,
+                updated_at: now,
+            };
+            change.tx.allow(proof)?;
+            change.tx.write()?.insert_role(&role).await?;
+            change.touch_role(&role.id);
+            self.audit(
+                change,
+                ctx.into(),
+                "role.create",
+                ("role", role.id.as_str()),
+                None::<&()>,
+                Some(&RoleView::from(&role)),
+            );
+            Ok(role)
+        })
+        .await
     }
 
     /// One role.
@@ -126,79 +128,86 @@ impl Services {
         id: &RoleId,
         patch: RolePatch,
     ) -> ServiceResult<Written<Role>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = guard.require(P::RolesWrite)?;
-        let before = change.w.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
-        // Only what the role gains is granted; what it keeps was granted by whoever added it.
-        let added = patch.permissions.iter().flatten().filter(|p| !before.permissions.contains(p));
-        if let Err(e) = guard.require_grantable(added) {
-            let attempted = json!({ "permissions": patch.permissions.as_deref().map(perm_strings) });
-            return Err(self.refused(change, ctx, "role.update", ("role", id.as_str()), attempted, e).await);
-        }
-        if before.builtin {
-            return Err(ServiceError::Conflict(
-                "id".to_owned(),
-                format!("built-in role `{}` cannot be changed", before.name),
-            ));
-        }
-        let mut role = before.clone();
-        if let Some(name) = patch.name {
-            if change.w.role_by_name(tenant, name.as_str()).await?.is_some_and(|r| &r.id != id) {
-                return Err(ServiceError::Conflict("name".to_owned(), format!("role name `{name}` is already taken")));
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let guard = Guard::new(ctx, &change.before, self.now());
+            let proof = guard.require(P::RolesWrite)?;
+            let before = change.tx.read().get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
+            // Only what the role gains is granted; what it keeps was granted by whoever added it.
+            let added = patch.permissions.iter().flatten().filter(|p| !before.permissions.contains(p));
+            if let Err(e) = guard.require_grantable(added) {
+                let attempted = json!({ "permissions": patch.permissions.as_deref().map(perm_strings) });
+                return Err(change.refuse("role.update", ("role", id.as_str()), attempted, e));
             }
-            role.name = name;
-        }
-        role.description = patch.description.unwrap_or(role.description);
-        if let Some(perms) = patch.permissions {
-            let perms = normalise(perms);
-            if confers_cohort(&perms) {
-                for g in change.w.groups_with_role(tenant, id).await? {
-                    refuse_cohort_flow(&mut change.w, &change.before.state, "permissions", &g, &g).await?;
+            if before.builtin {
+                return Err(ServiceError::Conflict(
+                    "id".to_owned(),
+                    format!("built-in role `{}` cannot be changed", before.name),
+                ));
+            }
+            let mut role = before.clone();
+            if let Some(name) = patch.name {
+                if change.tx.read().role_by_name(tenant, name.as_str()).await?.is_some_and(|r| &r.id != id) {
+                    return Err(ServiceError::Conflict(
+                        "name".to_owned(),
+                        format!("role name `{name}` is already taken"),
+                    ));
                 }
+                role.name = name;
             }
-            role.permissions = perms;
-        }
-        role.updated_at = self.now();
-        change.w.update_role(&role).await?;
-        change.touch_role(&role.id);
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "role.update",
-            ("role", id.as_str()),
-            Some(&RoleView::from(&before)),
-            Some(&RoleView::from(&role)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: role, revision })
+            role.description = patch.description.unwrap_or(role.description);
+            if let Some(perms) = patch.permissions {
+                let perms = normalise(perms);
+                if confers_cohort(&perms) {
+                    for g in change.tx.read().groups_with_role(tenant, id).await? {
+                        refuse_cohort_flow(&mut change.tx, &change.before.state, "permissions", &g, &g).await?;
+                    }
+                }
+                role.permissions = perms;
+            }
+            role.updated_at = self.now();
+            change.tx.allow(proof)?;
+            change.tx.write()?.update_role(&role).await?;
+            change.touch_role(&role.id);
+            self.audit(
+                change,
+                ctx.into(),
+                "role.update",
+                ("role", id.as_str()),
+                Some(&RoleView::from(&before)),
+                Some(&RoleView::from(&role)),
+            );
+            Ok(role)
+        })
+        .await
     }
 
     /// Deletes a role and every assignment of it. Built-in roles cannot be deleted.
     pub async fn delete_role(&self, ctx: &Ctx, tenant: &TenantId, id: &RoleId) -> ServiceResult<Written<()>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::RolesWrite)?;
-        let before = change.w.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
-        if before.builtin {
-            return Err(ServiceError::Conflict(
-                "id".to_owned(),
-                format!("built-in role `{}` cannot be deleted", before.name),
-            ));
-        }
-        change.w.delete_role(id).await?;
-        change.touch_role(id);
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "role.delete",
-            ("role", id.as_str()),
-            Some(&RoleView::from(&before)),
-            None::<&()>,
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (), revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::RolesWrite)?;
+            change.tx.allow(proof)?;
+            let before = change.tx.read().get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
+            if before.builtin {
+                return Err(ServiceError::Conflict(
+                    "id".to_owned(),
+                    format!("built-in role `{}` cannot be deleted", before.name),
+                ));
+            }
+            change.tx.write()?.delete_role(id).await?;
+            change.touch_role(id);
+            self.audit(
+                change,
+                ctx.into(),
+                "role.delete",
+                ("role", id.as_str()),
+                Some(&RoleView::from(&before)),
+                None::<&()>,
+            );
+            Ok(())
+        })
+        .await
     }
 
     /// Assigns a role to a group or a user.
@@ -209,11 +218,7 @@ impl Services {
         subject: &Subject,
         role_id: &RoleId,
     ) -> ServiceResult<Written<Role>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let (value, proof) = self.assign_role_in(&mut change, ctx, tenant, subject, role_id).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value, revision })
+        self.change(ctx, tenant, async |change| self.assign_role_in(change, ctx, subject, role_id).await).await
     }
 
     /// [`Self::assign_role`] as one step of a change the caller finishes (batch edits).
@@ -221,18 +226,18 @@ impl Services {
         &self,
         change: &mut Change,
         ctx: &Ctx,
-        tenant: &TenantId,
         subject: &Subject,
         role_id: &RoleId,
-    ) -> ServiceResult<(Role, Allowed)> {
+    ) -> ServiceResult<Role> {
+        let tenant = &change.tenant().clone();
         let state = &change.before.state;
         subject_exists(state, subject)?;
         let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = match subject {
+        change.tx.allow(match subject {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
             Subject::User(_) => guard.require(P::UserRolesWrite)?,
-        };
-        let role = change.w.get_role(tenant, role_id).await?.ok_or_else(|| {
+        })?;
+        let role = change.tx.read().get_role(tenant, role_id).await?.ok_or_else(|| {
             ServiceError::Invalid(vec![FieldError {
                 field: "roleId".to_owned(),
                 message: format!("role `{role_id}` not found"),
@@ -244,12 +249,12 @@ impl Services {
                 return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{g}` is archived")));
             }
             if confers_cohort(&role.permissions) {
-                refuse_cohort_flow(&mut change.w, state, "roleId", g, g).await?;
+                refuse_cohort_flow(&mut change.tx, state, "roleId", g, g).await?;
             }
         }
         let (kind, id) = subject_target(subject);
         change.touch_subject(subject);
-        if !change.w.assign_role(subject, role_id, Some(&ctx.principal.user), self.now()).await? {
+        if !change.tx.write()?.assign_role(subject, role_id, Some(&ctx.principal.user), self.now()).await? {
             return Err(ServiceError::Conflict(
                 "roleId".to_owned(),
                 format!("role `{role_id}` is already assigned to `{id}`"),
@@ -263,7 +268,7 @@ impl Services {
             None::<&()>,
             Some(&RoleView::from(&role)),
         );
-        Ok((role, proof))
+        Ok(role)
     }
 
     /// Removes a role from a group or a user.
@@ -274,11 +279,7 @@ impl Services {
         subject: &Subject,
         role_id: &RoleId,
     ) -> ServiceResult<Written<()>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let (value, proof) = self.unassign_role_in(&mut change, ctx, tenant, subject, role_id).await?;
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value, revision })
+        self.change(ctx, tenant, async |change| self.unassign_role_in(change, ctx, subject, role_id).await).await
     }
 
     /// [`Self::unassign_role`] as one step of a change the caller finishes (batch edits).
@@ -286,18 +287,18 @@ impl Services {
         &self,
         change: &mut Change,
         ctx: &Ctx,
-        tenant: &TenantId,
         subject: &Subject,
         role_id: &RoleId,
-    ) -> ServiceResult<((), Allowed)> {
+    ) -> ServiceResult<()> {
+        let tenant = &change.tenant().clone();
         let state = &change.before.state;
         subject_exists(state, subject)?;
         let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = match subject {
+        change.tx.allow(match subject {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
             Subject::User(_) => guard.require(P::UserRolesWrite)?,
-        };
-        let role = change.w.get_role(tenant, role_id).await?.ok_or_else(|| role_not_found(role_id))?;
+        })?;
+        let role = change.tx.read().get_role(tenant, role_id).await?.ok_or_else(|| role_not_found(role_id))?;
         let own_admin = role.permissions.iter().any(|p| p.covers(P::Admin.as_str()));
         if own_admin && subject == &Subject::User(ctx.principal.user.clone()) {
             return Err(ServiceError::Conflict(
@@ -305,7 +306,7 @@ impl Services {
                 "you cannot remove your own admin role; ask another admin".to_owned(),
             ));
         }
-        change.w.unassign_role(subject, role_id).await.map_err(|e| match e {
+        change.tx.write()?.unassign_role(subject, role_id).await.map_err(|e| match e {
             cohort_store::StoreError::NotFound => ServiceError::NotFound(format!("assignment of role `{role_id}`")),
             other => other.into(),
         })?;
@@ -319,7 +320,7 @@ impl Services {
             Some(&RoleView::from(&role)),
             None::<&()>,
         );
-        Ok(((), proof))
+        Ok(())
     }
 
     /// Roles assigned to a group (readers and its managers) or directly to a user (readers and

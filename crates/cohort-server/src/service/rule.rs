@@ -7,7 +7,8 @@
 //! members it has (a paused rule is not evaluated, so nobody can say it stopped matching):
 //! active rules still add members, nobody is removed.
 
-use super::authz::{Allowed, Guard, scope};
+use super::authz::{Guard, scope};
+use super::change::Gate;
 use super::{Change, Ctx, Origin, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::RuleView;
@@ -18,7 +19,7 @@ use cohort_core::permission::CohortPermission as P;
 use cohort_core::rule::{Cel, RuleEngine, RuleSyntaxError};
 use cohort_core::state::TenantState;
 use cohort_core::{GroupId, RuleId, TenantId, Timestamp, UserId};
-use cohort_store::{RuleOutcome, Writer};
+use cohort_store::RuleOutcome;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -120,8 +121,6 @@ struct GroupRules {
 
 /// A draft rule planned inside the open change that would save it.
 struct DraftPlan {
-    change: Change,
-    proof: Allowed,
     before: Option<Rule>,
     rule: Rule,
     planned: (RulePlan, Vec<RuleOutcome>),
@@ -222,8 +221,8 @@ impl Services {
         replace: Option<&Rule>,
         remove: Option<&RuleId>,
     ) -> ServiceResult<GroupRules> {
-        let tenant = change.w.tenant().clone();
-        let mut rules = change.w.list_rules(&tenant, Some(group)).await?;
+        let tenant = change.tenant().clone();
+        let mut rules = change.tx.read().list_rules(&tenant, Some(group)).await?;
         rules.retain(|r| Some(&r.id) != remove && Some(&r.id) != replace.map(|n| &n.id));
         rules.extend(replace.cloned());
         let held = rules.iter().any(|r| r.paused);
@@ -243,8 +242,8 @@ impl Services {
         rules: &GroupRules,
         focus: Option<&RuleId>,
     ) -> ServiceResult<(RulePlan, Vec<RuleOutcome>)> {
-        let tenant = change.w.tenant().clone();
-        let users = if rules.active.is_empty() { Vec::new() } else { change.w.all_users(&tenant).await? };
+        let tenant = change.tenant().clone();
+        let users = if rules.active.is_empty() { Vec::new() } else { change.tx.read().all_users(&tenant).await? };
         let decision = decide_all(&self.rules.engine, rules, &users);
         let current = rule_members(&change.before.state, &rules.group);
         let mut added: Vec<PlannedMember> = users
@@ -256,7 +255,7 @@ impl Services {
         let mut removed: Vec<PlannedMember> = if rules.held || current.is_empty() {
             Vec::new()
         } else {
-            let everyone = if users.is_empty() { change.w.all_users(&tenant).await? } else { users };
+            let everyone = if users.is_empty() { change.tx.read().all_users(&tenant).await? } else { users };
             everyone
                 .iter()
                 .filter(|u| current.contains(&u.id) && !decision.wanted.contains(&u.id))
@@ -298,9 +297,9 @@ impl Services {
         let now = self.now();
         let reason = ShortText::parse("reason", &format!("matched rule {rule}"), false)?;
         let rows: Vec<Membership> = plan.added.iter().map(|u| member_row(group, &u.id, &reason, now)).collect();
-        change.w.put_memberships(&rows).await?;
+        change.tx.write()?.put_memberships(&rows).await?;
         let removed: Vec<UserId> = plan.removed.iter().map(|u| u.id.clone()).collect();
-        change.w.delete_memberships(group, MembershipSource::Rule, &removed).await?;
+        change.tx.write()?.delete_memberships(group, MembershipSource::Rule, &removed).await?;
         // Readers re-read what the change names: the group's rows cost its size, users one by
         // one cost how many moved.
         let moved = plan.added.len() + plan.removed.len();
@@ -319,7 +318,7 @@ impl Services {
                 self.audit(change, origin, action, ("group", group.as_str()), before, after);
             }
         }
-        change.w.record_rule_outcomes(outcomes).await?;
+        change.tx.write()?.record_rule_outcomes(outcomes).await?;
         Ok(())
     }
 
@@ -350,11 +349,8 @@ impl Services {
     }
 
     /// Opens a change for a rule of `group` and authorises it.
-    async fn begin_rule_change(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<(Change, Allowed)> {
-        let tenant = scope(ctx, tenant)?;
-        let change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
-        Ok((change, proof))
+    fn allow_rule_change(&self, change: &mut Change, ctx: &Ctx) -> ServiceResult<()> {
+        change.tx.allow(Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?)
     }
 
     /// The rule `draft` would become: new, or `existing` changed.
@@ -368,19 +364,20 @@ impl Services {
     ) -> ServiceResult<(Option<Rule>, Rule)> {
         self.rule_group_allowed(change, group)?;
         self.compile_rule(&draft.expression)?;
-        let tenant = change.w.tenant().clone();
+        let tenant = change.tenant().clone();
         let now = self.now();
         let before = match existing {
             Some(id) => Some(
                 change
-                    .w
+                    .tx
+                    .read()
                     .get_rule(&tenant, id)
                     .await?
                     .filter(|r| &r.group_id == group)
                     .ok_or_else(|| rule_not_found(id))?,
             ),
             None => {
-                if change.w.list_rules(&tenant, Some(group)).await?.len() >= MAX_RULES_PER_GROUP {
+                if change.tx.read().list_rules(&tenant, Some(group)).await?.len() >= MAX_RULES_PER_GROUP {
                     return Err(ServiceError::Conflict(
                         "groupId".to_owned(),
                         format!("group `{group}` already has {MAX_RULES_PER_GROUP} rules"),
@@ -412,17 +409,17 @@ impl Services {
     /// save applies exactly the plan its preview showed if nothing changed in between.
     async fn plan_draft(
         &self,
+        change: &mut Change,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         existing: Option<&RuleId>,
         draft: RuleDraft,
     ) -> ServiceResult<DraftPlan> {
-        let (mut change, proof) = self.begin_rule_change(ctx, tenant).await?;
-        let (before, rule) = self.drafted_rule(ctx, &mut change, group, existing, draft).await?;
-        let rules = self.group_rules(&mut change, group, Some(&rule), None).await?;
-        let planned = self.plan_group(&mut change, &rules, Some(&rule.id)).await?;
-        Ok(DraftPlan { change, proof, before, rule, planned })
+        self.allow_rule_change(change, ctx)?;
+        let (before, rule) = self.drafted_rule(ctx, change, group, existing, draft).await?;
+        let rules = self.group_rules(change, group, Some(&rule), None).await?;
+        let planned = self.plan_group(change, &rules, Some(&rule.id)).await?;
+        Ok(DraftPlan { before, rule, planned })
     }
 
     /// What saving a rule (new, or `existing` changed) would add and remove; nothing is
@@ -435,8 +432,9 @@ impl Services {
         existing: Option<&RuleId>,
         draft: RuleDraft,
     ) -> ServiceResult<RulePlan> {
+        let mut change = self.begin(scope(ctx, tenant)?).await?;
         // Dropping the change rolls it back.
-        Ok(self.plan_draft(ctx, tenant, group, existing, draft).await?.planned.0)
+        Ok(self.plan_draft(&mut change, ctx, group, existing, draft).await?.planned.0)
     }
 
     /// Saves a rule (new, or `existing` changed) and applies it to every user at once.
@@ -448,26 +446,27 @@ impl Services {
         existing: Option<&RuleId>,
         draft: RuleDraft,
     ) -> ServiceResult<Written<SavedRule>> {
-        let DraftPlan { mut change, proof, before, mut rule, planned } =
-            self.plan_draft(ctx, tenant, group, existing, draft).await?;
-        if !rule.paused {
-            rule.last_evaluated_at = Some(self.now());
-            rule.matched = planned.0.matched;
-            rule.last_error = planned.0.error.clone();
-        }
-        change.w.put_rule(&rule).await?;
-        self.apply_plan(&mut change, ctx.into(), group, &rule.id, &planned).await?;
-        let action = if before.is_some() { "auto_assignment.rule.update" } else { "auto_assignment.rule.create" };
-        self.audit(
-            &mut change,
-            ctx.into(),
-            action,
-            ("group", group.as_str()),
-            before.as_ref().map(RuleView::from).as_ref(),
-            Some(&RuleView::from(&rule)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: SavedRule { rule, plan: planned.0 }, revision })
+        self.change(ctx, tenant, async |change| {
+            let DraftPlan { before, mut rule, planned } = self.plan_draft(change, ctx, group, existing, draft).await?;
+            if !rule.paused {
+                rule.last_evaluated_at = Some(self.now());
+                rule.matched = planned.0.matched;
+                rule.last_error = planned.0.error.clone();
+            }
+            change.tx.write()?.put_rule(&rule).await?;
+            self.apply_plan(change, ctx.into(), group, &rule.id, &planned).await?;
+            let action = if before.is_some() { "auto_assignment.rule.update" } else { "auto_assignment.rule.create" };
+            self.audit(
+                change,
+                ctx.into(),
+                action,
+                ("group", group.as_str()),
+                before.as_ref().map(RuleView::from).as_ref(),
+                Some(&RuleView::from(&rule)),
+            );
+            Ok(SavedRule { rule, plan: planned.0 })
+        })
+        .await
     }
 
     /// Deletes a rule; the members only it brought leave the group (unless another rule of
@@ -479,24 +478,31 @@ impl Services {
         group: &GroupId,
         id: &RuleId,
     ) -> ServiceResult<Written<RulePlan>> {
-        let (mut change, proof) = self.begin_rule_change(ctx, tenant).await?;
-        let t = change.w.tenant().clone();
-        let before =
-            change.w.get_rule(&t, id).await?.filter(|r| &r.group_id == group).ok_or_else(|| rule_not_found(id))?;
-        let rules = self.group_rules(&mut change, group, None, Some(id)).await?;
-        let planned = self.plan_group(&mut change, &rules, None).await?;
-        change.w.delete_rule(id).await?;
-        self.apply_plan(&mut change, ctx.into(), group, id, &planned).await?;
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "auto_assignment.rule.delete",
-            ("group", group.as_str()),
-            Some(&RuleView::from(&before)),
-            None::<&()>,
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: planned.0, revision })
+        self.change(ctx, tenant, async |change| {
+            self.allow_rule_change(change, ctx)?;
+            let t = change.tenant().clone();
+            let before = change
+                .tx
+                .read()
+                .get_rule(&t, id)
+                .await?
+                .filter(|r| &r.group_id == group)
+                .ok_or_else(|| rule_not_found(id))?;
+            let rules = self.group_rules(change, group, None, Some(id)).await?;
+            let planned = self.plan_group(change, &rules, None).await?;
+            change.tx.write()?.delete_rule(id).await?;
+            self.apply_plan(change, ctx.into(), group, id, &planned).await?;
+            self.audit(
+                change,
+                ctx.into(),
+                "auto_assignment.rule.delete",
+                ("group", group.as_str()),
+                Some(&RuleView::from(&before)),
+                None::<&()>,
+            );
+            Ok(planned.0)
+        })
+        .await
     }
 
     /// The rules of a group with their state (readers and the group's managers).
@@ -524,8 +530,8 @@ impl Services {
         origin: Origin<'_>,
         users: &[(Option<&User>, Option<&User>)],
     ) -> ServiceResult<()> {
-        let tenant = change.w.tenant().clone();
-        let all = change.w.list_rules(&tenant, None).await?;
+        let tenant = change.tenant().clone();
+        let all = change.tx.read().list_rules(&tenant, None).await?;
         if all.iter().all(|r| r.paused) {
             return Ok(());
         }
@@ -592,9 +598,9 @@ impl Services {
                 change.touch_user(&user.id);
             }
         }
-        change.w.put_memberships(&rows).await?;
+        change.tx.write()?.put_memberships(&rows).await?;
         for (group, user) in &removals {
-            change.w.delete_memberships(group, MembershipSource::Rule, std::slice::from_ref(user)).await?;
+            change.tx.write()?.delete_memberships(group, MembershipSource::Rule, std::slice::from_ref(user)).await?;
         }
         for (action, group, before, after) in events {
             self.audit(change, origin, action, ("group", group.as_str()), before.as_ref(), after.as_ref());
@@ -605,15 +611,15 @@ impl Services {
             .filter(|(_, (_, _, changed))| *changed)
             .map(|((r, _), (matched, last_error, _))| RuleOutcome { id: r.id.clone(), at: now, matched, last_error })
             .collect();
-        change.w.mark_rules_evaluated(now).await?;
-        change.w.record_rule_outcomes(&outcomes).await?;
+        change.tx.write()?.mark_rules_evaluated(now).await?;
+        change.tx.write()?.record_rule_outcomes(&outcomes).await?;
         Ok(())
     }
 }
 
 /// [`refuse_cohort_flow`] for `child` nested under `parents`.
 pub(crate) async fn refuse_cohort_parents(
-    w: &mut Writer,
+    tx: &mut Gate,
     state: &TenantState,
     field: &str,
     child: &GroupId,
@@ -621,7 +627,7 @@ pub(crate) async fn refuse_cohort_parents(
 ) -> ServiceResult<()> {
     let givers: BTreeSet<GroupId> = parents.iter().filter_map(|p| cohort_giver_at_or_above(state, p)).collect();
     for giver in &givers {
-        refuse_cohort_flow(w, state, field, giver, child).await?;
+        refuse_cohort_flow(tx, state, field, giver, child).await?;
     }
     Ok(())
 }
@@ -630,14 +636,14 @@ pub(crate) async fn refuse_cohort_parents(
 /// identity provider: `giver` would confer them to `receiver` and every group below it (the
 /// same group, when a role is assigned; a new child, when groups are nested).
 pub(crate) async fn refuse_cohort_flow(
-    w: &mut Writer,
+    tx: &mut Gate,
     state: &TenantState,
     field: &str,
     giver: &GroupId,
     receiver: &GroupId,
 ) -> ServiceResult<()> {
-    let tenant = w.tenant().clone();
-    let ruled: BTreeSet<GroupId> = w.list_rules(&tenant, None).await?.into_iter().map(|r| r.group_id).collect();
+    let tenant = tx.tenant().clone();
+    let ruled: BTreeSet<GroupId> = tx.read().list_rules(&tenant, None).await?.into_iter().map(|r| r.group_id).collect();
     let mut below = descendants(state, receiver);
     below.insert(receiver.clone());
     let filled =

@@ -2,7 +2,7 @@
 //! built-in roles, an admin user and that admin's token.
 
 use super::authn::{hash_secret, new_secret, valid_secret};
-use super::authz::Allowed;
+use super::authz::{Allowed, require_system};
 use super::{Change, Ctx, Live, Origin, Services};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::{RoleView, TenantView, UserView};
@@ -66,10 +66,7 @@ impl Services {
             name: Name::parse("name", "Default")?,
             admin_email: Email::parse("admin@cohort.local")?,
         };
-        match self
-            .seed(input, true, token, Origin { actor: None, request_id: "bootstrap" }, Allowed::first_start())
-            .await
-        {
+        match self.seed(input, true, token, None).await {
             Ok(created) => Ok(Bootstrap::Created(Box::new(created))),
             // Another server sharing the database bootstrapped first.
             Err(ServiceError::Conflict(..)) => Ok(Bootstrap::AlreadyDone),
@@ -79,19 +76,19 @@ impl Services {
 
     /// Creates a tenant (system tokens only).
     pub async fn create_tenant(&self, ctx: &Ctx, input: NewTenant) -> ServiceResult<TenantCreated> {
-        let proof = Allowed::system(ctx)?;
+        require_system(ctx)?;
         if self.store.read().await?.tenant_by_slug(input.slug.as_str()).await?.is_some() {
             return Err(ServiceError::Conflict(
                 "slug".to_owned(),
                 format!("tenant slug `{}` is already taken", input.slug),
             ));
         }
-        self.seed(input, false, None, ctx.into(), proof).await
+        self.seed(input, false, None, Some(ctx)).await
     }
 
     /// Every tenant (system tokens only).
     pub async fn list_tenants(&self, ctx: &Ctx) -> ServiceResult<Vec<Tenant>> {
-        Allowed::system(ctx)?;
+        require_system(ctx)?;
         Ok(self.store.read().await?.list_tenants().await?)
     }
 
@@ -100,9 +97,9 @@ impl Services {
         input: NewTenant,
         system: bool,
         secret: Option<String>,
-        origin: Origin<'_>,
-        proof: Allowed,
+        by: Option<&Ctx>,
     ) -> ServiceResult<TenantCreated> {
+        let origin = by.map_or(Origin { actor: None, request_id: "bootstrap" }, Origin::from);
         let now = self.now();
         let tenant = Tenant {
             id: TenantId::generate(self.ids()),
@@ -112,14 +109,13 @@ impl Services {
             created_at: now,
         };
         let w = self.store.create_tenant(&tenant).await?;
-        let mut change = Change {
-            w,
-            before: Arc::new(tokio::sync::RwLock::new(Live::empty())).read_owned().await,
-            touched: Default::default(),
-            events: Vec::new(),
-        };
+        let mut change = Change::new(w, Arc::new(tokio::sync::RwLock::new(Live::empty())).read_owned().await);
+        change.tx.allow(match by {
+            Some(ctx) => Allowed::system(ctx, &tenant.id)?,
+            None => Allowed::first_start(&tenant.id),
+        })?;
         for t in cohort_store::builtin_resource_types() {
-            change.w.insert_resource_type(&t).await?;
+            change.tx.write()?.insert_resource_type(&t).await?;
         }
         self.audit(
             &mut change,
@@ -140,7 +136,7 @@ impl Services {
                 created_at: now,
                 updated_at: now,
             };
-            change.w.insert_role(&role).await?;
+            change.tx.write()?.insert_role(&role).await?;
             change.touch_role(&role.id);
             self.audit(
                 &mut change,
@@ -168,7 +164,7 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        change.w.insert_user(&admin).await?;
+        change.tx.write()?.insert_user(&admin).await?;
         self.audit(
             &mut change,
             origin,
@@ -178,7 +174,7 @@ impl Services {
             Some(&UserView::from(&admin)),
         );
         if let Some(role) = admin_role {
-            change.w.assign_role(&Subject::User(admin.id.clone()), &role.id, origin.actor, now).await?;
+            change.tx.write()?.assign_role(&Subject::User(admin.id.clone()), &role.id, origin.actor, now).await?;
             self.audit(
                 &mut change,
                 origin,
@@ -198,7 +194,7 @@ impl Services {
             created_at: now,
             last_used_at: None,
         };
-        change.w.insert_token(&token, &hash_secret(&secret)).await?;
+        change.tx.write()?.insert_token(&token, &hash_secret(&secret)).await?;
         self.audit(
             &mut change,
             origin,
@@ -207,7 +203,7 @@ impl Services {
             None::<&()>,
             Some(&crate::view::TokenView::from(&token)),
         );
-        let revision = self.finish(change, proof).await?;
+        let revision = self.finish(change).await?;
         Ok(TenantCreated { tenant, admin, secret, revision })
     }
 }

@@ -31,50 +31,51 @@ impl Services {
         user: Option<UserId>,
         token_scope: TokenScope,
     ) -> ServiceResult<Written<TokenCreated>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let state = &change.before.state;
-        let user = user.unwrap_or_else(|| ctx.principal.user.clone());
-        let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = if user == ctx.principal.user {
-            match token_scope {
-                TokenScope::Api => guard.require_self(),
-                TokenScope::Scim => guard.require(P::TokensManage)?,
-            }
-        } else {
-            let proof = guard.require(P::TokensManage)?;
-            if state.user(&user).is_none() {
-                return Err(ServiceError::Invalid(vec![FieldError {
-                    field: "userId".to_owned(),
-                    message: format!("user `{user}` not found"),
-                }]));
-            }
-            if !guard.can(P::Admin) {
-                return Err(self.refuse_credential(change, ctx, "token.create", &user).await);
-            }
-            proof
-        };
-        let token = ApiToken {
-            id: TokenId::generate(self.ids()),
-            user_id: user,
-            name,
-            system: false,
-            scope: token_scope,
-            created_at: self.now(),
-            last_used_at: None,
-        };
-        let secret = new_secret();
-        change.w.insert_token(&token, &hash_secret(&secret)).await?;
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "token.create",
-            ("token", token.id.as_str()),
-            None::<&()>,
-            Some(&TokenView::from(&token)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: TokenCreated { token, secret }, revision })
+        self.change(ctx, tenant, async |change| {
+            let state = &change.before.state;
+            let user = user.unwrap_or_else(|| ctx.principal.user.clone());
+            let guard = Guard::new(ctx, &change.before, self.now());
+            let proof = if user == ctx.principal.user {
+                match token_scope {
+                    TokenScope::Api => guard.require_self(&user)?,
+                    TokenScope::Scim => guard.require(P::TokensManage)?,
+                }
+            } else {
+                let proof = guard.require(P::TokensManage)?;
+                if state.user(&user).is_none() {
+                    return Err(ServiceError::Invalid(vec![FieldError {
+                        field: "userId".to_owned(),
+                        message: format!("user `{user}` not found"),
+                    }]));
+                }
+                if !guard.can(P::Admin) {
+                    return Err(Self::refuse_credential(change, "token.create", &user));
+                }
+                proof
+            };
+            change.tx.allow(proof)?;
+            let token = ApiToken {
+                id: TokenId::generate(self.ids()),
+                user_id: user,
+                name,
+                system: false,
+                scope: token_scope,
+                created_at: self.now(),
+                last_used_at: None,
+            };
+            let secret = new_secret();
+            change.tx.write()?.insert_token(&token, &hash_secret(&secret)).await?;
+            self.audit(
+                change,
+                ctx.into(),
+                "token.create",
+                ("token", token.id.as_str()),
+                None::<&()>,
+                Some(&TokenView::from(&token)),
+            );
+            Ok(TokenCreated { token, secret })
+        })
+        .await
     }
 
     /// The caller's tokens, or everyone's with `cohort:tokens.manage`.
@@ -98,67 +99,82 @@ impl Services {
         tenant: &TenantId,
         id: &TokenId,
     ) -> ServiceResult<Written<TokenCreated>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let token =
-            change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
-        let guard = Guard::new(ctx, &change.before, self.now());
-        let proof = if token.user_id == ctx.principal.user {
-            guard.require_self()
-        } else {
-            let proof = guard.require(P::TokensManage)?;
-            if !guard.can(P::Admin) {
-                return Err(self.refuse_credential(change, ctx, "token.regenerate", &token.user_id).await);
-            }
-            proof
-        };
-        let secret = new_secret();
-        change.w.set_token_secret(id, &hash_secret(&secret)).await?;
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "token.regenerate",
-            ("token", id.as_str()),
-            None::<&()>,
-            Some(&TokenView::from(&token)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: TokenCreated { token, secret }, revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let token = change
+                .tx
+                .read()
+                .get_token(tenant, id)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
+            let guard = Guard::new(ctx, &change.before, self.now());
+            let proof = if token.user_id == ctx.principal.user {
+                guard.require_self(&token.user_id)?
+            } else {
+                let proof = guard.require(P::TokensManage)?;
+                if !guard.can(P::Admin) {
+                    return Err(Self::refuse_credential(change, "token.regenerate", &token.user_id));
+                }
+                proof
+            };
+            change.tx.allow(proof)?;
+            let secret = new_secret();
+            change.tx.write()?.set_token_secret(id, &hash_secret(&secret)).await?;
+            self.audit(
+                change,
+                ctx.into(),
+                "token.regenerate",
+                ("token", id.as_str()),
+                None::<&()>,
+                Some(&TokenView::from(&token)),
+            );
+            Ok(TokenCreated { token, secret })
+        })
+        .await
     }
 
     /// Revokes a token (own tokens, or any with `cohort:tokens.manage`): taking a credential
     /// away confers nothing.
     pub async fn revoke_token(&self, ctx: &Ctx, tenant: &TenantId, id: &TokenId) -> ServiceResult<Written<()>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let token =
-            change.w.get_token(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
-        let guard = Guard::new(ctx, &change.before, self.now());
-        let proof =
-            if token.user_id == ctx.principal.user { guard.require_self() } else { guard.require(P::TokensManage)? };
-        change.w.delete_token(id).await?;
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "token.revoke",
-            ("token", id.as_str()),
-            Some(&TokenView::from(&token)),
-            None::<&()>,
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (), revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let token = change
+                .tx
+                .read()
+                .get_token(tenant, id)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
+            let guard = Guard::new(ctx, &change.before, self.now());
+            let proof = if token.user_id == ctx.principal.user {
+                guard.require_self(&token.user_id)?
+            } else {
+                guard.require(P::TokensManage)?
+            };
+            change.tx.allow(proof)?;
+            change.tx.write()?.delete_token(id).await?;
+            self.audit(
+                change,
+                ctx.into(),
+                "token.revoke",
+                ("token", id.as_str()),
+                Some(&TokenView::from(&token)),
+                None::<&()>,
+            );
+            Ok(())
+        })
+        .await
     }
 }
 
 impl Services {
     /// Refuses to issue a credential for `owner` to a caller who is neither that user nor an
     /// admin, auditing the refused attempt.
-    async fn refuse_credential(&self, change: Change, ctx: &Ctx, action: &str, owner: &UserId) -> ServiceError {
+    fn refuse_credential(change: &mut Change, action: &str, owner: &UserId) -> ServiceError {
         let reason = format!(
             "a credential for user `{owner}` is issued only by that user or an admin; this needs the `{}` permission",
             P::Admin.as_str()
         );
         let attempted = serde_json::json!({ "userId": owner.as_str() });
-        self.refused(change, ctx, action, ("user", owner.as_str()), attempted, ServiceError::Forbidden(reason)).await
+        change.refuse(action, ("user", owner.as_str()), attempted, ServiceError::Forbidden(reason))
     }
 }

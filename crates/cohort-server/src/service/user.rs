@@ -68,47 +68,49 @@ fn user_name_taken(name: &Name) -> ServiceError {
 impl Services {
     /// Creates a user.
     pub async fn create_user(&self, ctx: &Ctx, tenant: &TenantId, input: NewUser) -> ServiceResult<Written<User>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
-        if let Some(email) = &input.email
-            && change.w.user_by_email(tenant, email).await?.is_some()
-        {
-            return Err(email_taken(email));
-        }
-        if let Some(n) = &input.user_name
-            && change.w.user_by_user_name(tenant, n).await?.is_some()
-        {
-            return Err(user_name_taken(n));
-        }
-        let now = self.now();
-        let user = User {
-            id: UserId::generate(self.ids()),
-            email: input.email,
-            user_name: input.user_name,
-            display_name: input.display_name,
-            department: input.department,
-            title: input.title,
-            attributes: input.attributes,
-            sso_groups: input.sso_groups,
-            status: input.status,
-            external_id: input.external_id.map(|e| e.as_str().to_owned()),
-            created_at: now,
-            updated_at: now,
-        };
-        change.w.insert_user(&user).await?;
-        change.touch_user(&user.id);
-        self.reassign_in(&mut change, ctx.into(), &[(None, Some(&user))]).await?;
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "user.create",
-            ("user", user.id.as_str()),
-            None::<&()>,
-            Some(&UserView::from(&user)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: user, revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
+            change.tx.allow(proof)?;
+            if let Some(email) = &input.email
+                && change.tx.read().user_by_email(tenant, email).await?.is_some()
+            {
+                return Err(email_taken(email));
+            }
+            if let Some(n) = &input.user_name
+                && change.tx.read().user_by_user_name(tenant, n).await?.is_some()
+            {
+                return Err(user_name_taken(n));
+            }
+            let now = self.now();
+            let user = User {
+                id: UserId::generate(self.ids()),
+                email: input.email,
+                user_name: input.user_name,
+                display_name: input.display_name,
+                department: input.department,
+                title: input.title,
+                attributes: input.attributes,
+                sso_groups: input.sso_groups,
+                status: input.status,
+                external_id: input.external_id.map(|e| e.as_str().to_owned()),
+                created_at: now,
+                updated_at: now,
+            };
+            change.tx.write()?.insert_user(&user).await?;
+            change.touch_user(&user.id);
+            self.reassign_in(change, ctx.into(), &[(None, Some(&user))]).await?;
+            self.audit(
+                change,
+                ctx.into(),
+                "user.create",
+                ("user", user.id.as_str()),
+                None::<&()>,
+                Some(&UserView::from(&user)),
+            );
+            Ok(user)
+        })
+        .await
     }
 
     /// One user: needs `cohort:users.read`, or to be that user.
@@ -164,87 +166,99 @@ impl Services {
         id: &UserId,
         patch: UserPatch,
     ) -> ServiceResult<Written<User>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
-        let before =
-            change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
-        let mut user = before.clone();
-        if let Some(email) = patch.email {
-            if let Some(e) = &email
-                && user.email.as_ref().map(Email::key) != Some(e.key())
-                && change.w.user_by_email(tenant, e).await?.is_some()
-            {
-                return Err(email_taken(e));
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
+            change.tx.allow(proof)?;
+            let before = change
+                .tx
+                .read()
+                .get_user(tenant, id)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
+            let mut user = before.clone();
+            if let Some(email) = patch.email {
+                if let Some(e) = &email
+                    && user.email.as_ref().map(Email::key) != Some(e.key())
+                    && change.tx.read().user_by_email(tenant, e).await?.is_some()
+                {
+                    return Err(email_taken(e));
+                }
+                user.email = email;
             }
-            user.email = email;
-        }
-        if let Some(name) = patch.user_name {
-            if let Some(n) = &name
-                && user.user_name.as_ref().map(Name::key) != Some(n.key())
-                && change.w.user_by_user_name(tenant, n).await?.is_some()
-            {
-                return Err(user_name_taken(n));
+            if let Some(name) = patch.user_name {
+                if let Some(n) = &name
+                    && user.user_name.as_ref().map(Name::key) != Some(n.key())
+                    && change.tx.read().user_by_user_name(tenant, n).await?.is_some()
+                {
+                    return Err(user_name_taken(n));
+                }
+                user.user_name = name;
             }
-            user.user_name = name;
-        }
-        if let Some(e) = patch.external_id {
-            user.external_id = e.map(|e| e.as_str().to_owned());
-        }
-        user.display_name = patch.display_name.unwrap_or(user.display_name);
-        user.department = patch.department.unwrap_or(user.department);
-        user.title = patch.title.unwrap_or(user.title);
-        user.attributes = patch.attributes.unwrap_or(user.attributes);
-        user.sso_groups = patch.sso_groups.unwrap_or(user.sso_groups);
-        if let Some(status) = patch.status {
-            if status == UserStatus::Suspended && &ctx.principal.user == id {
-                return Err(ServiceError::Conflict("status".to_owned(), "you cannot suspend yourself".to_owned()));
+            if let Some(e) = patch.external_id {
+                user.external_id = e.map(|e| e.as_str().to_owned());
             }
-            user.status = status;
-        }
-        user.updated_at = self.now();
-        change.w.update_user(&user).await?;
-        change.touch_user(&user.id);
-        self.reassign_in(&mut change, ctx.into(), &[(Some(&before), Some(&user))]).await?;
-        let action = match (before.status, user.status) {
-            (UserStatus::Active, UserStatus::Suspended) => "user.suspend",
-            (UserStatus::Suspended, UserStatus::Active) => "user.activate",
-            _ => "user.update",
-        };
-        self.audit(
-            &mut change,
-            ctx.into(),
-            action,
-            ("user", id.as_str()),
-            Some(&UserView::from(&before)),
-            Some(&UserView::from(&user)),
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: user, revision })
+            user.display_name = patch.display_name.unwrap_or(user.display_name);
+            user.department = patch.department.unwrap_or(user.department);
+            user.title = patch.title.unwrap_or(user.title);
+            user.attributes = patch.attributes.unwrap_or(user.attributes);
+            user.sso_groups = patch.sso_groups.unwrap_or(user.sso_groups);
+            if let Some(status) = patch.status {
+                if status == UserStatus::Suspended && &ctx.principal.user == id {
+                    return Err(ServiceError::Conflict("status".to_owned(), "you cannot suspend yourself".to_owned()));
+                }
+                user.status = status;
+            }
+            user.updated_at = self.now();
+            change.tx.write()?.update_user(&user).await?;
+            change.touch_user(&user.id);
+            self.reassign_in(change, ctx.into(), &[(Some(&before), Some(&user))]).await?;
+            let action = match (before.status, user.status) {
+                (UserStatus::Active, UserStatus::Suspended) => "user.suspend",
+                (UserStatus::Suspended, UserStatus::Active) => "user.activate",
+                _ => "user.update",
+            };
+            self.audit(
+                change,
+                ctx.into(),
+                action,
+                ("user", id.as_str()),
+                Some(&UserView::from(&before)),
+                Some(&UserView::from(&user)),
+            );
+            Ok(user)
+        })
+        .await
     }
 
     /// Deletes a user with their memberships, direct roles and tokens.
     pub async fn delete_user(&self, ctx: &Ctx, tenant: &TenantId, id: &UserId) -> ServiceResult<Written<()>> {
-        let tenant = scope(ctx, tenant)?;
-        let mut change = self.begin(tenant).await?;
-        let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
-        let before =
-            change.w.get_user(tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
-        if &ctx.principal.user == id {
-            return Err(ServiceError::Conflict("id".to_owned(), "you cannot delete yourself".to_owned()));
-        }
-        change.w.delete_user(id).await?;
-        change.touch_user(id);
-        self.reassign_in(&mut change, ctx.into(), &[(Some(&before), None)]).await?;
-        self.audit(
-            &mut change,
-            ctx.into(),
-            "user.delete",
-            ("user", id.as_str()),
-            Some(&UserView::from(&before)),
-            None::<&()>,
-        );
-        let revision = self.finish(change, proof).await?;
-        Ok(Written { value: (), revision })
+        self.change(ctx, tenant, async |change| {
+            let tenant = &change.tenant().clone();
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
+            change.tx.allow(proof)?;
+            let before = change
+                .tx
+                .read()
+                .get_user(tenant, id)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
+            if &ctx.principal.user == id {
+                return Err(ServiceError::Conflict("id".to_owned(), "you cannot delete yourself".to_owned()));
+            }
+            change.tx.write()?.delete_user(id).await?;
+            change.touch_user(id);
+            self.reassign_in(change, ctx.into(), &[(Some(&before), None)]).await?;
+            self.audit(
+                change,
+                ctx.into(),
+                "user.delete",
+                ("user", id.as_str()),
+                Some(&UserView::from(&before)),
+                None::<&()>,
+            );
+            Ok(())
+        })
+        .await
     }
 }
