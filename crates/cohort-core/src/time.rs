@@ -9,6 +9,13 @@ impl Timestamp {
     pub fn millis(self) -> i64 {
         self.0
     }
+
+    /// The `updatedAt` of a change made at `self` to something last changed at `prior`: never
+    /// earlier than `self` and always after `prior`, so every change gives a new version (two
+    /// changes within one millisecond, or a clock that stepped back, included).
+    pub fn next_after(self, prior: Timestamp) -> Timestamp {
+        Timestamp(self.0.max(prior.0.saturating_add(1)))
+    }
 }
 
 /// Where "now" comes from, so tests can fix it.

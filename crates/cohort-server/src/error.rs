@@ -35,6 +35,9 @@ pub enum ServiceError {
     /// The change clashes with current state (409).
     #[error("{1}")]
     Conflict(String, String),
+    /// A conditional write found the resource at another version than the one expected (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// No valid credentials (401).
     #[error("{0}")]
     Unauthorized(String),
@@ -116,6 +119,9 @@ impl ServiceError {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::Conflict(..) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::PreconditionFailed(_) => {
+                (StatusCode::PRECONDITION_FAILED, "precondition-failed", "Precondition failed")
+            }
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),

@@ -12,6 +12,7 @@ mod users;
 
 pub use error::ScimError;
 
+use crate::service::Expect;
 use crate::shared::{AppState, request_id};
 use axum::Router;
 use axum::body::Bytes;
@@ -172,18 +173,22 @@ pub fn version(at: Timestamp) -> String {
     format!("W/\"{}\"", at.millis())
 }
 
-/// Refuses a change when `If-Match` names another version than `current`.
-pub fn check_if_match(headers: &HeaderMap, current: &str) -> Result<(), ScimError> {
-    let Some(wanted) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else { return Ok(()) };
-    if wanted.split(',').map(str::trim).any(|w| w == "*" || w == current) {
-        Ok(())
-    } else {
-        Err(ScimError::new(
-            StatusCode::PRECONDITION_FAILED,
-            None,
-            &format!("the resource is at version {current}, not {wanted}"),
-        ))
+/// The versions a request's `If-Match` expects (`W/"<millis>"` as [`version`] writes them), for
+/// the service to compare inside the write's transaction. A version cohort did not write can
+/// match nothing.
+pub fn if_match(headers: &HeaderMap) -> Expect {
+    let Some(wanted) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else { return Expect::Any };
+    let mut versions = Vec::new();
+    for w in wanted.split(',').map(str::trim) {
+        if w == "*" {
+            return Expect::Any;
+        }
+        let millis = w.strip_prefix("W/").unwrap_or(w).trim_matches('"');
+        if let Ok(ms) = millis.parse::<i64>() {
+            versions.push(Timestamp(ms));
+        }
     }
+    Expect::OneOf(versions)
 }
 
 /// The query of a list request (RFC 7644 §3.4.2).

@@ -115,6 +115,31 @@ impl<'a> From<&'a Ctx> for Origin<'a> {
     }
 }
 
+/// The versions of a resource a conditional write expects (SCIM's `If-Match`). The resource's
+/// version is its `updatedAt`; it is compared inside the write's transaction, holding the
+/// tenant's write lock, so two writers expecting the same version cannot both pass.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Expect {
+    /// Whatever the version (no `If-Match`, or `*`).
+    #[default]
+    Any,
+    /// One of these versions.
+    OneOf(Vec<Timestamp>),
+}
+
+impl Expect {
+    /// Refuses the write when `what` is at version `at` and that is not expected.
+    pub(crate) fn check(&self, what: &str, at: Timestamp) -> ServiceResult<()> {
+        match self {
+            Self::OneOf(wanted) if !wanted.contains(&at) => Err(ServiceError::PreconditionFailed(format!(
+                "{what} has changed: it is at version {}, not the one expected",
+                at.millis()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A value together with the revision its write committed at.
 #[derive(Debug)]
 pub struct Written<T> {

@@ -489,6 +489,72 @@ async fn if_match_guards_changes() {
     assert_eq!(put("current").await, 200);
 }
 
+/// Sends `method` to `path` with `If-Match: etag`; the status.
+async fn conditional(app: &TestApp, token: &str, method: Method, path: String, etag: &str, body: Value) -> u16 {
+    conditional_on(app.router.clone(), token.to_owned(), method, path, etag.to_owned(), body).await
+}
+
+async fn conditional_on(
+    router: axum::Router,
+    token: String,
+    method: Method,
+    path: String,
+    etag: String,
+    body: Value,
+) -> u16 {
+    let req = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/scim+json")
+        .header("if-match", etag)
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    tower::ServiceExt::oneshot(router, req).await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn writers_expecting_one_version_cannot_both_pass_if_match() {
+    let app = TestApp::new().await;
+    let t = app.scim_token("default", ROOT).await;
+    let a = send(&app, &t, Method::POST, "/Users", json!({"userName": "gus@x.com"})).await;
+    let uid = a.id();
+    let user_tag = a.headers.get("etag").unwrap().to_str().unwrap().to_owned();
+    let a = send(&app, &t, Method::POST, "/Groups", json!({"displayName": "Racers"})).await;
+    let gid = a.id();
+    let group_tag = a.headers.get("etag").unwrap().to_str().unwrap().to_owned();
+    // The clock stands still: the versions still differ after each change.
+    const WRITERS: usize = 8;
+    let mut writers = Vec::new();
+    for i in 0..WRITERS {
+        let body = json!({"userName": "gus@x.com", "title": format!("writer {i}")});
+        let (path, tag) = (format!("{BASE}/Users/{uid}"), user_tag.clone());
+        writers.push(tokio::spawn(conditional_on(app.router.clone(), t.clone(), Method::PUT, path, tag, body)));
+        let op = json!({"op": "replace", "path": "displayName", "value": format!("Racers {i}")});
+        let body = json!({"schemas": [PATCH_OP], "Operations": [op]});
+        let (path, tag) = (format!("{BASE}/Groups/{gid}"), group_tag.clone());
+        writers.push(tokio::spawn(conditional_on(app.router.clone(), t.clone(), Method::PATCH, path, tag, body)));
+    }
+    let mut statuses = Vec::new();
+    for w in writers {
+        statuses.push(w.await.unwrap());
+    }
+    let users: Vec<u16> = statuses.iter().step_by(2).copied().collect();
+    let groups: Vec<u16> = statuses.iter().skip(1).step_by(2).copied().collect();
+    for (what, statuses) in [("user PUT", users), ("group PATCH", groups)] {
+        let passed = statuses.iter().filter(|s| **s < 300).count();
+        assert_eq!(passed, 1, "{what}: one writer passes If-Match, the others get 412: {statuses:?}");
+        assert!(statuses.iter().all(|s| *s < 300 || *s == 412), "{what}: {statuses:?}");
+    }
+    // The version moved: the old tag no longer opens a delete, the new one does.
+    let stale = conditional(&app, &t, Method::DELETE, format!("{BASE}/Users/{uid}"), &user_tag, Value::Null).await;
+    assert_eq!(stale, 412);
+    let now = get(&app, &t, &format!("/Users/{uid}")).await;
+    let tag = now.headers.get("etag").unwrap().to_str().unwrap().to_owned();
+    assert_ne!(tag, user_tag);
+    assert_eq!(conditional(&app, &t, Method::DELETE, format!("{BASE}/Users/{uid}"), &tag, Value::Null).await, 204);
+}
+
 #[tokio::test]
 async fn scim_tokens_open_one_tenant_and_only_scim() {
     let app = TestApp::new().await;

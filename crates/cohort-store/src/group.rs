@@ -267,7 +267,7 @@ impl Writer {
     /// Marks a group changed at `at` (its members changed), without rewriting anything else.
     pub async fn touch_group(&mut self, id: &GroupId, at: cohort_core::Timestamp) -> Result<(), StoreError> {
         let tenant = self.tenant.to_string();
-        sqlx::query("UPDATE groups SET updated_at = $3 WHERE tenant_id = $1 AND id = $2")
+        sqlx::query("UPDATE groups SET updated_at = CASE WHEN updated_at >= $3 THEN updated_at + 1 ELSE $3 END WHERE tenant_id = $1 AND id = $2")
             .bind(tenant)
             .bind(id.as_str())
             .bind(at.millis())

@@ -210,7 +210,7 @@ async fn delete_group(
 ) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
-    let w = s.delete_group(&ctx, ctx.tenant(), &id).await?;
+    let w = s.delete_group(&ctx, ctx.tenant(), &id, &crate::service::Expect::Any).await?;
     Ok(written_empty(w.revision))
 }
 

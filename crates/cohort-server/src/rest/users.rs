@@ -217,7 +217,7 @@ async fn delete_user(
 ) -> Result<Response, ServiceError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
-    let w = s.delete_user(&ctx, ctx.tenant(), &id).await?;
+    let w = s.delete_user(&ctx, ctx.tenant(), &id, &crate::service::Expect::Any).await?;
     Ok(written_empty(w.revision))
 }
 

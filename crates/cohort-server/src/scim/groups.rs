@@ -7,8 +7,8 @@ use super::patch::{self, Kind};
 use super::query::{Attr, Resolver};
 use super::schema::GROUP;
 use super::{
-    ListQuery, Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, check_if_match, field,
-    list_response, version,
+    ListQuery, Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, field, if_match, list_response,
+    version,
 };
 use crate::service::{GroupEdits, NewGroup};
 use crate::shared::AppState;
@@ -205,8 +205,6 @@ pub(super) async fn replace(
     raw: ScimBody,
 ) -> Result<Response, ScimError> {
     let id = group_id(&id)?;
-    let before = current(&s, &caller, &id).await?;
-    check_if_match(&headers, &version(before.updated_at))?;
     let map = body(&raw)?;
     if field(&map, "id").and_then(Value::as_str).is_some_and(|given| given != id.as_str()) {
         return Err(ScimError::mutability("`id` cannot be changed"));
@@ -216,6 +214,7 @@ pub(super) async fn replace(
         external_id: Some(external_id_of(&map)?),
         add: field(&map, "members").map(members).transpose()?.unwrap_or_default(),
         replace_members: true,
+        expect: if_match(&headers),
         ..GroupEdits::default()
     };
     s.edit_group(&caller.ctx, caller.ctx.tenant(), &id, edits).await?;
@@ -338,10 +337,7 @@ pub(super) async fn patch(
 ) -> Result<Response, ScimError> {
     let id = group_id(&id)?;
     let ops = patch::operations(&body(&raw)?)?;
-    let edits = edits_of(&ops, &id)?;
-    if headers.contains_key(axum::http::header::IF_MATCH) {
-        check_if_match(&headers, &version(current(&s, &caller, &id).await?.updated_at))?;
-    }
+    let edits = GroupEdits { expect: if_match(&headers), ..edits_of(&ops, &id)? };
     s.edit_group(&caller.ctx, caller.ctx.tenant(), &id, edits).await?;
     // Entra ID and Okta expect 204 for a PATCH; the resource is one GET away.
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -354,9 +350,6 @@ pub(super) async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ScimError> {
     let id = group_id(&id)?;
-    if headers.contains_key(axum::http::header::IF_MATCH) {
-        check_if_match(&headers, &version(current(&s, &caller, &id).await?.updated_at))?;
-    }
-    s.delete_group(&caller.ctx, caller.ctx.tenant(), &id).await?;
+    s.delete_group(&caller.ctx, caller.ctx.tenant(), &id, &if_match(&headers)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -8,7 +8,7 @@ use super::patch::{self, Kind};
 use super::query::{Attr, Resolver};
 use super::schema::{ENTERPRISE, USER};
 use super::{
-    ListQuery, Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, boolean, check_if_match, field,
+    ListQuery, Projection, ScimBody, ScimCaller, ScimError, ScimQuery, answer, body, boolean, field, if_match,
     list_response, version,
 };
 use crate::service::{NewUser, UserPatch};
@@ -295,7 +295,13 @@ async fn list_with(s: &AppState, caller: &ScimCaller, q: &ListQuery) -> Result<R
 }
 
 /// Stores `input` as the whole new state of user `id`.
-async fn store(s: &AppState, caller: &ScimCaller, current: &User, input: UserInput) -> Result<Response, ScimError> {
+async fn store(
+    s: &AppState,
+    caller: &ScimCaller,
+    current: &User,
+    input: UserInput,
+    expect: crate::service::Expect,
+) -> Result<Response, ScimError> {
     let attributes = with_enterprise(&current.attributes, &input)?;
     let id = &current.id;
     let patch = UserPatch {
@@ -308,6 +314,7 @@ async fn store(s: &AppState, caller: &ScimCaller, current: &User, input: UserInp
         user_name: Some(Some(input.user_name)),
         external_id: Some(input.external_id),
         sso_groups: None,
+        expect,
     };
     let w = s.update_user(&caller.ctx, caller.ctx.tenant(), id, patch).await?;
     Ok(answer(StatusCode::OK, &render(s, caller, &w.value, &Projection::default()).await?))
@@ -322,14 +329,13 @@ pub(super) async fn replace(
 ) -> Result<Response, ScimError> {
     let id = user_id(&id)?;
     let current = s.get_user(&caller.ctx, caller.ctx.tenant(), &id).await?;
-    check_if_match(&headers, &version(current.updated_at))?;
     let map = body(&raw)?;
     if let Some(given) = text(&map, "id")?
         && given != id.as_str()
     {
         return Err(ScimError::mutability("`id` cannot be changed"));
     }
-    store(&s, &caller, &current, user_input(&map, false)?).await
+    store(&s, &caller, &current, user_input(&map, false)?, if_match(&headers)).await
 }
 
 pub(super) async fn patch(
@@ -342,7 +348,6 @@ pub(super) async fn patch(
     let id = user_id(&id)?;
     let ops = patch::operations(&body(&raw)?)?;
     let current = s.get_user(&caller.ctx, caller.ctx.tenant(), &id).await?;
-    check_if_match(&headers, &version(current.updated_at))?;
     let Value::Object(mut doc) = to_json(&current, None, &caller.base) else {
         return Err(ScimError::invalid_syntax("the user could not be read"));
     };
@@ -374,7 +379,7 @@ pub(super) async fn patch(
         }
         patch::apply(&mut doc, op, &LAYOUT)?;
     }
-    store(&s, &caller, &current, user_input(&doc, false)?).await
+    store(&s, &caller, &current, user_input(&doc, false)?, if_match(&headers)).await
 }
 
 pub(super) async fn delete(
@@ -384,8 +389,6 @@ pub(super) async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ScimError> {
     let id = user_id(&id)?;
-    let current = s.get_user(&caller.ctx, caller.ctx.tenant(), &id).await?;
-    check_if_match(&headers, &version(current.updated_at))?;
-    s.delete_user(&caller.ctx, caller.ctx.tenant(), &id).await?;
+    s.delete_user(&caller.ctx, caller.ctx.tenant(), &id, &if_match(&headers)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,7 +1,7 @@
 //! Batch edits: one edit applied to several groups in one change, all or nothing, each step
 //! authorised and audited exactly as it is on its own.
 
-use super::{Ctx, NewMember, Services, Written};
+use super::{Ctx, Expect, NewMember, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::model::{GroupStatus, MemberRole, MembershipSource, Subject};
 use cohort_core::name::ShortText;
@@ -120,7 +120,7 @@ impl Services {
                         1
                     }
                     BatchEdit::Delete => {
-                        self.delete_group_in(change, ctx, g).await?;
+                        self.delete_group_in(change, ctx, g, &Expect::Any).await?;
                         1
                     }
                 };

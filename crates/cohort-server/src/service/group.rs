@@ -1,7 +1,7 @@
 //! Groups: create, read, list, change (including nesting), archive, unarchive, delete.
 
 use super::authz::{Guard, scope};
-use super::{Change, Ctx, Services, Written};
+use super::{Change, Ctx, Expect, Services, Written};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::GroupView;
 use cohort_core::graph::check_parents;
@@ -84,12 +84,7 @@ impl Services {
         }
     }
 
-    async fn slug_free(
-        &self,
-        change: &mut Change,
-        slug: &GroupSlug,
-        me: Option<&GroupId>,
-    ) -> ServiceResult<bool> {
+    async fn slug_free(&self, change: &mut Change, slug: &GroupSlug, me: Option<&GroupId>) -> ServiceResult<bool> {
         let tenant = change.tenant().clone();
         Ok(match change.tx.read().group_slug_owner(&tenant, slug).await? {
             Some(owner) => Some(&owner) == me,
@@ -277,7 +272,7 @@ impl Services {
             group.description = patch.description.unwrap_or(group.description);
             group.apply_privileges = patch.apply_privileges.unwrap_or(group.apply_privileges);
             group.notify_members = patch.notify_members.unwrap_or(group.notify_members);
-            group.updated_at = self.now();
+            group.updated_at = self.now().next_after(before.updated_at);
             change.tx.write()?.update_group(&group).await?;
             change.touch_group(&group.id);
             self.audit(
@@ -326,7 +321,7 @@ impl Services {
         }
         let mut group = before.clone();
         group.status = status;
-        group.updated_at = self.now();
+        group.updated_at = self.now().next_after(before.updated_at);
         change.tx.write()?.update_group(&group).await?;
         change.touch_group(&group.id);
         let action = if status == GroupStatus::Archived { "group.archive" } else { "group.unarchive" };
@@ -342,18 +337,31 @@ impl Services {
     }
 
     /// Deletes a group with its memberships, role assignments and nesting edges, at once.
-    pub async fn delete_group(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| self.delete_group_in(change, ctx, id).await).await
+    pub async fn delete_group(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        id: &GroupId,
+        expect: &Expect,
+    ) -> ServiceResult<Written<()>> {
+        self.change(ctx, tenant, async |change| self.delete_group_in(change, ctx, id, expect).await).await
     }
 
     /// [`Self::delete_group`] as one step of a change the caller finishes (batch edits).
-    pub(crate) async fn delete_group_in(&self, change: &mut Change, ctx: &Ctx, id: &GroupId) -> ServiceResult<()> {
+    pub(crate) async fn delete_group_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        id: &GroupId,
+        expect: &Expect,
+    ) -> ServiceResult<()> {
         let tenant = &change.tenant().clone();
         if change.before.state.group(id).is_none() {
             return Err(not_found(id));
         }
         change.tx.allow(Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?)?;
         let (before, count) = change.tx.read().get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
+        expect.check(&format!("group `{id}`"), before.updated_at)?;
         change.tx.write()?.delete_group(id).await?;
         change.touch_group(id);
         self.audit(

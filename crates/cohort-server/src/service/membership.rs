@@ -1,7 +1,7 @@
 //! Memberships: add, change, remove and list the rows of a group.
 
 use super::authz::{Guard, scope};
-use super::{Change, Ctx, NewGroup, Services, Written};
+use super::{Change, Ctx, Expect, NewGroup, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::view::{GroupView, MembershipView};
 use cohort_core::model::{Group, MemberRole, Membership, MembershipSource, Subject};
@@ -251,6 +251,8 @@ pub struct GroupEdits {
     pub remove: BTreeSet<Subject>,
     /// Whether `add` is the complete new membership.
     pub replace_members: bool,
+    /// The version of the group the edits are made against.
+    pub expect: Expect,
 }
 
 impl Services {
@@ -271,6 +273,15 @@ impl Services {
             let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
             change.tx.allow(proof)?;
+            if edits.expect != Expect::Any {
+                let (current, _) = change
+                    .tx
+                    .read()
+                    .get_group(tenant, group, self.now())
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+                edits.expect.check(&format!("group `{group}`"), current.updated_at)?;
+            }
             // Whether the subject is a member through this source now: a row, or a nesting edge.
             let has = |s: &Subject| match s {
                 Subject::User(u) => state.rows(group, u).any(|(src, _)| src == source),
@@ -332,7 +343,7 @@ impl Services {
                     after.external_id = e.map(|e| e.as_str().to_owned());
                 }
                 if after != before {
-                    after.updated_at = now;
+                    after.updated_at = now.next_after(before.updated_at);
                     change.tx.write()?.update_group(&after).await?;
                     change.touch_group(group);
                     self.audit(

@@ -227,7 +227,7 @@ impl Services {
                 r.name = name;
             }
             r.description = patch.description.unwrap_or(r.description);
-            r.updated_at = self.now();
+            r.updated_at = self.now().next_after(before.updated_at);
             change.tx.write()?.put_resource(&r).await?;
             change.touch_resource(id);
             self.audit(

@@ -165,7 +165,7 @@ impl Services {
                 }
                 role.permissions = perms;
             }
-            role.updated_at = self.now();
+            role.updated_at = self.now().next_after(before.updated_at);
             change.tx.allow(proof)?;
             change.tx.write()?.update_role(&role).await?;
             change.touch_role(&role.id);

@@ -1,7 +1,7 @@
 //! Users: create, read, list, change, suspend, delete.
 
 use super::authz::{Guard, scope};
-use super::{Ctx, Services, Written};
+use super::{Ctx, Expect, Services, Written};
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::UserView;
 use cohort_core::model::{User, UserStatus};
@@ -55,6 +55,8 @@ pub struct UserPatch {
     pub user_name: Option<Option<Name>>,
     /// New id in the provisioning system; `Some(None)` removes it.
     pub external_id: Option<Option<ShortText>>,
+    /// The version the change is made against.
+    pub expect: Expect,
 }
 
 fn email_taken(email: &Email) -> ServiceError {
@@ -176,6 +178,7 @@ impl Services {
                 .get_user(tenant, id)
                 .await?
                 .ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
+            patch.expect.check(&format!("user `{id}`"), before.updated_at)?;
             let mut user = before.clone();
             if let Some(email) = patch.email {
                 if let Some(e) = &email
@@ -209,7 +212,7 @@ impl Services {
                 }
                 user.status = status;
             }
-            user.updated_at = self.now();
+            user.updated_at = self.now().next_after(before.updated_at);
             change.tx.write()?.update_user(&user).await?;
             change.touch_user(&user.id);
             self.reassign_in(change, ctx.into(), &[(Some(&before), Some(&user))]).await?;
@@ -232,7 +235,13 @@ impl Services {
     }
 
     /// Deletes a user with their memberships, direct roles and tokens.
-    pub async fn delete_user(&self, ctx: &Ctx, tenant: &TenantId, id: &UserId) -> ServiceResult<Written<()>> {
+    pub async fn delete_user(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        id: &UserId,
+        expect: &Expect,
+    ) -> ServiceResult<Written<()>> {
         self.change(ctx, tenant, async |change| {
             let tenant = &change.tenant().clone();
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
@@ -243,6 +252,7 @@ impl Services {
                 .get_user(tenant, id)
                 .await?
                 .ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
+            expect.check(&format!("user `{id}`"), before.updated_at)?;
             if &ctx.principal.user == id {
                 return Err(ServiceError::Conflict("id".to_owned(), "you cannot delete yourself".to_owned()));
             }
