@@ -73,9 +73,13 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::NotFound("the resource".to_owned()),
-            StoreError::Conflict => Self::Conflict(String::new(), "the change conflicts with existing data".to_owned()),
+            StoreError::Conflict { field, reason } => Self::Conflict(field, reason),
             StoreError::Unsupported(why) => {
                 Self::Invalid(vec![FieldError { field: "filter".to_owned(), message: why }])
+            }
+            StoreError::Corrupt(what) => {
+                tracing::error!(row = %what, "a stored row could not be read");
+                Self::Internal
             }
             other => Self::Unavailable(other),
         }
@@ -140,7 +144,7 @@ impl ServiceError {
                     errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
                 (detail, errors.clone())
             }
-            Self::Conflict(field, reason) if !field.is_empty() => {
+            Self::Conflict(field, reason) => {
                 (reason.clone(), vec![FieldError { field: field.clone(), message: reason.clone() }])
             }
             Self::Expression(e) => {
@@ -183,3 +187,23 @@ impl IntoResponse for ServiceError {
 
 /// Result of a use case.
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_errors_map_to_what_the_client_can_do_about_them() {
+        let status = |e: StoreError| ServiceError::from(e).problem().status;
+        // A row cohort cannot read back is cohort's fault, not a passing outage.
+        assert_eq!(status(StoreError::Corrupt("users.attributes".to_owned())), 500);
+        assert_eq!(status(StoreError::Unavailable("connection refused".to_owned())), 503);
+        let clash = ServiceError::from(StoreError::Conflict {
+            field: "email".to_owned(),
+            reason: "this `email` is already taken".to_owned(),
+        })
+        .problem();
+        assert_eq!((clash.status, clash.errors[0].field.as_str()), (409, "email"));
+        assert_eq!(clash.detail, "this `email` is already taken");
+    }
+}

@@ -140,6 +140,10 @@ impl Writer {
                 .bind(at.millis())
                 .execute(self.tx())
                 .await?;
-        if done.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            Err(StoreError::Conflict { field: "id".to_owned(), reason: "the import was already applied".to_owned() })
+        } else {
+            Ok(())
+        }
     }
 }

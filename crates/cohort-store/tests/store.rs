@@ -132,14 +132,18 @@ async fn uniqueness_is_enforced_case_insensitively_per_tenant() {
     let b = tenant(&store, "b", 2).await;
     let mut w = store.write(&a).await.unwrap();
     w.insert_user(&user(1, "ann@example.com")).await.unwrap();
-    assert!(matches!(w.insert_user(&user(2, "ANN@example.com")).await, Err(StoreError::Conflict)));
+    assert!(
+        matches!(w.insert_user(&user(2, "ANN@example.com")).await, Err(StoreError::Conflict { field, .. }) if field == "email")
+    );
     // The failed statement aborts a PostgreSQL transaction; start again.
     drop(w);
     let mut w = store.write(&a).await.unwrap();
     w.insert_group(&group(1, "Sales", &[])).await.unwrap();
     w.commit().await.unwrap();
     let mut w = store.write(&a).await.unwrap();
-    assert!(matches!(w.insert_group(&group(2, "SALES", &[])).await, Err(StoreError::Conflict)));
+    assert!(
+        matches!(w.insert_group(&group(2, "SALES", &[])).await, Err(StoreError::Conflict { field, .. }) if field == "name" || field == "slug")
+    );
     drop(w);
     // The same names are free in another tenant.
     let mut w = store.write(&b).await.unwrap();
@@ -166,7 +170,7 @@ async fn uniqueness_is_enforced_case_insensitively_per_tenant() {
     assert_eq!((back.email, back.user_name.unwrap().as_str().to_owned()), (None, "login-7".to_owned()));
     let mut w = store.write(&b).await.unwrap();
     let twin = User { user_name: Some(Name::parse("userName", "LOGIN-7").unwrap()), ..user(9, "nine@example.com") };
-    assert!(matches!(w.insert_user(&twin).await, Err(StoreError::Conflict)));
+    assert!(matches!(w.insert_user(&twin).await, Err(StoreError::Conflict { field, .. }) if field == "userName"));
 }
 
 #[tokio::test]
