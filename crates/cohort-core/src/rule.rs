@@ -24,6 +24,52 @@ use std::sync::Arc;
 pub const USER_FIELDS: [&str; 9] =
     ["id", "email", "userName", "name", "department", "title", "status", "attributes", "ssoGroups"];
 
+/// The functions and methods a rule may call (macros such as `exists` and `all` are not calls).
+/// `matches` is known, and refused when saved for its cost.
+pub const FUNCTIONS: [&str; 13] = [
+    "startsWith",
+    "endsWith",
+    "contains",
+    "size",
+    "matches",
+    "string",
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "bytes",
+    "type",
+    "dyn",
+];
+
+/// The closest of `known` to a mistyped `name` (case, `_` and small typos forgiven), if any is
+/// close enough to be what was meant.
+pub fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    let fold = |s: &str| s.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect::<Vec<char>>();
+    let wanted = fold(name);
+    known
+        .iter()
+        .map(|k| (edit_distance(&wanted, &fold(k)), *k))
+        .filter(|(d, k)| *d <= k.chars().count().div_ceil(3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// The longest expression accepted, in characters.
 pub const MAX_SOURCE_CHARS: usize = 1000;
 
@@ -136,14 +182,30 @@ fn check<'a>(w: &mut Walk<'a>, expr: &'a cel::IdedExpr, depth: usize) -> Result<
                 && !USER_FIELDS.contains(&sel.field.as_str())
             {
                 let fields = USER_FIELDS.join(", ");
-                let mut e =
-                    at(w.source, w.info, expr.id, format!("`user` has no field `{}`; it has {fields}", sel.field));
+                let hint =
+                    closest(&sel.field, &USER_FIELDS).map(|f| format!("did you mean `{f}`? ")).unwrap_or_default();
+                let message = format!("`user` has no field `{}`; {hint}it has {fields}", sel.field);
+                let mut e = at(w.source, w.info, expr.id, message);
                 e.column += 1; // the node is the dot; point at the field after it
                 return Err(e);
             }
             check(w, &sel.operand, depth + 1)
         }
         Expr::Call(call) => {
+            let name = call.func_name.as_str();
+            let operator = name.starts_with(['_', '@', '!']);
+            if !operator && !FUNCTIONS.contains(&name) {
+                let hint = closest(name, &FUNCTIONS).map(|f| format!("did you mean `{f}`? ")).unwrap_or_default();
+                let known = FUNCTIONS.join(", ");
+                let mut e =
+                    at(w.source, w.info, expr.id, format!("unknown function `{name}`; {hint}rules may call {known}"));
+                // The call's position is its `(`: point at the name before it.
+                let offset = w.info.offset_for(expr.id).map_or(0, |(start, _)| start as usize);
+                if w.source.chars().take(offset).collect::<String>().ends_with(name) {
+                    e.column = e.column.saturating_sub(name.chars().count() as u32).max(1);
+                }
+                return Err(e);
+            }
             if let Some(t) = &call.target {
                 check(w, t, depth + 1)?;
             }
@@ -167,8 +229,10 @@ fn check<'a>(w: &mut Walk<'a>, expr: &'a cel::IdedExpr, depth: usize) -> Result<
             cel::common::ast::EntryExpr::StructField(sf) => check(w, &sf.value, depth + 1),
         }),
         Expr::Struct(_) => refuse(w, expr.id, "message construction is not supported in rules".to_owned()),
-        Expr::Ident(name) if !w.bound.contains(&name.as_str()) => {
-            refuse(w, expr.id, format!("unknown variable `{name}`; rules see only `user`"))
+        Expr::Ident(name) if !w.bound.contains(&name.as_str()) && !USER_FIELDS.contains(&name.as_str()) => {
+            let hint = closest(name, &USER_FIELDS).map(|f| format!("did you mean `{f}`? ")).unwrap_or_default();
+            let fields = USER_FIELDS.join(", ");
+            refuse(w, expr.id, format!("unknown variable `{name}`; {hint}rules see `user` and its fields {fields}"))
         }
         Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => Ok(()),
     }
@@ -240,6 +304,8 @@ impl<'a> Cost<'a> {
         match &e.expr {
             Expr::List(l) => l.elements.len() as u64,
             Expr::Map(m) => m.entries.len() as u64,
+            Expr::Ident(name) if name == "ssoGroups" => data(self, self.sizes.sso_groups),
+            Expr::Ident(name) if name == "attributes" => data(self, self.sizes.attributes),
             Expr::Select(sel) => match (&sel.operand.expr, sel.field.as_str()) {
                 (Expr::Ident(u), "ssoGroups") if u == "user" => data(self, self.sizes.sso_groups),
                 (Expr::Ident(u), "attributes") if u == "user" => data(self, self.sizes.attributes),
@@ -468,6 +534,10 @@ impl RuleEngine for Cel {
             ("ssoGroups".to_owned(), strings(user.sso_groups.as_slice())),
         ]);
         let mut ctx = cel::Context::with_env(self.env.clone());
+        // The fields are names of their own too: `email.endsWith(...)` means `user.email...`.
+        for (name, value) in &fields {
+            ctx.add_variable_from_value(name.as_str(), value.clone());
+        }
         ctx.add_variable_from_value("user", cel::Value::Map(fields.into()));
         CelSubject { context: ctx, sizes: Sizes::of(user) }
     }
@@ -568,6 +638,35 @@ mod tests {
         assert!(e.message.contains("`usr`"), "{e}");
         // Variables a macro binds are not unknown.
         assert!(cel.compile("user.ssoGroups.all(g, g != 'x')").is_ok());
+        let e = cel.compile("emial.endsWith('@x.com')").unwrap_err();
+        assert!(e.message.contains("did you mean `email`?"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_method_is_refused_when_saved_with_the_name_meant() {
+        let cel = Cel::default();
+        let e = cel.compile("user.email.ends_with('@x.com')").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        assert!((11..=20).contains(&e.column), "points at the call: {e}");
+        assert!(e.message.contains("unknown function `ends_with`") && e.message.contains("did you mean `endsWith`?"));
+        let e = cel.compile("user.title.startswith('VP') || user.department.lowercase() == 'x'").unwrap_err();
+        assert!(e.message.contains("did you mean `startsWith`?"), "{e}");
+        let e = cel.compile("user.department.frobnicate()").unwrap_err();
+        assert!(e.message.contains("`frobnicate`") && !e.message.contains("did you mean"), "{e}");
+        assert_eq!(closest("ends_with", &FUNCTIONS), Some("endsWith"));
+        assert_eq!(closest("sise", &FUNCTIONS), Some("size"));
+        assert_eq!(closest("zzz", &FUNCTIONS), None);
+    }
+
+    #[test]
+    fn the_user_s_fields_are_names_of_their_own() {
+        // The syntax of the product documents: `email.endsWith(...)`, same as `user.email`.
+        let u = user("ann@support.company.com", "Support", "Agent");
+        assert_eq!(decide("email.endsWith('@support.company.com')", &u), Ok(true));
+        assert_eq!(decide("department == 'Support' && user.title == title", &u), Ok(true));
+        assert_eq!(decide("email.endsWith('@other.com')", &u), Ok(false));
+        // A macro's own variable shadows a field of the same name.
+        assert_eq!(decide("['x'].exists(title, title == 'x')", &u), Ok(true));
     }
 
     #[test]

@@ -99,6 +99,8 @@ async fn a_bad_expression_is_refused_with_its_position_and_nothing_changes() {
         ("user.departmnet == 'Sales'", 1, 6),
         ("account.email == ''", 1, 1),
         ("", 1, 1),
+        // The typo the product documents warn about: refused at save, pointing at the name.
+        ("user.email.ends_with('@x.com')", 1, 12),
     ];
     for (expression, line, column) in cases {
         for confirm in [false, true] {
@@ -252,6 +254,37 @@ async fn a_rule_that_cannot_decide_a_user_says_so_in_its_state() {
     assert_eq!(ids(&saved["added"]), vec![eu]);
     let error = saved["rule"]["lastError"].as_str().unwrap();
     assert!(error.contains("region"), "{error}");
+    // The audit log says so too, filtered by auto_assignment as an admin looks for it.
+    let log = app.get(&format!("{T}/audit?action=auto_assignment.error"), ROOT).await;
+    let events = log.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["after"]["ruleId"], saved["rule"]["id"]);
+    assert!(events[0]["after"]["error"].as_str().unwrap().contains("region"));
+    let all = app.get(&format!("{T}/audit?action=auto_assignment&limit=500"), ROOT).await;
+    assert!(all.ok(200)["items"].as_array().unwrap().iter().any(|e| e["action"] == "auto_assignment.error"));
+    // A user who comes later and cannot be decided is logged with who it was.
+    let late = person(&app, "late@company.com", "", "", &[]).await;
+    let log = app.get(&format!("{T}/audit?action=auto_assignment.error"), ROOT).await;
+    let events = log.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.iter().any(|e| e["after"]["userId"] == late.as_str()), "{events:?}");
+}
+
+#[tokio::test]
+async fn a_typo_is_refused_with_the_name_meant_and_the_documented_syntax_is_accepted() {
+    let app = TestApp::new().await;
+    let support = person(&app, "ann@support.company.com", "Support", "Agent", &[]).await;
+    person(&app, "bob@company.com", "Sales", "Lead", &[]).await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    let body = json!({"expression": "user.email.ends_with('@support.company.com')", "confirm": true});
+    let a = app.post(&format!("{T}/groups/{g}/rules"), ROOT, body).await;
+    a.problem(422);
+    let detail = a.body["detail"].as_str().unwrap();
+    assert!(detail.contains("`ends_with`") && detail.contains("did you mean `endsWith`?"), "{detail}");
+    // The exact syntax of the document: the user's fields as top-level names.
+    let saved = save(&app, &g, "email.endsWith('@support.company.com')").await;
+    assert_eq!(ids(&saved["added"]), vec![support]);
+    assert!(saved["rule"]["lastError"].is_null(), "{saved}");
 }
 
 #[tokio::test]

@@ -318,6 +318,12 @@ impl Services {
                 self.audit(change, origin, action, ("group", group.as_str()), before, after);
             }
         }
+        for o in outcomes {
+            if let Some(error) = &o.last_error {
+                let detail = json!({ "ruleId": o.id.as_str(), "error": error });
+                self.audit(change, origin, RULE_ERROR, ("group", group.as_str()), None::<&()>, Some(&detail));
+            }
+        }
         change.tx.write()?.record_rule_outcomes(outcomes).await?;
         Ok(())
     }
@@ -565,6 +571,8 @@ impl Services {
                 }
                 if let (Some(Err(e)), Some(u)) = (&now_matches, after) {
                     *slot = (slot.0, Some(format!("user `{}`: {e}", u.id)), true);
+                    let detail = json!({ "ruleId": r.id.as_str(), "userId": u.id.as_str(), "error": e });
+                    events.push((RULE_ERROR, r.group_id.clone(), None, Some(detail)));
                 }
                 let first = wanted.entry(&r.group_id).or_default();
                 if matches_now && first.is_none() {
@@ -616,6 +624,10 @@ impl Services {
         Ok(())
     }
 }
+
+/// The audit action of a rule that could not decide a user (so "Logs, filtered by
+/// auto_assignment" shows why a rule did not apply).
+const RULE_ERROR: &str = "auto_assignment.error";
 
 /// [`refuse_cohort_flow`] for `child` nested under `parents`.
 pub(crate) async fn refuse_cohort_parents(
