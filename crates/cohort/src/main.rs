@@ -1,5 +1,6 @@
 //! The `cohort` binary: `cohort serve` runs the server; `cohort openapi` prints its API
-//! document; `cohort members` imports and exports a group's members on a running server.
+//! document; `cohort members` imports and exports a group's members on a running server;
+//! `cohort admin-token` mints a new admin token against the database.
 
 mod members;
 
@@ -26,6 +27,18 @@ enum Command {
     /// Imports and exports a group's members on a running server.
     #[command(subcommand)]
     Members(members::MembersCommand),
+    /// Mints a new admin token, run against the database (for a lost first-start token).
+    AdminToken(AdminTokenArgs),
+}
+
+#[derive(clap::Args)]
+struct AdminTokenArgs {
+    /// The tenant's slug.
+    #[arg(long, default_value = "default")]
+    tenant: String,
+    /// The database the server uses.
+    #[arg(long, env = "COHORT_DATABASE_URL", default_value = "sqlite://cohort-data/cohort.db")]
+    database_url: String,
 }
 
 #[derive(clap::Args)]
@@ -67,7 +80,19 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve(args) => serve(args).await,
         Command::Members(command) => tokio::task::spawn_blocking(move || members::run(command)).await?,
+        Command::AdminToken(args) => admin_token(args).await,
     }
+}
+
+/// Mints an admin token straight in the database and prints it (audited as `token.create`).
+async fn admin_token(args: AdminTokenArgs) -> anyhow::Result<()> {
+    let store = Store::connect(&args.database_url).await.with_context(|| format!("opening {}", args.database_url))?;
+    let services =
+        Services::new(store, Arc::new(runtime::SystemClock), Arc::new(runtime::RandomIds), Config::default());
+    let created = services.mint_admin_token(&args.tenant).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    services.store().close().await;
+    println!("New admin token for tenant `{}` (shown once, keep it): {}", args.tenant, created.secret);
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

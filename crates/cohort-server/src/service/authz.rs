@@ -42,6 +42,8 @@ pub(crate) enum Grounds {
     FirstStart,
     /// The server's own scheduled work (the expiry sweep).
     Scheduled,
+    /// An operator with access to the database (`cohort admin-token`).
+    Offline,
 }
 
 impl Allowed {
@@ -62,6 +64,11 @@ impl Allowed {
     /// The proof for work the server schedules itself: removing expired memberships.
     pub(crate) fn scheduled(tenant: &TenantId) -> Self {
         Self { tenant: tenant.clone(), by: None, automated: false, grounds: Grounds::Scheduled }
+    }
+
+    /// The proof for an operator's command run against the database itself.
+    pub(crate) fn offline(tenant: &TenantId) -> Self {
+        Self { tenant: tenant.clone(), by: None, automated: false, grounds: Grounds::Offline }
     }
 
     /// The proof for a system token's management of `tenant` (creating it).

@@ -46,7 +46,7 @@ pub enum Bootstrap {
 }
 
 /// The slug of the tenant made on first start.
-pub const DEFAULT_TENANT: &str = "default";
+pub(crate) const DEFAULT_TENANT: &str = "default";
 
 impl Services {
     /// On an empty database, creates the `default` tenant with an admin user and a system

@@ -167,6 +167,49 @@ impl Services {
 }
 
 impl Services {
+    /// Mints a new admin token for the tenant with slug `tenant`, for an operator who lost the
+    /// one printed on first start: `cohort admin-token`, run against the database, not through
+    /// the API. The token belongs to the tenant's first active admin (by id) and, like the
+    /// first-start token, manages tenants when the tenant is `default`. Audited as
+    /// `token.create` with the request id `admin-token`.
+    pub async fn mint_admin_token(&self, tenant: &str) -> ServiceResult<TokenCreated> {
+        let found = self.store.read().await?.tenant_by_slug(tenant).await?;
+        let tenant = found.ok_or_else(|| ServiceError::NotFound(format!("tenant `{tenant}`")))?;
+        let now = self.now();
+        let admin = {
+            let live = self.live(&tenant.id).await?;
+            let mut admins: Vec<&UserId> = live
+                .state
+                .user_ids()
+                .filter(|u| live.state.user(u).is_some_and(|f| f.active))
+                .filter(|u| super::authz::allows(&live, u, P::Admin.as_str(), now))
+                .collect();
+            admins.sort();
+            admins.first().map(|u| (*u).clone())
+        };
+        let admin = admin.ok_or_else(|| {
+            ServiceError::Conflict("tenant".to_owned(), format!("tenant `{}` has no active admin", tenant.slug))
+        })?;
+        let mut change = self.begin(&tenant.id).await?;
+        change.tx.allow(super::authz::Allowed::offline(&tenant.id))?;
+        let token = ApiToken {
+            id: TokenId::generate(self.ids()),
+            user_id: admin,
+            name: Name::parse("name", "admin (recovered)")?,
+            system: tenant.slug.as_str() == super::tenant::DEFAULT_TENANT,
+            scope: TokenScope::Api,
+            created_at: now,
+            last_used_at: None,
+        };
+        let secret = new_secret();
+        change.tx.write()?.insert_token(&token, &hash_secret(&secret)).await?;
+        let origin = super::Origin { actor: None, request_id: "admin-token" };
+        let target = ("token", token.id.as_str());
+        self.audit(&mut change, origin, "token.create", target, None::<&()>, Some(&TokenView::from(&token)));
+        self.finish(change).await?;
+        Ok(TokenCreated { token, secret })
+    }
+
     /// Refuses to issue a credential for `owner` to a caller who is neither that user nor an
     /// admin, auditing the refused attempt.
     fn refuse_credential(change: &mut Change, action: &str, owner: &UserId) -> ServiceError {
