@@ -78,6 +78,7 @@ impl Gate {
 }
 
 impl Change {
+    /// A change over writer `w`, with the facts `before` it; it holds no proof yet.
     pub(crate) fn new(w: Writer, before: LiveRead) -> Self {
         Self { tx: Gate { w, proof: None }, before, touched: Touched::default(), events: Vec::new(), refusal: None }
     }
@@ -100,6 +101,20 @@ impl Change {
     /// The tenant being changed.
     pub(crate) fn tenant(&self) -> &TenantId {
         self.tx.w.tenant()
+    }
+
+    /// User `id` as this change sees it; not found is a 404.
+    pub(crate) async fn user(&mut self, id: &UserId) -> ServiceResult<cohort_core::model::User> {
+        let tenant = self.tenant().clone();
+        let found = self.tx.w.get_user(&tenant, id).await?;
+        found.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))
+    }
+
+    /// Token `id` as this change sees it; not found is a 404.
+    pub(crate) async fn token(&mut self, id: &cohort_core::TokenId) -> ServiceResult<cohort_core::model::ApiToken> {
+        let tenant = self.tenant().clone();
+        let found = self.tx.w.get_token(&tenant, id).await?;
+        found.ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))
     }
 
     /// Notes that the change touched a user (their facts, memberships, roles or grants).

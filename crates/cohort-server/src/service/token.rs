@@ -100,13 +100,7 @@ impl Services {
         id: &TokenId,
     ) -> ServiceResult<Written<TokenCreated>> {
         self.change(ctx, tenant, async |change| {
-            let tenant = &change.tenant().clone();
-            let token = change
-                .tx
-                .read()
-                .get_token(tenant, id)
-                .await?
-                .ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
+            let token = change.token(id).await?;
             let guard = Guard::new(ctx, &change.before, self.now());
             let proof = if token.user_id == ctx.principal.user {
                 guard.require_self(&token.user_id)?
@@ -137,13 +131,7 @@ impl Services {
     /// away confers nothing.
     pub async fn revoke_token(&self, ctx: &Ctx, tenant: &TenantId, id: &TokenId) -> ServiceResult<Written<()>> {
         self.change(ctx, tenant, async |change| {
-            let tenant = &change.tenant().clone();
-            let token = change
-                .tx
-                .read()
-                .get_token(tenant, id)
-                .await?
-                .ok_or_else(|| ServiceError::NotFound(format!("token `{id}`")))?;
+            let token = change.token(id).await?;
             let guard = Guard::new(ctx, &change.before, self.now());
             let proof = if token.user_id == ctx.principal.user {
                 guard.require_self(&token.user_id)?

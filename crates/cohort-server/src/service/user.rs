@@ -169,15 +169,9 @@ impl Services {
         patch: UserPatch,
     ) -> ServiceResult<Written<User>> {
         self.change(ctx, tenant, async |change| {
-            let tenant = &change.tenant().clone();
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
             change.tx.allow(proof)?;
-            let before = change
-                .tx
-                .read()
-                .get_user(tenant, id)
-                .await?
-                .ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
+            let before = change.user(id).await?;
             patch.expect.check(&format!("user `{id}`"), before.updated_at)?;
             let mut user = before.clone();
             if let Some(email) = patch.email {
@@ -243,15 +237,9 @@ impl Services {
         expect: &Expect,
     ) -> ServiceResult<Written<()>> {
         self.change(ctx, tenant, async |change| {
-            let tenant = &change.tenant().clone();
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
             change.tx.allow(proof)?;
-            let before = change
-                .tx
-                .read()
-                .get_user(tenant, id)
-                .await?
-                .ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))?;
+            let before = change.user(id).await?;
             expect.check(&format!("user `{id}`"), before.updated_at)?;
             if &ctx.principal.user == id {
                 return Err(ServiceError::Conflict("id".to_owned(), "you cannot delete yourself".to_owned()));
