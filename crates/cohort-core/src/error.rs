@@ -20,6 +20,14 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// Why a value was refused or a change clashes, without the field it names.
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Invalid { reason, .. } | Self::Conflict { reason, .. } => reason,
+            Self::NotFound(s) | Self::Forbidden(s) => s,
+        }
+    }
+
     /// Shorthand for [`DomainError::Invalid`].
     pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
         Self::Invalid { field: field.to_owned(), reason: reason.into() }

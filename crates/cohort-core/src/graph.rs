@@ -116,7 +116,13 @@ mod tests {
         for i in 0..len {
             s.put_group(
                 gid(i),
-                GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local },
+                GroupFacts {
+                    name: String::new(),
+                    active: true,
+                    apply_privileges: true,
+                    source: GroupSource::Local,
+                    member_types: Default::default(),
+                },
             );
             if i > 0 {
                 s.set_parents(&gid(i), [gid(i - 1)]);
@@ -140,11 +146,23 @@ mod tests {
         let mut s = chain(3);
         s.put_group(
             gid(10),
-            GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local },
+            GroupFacts {
+                name: String::new(),
+                active: true,
+                apply_privileges: true,
+                source: GroupSource::Local,
+                member_types: Default::default(),
+            },
         );
         s.put_group(
             gid(11),
-            GroupFacts { name: String::new(), active: true, apply_privileges: true, source: GroupSource::Local },
+            GroupFacts {
+                name: String::new(),
+                active: true,
+                apply_privileges: true,
+                source: GroupSource::Local,
+                member_types: Default::default(),
+            },
         );
         s.set_parents(&gid(11), [gid(10)]);
         // 0 <- 1 <- 2 <- 10 <- 11 is five levels.

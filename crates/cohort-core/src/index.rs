@@ -145,8 +145,8 @@ impl<K: Clone + Eq + Hash> Interner<K> {
     }
 }
 
-/// Footprints with at least this many users are recomputed on every core.
-const PARALLEL_FROM: usize = 20_000;
+/// Users per thread from which a footprint is recomputed on several cores.
+const PARALLEL_FROM: usize = 10_000;
 
 /// Grants given directly rather than by a group.
 const DIRECT: u32 = u32::MAX;
@@ -274,29 +274,11 @@ impl AccessIndex {
             };
         }
         let users: Vec<&UserId> = footprint.users.iter().collect();
-        let threads = if users.len() < PARALLEL_FROM {
-            1
-        } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
-        };
         let this = &*self;
-        let entries: Vec<(UserId, Option<(UserEntry, Wildcards)>)> = if threads == 1 {
-            users.iter().map(|u| ((*u).clone(), this.entry_of(state, u, now))).collect()
-        } else {
-            let chunk = users.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = users
-                    .chunks(chunk)
-                    .map(|part| {
-                        scope.spawn(move || {
-                            part.iter().map(|u| ((*u).clone(), this.entry_of(state, u, now))).collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-            })
-        };
-        for (u, entry) in entries {
+        let entries = crate::parallel::map_parts(&users, PARALLEL_FROM, |part| {
+            part.iter().map(|u| ((*u).clone(), this.entry_of(state, u, now))).collect::<Vec<_>>()
+        });
+        for (u, entry) in entries.into_iter().flatten() {
             if let Some((e, _)) = &entry {
                 self.fresh_until = self.fresh_until.min(e.valid_until());
             }

@@ -9,6 +9,7 @@ pub mod id;
 pub mod index;
 pub mod model;
 pub mod name;
+pub mod parallel;
 pub mod permission;
 pub mod resolve;
 pub mod rule;

@@ -1,9 +1,13 @@
 //! The entities of a tenant and their small enums.
 
 use crate::id::{GroupId, ResourceId, RoleId, RuleId, TenantId, TokenId, UserId};
-use crate::name::{Attributes, Description, Email, GroupSlug, Keyword, Levels, Name, ShortText, SsoGroups, TenantSlug};
+use crate::name::{
+    Attributes, Description, Email, GroupSlug, Keyword, Levels, MemberTypes, Name, ShortText, SsoGroups, TenantSlug,
+    UserType,
+};
 use crate::permission::Permission;
 use crate::time::Timestamp;
+use std::collections::BTreeSet;
 
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
@@ -87,6 +91,8 @@ pub struct Tenant {
     pub name: Name,
     /// The last committed revision.
     pub revision: i64,
+    /// The user types its users may have (always holding [`UserType::DEFAULT`]).
+    pub user_types: BTreeSet<UserType>,
     /// When it was created.
     pub created_at: Timestamp,
 }
@@ -114,6 +120,8 @@ pub struct User {
     pub sso_groups: SsoGroups,
     /// Active or suspended.
     pub status: UserStatus,
+    /// What kind of user (from the tenant's list); groups may admit only some kinds.
+    pub user_type: UserType,
     /// Id in the provisioning system, when provisioned.
     pub external_id: Option<String>,
     /// Creation time.
@@ -140,6 +148,9 @@ pub struct Group {
     pub id: GroupId,
     /// Name, unique per tenant case-insensitively.
     pub name: Name,
+    /// The name the identity provider last gave a provisioned or synced group. The group's
+    /// name follows it until an administrator renames the group; then the two differ.
+    pub provider_name: Option<Name>,
     /// Slug, unique per tenant.
     pub slug: GroupSlug,
     /// Description.
@@ -154,6 +165,8 @@ pub struct Group {
     pub apply_privileges: bool,
     /// Members are told when their access through this group changes.
     pub notify_members: bool,
+    /// The user types it admits as members (empty: every type).
+    pub member_types: MemberTypes,
     /// Parent groups.
     pub parent_ids: Vec<GroupId>,
     /// Creation time.
@@ -304,6 +317,8 @@ pub struct UserImportRow {
     pub department: ShortText,
     /// Title.
     pub title: ShortText,
+    /// Their type.
+    pub user_type: UserType,
     /// Groups to add them to (as members, source `import`).
     pub groups: Vec<GroupId>,
 }

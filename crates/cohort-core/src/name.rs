@@ -116,6 +116,81 @@ impl Keyword {
     }
 }
 
+/// A kind of user (`member`, `customer`, `partner`, `service`): `[a-z0-9_-]{1,32}`, from the
+/// list the tenant keeps. Every user has one; a group may admit only some.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct UserType(String);
+
+impl UserType {
+    /// The type every user has unless given another, and every tenant's list holds.
+    pub const DEFAULT: &str = "member";
+
+    /// Validates a user type for `field`.
+    pub fn parse(field: &str, s: &str) -> Result<Self, DomainError> {
+        slug_like(field, s, 32, b"_").map(Self)
+    }
+
+    /// The value as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for UserType {
+    fn default() -> Self {
+        Self(Self::DEFAULT.to_owned())
+    }
+}
+
+impl fmt::Display for UserType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The types a group admits as members; empty admits every type.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct MemberTypes(std::collections::BTreeSet<UserType>);
+
+impl MemberTypes {
+    /// Most types one group lists.
+    pub const MAX: usize = 32;
+
+    /// Validates a list of types for `field` (duplicates are one).
+    pub fn new(field: &str, types: impl IntoIterator<Item = UserType>) -> Result<Self, DomainError> {
+        let set: std::collections::BTreeSet<UserType> = types.into_iter().collect();
+        if set.len() > Self::MAX {
+            return Err(DomainError::invalid(field, format!("at most {} types", Self::MAX)));
+        }
+        Ok(Self(set))
+    }
+
+    /// Whether a user of type `t` may be a member.
+    pub fn admits(&self, t: &UserType) -> bool {
+        self.0.is_empty() || self.0.contains(t)
+    }
+
+    /// Whether every type is admitted.
+    pub fn is_any(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The types listed, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &UserType> {
+        self.0.iter()
+    }
+
+    /// The types as text separated by spaces (as stored).
+    pub fn to_text(&self) -> String {
+        self.0.iter().map(UserType::as_str).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Reads types stored by [`Self::to_text`].
+    pub fn from_text(field: &str, s: &str) -> Result<Self, DomainError> {
+        Self::new(field, s.split_whitespace().map(|t| UserType::parse(field, t)).collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
 /// The ordered access levels of a resource type, least permissive first.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Levels(Vec<Keyword>);
@@ -192,6 +267,13 @@ text_type!(
     /// A free-text description, at most 2,000 characters.
     Description
 );
+#[expect(clippy::derivable_impls, reason = "text_type! derives no Default: an empty name or email is invalid")]
+impl Default for Description {
+    fn default() -> Self {
+        Self(String::new())
+    }
+}
+
 impl Description {
     /// Validates a description.
     pub fn parse(s: &str) -> Result<Self, DomainError> {

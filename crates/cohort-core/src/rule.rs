@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The fields of `user` a rule may read.
-pub const USER_FIELDS: [&str; 9] =
-    ["id", "email", "userName", "name", "department", "title", "status", "attributes", "ssoGroups"];
+pub const USER_FIELDS: [&str; 10] =
+    ["id", "email", "userName", "name", "department", "title", "status", "userType", "attributes", "ssoGroups"];
 
 /// The functions and methods a rule may call (macros such as `exists` and `all` are not calls).
 /// `matches` is known, and refused when saved for its cost.
@@ -530,6 +530,7 @@ impl RuleEngine for Cel {
                     UserStatus::Suspended => "suspended",
                 }),
             ),
+            ("userType".to_owned(), string(user.user_type.as_str())),
             ("attributes".to_owned(), cel::Value::Map(attributes.into())),
             ("ssoGroups".to_owned(), strings(user.sso_groups.as_slice())),
         ]);
@@ -585,6 +586,7 @@ mod tests {
             .unwrap(),
             sso_groups: SsoGroups::new(["emea".to_owned(), "staff".to_owned()]).unwrap(),
             status: UserStatus::Active,
+            user_type: crate::name::UserType::default(),
             external_id: None,
             created_at: Timestamp(0),
             updated_at: Timestamp(0),

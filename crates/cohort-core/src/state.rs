@@ -2,9 +2,10 @@
 //! who is in which group, which roles go where. Resolution and the graph rules read it; the
 //! store fills it; every write keeps it in step.
 
+use crate::error::DomainError;
 use crate::id::{GroupId, ResourceId, RoleId, UserId};
 use crate::model::{GroupSource, MemberRole, MembershipSource, Subject};
-use crate::name::{Levels, Scopes};
+use crate::name::{Levels, MemberTypes, Scopes, UserType};
 use crate::permission::Permission;
 use crate::time::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -15,6 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct UserFacts {
     /// False when suspended: no effective access at all.
     pub active: bool,
+    /// What kind of user, for the groups that admit only some kinds.
+    pub user_type: UserType,
 }
 
 /// What resolution needs to know of a group.
@@ -28,6 +31,8 @@ pub struct GroupFacts {
     pub apply_privileges: bool,
     /// Who owns the group.
     pub source: GroupSource,
+    /// The user types it admits (empty: every type).
+    pub member_types: MemberTypes,
 }
 
 impl GroupFacts {
@@ -407,6 +412,56 @@ impl TenantState {
     /// A group's facts.
     pub fn group(&self, id: &GroupId) -> Option<&GroupFacts> {
         self.groups.get(id)
+    }
+
+    /// Whether `group` admits a user of type `user_type` as a member (a group that does not
+    /// exist is not refused here: whether it exists is the caller's to decide).
+    pub fn admits(&self, group: &GroupId, user_type: &UserType) -> Result<(), DomainError> {
+        match self.groups.get(group) {
+            Some(g) if !g.member_types.admits(user_type) => Err(DomainError::invalid(
+                "type",
+                format!(
+                    "group `{}` ({group}) admits only users of type {}; this user is of type `{user_type}`",
+                    g.name,
+                    g.member_types.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `group` admits user `user` (see [`Self::admits`]); an unknown user is admitted.
+    pub fn admits_user(&self, group: &GroupId, user: &UserId) -> Result<(), DomainError> {
+        match self.users.get(user) {
+            Some(u) => self.admits(group, &u.user_type),
+            None => Ok(()),
+        }
+    }
+
+    /// The first membership row, among those of `users` and of the members of `groups`, whose
+    /// group does not admit its user's type: the group, the user and why.
+    pub fn first_refused_member<'a>(
+        &self,
+        users: impl IntoIterator<Item = &'a UserId>,
+        groups: impl IntoIterator<Item = &'a GroupId>,
+    ) -> Option<DomainError> {
+        for u in users {
+            for (g, _, _) in self.memberships_of(u) {
+                if let Err(e) = self.admits_user(g, u) {
+                    return Some(e);
+                }
+            }
+        }
+        for g in groups {
+            if self.groups.get(g).is_some_and(|f| !f.member_types.is_any()) {
+                for u in self.members_of(g) {
+                    if let Err(e) = self.admits_user(g, u) {
+                        return Some(e);
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// Every group id.

@@ -95,6 +95,7 @@ fn big_user() -> cohort_core::model::User {
             .unwrap(),
         sso_groups: SsoGroups::new((0..200).map(|i| format!("g{i}"))).unwrap(),
         status: cohort_core::model::UserStatus::Active,
+        user_type: Default::default(),
         external_id: None,
         created_at: cohort_core::Timestamp(0),
         updated_at: cohort_core::Timestamp(0),

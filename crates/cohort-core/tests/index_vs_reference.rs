@@ -83,7 +83,13 @@ fn apply(state: &mut TenantState, now: &mut i64, op: &Op) -> Option<Touched> {
     let mut t = Touched::default();
     match op.clone() {
         Op::PutGroup(g, active, apply_privileges) => {
-            let facts = GroupFacts { name: format!("g{g}"), active, apply_privileges, source: GroupSource::Local };
+            let facts = GroupFacts {
+                name: format!("g{g}"),
+                active,
+                apply_privileges,
+                source: GroupSource::Local,
+                member_types: Default::default(),
+            };
             state.put_group(gid(g), facts);
             t.groups.insert(gid(g));
         }
@@ -122,7 +128,7 @@ fn apply(state: &mut TenantState, now: &mut i64, op: &Op) -> Option<Touched> {
             t.members.insert(gid(g));
         }
         Op::PutUser(u, active) => {
-            state.put_user(uid(u), UserFacts { active });
+            state.put_user(uid(u), UserFacts { active, user_type: Default::default() });
             t.users.insert(uid(u));
         }
         Op::DeleteUser(u) => {

@@ -162,7 +162,13 @@ fn apply(state: &mut TenantState, model: &mut Model, op: &Op) {
         Op::CreateGroup(g) if !model.groups.contains_key(&g) => {
             state.put_group(
                 gid(g),
-                GroupFacts { name: format!("g{g}"), active: true, apply_privileges: true, source: GroupSource::Local },
+                GroupFacts {
+                    name: format!("g{g}"),
+                    active: true,
+                    apply_privileges: true,
+                    source: GroupSource::Local,
+                    member_types: Default::default(),
+                },
             );
             model.groups.insert(g, (true, true));
         }
@@ -218,7 +224,7 @@ fn apply(state: &mut TenantState, model: &mut Model, op: &Op) {
         }
         Op::AddMember(g, u, s, expires) if model.groups.contains_key(&g) => {
             if let std::collections::btree_map::Entry::Vacant(e) = model.users.entry(u) {
-                state.put_user(uid(u), UserFacts { active: true });
+                state.put_user(uid(u), UserFacts { active: true, user_type: Default::default() });
                 e.insert(true);
             }
             let expires_at = expires.map(|e| model.now + e);
@@ -236,7 +242,7 @@ fn apply(state: &mut TenantState, model: &mut Model, op: &Op) {
             model.rows.remove(&(g, u, s));
         }
         Op::SetUserActive(u, active) => {
-            state.put_user(uid(u), UserFacts { active });
+            state.put_user(uid(u), UserFacts { active, user_type: Default::default() });
             model.users.insert(u, active);
         }
         Op::DeleteUser(u) => {

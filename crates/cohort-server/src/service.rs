@@ -8,6 +8,8 @@ mod authn;
 pub(crate) mod authz;
 mod batch;
 mod change;
+mod cohort_flow;
+mod export;
 mod group;
 mod import;
 mod live;
@@ -15,9 +17,11 @@ mod membership;
 mod resource;
 mod role;
 mod rule;
+mod snapshot;
 mod tenant;
 mod token;
 mod user;
+mod user_type;
 
 pub use access::{CheckInput, CheckOutcome, EffectiveMemberRow};
 pub use audit::AuditQuery;
@@ -36,6 +40,7 @@ pub use rule::{MAX_RULES_PER_GROUP, PlannedMember, RuleDraft, RulePlan, SavedRul
 pub use tenant::{Bootstrap, NewTenant, TenantCreated};
 pub use token::TokenCreated;
 pub use user::{NewUser, UserPatch};
+pub use user_type::{MAX_USER_TYPES, UserTypeUse};
 
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::model::Subject;

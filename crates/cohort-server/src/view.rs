@@ -77,6 +77,9 @@ pub struct UserView {
     pub sso_groups: Vec<String>,
     /// `active` or `suspended`.
     pub status: String,
+    /// The user's type, from the tenant's list (`member` unless given another).
+    #[serde(rename = "type")]
+    pub user_type: String,
     /// Id in the provisioning system.
     pub external_id: Option<String>,
     /// Creation time.
@@ -109,6 +112,7 @@ impl From<&User> for UserView {
             attributes: Value::Object(attributes),
             sso_groups: u.sso_groups.as_slice().to_vec(),
             status: u.status.as_str().to_owned(),
+            user_type: u.user_type.to_string(),
             external_id: u.external_id.clone(),
             created_at: rfc3339(u.created_at),
             updated_at: rfc3339(u.updated_at),
@@ -167,6 +171,9 @@ pub struct GroupView {
     pub id: String,
     /// Name.
     pub name: String,
+    /// For a group an identity provider provisions or syncs, the name it last gave; the
+    /// group's `name` follows it until an administrator renames the group.
+    pub provider_name: Option<String>,
     /// Slug.
     pub slug: String,
     /// Description.
@@ -181,6 +188,8 @@ pub struct GroupView {
     pub apply_privileges: bool,
     /// Members are told when their access through this group changes.
     pub notify_members: bool,
+    /// The user types it admits as members (empty: every type).
+    pub member_types: Vec<String>,
     /// Parent groups.
     pub parent_ids: Vec<String>,
     /// Users with a live membership.
@@ -197,6 +206,7 @@ impl GroupView {
         Self {
             id: g.id.to_string(),
             name: g.name.to_string(),
+            provider_name: g.provider_name.as_ref().map(ToString::to_string),
             slug: g.slug.to_string(),
             description: g.description.to_string(),
             status: g.status.as_str().to_owned(),
@@ -204,6 +214,7 @@ impl GroupView {
             external_id: g.external_id.clone(),
             apply_privileges: g.apply_privileges,
             notify_members: g.notify_members,
+            member_types: g.member_types.iter().map(ToString::to_string).collect(),
             parent_ids: g.parent_ids.iter().map(ToString::to_string).collect(),
             member_count,
             created_at: rfc3339(g.created_at),

@@ -48,9 +48,12 @@ enum Path {
     Unsuspend,
     ScimMember,
     ScimNest,
+    CreateUnder,
+    CreateWithRole,
+    CreateUserInto,
 }
 
-const PATHS: [Path; 14] = [
+const PATHS: [Path; 17] = [
     Path::AddMember,
     Path::BatchAdd,
     Path::CsvImport,
@@ -65,15 +68,23 @@ const PATHS: [Path; 14] = [
     Path::Unsuspend,
     Path::ScimMember,
     Path::ScimNest,
+    Path::CreateUnder,
+    Path::CreateWithRole,
+    Path::CreateUserInto,
 ];
 
 impl Path {
     /// The cohort permission the path needs before any conferral is judged.
     fn needs(self) -> &'static str {
         match self {
-            Self::AddMember | Self::BatchAdd | Self::CsvImport | Self::NestExisting | Self::NestNew => {
-                "cohort:groups.write"
-            }
+            Self::AddMember
+            | Self::BatchAdd
+            | Self::CsvImport
+            | Self::NestExisting
+            | Self::NestNew
+            | Self::CreateUnder
+            | Self::CreateWithRole => "cohort:groups.write",
+            Self::CreateUserInto => "cohort:users.write",
             Self::GroupRole | Self::GroupGrant => "cohort:groups.write",
             Self::UserRole => "cohort:user-roles.write",
             Self::UserGrant => "cohort:user-roles.write",
@@ -169,6 +180,12 @@ impl World {
         .map(|s| s.to_string())
         .collect();
         with_role("group-admin", group_admin, vec![]).await;
+        let people_admin: Vec<String> =
+            ["cohort:users.read", "cohort:users.write", "cohort:groups.read", "cohort:groups.write"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        with_role("people-admin", people_admin, vec![]).await;
         let held_group = targets[2].group.clone();
         with_role("manager", vec![], vec![held_group]).await;
         let auditor: Vec<String> = [
@@ -223,6 +240,7 @@ impl World {
             Path::GroupGrant | Path::UserGrant => {
                 holds(if path == Path::GroupGrant { "cohort:groups.write" } else { "cohort:user-roles.write" })
             }
+            Path::CreateUserInto => holds("cohort:users.write") && holds("cohort:groups.write"),
             _ => holds(path.needs()),
         }
     }
@@ -357,6 +375,22 @@ impl World {
                 let op = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                     "Operations": [{"op": "add", "path": "members", "value": [{"value": own, "type": "Group"}]}]});
                 app.scim(Method::PATCH, &format!("/t/default/scim/v2/Groups/{g}"), tok, Some(op)).await
+            }
+            Path::CreateUnder => {
+                let body = json!({"name": format!("Under {n}"), "parentIds": [g], "members": [{"userId": victim}]});
+                app.post(&format!("{T}/groups"), tok, body).await
+            }
+            Path::CreateWithRole => {
+                let body =
+                    json!({"name": format!("With {n}"), "roleIds": [target.role], "members": [{"userId": victim}]});
+                app.post(&format!("{T}/groups"), tok, body).await
+            }
+            Path::CreateUserInto => {
+                // The beneficiary is the user the request creates.
+                let body = json!({"email": format!("new{n}@example.com"), "groupIds": [g]});
+                let a = app.post(&format!("{T}/users"), tok, body).await;
+                let created = a.body["id"].as_str().map(str::to_owned);
+                return (created.unwrap_or(victim), a, before);
             }
         };
         (victim, answer, before)

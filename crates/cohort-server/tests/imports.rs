@@ -320,7 +320,7 @@ async fn a_users_import_creates_users_with_their_groups() {
         app.post(&format!("{T}/users/import"), ROOT, json!(bad)).await.problem(422);
     }
     let t = app.get(&format!("{T}/users/import-template"), ROOT).await;
-    assert_eq!(t.ok(200), &json!("email,displayName,department,title,groups\r\n"));
+    assert_eq!(t.ok(200), &json!("email,displayName,department,title,type,groups\r\n"));
     app.assert_consistent().await;
 }
 

@@ -60,6 +60,9 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
     use Method as M;
     vec![
         (M::POST, "/users", Some(json!({"email": "new@example.com"}))),
+        (M::POST, "/users", Some(json!({"email": "new2@example.com", "groupIds": ["{g}"]}))),
+        (M::GET, "/user-types", None),
+        (M::PUT, "/user-types", Some(json!({"types": ["member", "customer"]}))),
         (M::GET, "/users", None),
         (M::GET, "/users/{u}", None),
         (M::PATCH, "/users/{u}", Some(json!({"title": "x"}))),
@@ -70,6 +73,11 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (M::GET, "/users/{u}/access", None),
         (M::GET, "/users/{u}/groups", None),
         (M::POST, "/groups", Some(json!({"name": "New"}))),
+        (
+            M::POST,
+            "/groups",
+            Some(json!({"name": "New2", "parentIds": ["{g}"], "roleIds": ["{r}"], "members": [{"userId": "{u}"}]})),
+        ),
         (M::GET, "/groups", None),
         (M::GET, "/groups/{g}", None),
         (M::PATCH, "/groups/{g}", Some(json!({"name": "Renamed"}))),

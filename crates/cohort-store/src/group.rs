@@ -4,7 +4,7 @@ use crate::row::{boolean, int, opt_text, text, time};
 use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{After, Db, StoreError, Writer};
 use cohort_core::model::{Group, GroupSource, GroupStatus};
-use cohort_core::name::{Description, GroupSlug, Name};
+use cohort_core::name::{Description, GroupSlug, MemberTypes, Name};
 use cohort_core::{GroupId, TenantId, Timestamp};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -32,6 +32,7 @@ pub(crate) fn group(row: &AnyRow) -> Result<(Group, i64), StoreError> {
     let g = Group {
         id: GroupId::parse(&text(row, "id")?)?,
         name: Name::parse("name", &text(row, "name")?)?,
+        provider_name: opt_text(row, "provider_name")?.map(|n| Name::parse("providerName", &n)).transpose()?,
         slug: GroupSlug::parse(&text(row, "slug")?)?,
         description: Description::parse(&text(row, "description")?)?,
         status: GroupStatus::parse("status", &text(row, "status")?)?,
@@ -39,6 +40,7 @@ pub(crate) fn group(row: &AnyRow) -> Result<(Group, i64), StoreError> {
         external_id: opt_text(row, "external_id")?,
         apply_privileges: boolean(row, "apply_privileges")?,
         notify_members: boolean(row, "notify_members")?,
+        member_types: MemberTypes::from_text("memberTypes", &text(row, "member_types")?)?,
         parent_ids: Vec::new(),
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
@@ -48,11 +50,11 @@ pub(crate) fn group(row: &AnyRow) -> Result<(Group, i64), StoreError> {
 
 /// Columns of a group, without counting members, for listings that filter in SQL.
 pub(crate) const GROUP_COLUMNS: &str = "SELECT id, name, slug, description, status, source, external_id, \
-    apply_privileges, notify_members, created_at, updated_at, 0 AS member_count FROM groups";
+    apply_privileges, notify_members, member_types, provider_name, created_at, updated_at, 0 AS member_count FROM groups";
 
 /// Columns of a group plus its count of live members at `$1` (now), for `g` in `tenant_id = $2`.
 const COLUMNS: &str = "SELECT g.id, g.name, g.slug, g.description, g.status, g.source, g.external_id, \
-    g.apply_privileges, g.notify_members, g.created_at, g.updated_at, \
+    g.apply_privileges, g.notify_members, g.member_types, g.provider_name, g.created_at, g.updated_at, \
     (SELECT COUNT(DISTINCT m.user_id) FROM memberships m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id \
      AND (m.expires_at IS NULL OR m.expires_at > $1)) AS member_count FROM groups g WHERE g.tenant_id = $2";
 
@@ -173,8 +175,8 @@ impl Writer {
         let tenant = self.tenant.to_string();
         sqlx::query(
             "INSERT INTO groups (tenant_id, id, name, name_key, slug, description, status, source, external_id, \
-             apply_privileges, notify_members, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             apply_privileges, notify_members, created_at, updated_at, member_types, provider_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(tenant)
         .bind(g.id.as_str())
@@ -189,6 +191,8 @@ impl Writer {
         .bind(g.notify_members)
         .bind(g.created_at.millis())
         .bind(g.updated_at.millis())
+        .bind(g.member_types.to_text())
+        .bind(g.provider_name.as_ref().map(|n| n.as_str().to_owned()))
         .execute(self.tx())
         .await?;
         self.set_parents(&g.id, &g.parent_ids).await
@@ -199,8 +203,8 @@ impl Writer {
         let tenant = self.tenant.to_string();
         let done = sqlx::query(
             "UPDATE groups SET name = $3, name_key = $4, slug = $5, description = $6, status = $7, source = $8, \
-             external_id = $9, apply_privileges = $10, notify_members = $11, updated_at = $12 \
-             WHERE tenant_id = $1 AND id = $2",
+             external_id = $9, apply_privileges = $10, notify_members = $11, updated_at = $12, member_types = $13, \
+             provider_name = $14 WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant)
         .bind(g.id.as_str())
@@ -214,6 +218,8 @@ impl Writer {
         .bind(g.apply_privileges)
         .bind(g.notify_members)
         .bind(g.updated_at.millis())
+        .bind(g.member_types.to_text())
+        .bind(g.provider_name.as_ref().map(|n| n.as_str().to_owned()))
         .execute(self.tx())
         .await?;
         if done.rows_affected() == 0 {

@@ -3,7 +3,7 @@
 use crate::row::{opt_text, opt_time, text, time};
 use crate::{Db, StoreError, Writer};
 use cohort_core::model::{Import, ImportRow, ImportRows, MemberRole, UserImportRow};
-use cohort_core::name::{Email, ShortText};
+use cohort_core::name::{Email, ShortText, UserType};
 use cohort_core::{GroupId, ImportId, TenantId, Timestamp, UserId};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
@@ -30,7 +30,8 @@ fn encode(rows: &ImportRows) -> (&'static str, Option<String>, String) {
                             r.display_name.as_str(),
                             r.department.as_str(),
                             r.title.as_str(),
-                            r.groups.iter().map(|g| g.as_str()).collect::<Vec<_>>()
+                            r.groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+                            r.user_type.as_str()
                         ])
                     })
                     .collect(),
@@ -71,6 +72,11 @@ fn decode(kind: &str, group: Option<String>, s: &str) -> Result<ImportRows, Stor
                         display_name: ShortText::parse("displayName", &str_at(i, 2)?, false)?,
                         department: ShortText::parse("department", &str_at(i, 3)?, false)?,
                         title: ShortText::parse("title", &str_at(i, 4)?, false)?,
+                        // Kept before user types: `member`.
+                        user_type: match i.get(6) {
+                            None => UserType::default(),
+                            Some(_) => UserType::parse("type", &str_at(i, 6)?)?,
+                        },
                         groups: groups
                             .iter()
                             .map(|g| GroupId::parse(g.as_str().unwrap_or_default()).map_err(StoreError::from))

@@ -124,7 +124,8 @@ fn column(table: Table, field: Field) -> Result<(&'static str, bool), StoreError
         (Table::Users, Field::Department) => ("LOWER(department)", true),
         (Table::Users, Field::Title) => ("LOWER(title)", true),
         (Table::Users, Field::Active) => ("status", false),
-        (Table::Groups, Field::DisplayName) => ("name_key", true),
+        // A provisioned group answers to the name its identity provider gave it.
+        (Table::Groups, Field::DisplayName) => ("LOWER(COALESCE(provider_name, name))", true),
         _ => return Err(unsupported()),
     })
 }

@@ -9,6 +9,7 @@ const SQLITE: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_expiry.sql")),
     (5, include_str!("../migrations/sqlite/0005_imports.sql")),
     (6, include_str!("../migrations/sqlite/0006_rules.sql")),
+    (7, include_str!("../migrations/sqlite/0007_user_types.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -17,6 +18,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_expiry.sql")),
     (5, include_str!("../migrations/postgres/0005_imports.sql")),
     (6, include_str!("../migrations/postgres/0006_rules.sql")),
+    (7, include_str!("../migrations/postgres/0007_user_types.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -5,15 +5,36 @@ use crate::sql::{Arg, ROWS_PER_STATEMENT, Sql};
 use crate::{Db, StoreError};
 use cohort_core::index::Touched;
 use cohort_core::model::{GroupSource, GroupStatus, MemberRole, MembershipSource, Subject, UserStatus};
-use cohort_core::name::Scopes;
+use cohort_core::name::{MemberTypes, Scopes, UserType};
 use cohort_core::permission::Permission;
 use cohort_core::state::{GroupFacts, MemberFacts, ResourceFacts, RoleFacts, TenantState, UserFacts};
 use cohort_core::{GroupId, ResourceId, RoleId, TenantId, UserId};
 use futures_util::TryStreamExt;
 use rustc_hash::FxHashMap;
 use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::DerefMut;
+
+/// The columns [`group_facts`] reads.
+const GROUP_FACTS: &str = "name, status, apply_privileges, source, member_types";
+
+fn group_facts(row: &AnyRow) -> Result<GroupFacts, StoreError> {
+    Ok(GroupFacts {
+        name: text(row, "name")?,
+        active: GroupStatus::parse("status", &text(row, "status")?)? == GroupStatus::Active,
+        apply_privileges: boolean(row, "apply_privileges")?,
+        source: GroupSource::parse("source", &text(row, "source")?)?,
+        member_types: MemberTypes::from_text("memberTypes", &text(row, "member_types")?)?,
+    })
+}
+
+fn user_facts(status: &str, user_type: &str) -> Result<UserFacts, StoreError> {
+    Ok(UserFacts {
+        active: UserStatus::parse("status", status)? == UserStatus::Active,
+        user_type: UserType::parse("type", user_type)?,
+    })
+}
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// Every access fact of a tenant, as of this connection's view.
@@ -21,26 +42,22 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         let t = tenant.as_str();
         let mut s = TenantState::default();
         self.load_resource_types(tenant, &mut s).await?;
-        for row in
-            sqlx::query("SELECT id, status FROM users WHERE tenant_id = $1").bind(t).fetch_all(self.conn()).await?
+        for row in sqlx::query("SELECT id, status, user_type FROM users WHERE tenant_id = $1")
+            .bind(t)
+            .fetch_all(self.conn())
+            .await?
         {
-            let active = UserStatus::parse("status", &text(&row, "status")?)? == UserStatus::Active;
-            s.put_user(UserId::parse(&text(&row, "id")?)?, UserFacts { active });
+            s.put_user(
+                UserId::parse(&text(&row, "id")?)?,
+                user_facts(&text(&row, "status")?, &text(&row, "user_type")?)?,
+            );
         }
-        let groups = sqlx::query("SELECT id, name, status, apply_privileges, source FROM groups WHERE tenant_id = $1")
+        let groups = sqlx::query(&format!("SELECT id, {GROUP_FACTS} FROM groups WHERE tenant_id = $1"))
             .bind(t)
             .fetch_all(self.conn())
             .await?;
         for row in groups {
-            s.put_group(
-                GroupId::parse(&text(&row, "id")?)?,
-                GroupFacts {
-                    name: text(&row, "name")?,
-                    active: GroupStatus::parse("status", &text(&row, "status")?)? == GroupStatus::Active,
-                    apply_privileges: boolean(&row, "apply_privileges")?,
-                    source: GroupSource::parse("source", &text(&row, "source")?)?,
-                },
-            );
+            s.put_group(GroupId::parse(&text(&row, "id")?)?, group_facts(&row)?);
         }
         let mut parents: BTreeMap<GroupId, Vec<GroupId>> = BTreeMap::new();
         for row in sqlx::query("SELECT group_id, parent_id FROM group_parents WHERE tenant_id = $1")
@@ -215,26 +232,16 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             }
         }
         for g in &touched.groups {
-            let row = sqlx::query(
-                "SELECT name, status, apply_privileges, source FROM groups WHERE tenant_id = $1 AND id = $2",
-            )
-            .bind(t)
-            .bind(g.as_str())
-            .fetch_optional(self.conn())
-            .await?;
+            let row = sqlx::query(&format!("SELECT {GROUP_FACTS} FROM groups WHERE tenant_id = $1 AND id = $2"))
+                .bind(t)
+                .bind(g.as_str())
+                .fetch_optional(self.conn())
+                .await?;
             let Some(row) = row else {
                 state.remove_group(g);
                 continue;
             };
-            state.put_group(
-                g.clone(),
-                GroupFacts {
-                    name: text(&row, "name")?,
-                    active: GroupStatus::parse("status", &text(&row, "status")?)? == GroupStatus::Active,
-                    apply_privileges: boolean(&row, "apply_privileges")?,
-                    source: GroupSource::parse("source", &text(&row, "source")?)?,
-                },
-            );
+            state.put_group(g.clone(), group_facts(&row)?);
             let parents: Vec<String> =
                 sqlx::query_scalar("SELECT parent_id FROM group_parents WHERE tenant_id = $1 AND group_id = $2")
                     .bind(t)
@@ -288,9 +295,9 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             sql.json_rows(backend, &ids).push(")");
             sql
         };
-        let mut status: FxHashMap<String, String> = FxHashMap::default();
-        for row in query("SELECT id, status FROM users", "id").query()?.fetch_all(self.conn()).await? {
-            status.insert(text(&row, "id")?, text(&row, "status")?);
+        let mut status: FxHashMap<String, (String, String)> = FxHashMap::default();
+        for row in query("SELECT id, status, user_type FROM users", "id").query()?.fetch_all(self.conn()).await? {
+            status.insert(text(&row, "id")?, (text(&row, "status")?, text(&row, "user_type")?));
         }
         let mut memberships: FxHashMap<String, Vec<(GroupId, MembershipSource, MemberFacts)>> = FxHashMap::default();
         let sql = query("SELECT user_id, group_id, source, role, expires_at FROM memberships", "user_id");
@@ -317,11 +324,11 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
                 .push((ResourceId::parse(&text(&row, "resource_id")?)?, text(&row, "level")?));
         }
         for u in users {
-            let Some(st) = status.get(u.as_str()) else {
+            let Some((st, ty)) = status.get(u.as_str()) else {
                 state.remove_user(u);
                 continue;
             };
-            state.put_user((*u).clone(), UserFacts { active: UserStatus::parse("status", st)? == UserStatus::Active });
+            state.put_user((*u).clone(), user_facts(st, ty)?);
             state.replace_memberships_of(u, memberships.remove(u.as_str()).unwrap_or_default());
             let subject = Subject::User((*u).clone());
             state.replace_roles(&subject, roles.remove(u.as_str()).unwrap_or_default());

@@ -4,7 +4,7 @@ use crate::row::{int, text, time};
 use crate::{Db, StoreError};
 use cohort_core::TenantId;
 use cohort_core::model::Tenant;
-use cohort_core::name::{Name, TenantSlug};
+use cohort_core::name::{Name, TenantSlug, UserType};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::ops::DerefMut;
@@ -15,11 +15,15 @@ fn tenant(row: &AnyRow) -> Result<Tenant, StoreError> {
         slug: TenantSlug::parse(&text(row, "slug")?)?,
         name: Name::parse("name", &text(row, "name")?)?,
         revision: int(row, "revision")?,
+        user_types: text(row, "user_types")?
+            .split_whitespace()
+            .map(|t| UserType::parse("userTypes", t))
+            .collect::<Result<_, _>>()?,
         created_at: time(row, "created_at")?,
     })
 }
 
-const COLUMNS: &str = "SELECT id, slug, name, revision, created_at FROM tenants";
+const COLUMNS: &str = "SELECT id, slug, name, revision, user_types, created_at FROM tenants";
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// The tenant with this slug.
@@ -41,6 +45,31 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         rows.iter().map(tenant).collect()
     }
 
+    /// How many users have each type, and how many groups admit each type.
+    pub async fn user_type_uses(
+        &mut self,
+        tenant: &TenantId,
+    ) -> Result<std::collections::BTreeMap<String, (i64, i64)>, StoreError> {
+        let mut out: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+        let rows = sqlx::query("SELECT user_type, COUNT(*) AS n FROM users WHERE tenant_id = $1 GROUP BY user_type")
+            .bind(tenant.as_str())
+            .fetch_all(self.conn())
+            .await?;
+        for row in rows {
+            out.entry(text(&row, "user_type")?).or_default().0 = int(&row, "n")?;
+        }
+        let rows = sqlx::query("SELECT member_types FROM groups WHERE tenant_id = $1 AND member_types <> ''")
+            .bind(tenant.as_str())
+            .fetch_all(self.conn())
+            .await?;
+        for row in rows {
+            for t in text(&row, "member_types")?.split_whitespace() {
+                out.entry(t.to_owned()).or_default().1 += 1;
+            }
+        }
+        Ok(out)
+    }
+
     /// The last committed revision of a tenant.
     pub async fn revision(&mut self, id: &TenantId) -> Result<i64, StoreError> {
         let rev: Option<i64> = sqlx::query_scalar("SELECT revision FROM tenants WHERE id = $1")
@@ -48,5 +77,19 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             .fetch_optional(self.conn())
             .await?;
         rev.ok_or(StoreError::NotFound)
+    }
+}
+
+impl crate::Writer {
+    /// Replaces the user types the tenant keeps.
+    pub async fn set_user_types(&mut self, types: &std::collections::BTreeSet<UserType>) -> Result<(), StoreError> {
+        let tenant = self.tenant.to_string();
+        let text = types.iter().map(UserType::as_str).collect::<Vec<_>>().join(" ");
+        sqlx::query("UPDATE tenants SET user_types = $2 WHERE id = $1")
+            .bind(tenant)
+            .bind(text)
+            .execute(self.tx())
+            .await?;
+        Ok(())
     }
 }

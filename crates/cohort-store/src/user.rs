@@ -6,7 +6,7 @@ use crate::{After, Db, StoreError, Writer};
 use cohort_core::TenantId;
 use cohort_core::UserId;
 use cohort_core::model::{User, UserStatus};
-use cohort_core::name::{AttributeValue, Attributes, Email, Name, ShortText, SsoGroups};
+use cohort_core::name::{AttributeValue, Attributes, Email, Name, ShortText, SsoGroups, UserType};
 use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
@@ -83,6 +83,7 @@ pub(crate) fn user(row: &impl Columns) -> Result<User, StoreError> {
         attributes: decode_attributes(&text(row, "attributes")?)?,
         sso_groups: decode_sso_groups(&text(row, "sso_groups")?)?,
         status: UserStatus::parse("status", &text(row, "status")?)?,
+        user_type: UserType::parse("type", &text(row, "user_type")?)?,
         external_id: opt_text(row, "external_id")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
@@ -100,6 +101,7 @@ pub(crate) const NAMES: &[&str] = &[
     "attributes",
     "sso_groups",
     "status",
+    "user_type",
     "external_id",
     "created_at",
     "updated_at",
@@ -171,8 +173,8 @@ impl Writer {
         let tenant = self.tenant.to_string();
         sqlx::query(
             "INSERT INTO users (tenant_id, id, email, email_key, display_name, department, title, attributes, \
-             status, external_id, created_at, updated_at, user_name, user_name_key, sso_groups) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             status, external_id, created_at, updated_at, user_name, user_name_key, sso_groups, user_type) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(tenant)
         .bind(u.id.as_str())
@@ -189,6 +191,7 @@ impl Writer {
         .bind(u.user_name.as_ref().map(|n| n.as_str().to_owned()))
         .bind(u.user_name.as_ref().map(Name::key))
         .bind(encode_sso_groups(&u.sso_groups))
+        .bind(u.user_type.as_str())
         .execute(self.tx())
         .await?;
         Ok(())
@@ -200,7 +203,7 @@ impl Writer {
         let done = sqlx::query(
             "UPDATE users SET email = $3, email_key = $4, display_name = $5, department = $6, title = $7, \
              attributes = $8, status = $9, external_id = $10, updated_at = $11, user_name = $12, user_name_key = $13, \
-             sso_groups = $14 WHERE tenant_id = $1 AND id = $2",
+             sso_groups = $14, user_type = $15 WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant)
         .bind(u.id.as_str())
@@ -216,6 +219,7 @@ impl Writer {
         .bind(u.user_name.as_ref().map(|n| n.as_str().to_owned()))
         .bind(u.user_name.as_ref().map(Name::key))
         .bind(encode_sso_groups(&u.sso_groups))
+        .bind(u.user_type.as_str())
         .execute(self.tx())
         .await?;
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }

@@ -25,6 +25,7 @@ async fn tenant(store: &Store, slug: &str, n: usize) -> TenantId {
         slug: TenantSlug::parse(slug).unwrap(),
         name: Name::parse("name", slug).unwrap(),
         revision: 1,
+        user_types: [UserType::default()].into(),
         created_at: Timestamp(0),
     };
     store.create_tenant(&t).await.unwrap().commit().await.unwrap();
@@ -45,6 +46,7 @@ fn user(n: usize, email: &str) -> User {
         .unwrap(),
         sso_groups: SsoGroups::new(["emea".to_owned(), "all staff".to_owned()]).unwrap(),
         status: UserStatus::Active,
+        user_type: UserType::default(),
         external_id: None,
         created_at: Timestamp(1),
         updated_at: Timestamp(1),
@@ -57,12 +59,14 @@ fn group(n: usize, name: &str, parents: &[usize]) -> Group {
         id: id(GroupId::parse, "grp_", n),
         slug: GroupSlug::from_name(&name),
         name,
+        provider_name: None,
         description: Description::parse("").unwrap(),
         status: GroupStatus::Active,
         source: GroupSource::Local,
         external_id: None,
         apply_privileges: true,
         notify_members: false,
+        member_types: MemberTypes::default(),
         parent_ids: parents.iter().map(|p| id(GroupId::parse, "grp_", *p)).collect(),
         created_at: Timestamp(1),
         updated_at: Timestamp(1),
@@ -109,6 +113,44 @@ async fn migrations_are_idempotent_and_data_round_trips() {
     let state = r.load_state(&t).await.unwrap();
     assert_eq!(state.parents(&child.id).len(), 1);
     assert_eq!(state.rows(&child.id, &ann.id).count(), 2);
+}
+
+#[tokio::test]
+async fn user_types_member_types_and_provider_names_round_trip_and_are_counted() {
+    let (store, _db) = store().await;
+    let t = tenant(&store, "acme", 1).await;
+    let customer = UserType::parse("type", "customer").unwrap();
+    let mut w = store.write(&t).await.unwrap();
+    let types: std::collections::BTreeSet<UserType> = [UserType::default(), customer.clone()].into();
+    w.set_user_types(&types).await.unwrap();
+    let ann = User { user_type: customer.clone(), ..user(1, "ann@example.com") };
+    w.insert_user(&ann).await.unwrap();
+    w.insert_user(&user(2, "bob@example.com")).await.unwrap();
+    let shop = Group {
+        member_types: MemberTypes::new("memberTypes", [customer.clone()]).unwrap(),
+        provider_name: Some(Name::parse("providerName", "Shop (IdP)").unwrap()),
+        ..group(1, "Shop", &[])
+    };
+    w.insert_group(&shop).await.unwrap();
+    w.put_membership(&membership(1, 1, MembershipSource::Manual, None)).await.unwrap();
+    w.commit().await.unwrap();
+
+    let mut r = store.read().await.unwrap();
+    assert_eq!(r.tenant_by_id(&t).await.unwrap().unwrap().user_types, types);
+    assert_eq!(r.get_user(&t, &ann.id).await.unwrap(), Some(ann.clone()));
+    let (read, _) = r.get_group(&t, &shop.id, Timestamp(10)).await.unwrap().unwrap();
+    assert_eq!(
+        (read.member_types.clone(), read.provider_name.clone()),
+        (shop.member_types.clone(), shop.provider_name)
+    );
+    let uses = r.user_type_uses(&t).await.unwrap();
+    assert_eq!(uses.get("customer"), Some(&(1, 1)), "one customer, one group admitting customers");
+    assert_eq!(uses.get("member"), Some(&(1, 0)));
+    let state = r.load_state(&t).await.unwrap();
+    assert_eq!(state.user(&ann.id).unwrap().user_type, customer);
+    assert!(state.admits_user(&shop.id, &ann.id).is_ok());
+    assert!(state.admits_user(&shop.id, &id(UserId::parse, "usr_", 2)).is_err(), "a member is not a customer");
+    assert_eq!(state.first_refused_member([&ann.id], [&shop.id]), None);
 }
 
 #[tokio::test]

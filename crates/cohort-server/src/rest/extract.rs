@@ -8,7 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use cohort_core::DomainError;
+use cohort_core::{DomainError, GroupId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
@@ -133,6 +133,18 @@ impl Fields {
     pub fn finish(self) -> Result<(), ServiceError> {
         if self.0.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(self.0)) }
     }
+}
+
+/// Group ids given in `field`, each parsed; a malformed one is recorded as not found.
+pub fn group_ids(fields: &mut Fields, field: &str, ids: &[String]) -> Option<Vec<GroupId>> {
+    let mut out = Vec::new();
+    for id in ids {
+        match GroupId::parse(id) {
+            Ok(g) => out.push(g),
+            Err(_) => fields.push(field, format!("group `{id}` not found")),
+        }
+    }
+    Some(out)
 }
 
 /// Unwraps a value `Fields::take` kept; only called after `Fields::finish` succeeded.

@@ -1,19 +1,20 @@
 //! `/groups`: create, list, get, patch, delete, archive, unarchive; group roles.
 
-use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
+use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, group_ids, path_id};
+use super::members::AddMemberBody;
 use super::page::{PageQuery, next};
 use super::roles::AssignRoleBody;
 use super::{AppState, TenantPath, written, written_empty};
 use crate::error::{Problem, ServiceError};
-use crate::service::{GroupPatch, NewGroup};
+use crate::service::{GroupPatch, NewGroup, NewMember};
 use crate::view::{GroupView, RoleView};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use cohort_core::GroupId;
 use cohort_core::model::{GroupSource, GroupStatus, Subject};
-use cohort_core::name::{Description, GroupSlug, Name};
+use cohort_core::name::{Description, GroupSlug, MemberTypes, Name, UserType};
+use cohort_core::{DomainError, GroupId, RoleId};
 use cohort_store::GroupFilter;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -49,6 +50,15 @@ pub struct CreateGroupBody {
     pub apply_privileges: Option<bool>,
     /// Tell members when their access through this group changes (default false).
     pub notify_members: Option<bool>,
+    /// The user types it admits, from the tenant's list (default: every type).
+    #[serde(default)]
+    pub member_types: Vec<String>,
+    /// Roles to assign to it, in the same change.
+    #[serde(default)]
+    pub role_ids: Vec<String>,
+    /// Its first members, added by hand in the same change.
+    #[serde(default)]
+    pub members: Vec<AddMemberBody>,
 }
 
 /// Changes to a group; absent fields stay as they are.
@@ -67,6 +77,9 @@ pub struct PatchGroupBody {
     pub apply_privileges: Option<bool>,
     /// New flag.
     pub notify_members: Option<bool>,
+    /// New member types, replacing all (`[]`: every type). Refused while a member is of a
+    /// type it would not admit; members through rules of such a type leave.
+    pub member_types: Option<Vec<String>>,
 }
 
 /// A page of groups.
@@ -98,17 +111,10 @@ pub struct GroupListQuery {
     pub cursor: Option<String>,
 }
 
-fn parse_parents(fields: &mut Fields, ids: &[String]) -> Option<BTreeSet<GroupId>> {
-    let mut out = BTreeSet::new();
-    for id in ids {
-        match GroupId::parse(id) {
-            Ok(g) => {
-                out.insert(g);
-            }
-            Err(_) => fields.push("parentIds", format!("parent group `{id}` not found")),
-        }
-    }
-    Some(out)
+/// The user types named in `types`, each parsed.
+fn member_types(f: &mut Fields, types: &[String]) -> Option<MemberTypes> {
+    let parsed: Vec<UserType> = types.iter().filter_map(|t| f.take(UserType::parse("memberTypes", t))).collect();
+    (parsed.len() == types.len()).then(|| f.take(MemberTypes::new("memberTypes", parsed))).flatten()
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/groups", params(TenantPath), tag = "groups", request_body = CreateGroupBody,
@@ -125,17 +131,27 @@ async fn create_group(
         None => Some(None),
     };
     let description = f.take(Description::parse(&b.description));
-    let parents = parse_parents(&mut f, &b.parent_ids);
+    let parents = group_ids(&mut f, "parentIds", &b.parent_ids);
+    let member_types = member_types(&mut f, &b.member_types);
+    let roles: Vec<Option<RoleId>> = b
+        .role_ids
+        .iter()
+        .map(|r| f.take(RoleId::parse(r).map_err(|_| DomainError::invalid("roleIds", format!("role `{r}` not found")))))
+        .collect();
+    let members: Vec<Option<NewMember>> = b.members.iter().map(|m| m.parse(&mut f)).collect();
     f.finish()?;
     let input = NewGroup {
         name: checked(name)?,
         slug: checked(slug)?,
         description: checked(description)?,
-        parent_ids: checked(parents)?,
+        parent_ids: checked(parents)?.into_iter().collect(),
         apply_privileges: b.apply_privileges.unwrap_or(true),
         notify_members: b.notify_members.unwrap_or(false),
         source: GroupSource::Local,
         external_id: None,
+        member_types: checked(member_types)?,
+        roles: roles.into_iter().map(checked).collect::<Result<_, _>>()?,
+        members: members.into_iter().map(checked).collect::<Result<_, _>>()?,
     };
     let w = s.create_group(&ctx, ctx.tenant(), input).await?;
     Ok(written(StatusCode::CREATED, w.revision, &GroupView::new(&w.value.0, w.value.1)))
@@ -191,10 +207,11 @@ async fn update_group(
         name: b.name.as_deref().and_then(|v| f.take(Name::parse("name", v))),
         slug: b.slug.as_deref().and_then(|v| f.take(GroupSlug::parse(v))),
         description: b.description.as_deref().and_then(|v| f.take(Description::parse(v))),
-        parent_ids: b.parent_ids.as_deref().and_then(|v| parse_parents(&mut f, v)),
+        parent_ids: b.parent_ids.as_deref().and_then(|v| group_ids(&mut f, "parentIds", v)).map(BTreeSet::from_iter),
         apply_privileges: b.apply_privileges,
         notify_members: b.notify_members,
         external_id: None,
+        member_types: b.member_types.as_deref().and_then(|v| member_types(&mut f, v)),
     };
     f.finish()?;
     let w = s.update_group(&ctx, ctx.tenant(), &id, patch).await?;

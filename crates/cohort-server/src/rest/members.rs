@@ -106,6 +106,24 @@ pub struct EffectiveMembersView {
     pub items: Vec<EffectiveMemberView>,
 }
 
+impl AddMemberBody {
+    /// The member to add, or `None` with why recorded in `f`.
+    pub(super) fn parse(&self, f: &mut Fields) -> Option<NewMember> {
+        let user = f
+            .take(UserId::parse(&self.user_id).map_err(|_| {
+                cohort_core::DomainError::invalid("userId", format!("user `{}` not found", self.user_id))
+            }));
+        let role = parse_role(f, self.role.as_deref());
+        let expires_at = self.expires_at.as_deref().map(|v| f.take(parse_rfc3339("expiresAt", v)));
+        let reason = f.take(ShortText::parse("reason", &self.reason, false));
+        let expires_at = match expires_at {
+            Some(t) => Some(t?),
+            None => None,
+        };
+        Some(NewMember { user_id: user?, role: role.unwrap_or(MemberRole::Member), expires_at, reason: reason? })
+    }
+}
+
 fn parse_role(f: &mut Fields, v: Option<&str>) -> Option<MemberRole> {
     v.and_then(|v| f.take(MemberRole::parse("role", v)))
 }
@@ -121,20 +139,9 @@ async fn add_member(
     let (_, id) = path;
     let group = path_id(GroupId::parse, &id)?;
     let mut f = Fields::default();
-    let user = f.take(
-        UserId::parse(&b.user_id)
-            .map_err(|_| cohort_core::DomainError::invalid("userId", format!("user `{}` not found", b.user_id))),
-    );
-    let role = parse_role(&mut f, b.role.as_deref());
-    let expires_at = b.expires_at.as_deref().map(|v| f.take(parse_rfc3339("expiresAt", v)));
-    let reason = f.take(ShortText::parse("reason", &b.reason, false));
+    let input = b.parse(&mut f);
     f.finish()?;
-    let input = NewMember {
-        user_id: checked(user)?,
-        role: role.unwrap_or(MemberRole::Member),
-        expires_at: expires_at.flatten(),
-        reason: checked(reason)?,
-    };
+    let input = checked(input)?;
     let w = s.add_member(&ctx, ctx.tenant(), &group, input).await?;
     Ok(written(StatusCode::CREATED, w.revision, &MembershipView::new(&w.value, s.now())))
 }

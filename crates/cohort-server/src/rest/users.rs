@@ -1,18 +1,18 @@
 //! `/users`: create, list, get, patch (including suspend), delete; direct roles.
 
-use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, path_id};
+use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, group_ids, path_id};
 use super::page::{PageQuery, next};
 use super::roles::AssignRoleBody;
 use super::{AppState, TenantPath, written, written_empty};
 use crate::error::{Problem, ServiceError};
-use crate::service::{NewUser, UserPatch};
+use crate::service::{NewUser, UserPatch, UserTypeUse};
 use crate::view::{RoleView, UserView};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use cohort_core::model::{Subject, UserStatus};
-use cohort_core::name::{AttributeValue, Attributes, Email, ShortText, SsoGroups};
+use cohort_core::name::{AttributeValue, Attributes, Email, ShortText, SsoGroups, UserType};
 use cohort_core::{DomainError, UserId};
 use cohort_store::UserFilter;
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,68 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_user, update_user, delete_user))
         .routes(routes!(assign_user_role, list_user_roles))
         .routes(routes!(unassign_user_role))
+        .routes(routes!(list_user_types, set_user_types))
+}
+
+/// One of the tenant's user types.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserTypeView {
+    /// The type.
+    pub name: String,
+    /// How many users have it.
+    pub users: i64,
+    /// How many groups admit it (groups that admit every type are not counted).
+    pub groups: i64,
+}
+
+/// The tenant's user types.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserTypesView {
+    /// The types, by name.
+    pub items: Vec<UserTypeView>,
+}
+
+/// The user types the tenant keeps, replacing all.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserTypesBody {
+    /// `[a-z0-9_-]{1,32}` each, at most 32; must hold `member`.
+    pub types: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/user-types", params(TenantPath), tag = "users",
+    responses((status = 200, body = UserTypesView), (status = "4XX", body = Problem)))]
+async fn list_user_types(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<UserTypesView>, ServiceError> {
+    Ok(Json(UserTypesView::from(s.list_user_types(&ctx, ctx.tenant()).await?)))
+}
+
+impl From<Vec<UserTypeUse>> for UserTypesView {
+    fn from(items: Vec<UserTypeUse>) -> Self {
+        let items = items
+            .into_iter()
+            .map(|u| UserTypeView { name: u.name.to_string(), users: u.users, groups: u.groups })
+            .collect();
+        Self { items }
+    }
+}
+
+/// Replaces the tenant's user types (needs `cohort:admin`); a type still held by a user or
+/// admitted by a group cannot be removed.
+#[utoipa::path(put, path = "/t/{tenant}/api/v1/user-types", params(TenantPath), tag = "users", request_body = UserTypesBody,
+    responses((status = 200, body = UserTypesView), (status = "4XX", body = Problem)))]
+async fn set_user_types(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(b): ApiJson<UserTypesBody>,
+) -> Result<Response, ServiceError> {
+    let mut f = Fields::default();
+    let types: Vec<Option<UserType>> = b.types.iter().map(|t| f.take(UserType::parse("types", t))).collect();
+    f.finish()?;
+    let types = types.into_iter().map(checked).collect::<Result<_, _>>()?;
+    let w = s.set_user_types(&ctx, ctx.tenant(), types).await?;
+    let view = UserTypesView::from(w.value);
+    Ok(written(StatusCode::OK, w.revision, &view))
 }
 
 /// A user to create.
@@ -54,6 +116,13 @@ pub struct CreateUserBody {
     pub sso_groups: Vec<String>,
     /// `active` (default) or `suspended`.
     pub status: Option<String>,
+    /// One of the tenant's user types (`member` when left out).
+    #[serde(rename = "type")]
+    pub user_type: Option<String>,
+    /// Groups to add the user to as an ordinary member, in the same change (needs
+    /// `cohort:groups.write`).
+    #[serde(default)]
+    pub group_ids: Vec<String>,
 }
 
 /// Changes to a user; absent fields stay as they are.
@@ -75,6 +144,9 @@ pub struct PatchUserBody {
     pub sso_groups: Option<Vec<String>>,
     /// `active` or `suspended` (a suspended user has no access at all).
     pub status: Option<String>,
+    /// One of the tenant's user types; refused while a group the user is in does not admit it.
+    #[serde(rename = "type")]
+    pub user_type: Option<String>,
 }
 
 /// A page of users.
@@ -136,6 +208,8 @@ async fn create_user(
         Some(v) => f.take(UserStatus::parse("status", v)),
         None => Some(UserStatus::Active),
     };
+    let user_type = b.user_type.as_deref().map(|t| f.take(UserType::parse("type", t)));
+    let groups = group_ids(&mut f, "groupIds", &b.group_ids);
     f.finish()?;
     let input = NewUser {
         email: Some(checked(email)?),
@@ -145,10 +219,11 @@ async fn create_user(
         attributes: checked(attrs)?,
         sso_groups: checked(sso_groups)?,
         status: checked(status)?,
+        user_type: user_type.map(checked).transpose()?,
         user_name: None,
         external_id: None,
     };
-    let w = s.create_user(&ctx, ctx.tenant(), input).await?;
+    let w = s.create_user(&ctx, ctx.tenant(), input, &checked(groups)?).await?;
     Ok(written(StatusCode::CREATED, w.revision, &UserView::from(&w.value)))
 }
 
@@ -201,6 +276,7 @@ async fn update_user(
         attributes: b.attributes.as_ref().and_then(|v| f.take(attributes(v))),
         sso_groups: b.sso_groups.and_then(|v| f.take(SsoGroups::new(v))),
         status: b.status.as_deref().and_then(|v| f.take(UserStatus::parse("status", v))),
+        user_type: b.user_type.as_deref().and_then(|v| f.take(UserType::parse("type", v))),
         ..UserPatch::default()
     };
     f.finish()?;

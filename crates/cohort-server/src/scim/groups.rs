@@ -1,5 +1,5 @@
 //! The SCIM `Group` resource, mapped onto cohort groups of source `scim`: `displayName` is
-//! the name, `members` are the users with a `scim` membership row and the child groups nested
+//! the name the identity provider gives (the group's name until an administrator renames it), `members` are the users with a `scim` membership row and the child groups nested
 //! under it. Member changes are edits of those rows and edges, never a rewrite of the group.
 
 use super::filter::Filter;
@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cohort_core::model::{Group, GroupSource, Subject};
-use cohort_core::name::{Description, Name, ShortText};
+use cohort_core::name::{Name, ShortText};
 use cohort_core::{GroupId, UserId};
 use cohort_store::listing::Field;
 use serde_json::{Map, Value, json};
@@ -41,7 +41,8 @@ fn to_json(g: &Group, members: Option<&[Subject]>, base: &str) -> Value {
     let mut v = json!({
         "schemas": [GROUP],
         "id": g.id.as_str(),
-        "displayName": g.name.as_str(),
+        // The identity provider sees the name it gave, whatever an administrator renamed it to.
+        "displayName": g.provider_name.as_ref().unwrap_or(&g.name).as_str(),
         "meta": {
             "resourceType": "Group",
             "created": rfc3339(g.created_at),
@@ -146,16 +147,7 @@ pub(super) async fn create(
             }
         }
     }
-    let new = NewGroup {
-        name,
-        slug: None,
-        description: Description::parse("").map_err(|e| ScimError::invalid_value(&e.to_string()))?,
-        parent_ids: BTreeSet::new(),
-        apply_privileges: true,
-        notify_members: false,
-        source: GroupSource::Scim,
-        external_id: external_id_of(&map)?,
-    };
+    let new = NewGroup { external_id: external_id_of(&map)?, ..NewGroup::named(name, GroupSource::Scim) };
     let w = s.create_scim_group(&caller.ctx, caller.ctx.tenant(), new, &users).await?;
     Ok(answer(StatusCode::CREATED, &render(&s, &caller, &w.value, &Projection::default()).await?))
 }

@@ -250,10 +250,11 @@ pub(super) async fn create(
         attributes,
         sso_groups: Default::default(),
         status: status(input.active),
+        user_type: None,
         user_name: Some(input.user_name),
         external_id: input.external_id,
     };
-    let w = s.create_user(&caller.ctx, caller.ctx.tenant(), new).await?;
+    let w = s.create_user(&caller.ctx, caller.ctx.tenant(), new, &[]).await?;
     Ok(answer(StatusCode::CREATED, &render(&s, &caller, &w.value, &Projection::default()).await?))
 }
 
@@ -314,6 +315,7 @@ async fn store(
         user_name: Some(Some(input.user_name)),
         external_id: Some(input.external_id),
         sso_groups: None,
+        user_type: None,
         expect,
     };
     let w = s.update_user(&caller.ctx, caller.ctx.tenant(), id, patch).await?;

@@ -1,14 +1,15 @@
 //! Groups: create, read, list, change (including nesting), archive, unarchive, delete.
 
 use super::authz::{Guard, scope};
-use super::{Change, Ctx, Expect, Services, Written};
-use crate::error::{ServiceError, ServiceResult};
-use crate::view::GroupView;
+use super::snapshot::GroupSnapshot;
+use super::user_type::known_type;
+use super::{Change, Ctx, Expect, NewMember, Services, Written};
+use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::graph::check_parents;
 use cohort_core::model::{Group, GroupSource, GroupStatus, Subject};
-use cohort_core::name::{Description, GroupSlug, Name, ShortText};
+use cohort_core::name::{Description, GroupSlug, MemberTypes, Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{GroupId, TenantId, UserId};
+use cohort_core::{DomainError, GroupId, RoleId, TenantId, UserId};
 use cohort_store::GroupFilter;
 use cohort_store::listing::Listing;
 use std::collections::BTreeSet;
@@ -32,6 +33,31 @@ pub struct NewGroup {
     pub source: GroupSource,
     /// Id in the provisioning system.
     pub external_id: Option<ShortText>,
+    /// The user types it admits (empty: every type).
+    pub member_types: MemberTypes,
+    /// Roles to assign to it in the same change.
+    pub roles: Vec<RoleId>,
+    /// Its first members, added by hand in the same change.
+    pub members: Vec<NewMember>,
+}
+
+impl NewGroup {
+    /// A group named `name` with nothing else: no parents, roles or members, conferring.
+    pub fn named(name: Name, source: GroupSource) -> Self {
+        Self {
+            name,
+            slug: None,
+            description: Description::default(),
+            parent_ids: BTreeSet::new(),
+            apply_privileges: true,
+            notify_members: false,
+            source,
+            external_id: None,
+            member_types: MemberTypes::default(),
+            roles: Vec::new(),
+            members: Vec::new(),
+        }
+    }
 }
 
 /// Changes to a group; absent fields stay as they are.
@@ -51,6 +77,9 @@ pub struct GroupPatch {
     pub notify_members: Option<bool>,
     /// New id in the provisioning system; `Some(None)` removes it.
     pub external_id: Option<Option<ShortText>>,
+    /// New member types (replacing all); refused while a member (other than through rules,
+    /// who leave) is of a type it does not admit.
+    pub member_types: Option<MemberTypes>,
 }
 
 impl GroupPatch {
@@ -61,6 +90,7 @@ impl GroupPatch {
             && self.apply_privileges.is_none()
             && self.notify_members.is_none()
             && self.external_id.is_none()
+            && self.member_types.is_none()
     }
 }
 
@@ -92,7 +122,7 @@ impl Services {
         })
     }
 
-    /// Creates a group.
+    /// Creates a group with its parents, roles and first members, in one change.
     pub async fn create_group(
         &self,
         ctx: &Ctx,
@@ -100,6 +130,18 @@ impl Services {
         input: NewGroup,
     ) -> ServiceResult<Written<(Group, i64)>> {
         self.change(ctx, tenant, async |change| self.create_group_in(change, ctx, input).await).await
+    }
+
+    /// Checks that the tenant keeps every type of `types`.
+    async fn known_types(&self, change: &mut Change, types: &MemberTypes) -> ServiceResult<()> {
+        if types.is_any() {
+            return Ok(());
+        }
+        let kept = self.user_types_in(change).await?;
+        for t in types.iter() {
+            known_type(&kept, t).map_err(|e| DomainError::invalid("memberTypes", e.reason()))?;
+        }
+        Ok(())
     }
 
     /// [`Self::create_group`] as one step of a change the caller finishes (batch edits).
@@ -124,9 +166,11 @@ impl Services {
             None => self.free_slug(change, &GroupSlug::from_name(&input.name)).await?,
         };
         check_parents(&change.before.state, None, &input.parent_ids, self.config.max_depth)?;
+        self.known_types(change, &input.member_types).await?;
         let now = self.now();
         let group = Group {
             id: GroupId::generate(self.ids()),
+            provider_name: (input.source != GroupSource::Local).then(|| input.name.clone()),
             name: input.name,
             slug,
             description: input.description,
@@ -135,6 +179,7 @@ impl Services {
             external_id: input.external_id.map(|e| e.as_str().to_owned()),
             apply_privileges: input.apply_privileges,
             notify_members: input.notify_members,
+            member_types: input.member_types,
             parent_ids: input.parent_ids.into_iter().collect(),
             created_at: now,
             updated_at: now,
@@ -147,9 +192,24 @@ impl Services {
             "group.create",
             ("group", group.id.as_str()),
             None::<&()>,
-            Some(&GroupView::new(&group, 0)),
+            Some(&GroupSnapshot::from(&group)),
         );
-        Ok((group, 0))
+        let subject = Subject::Group(group.id.clone());
+        for role in input.roles.iter().collect::<BTreeSet<_>>() {
+            self.put_role_in(change, ctx, &subject, role).await?;
+        }
+        let mut seen = BTreeSet::new();
+        for m in input.members {
+            if !seen.insert(m.user_id.clone()) {
+                return Err(ServiceError::Invalid(vec![FieldError {
+                    field: "members".to_owned(),
+                    message: format!("user `{}` is listed twice", m.user_id),
+                }]));
+            }
+            self.put_member_in(change, ctx, &group.id, m).await?;
+        }
+        let members = seen.len() as i64;
+        Ok((group, members))
     }
 
     /// A derived slug, suffixed `-2`, `-3`, ... until it is free.
@@ -262,8 +322,14 @@ impl Services {
             }
             if let Some(parents) = patch.parent_ids {
                 check_parents(&change.before.state, Some(id), &parents, self.config.max_depth)?;
-                super::rule::refuse_cohort_parents(&mut change.tx, &change.before.state, "parentIds", id, &parents)
-                    .await?;
+                super::cohort_flow::refuse_cohort_parents(
+                    &mut change.tx,
+                    &change.before.state,
+                    "parentIds",
+                    id,
+                    &parents,
+                )
+                .await?;
                 group.parent_ids = parents.into_iter().collect();
             }
             if let Some(e) = patch.external_id {
@@ -272,16 +338,23 @@ impl Services {
             group.description = patch.description.unwrap_or(group.description);
             group.apply_privileges = patch.apply_privileges.unwrap_or(group.apply_privileges);
             group.notify_members = patch.notify_members.unwrap_or(group.notify_members);
+            if let Some(types) = patch.member_types {
+                self.known_types(change, &types).await?;
+                group.member_types = types;
+            }
             group.updated_at = self.now().next_after(before.updated_at);
             change.tx.write()?.update_group(&group).await?;
             change.touch_group(&group.id);
+            if group.member_types != before.member_types {
+                self.replan_in(change, ctx.into(), id, group.member_types.clone()).await?;
+            }
             self.audit(
                 change,
                 ctx.into(),
                 "group.update",
                 ("group", id.as_str()),
-                Some(&GroupView::new(&before, count)),
-                Some(&GroupView::new(&group, count)),
+                Some(&GroupSnapshot::from(&before)),
+                Some(&GroupSnapshot::from(&group)),
             );
             Ok((group, count))
         })
@@ -330,8 +403,8 @@ impl Services {
             ctx.into(),
             action,
             ("group", id.as_str()),
-            Some(&GroupView::new(&before, count)),
-            Some(&GroupView::new(&group, count)),
+            Some(&GroupSnapshot::from(&before)),
+            Some(&GroupSnapshot::from(&group)),
         );
         Ok((group, count))
     }
@@ -360,7 +433,7 @@ impl Services {
             return Err(not_found(id));
         }
         change.tx.allow(Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?)?;
-        let (before, count) = change.tx.read().get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
+        let (before, _) = change.tx.read().get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
         expect.check(&format!("group `{id}`"), before.updated_at)?;
         change.tx.write()?.delete_group(id).await?;
         change.touch_group(id);
@@ -369,7 +442,7 @@ impl Services {
             ctx.into(),
             "group.delete",
             ("group", id.as_str()),
-            Some(&GroupView::new(&before, count)),
+            Some(&GroupSnapshot::from(&before)),
             None::<&()>,
         );
         Ok(())

@@ -1,23 +1,31 @@
-//! CSV import and export of a group's members, and export of users. An import is previewed
-//! (what would be added, skipped and refused, line by line), kept, and applied as a whole on
-//! confirm, in one transaction that checks every row again.
+//! CSV imports, of a group's members and of new users, through one pipeline: a file is read
+//! (refused whole when it cannot be), each line is judged against the tenant (added, skipped
+//! or refused, with why), what would be added is kept, and on confirm it is applied as a whole
+//! in one transaction that judges every kept row again.
 
-use super::authz::{Guard, scope};
-use super::{Ctx, Services, Written};
+use super::authz::Guard;
+use super::snapshot::MembershipSnapshot;
+use super::user_type::known_type;
+use super::{Change, Ctx, NewUser, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
-use crate::view::{MembershipView, rfc3339};
 use cohort_core::csv;
+use cohort_core::model::UserStatus;
 use cohort_core::model::{Import, ImportRow, ImportRows, MemberRole, Membership, MembershipSource, UserImportRow};
-use cohort_core::name::{Email, ShortText};
+use cohort_core::name::{Attributes, Email, GroupSlug, ShortText, SsoGroups, UserType};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{GroupId, ImportId, TenantId, UserId};
-use cohort_store::{MembershipFilter, UserFilter};
-use std::collections::BTreeMap;
+use cohort_core::{GroupId, ImportId, TenantId, Timestamp, UserId};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// The header an import file starts with (`role` may be left out).
+/// The header a members import file starts with (`role` may be left out).
 pub const IMPORT_HEADER: &str = "email,role";
 
-/// A row the preview will add.
+/// The header of a users import (`email` is required; the other columns may be left out or
+/// come in any order; `groups` holds group slugs separated by `;`).
+pub const USER_IMPORT_HEADER: &str = "email,displayName,department,title,type,groups";
+
+const USER_COLUMNS: &[&str] = &["email", "displayname", "department", "title", "type", "groups"];
+
+/// A row a members import will add.
 #[derive(Clone, Debug)]
 pub struct PreviewRow {
     /// Line in the file.
@@ -28,6 +36,17 @@ pub struct PreviewRow {
     pub user_id: UserId,
     /// Member or manager.
     pub role: MemberRole,
+}
+
+/// A user a users import will create.
+#[derive(Clone, Debug)]
+pub struct UserPreviewRow {
+    /// Line in the file.
+    pub line: usize,
+    /// Email.
+    pub email: String,
+    /// The groups they will be put in.
+    pub groups: Vec<GroupId>,
 }
 
 /// A row left out, and why (already a member, a duplicate of an earlier line).
@@ -52,28 +71,224 @@ pub struct RowError {
 
 /// What an import would do.
 #[derive(Clone, Debug)]
-pub struct ImportPreview {
+pub struct ImportPreview<R = PreviewRow> {
     /// The import, to confirm.
     pub id: ImportId,
     /// Rows to add.
-    pub added: Vec<PreviewRow>,
+    pub added: Vec<R>,
     /// Rows left out.
     pub skipped: Vec<SkippedRow>,
     /// Rows refused.
     pub errors: Vec<RowError>,
 }
 
+/// What a users import would do.
+pub type UserImportPreview = ImportPreview<UserPreviewRow>;
+
 /// What a confirmed import did.
 #[derive(Clone, Debug)]
 pub struct ImportOutcome {
-    /// Memberships added.
+    /// Memberships (members import) or users (users import) added.
     pub added: usize,
     /// Previewed rows left out because things changed since the preview.
     pub skipped: Vec<SkippedRow>,
 }
 
-/// One record of an import file, or why it could not be read.
-type Read = Result<csv::Record, csv::Malformed>;
+/// What one line comes to once judged against the tenant.
+enum Verdict<S, K> {
+    /// Added: what the preview shows, and what the import keeps.
+    Add(S, K),
+    /// Left out, and why.
+    Skip(String),
+    /// Refused, and why.
+    Refuse(String),
+}
+
+/// One kind of import: how its lines are read and judged, and what it keeps of them.
+trait Lines {
+    /// What a line holds once read on its own.
+    type Parsed;
+    /// What the preview shows of a line it will apply.
+    type Shown;
+    /// What the import keeps of that line.
+    type Kept;
+    /// The header, as the file must give it.
+    const HEADER: &'static str;
+    /// Whether the (lowercased) header is one this import reads.
+    fn header_ok(header: &[String]) -> bool;
+    /// Reads one record on its own: the email it names (duplicates are found by it) as given
+    /// and parsed, and what else it holds; or why it is refused.
+    fn parse(&self, header: &[String], record: &csv::Record) -> Result<(String, Email, Self::Parsed), String>;
+    /// Judges one line against the tenant, inside the change that keeps the import.
+    async fn judge(
+        &self,
+        change: &mut Change,
+        line: usize,
+        email: (&str, Email),
+        parsed: Self::Parsed,
+    ) -> ServiceResult<Verdict<Self::Shown, Self::Kept>>;
+}
+
+/// The email and the membership role of a members import line.
+struct MemberLines<'a> {
+    group: &'a GroupId,
+    may_make_managers: bool,
+    now: Timestamp,
+}
+
+impl Lines for MemberLines<'_> {
+    type Parsed = MemberRole;
+    type Shown = PreviewRow;
+    type Kept = ImportRow;
+    const HEADER: &'static str = IMPORT_HEADER;
+
+    fn header_ok(header: &[String]) -> bool {
+        header == ["email", "role"] || header == ["email"]
+    }
+
+    fn parse(&self, _: &[String], record: &csv::Record) -> Result<(String, Email, MemberRole), String> {
+        let (email, role) = match record.cells.as_slice() {
+            [e] => (e.trim(), ""),
+            [e, r] => (e.trim(), r.trim()),
+            cells => return Err(format!("{} cells; a row is `email,role`", cells.len())),
+        };
+        let role = match role.to_ascii_lowercase().as_str() {
+            "" | "member" => MemberRole::Member,
+            "manager" => MemberRole::Manager,
+            other => return Err(format!("role `{other}` is not `member` or `manager`")),
+        };
+        if role == MemberRole::Manager && !self.may_make_managers {
+            return Err("only holders of `cohort:groups.write` make managers".to_owned());
+        }
+        let parsed = Email::parse(email).map_err(|_| format!("`{email}` is not an email address"))?;
+        Ok((email.to_owned(), parsed, role))
+    }
+
+    async fn judge(
+        &self,
+        change: &mut Change,
+        line: usize,
+        (given, email): (&str, Email),
+        role: MemberRole,
+    ) -> ServiceResult<Verdict<PreviewRow, ImportRow>> {
+        let tenant = change.tenant().clone();
+        let Some(user) = change.tx.read().user_by_email(&tenant, &email).await? else {
+            return Ok(Verdict::Refuse(format!("no user has the email `{given}`")));
+        };
+        let state = &change.before.state;
+        if state.rows(self.group, &user.id).any(|(_, f)| f.is_live(self.now)) {
+            return Ok(Verdict::Skip("already a member".to_owned()));
+        }
+        if let Err(e) = state.admits(self.group, &user.user_type) {
+            return Ok(Verdict::Refuse(e.reason().to_owned()));
+        }
+        let shown = PreviewRow { line, email: given.to_owned(), user_id: user.id.clone(), role };
+        Ok(Verdict::Add(shown, ImportRow { line, user_id: user.id, role }))
+    }
+}
+
+/// A users import line: the user's fields and the slugs of their groups.
+struct UserLines {
+    may_add_to_groups: bool,
+    /// The tenant's user types.
+    types: BTreeSet<UserType>,
+}
+
+/// The fields of a users import line, read on their own.
+struct UserFields {
+    display_name: ShortText,
+    department: ShortText,
+    title: ShortText,
+    user_type: Option<UserType>,
+    slugs: Vec<String>,
+}
+
+impl Lines for UserLines {
+    type Parsed = UserFields;
+    type Shown = UserPreviewRow;
+    type Kept = UserImportRow;
+    const HEADER: &'static str = USER_IMPORT_HEADER;
+
+    fn header_ok(h: &[String]) -> bool {
+        h.first().is_some_and(|c| c == "email")
+            && h.iter().all(|c| USER_COLUMNS.contains(&c.as_str()))
+            && h.iter().collect::<BTreeSet<_>>().len() == h.len()
+    }
+
+    fn parse(&self, header: &[String], record: &csv::Record) -> Result<(String, Email, UserFields), String> {
+        if record.cells.len() != header.len() {
+            return Err(format!("{} cells; the header has {}", record.cells.len(), header.len()));
+        }
+        let cell = |name: &str| {
+            header.iter().position(|c| c == name).and_then(|i| record.cells.get(i)).map_or("", |c| c.trim())
+        };
+        let given = cell("email");
+        let email = Email::parse(given).map_err(|_| format!("`{given}` is not an email address"))?;
+        let text = |field: &str, value: &str| ShortText::parse(field, value, false).map_err(|e| e.to_string());
+        let display = cell("displayname");
+        let user_type = match cell("type") {
+            "" => None,
+            t => Some(UserType::parse("type", t).map_err(|e| e.to_string())?),
+        };
+        let fields = UserFields {
+            display_name: text("displayName", if display.is_empty() { given } else { display })?,
+            department: text("department", cell("department"))?,
+            title: text("title", cell("title"))?,
+            user_type,
+            slugs: cell("groups").split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        };
+        Ok((given.to_owned(), email, fields))
+    }
+
+    async fn judge(
+        &self,
+        change: &mut Change,
+        line: usize,
+        (given, email): (&str, Email),
+        fields: UserFields,
+    ) -> ServiceResult<Verdict<UserPreviewRow, UserImportRow>> {
+        let tenant = change.tenant().clone();
+        let user_type = fields.user_type.unwrap_or_default();
+        if let Err(e) = known_type(&self.types, &user_type) {
+            return Ok(Verdict::Refuse(e.reason().to_owned()));
+        }
+        let mut groups = Vec::new();
+        for slug in &fields.slugs {
+            let found = match GroupSlug::parse(slug) {
+                Ok(s) => change.tx.read().group_slug_owner(&tenant, &s).await?,
+                Err(_) => None,
+            };
+            let Some(g) = found else {
+                return Ok(Verdict::Refuse(format!("no group has the slug `{slug}`")));
+            };
+            let state = &change.before.state;
+            if state.group(&g).is_some_and(|f| !f.active) {
+                return Ok(Verdict::Refuse(format!("group `{slug}` is archived")));
+            }
+            if let Err(e) = state.admits(&g, &user_type) {
+                return Ok(Verdict::Refuse(e.reason().to_owned()));
+            }
+            groups.push(g);
+        }
+        if !groups.is_empty() && !self.may_add_to_groups {
+            return Ok(Verdict::Refuse("putting users in groups needs `cohort:groups.write`".to_owned()));
+        }
+        if change.tx.read().user_by_email(&tenant, &email).await?.is_some() {
+            return Ok(Verdict::Skip("a user has this email already".to_owned()));
+        }
+        let shown = UserPreviewRow { line, email: given.to_owned(), groups: groups.clone() };
+        let kept = UserImportRow {
+            line,
+            email,
+            display_name: fields.display_name,
+            department: fields.department,
+            title: fields.title,
+            user_type,
+            groups,
+        };
+        Ok(Verdict::Add(shown, kept))
+    }
+}
 
 fn already_confirmed(id: &ImportId) -> ServiceError {
     ServiceError::Conflict("importId".to_owned(), format!("import `{id}` was already confirmed"))
@@ -83,28 +298,35 @@ fn file_error(message: String) -> ServiceError {
     ServiceError::Invalid(vec![FieldError { field: "file".to_owned(), message }])
 }
 
+fn import_not_found(id: &ImportId) -> ServiceError {
+    ServiceError::NotFound(format!("import `{id}`"))
+}
+
 impl Services {
-    /// Reads an import file: its lowercased header (which `valid` accepts) and its records.
-    /// Refused whole when it is not UTF-8, has no header or a wrong one, no rows, or more
-    /// rows than the configured limit.
-    fn read_import_file(
+    /// Reads an import file and judges each of its lines: what it would add is kept as import
+    /// `id`, to confirm. The file is refused whole when it is not UTF-8, has no header or a
+    /// wrong one, no rows, or more rows than the configured limit.
+    async fn preview_import<L: Lines>(
         &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        lines: &L,
         file: &[u8],
-        expected: &str,
-        valid: impl Fn(&[String]) -> bool,
-    ) -> ServiceResult<(Vec<String>, Vec<Read>)> {
+        keep: impl FnOnce(Vec<L::Kept>) -> ImportRows,
+    ) -> ServiceResult<ImportPreview<L::Shown>> {
         let text = std::str::from_utf8(file).map_err(|e| {
             file_error(format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))
         })?;
         let mut records = csv::read(text).into_iter();
         let header = match records.next() {
-            None => return Err(file_error(format!("the file is empty: it needs the header `{expected}` and rows"))),
+            None => return Err(file_error(format!("the file is empty: it needs the header `{}` and rows", L::HEADER))),
             Some(Err(m)) => return Err(file_error(format!("line {}: {}", m.line, m.reason))),
             Some(Ok(h)) => h.cells.iter().map(|c| c.trim().to_ascii_lowercase()).collect::<Vec<_>>(),
         };
-        if !valid(&header) {
+        if !L::header_ok(&header) {
             return Err(file_error(format!(
-                "the first line must be the header `{expected}`, not `{}`",
+                "the first line must be the header `{}`, not `{}`",
+                L::HEADER,
                 header.join(",")
             )));
         }
@@ -119,13 +341,106 @@ impl Services {
                 self.config.max_import_rows
             )));
         }
-        Ok((header, records))
+        let mut preview = ImportPreview {
+            id: ImportId::generate(self.ids()),
+            added: Vec::new(),
+            skipped: Vec::new(),
+            errors: Vec::new(),
+        };
+        let mut kept = Vec::new();
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for record in records {
+            let record = match record {
+                Ok(r) => r,
+                Err(m) => {
+                    preview.errors.push(RowError { line: m.line, reason: m.reason });
+                    continue;
+                }
+            };
+            let line = record.line;
+            let (given, email, parsed) = match lines.parse(&header, &record) {
+                Ok(p) => p,
+                Err(reason) => {
+                    preview.errors.push(RowError { line, reason });
+                    continue;
+                }
+            };
+            if let Some(first) = seen.get(&email.key()) {
+                preview.skipped.push(SkippedRow { line, email: given, reason: format!("duplicate of line {first}") });
+                continue;
+            }
+            seen.insert(email.key(), line);
+            match lines.judge(change, line, (&given, email), parsed).await? {
+                Verdict::Add(shown, row) => {
+                    preview.added.push(shown);
+                    kept.push(row);
+                }
+                Verdict::Skip(reason) => preview.skipped.push(SkippedRow { line, email: given, reason }),
+                Verdict::Refuse(reason) => preview.errors.push(RowError { line, reason }),
+            }
+        }
+        let import = Import {
+            id: preview.id.clone(),
+            rows: keep(kept),
+            created_by: Some(ctx.principal.user.clone()),
+            created_at: self.now(),
+            applied_at: None,
+        };
+        change.tx.write()?.insert_import(&import).await?;
+        Ok(preview)
+    }
+
+    /// The rows kept by import `id` (read before the caller's permission check, which may
+    /// depend on them) and whether it was applied already.
+    async fn kept_import(&self, change: &mut Change, id: &ImportId) -> ServiceResult<(ImportRows, bool)> {
+        let tenant = change.tenant().clone();
+        let import = change.tx.read().get_import(&tenant, id).await?.ok_or_else(|| import_not_found(id))?;
+        Ok((import.rows, import.applied_at.is_some()))
+    }
+
+    /// Adds the memberships a confirmed import makes (source `import`), each audited, and marks
+    /// the import applied.
+    async fn apply_import(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        id: &ImportId,
+        rows: Vec<(GroupId, UserId, MemberRole)>,
+    ) -> ServiceResult<()> {
+        let now = self.now();
+        let reason = ShortText::parse("reason", &format!("CSV import {id}"), false)?;
+        let added: Vec<Membership> = rows
+            .into_iter()
+            .map(|(group_id, user_id, role)| Membership {
+                group_id,
+                user_id,
+                source: MembershipSource::Import,
+                role,
+                expires_at: None,
+                added_by: Some(ctx.principal.user.clone()),
+                added_at: now,
+                reason: reason.clone(),
+            })
+            .collect();
+        change.tx.write()?.put_memberships(&added).await?;
+        for m in &added {
+            change.touch_user(&m.user_id);
+            self.audit(
+                change,
+                ctx.into(),
+                "membership.add",
+                ("group", m.group_id.as_str()),
+                None::<&()>,
+                Some(&MembershipSnapshot::new(m, now)),
+            );
+        }
+        change.tx.write()?.mark_import_applied(id, now).await?;
+        Ok(())
     }
 
     /// Reads an import file of `email,role` rows for `group` and keeps what it would do.
     /// Group managers may import ordinary members; making managers needs
-    /// `cohort:groups.write`. The file is refused whole when it is not UTF-8, lacks the
-    /// header, holds no rows, or holds more rows than the configured limit.
+    /// `cohort:groups.write`.
     pub async fn preview_member_import(
         &self,
         ctx: &Ctx,
@@ -134,115 +449,25 @@ impl Services {
         file: &[u8],
     ) -> ServiceResult<Written<ImportPreview>> {
         self.change(ctx, tenant, async |change| {
-            let tenant = &change.tenant().clone();
-            let now = self.now();
-            let state = &change.before.state;
-            let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-            let guard = Guard::new(ctx, &change.before, now);
+            let facts =
+                change.before.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+            let active = facts.active;
+            let guard = Guard::new(ctx, &change.before, self.now());
             let proof = guard.require_or_manager(P::GroupsWrite, group)?;
-            change.tx.allow(proof)?;
             let may_make_managers = guard.require(P::GroupsWrite).is_ok();
-            if !facts.active {
+            change.tx.allow(proof)?;
+            if !active {
                 return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
             }
-            let records = self.read_import_file(file, IMPORT_HEADER, |h| h == ["email", "role"] || h == ["email"])?.1;
-            let mut preview = ImportPreview {
-                id: ImportId::generate(self.ids()),
-                added: Vec::new(),
-                skipped: Vec::new(),
-                errors: Vec::new(),
-            };
-            let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-            for record in records {
-                let record = match record {
-                    Ok(r) => r,
-                    Err(m) => {
-                        preview.errors.push(RowError { line: m.line, reason: m.reason });
-                        continue;
-                    }
-                };
-                let line = record.line;
-                let (email, role) = match record.cells.as_slice() {
-                    [e] => (e.trim(), ""),
-                    [e, r] => (e.trim(), r.trim()),
-                    cells => {
-                        preview
-                            .errors
-                            .push(RowError { line, reason: format!("{} cells; a row is `email,role`", cells.len()) });
-                        continue;
-                    }
-                };
-                let role = match role.to_ascii_lowercase().as_str() {
-                    "" | "member" => MemberRole::Member,
-                    "manager" => MemberRole::Manager,
-                    other => {
-                        preview
-                            .errors
-                            .push(RowError { line, reason: format!("role `{other}` is not `member` or `manager`") });
-                        continue;
-                    }
-                };
-                if role == MemberRole::Manager && !may_make_managers {
-                    preview.errors.push(RowError {
-                        line,
-                        reason: "only holders of `cohort:groups.write` make managers".to_owned(),
-                    });
-                    continue;
-                }
-                let parsed = match Email::parse(email) {
-                    Ok(e) => e,
-                    Err(_) => {
-                        preview.errors.push(RowError { line, reason: format!("`{email}` is not an email address") });
-                        continue;
-                    }
-                };
-                if let Some(first) = seen.get(&parsed.key()) {
-                    preview.skipped.push(SkippedRow {
-                        line,
-                        email: email.to_owned(),
-                        reason: format!("duplicate of line {first}"),
-                    });
-                    continue;
-                }
-                seen.insert(parsed.key(), line);
-                let Some(user) = change.tx.read().user_by_email(tenant, &parsed).await? else {
-                    preview.errors.push(RowError { line, reason: format!("no user has the email `{email}`") });
-                    continue;
-                };
-                let state = &change.before.state;
-                if state.rows(group, &user.id).any(|(_, f)| f.is_live(now)) {
-                    preview.skipped.push(SkippedRow {
-                        line,
-                        email: email.to_owned(),
-                        reason: "already a member".to_owned(),
-                    });
-                    continue;
-                }
-                preview.added.push(PreviewRow { line, email: email.to_owned(), user_id: user.id, role });
-            }
-            let kept = Import {
-                id: preview.id.clone(),
-                rows: ImportRows::Members(
-                    group.clone(),
-                    preview
-                        .added
-                        .iter()
-                        .map(|r| ImportRow { line: r.line, user_id: r.user_id.clone(), role: r.role })
-                        .collect(),
-                ),
-                created_by: Some(ctx.principal.user.clone()),
-                created_at: now,
-                applied_at: None,
-            };
-            change.tx.write()?.insert_import(&kept).await?;
-            Ok(preview)
+            let lines = MemberLines { group, may_make_managers, now: self.now() };
+            self.preview_import(change, ctx, &lines, file, |rows| ImportRows::Members(group.clone(), rows)).await
         })
         .await
     }
 
-    /// Applies a previewed import in one transaction: every previewed row is added unless
-    /// things changed (the user is gone or became a member meanwhile), and each added
-    /// membership is audited. An import is confirmed once.
+    /// Applies a previewed members import in one transaction: every previewed row is added
+    /// unless things changed (the user is gone or became a member meanwhile). An import is
+    /// confirmed once.
     pub async fn confirm_member_import(
         &self,
         ctx: &Ctx,
@@ -251,164 +476,52 @@ impl Services {
         id: &ImportId,
     ) -> ServiceResult<Written<ImportOutcome>> {
         self.change(ctx, tenant, async |change| {
-            let tenant = &change.tenant().clone();
-            let now = self.now();
-            let import = change.tx.read().get_import(tenant, id).await?;
-            let Some((rows, applied_at)) = import.and_then(|i| match i.rows {
-                ImportRows::Members(g, rows) if &g == group => Some((rows, i.applied_at)),
-                _ => None,
-            }) else {
-                return Err(ServiceError::NotFound(format!("import `{id}`")));
+            let (ImportRows::Members(g, rows), applied) = self.kept_import(change, id).await? else {
+                return Err(import_not_found(id));
             };
+            if &g != group {
+                return Err(import_not_found(id));
+            }
             let state = &change.before.state;
             let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-            let guard = Guard::new(ctx, &change.before, now);
+            let guard = Guard::new(ctx, &change.before, self.now());
             let proof = if rows.iter().any(|r| r.role == MemberRole::Manager) {
                 guard.require(P::GroupsWrite)?
             } else {
                 guard.require_or_manager(P::GroupsWrite, group)?
             };
+            let active = facts.active;
             change.tx.allow(proof)?;
-            if applied_at.is_some() {
+            if applied {
                 return Err(already_confirmed(id));
             }
-            if !facts.active {
+            if !active {
                 return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
             }
+            let (now, state) = (self.now(), &change.before.state);
             let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };
             let mut added = Vec::new();
-            for row in &rows {
-                let skip = |reason: &str| SkippedRow {
-                    line: row.line,
-                    email: row.user_id.to_string(),
-                    reason: reason.to_owned(),
-                };
+            for row in rows {
+                let skip = |reason: String| SkippedRow { line: row.line, email: row.user_id.to_string(), reason };
                 if state.user(&row.user_id).is_none() {
-                    outcome.skipped.push(skip("the user no longer exists"));
+                    outcome.skipped.push(skip("the user no longer exists".to_owned()));
                 } else if state.rows(group, &row.user_id).any(|(_, f)| f.is_live(now)) {
-                    outcome.skipped.push(skip("became a member since the preview"));
+                    outcome.skipped.push(skip("became a member since the preview".to_owned()));
+                } else if let Err(e) = state.admits_user(group, &row.user_id) {
+                    outcome.skipped.push(skip(e.reason().to_owned()));
                 } else {
-                    added.push(Membership {
-                        group_id: group.clone(),
-                        user_id: row.user_id.clone(),
-                        source: MembershipSource::Import,
-                        role: row.role,
-                        expires_at: None,
-                        added_by: Some(ctx.principal.user.clone()),
-                        added_at: now,
-                        reason: ShortText::parse("reason", &format!("CSV import {id}"), false)?,
-                    });
+                    added.push((group.clone(), row.user_id, row.role));
                 }
             }
-            change.tx.write()?.put_memberships(&added).await?;
-            for m in &added {
-                change.touch_user(&m.user_id);
-                self.audit(
-                    change,
-                    ctx.into(),
-                    "membership.add",
-                    ("group", group.as_str()),
-                    None::<&()>,
-                    Some(&MembershipView::new(m, now)),
-                );
-            }
-            change.tx.write()?.mark_import_applied(id, now).await?;
             outcome.added = added.len();
+            self.apply_import(change, ctx, id, added).await?;
             Ok(outcome)
         })
         .await
     }
 
-    /// A group's membership rows as CSV (`email,userId,role,source,expiresAt`), cells escaped
-    /// so that no spreadsheet runs one as a formula.
-    pub async fn export_members(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId) -> ServiceResult<String> {
-        let tenant_id = scope(ctx, tenant)?;
-        let mut out = csv::row(["email", "userId", "role", "source", "expiresAt"]);
-        let mut after = None;
-        loop {
-            let filter = MembershipFilter { after_user: after.clone(), limit: 1000 };
-            let rows = self.list_members(ctx, tenant_id, group, &filter).await?;
-            let Some(last) = rows.last() else { break };
-            after = Some(last.user_id.clone());
-            let mut r = self.store.read().await?;
-            for m in &rows {
-                let email = r.get_user(tenant_id, &m.user_id).await?.and_then(|u| u.email).map(|e| e.to_string());
-                let expires = m.expires_at.map(rfc3339).unwrap_or_default();
-                out.push_str(&csv::row([
-                    email.as_deref().unwrap_or(""),
-                    m.user_id.as_str(),
-                    m.role.as_str(),
-                    m.source.as_str(),
-                    expires.as_str(),
-                ]));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every user as CSV (`email,userId,userName,displayName,department,title,status`).
-    pub async fn export_users(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<String> {
-        let mut out = csv::row(["email", "userId", "userName", "displayName", "department", "title", "status"]);
-        let mut filter = UserFilter { limit: 1000, ..UserFilter::default() };
-        loop {
-            let users = self.list_users(ctx, tenant, &filter).await?;
-            for u in &users {
-                let email = u.email.as_ref().map(ToString::to_string).unwrap_or_default();
-                let name = u.user_name.as_ref().map(ToString::to_string).unwrap_or_default();
-                out.push_str(&csv::row([
-                    email.as_str(),
-                    u.id.as_str(),
-                    name.as_str(),
-                    u.display_name.as_str(),
-                    u.department.as_str(),
-                    u.title.as_str(),
-                    u.status.as_str(),
-                ]));
-            }
-            match users.last() {
-                Some(last) if users.len() as i64 == filter.limit => {
-                    filter.after = Some(cohort_store::After { key: last.email_key(), id: last.id.to_string() });
-                }
-                _ => break,
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// The header of a users import (`email` is required; the other columns may be left out or
-/// come in any order; `groups` holds group slugs separated by `;`).
-pub const USER_IMPORT_HEADER: &str = "email,displayName,department,title,groups";
-
-const USER_COLUMNS: &[&str] = &["email", "displayname", "department", "title", "groups"];
-
-/// A user a users import will create.
-#[derive(Clone, Debug)]
-pub struct UserPreviewRow {
-    /// Line in the file.
-    pub line: usize,
-    /// Email.
-    pub email: String,
-    /// The groups they will be put in.
-    pub groups: Vec<GroupId>,
-}
-
-/// What a users import would do.
-#[derive(Clone, Debug)]
-pub struct UserImportPreview {
-    /// The import, to confirm.
-    pub id: ImportId,
-    /// Users to create.
-    pub added: Vec<UserPreviewRow>,
-    /// Rows left out (the email is taken, a duplicate line).
-    pub skipped: Vec<SkippedRow>,
-    /// Rows refused.
-    pub errors: Vec<RowError>,
-}
-
-impl Services {
-    /// Reads a file of new users (`email,displayName,department,title,groups`) and keeps what
-    /// it would do. Needs `cohort:users.write`; putting users in groups also needs
+    /// Reads a file of new users (`email,displayName,department,title,type,groups`) and keeps
+    /// what it would do. Needs `cohort:users.write`; putting users in groups also needs
     /// `cohort:groups.write`.
     pub async fn preview_user_import(
         &self,
@@ -417,109 +530,12 @@ impl Services {
         file: &[u8],
     ) -> ServiceResult<Written<UserImportPreview>> {
         self.change(ctx, tenant, async |change| {
-            let tenant = &change.tenant().clone();
-            let now = self.now();
-            let guard = Guard::new(ctx, &change.before, now);
+            let guard = Guard::new(ctx, &change.before, self.now());
             let proof = guard.require(P::UsersWrite)?;
-            change.tx.allow(proof)?;
             let may_add_to_groups = guard.require(P::GroupsWrite).is_ok();
-            let (header, records) = self.read_import_file(file, USER_IMPORT_HEADER, |h| {
-                h.first().is_some_and(|c| c == "email")
-                    && h.iter().all(|c| USER_COLUMNS.contains(&c.as_str()))
-                    && h.iter().collect::<std::collections::BTreeSet<_>>().len() == h.len()
-            })?;
-            let column = |name: &str| header.iter().position(|c| c == name);
-            let (display, department, title, groups_at) =
-                (column("displayname"), column("department"), column("title"), column("groups"));
-            let mut preview = UserImportPreview {
-                id: ImportId::generate(self.ids()),
-                added: Vec::new(),
-                skipped: Vec::new(),
-                errors: Vec::new(),
-            };
-            let mut rows = Vec::new();
-            let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-            for record in records {
-                let record = match record {
-                    Ok(r) => r,
-                    Err(m) => {
-                        preview.errors.push(RowError { line: m.line, reason: m.reason });
-                        continue;
-                    }
-                };
-                let line = record.line;
-                if record.cells.len() != header.len() {
-                    let reason = format!("{} cells; the header has {}", record.cells.len(), header.len());
-                    preview.errors.push(RowError { line, reason });
-                    continue;
-                }
-                let cell = |at: Option<usize>| at.and_then(|i| record.cells.get(i)).map_or("", |c| c.trim());
-                let email_text = cell(Some(0));
-                let Ok(email) = Email::parse(email_text) else {
-                    preview.errors.push(RowError { line, reason: format!("`{email_text}` is not an email address") });
-                    continue;
-                };
-                let text = |field: &str, at: Option<usize>| ShortText::parse(field, cell(at), false);
-                let (display_name, dept, job) = match (
-                    ShortText::parse(
-                        "displayName",
-                        if cell(display).is_empty() { email_text } else { cell(display) },
-                        false,
-                    ),
-                    text("department", department),
-                    text("title", title),
-                ) {
-                    (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-                    (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
-                        preview.errors.push(RowError { line, reason: e.to_string() });
-                        continue;
-                    }
-                };
-                if let Some(first) = seen.get(&email.key()) {
-                    let reason = format!("duplicate of line {first}");
-                    preview.skipped.push(SkippedRow { line, email: email_text.to_owned(), reason });
-                    continue;
-                }
-                seen.insert(email.key(), line);
-                let mut groups = Vec::new();
-                let mut refused = None;
-                for slug in cell(groups_at).split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                    let found = match cohort_core::name::GroupSlug::parse(slug) {
-                        Ok(s) => change.tx.read().group_slug_owner(tenant, &s).await?,
-                        Err(_) => None,
-                    };
-                    match found {
-                        None => refused = Some(format!("no group has the slug `{slug}`")),
-                        Some(g) if change.before.state.group(&g).is_some_and(|f| !f.active) => {
-                            refused = Some(format!("group `{slug}` is archived"));
-                        }
-                        Some(g) => groups.push(g),
-                    }
-                }
-                if refused.is_none() && !groups.is_empty() && !may_add_to_groups {
-                    refused = Some("putting users in groups needs `cohort:groups.write`".to_owned());
-                }
-                if let Some(reason) = refused {
-                    preview.errors.push(RowError { line, reason });
-                    continue;
-                }
-                if change.tx.read().user_by_email(tenant, &email).await?.is_some() {
-                    let reason = "a user has this email already".to_owned();
-                    preview.skipped.push(SkippedRow { line, email: email_text.to_owned(), reason });
-                    continue;
-                }
-                preview.added.push(UserPreviewRow { line, email: email_text.to_owned(), groups: groups.clone() });
-                rows.push(UserImportRow { line, email, display_name, department: dept, title: job, groups });
-            }
-            let kept = Import {
-                id: preview.id.clone(),
-                rows: ImportRows::Users(rows),
-                created_by: Some(ctx.principal.user.clone()),
-                created_at: now,
-                applied_at: None,
-            };
-            change.tx.write()?.insert_import(&kept).await?;
-            Ok(preview)
+            change.tx.allow(proof)?;
+            let lines = UserLines { may_add_to_groups, types: self.user_types_in(change).await? };
+            self.preview_import(change, ctx, &lines, file, ImportRows::Users).await
         })
         .await
     }
@@ -533,24 +549,18 @@ impl Services {
         id: &ImportId,
     ) -> ServiceResult<Written<ImportOutcome>> {
         self.change(ctx, tenant, async |change| {
-            let tenant = &change.tenant().clone();
-            let now = self.now();
-            let proof = Guard::new(ctx, &change.before, now).require(P::UsersWrite)?;
-            change.tx.allow(proof)?;
-            let import = change.tx.read().get_import(tenant, id).await?;
-            let Some((rows, applied_at)) = import.and_then(|i| match i.rows {
-                ImportRows::Users(rows) => Some((rows, i.applied_at)),
-                ImportRows::Members(..) => None,
-            }) else {
-                return Err(ServiceError::NotFound(format!("import `{id}`")));
+            let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
+            let (ImportRows::Users(rows), applied) = self.kept_import(change, id).await? else {
+                return Err(import_not_found(id));
             };
-            let guard = Guard::new(ctx, &change.before, now);
             if rows.iter().any(|r| !r.groups.is_empty()) {
-                guard.require(P::GroupsWrite)?;
+                Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
             }
-            if applied_at.is_some() {
+            change.tx.allow(proof)?;
+            if applied {
                 return Err(already_confirmed(id));
             }
+            let tenant = change.tenant().clone();
             let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };
             let mut memberships = Vec::new();
             let mut created = Vec::new();
@@ -561,67 +571,38 @@ impl Services {
                     reason: reason.to_owned(),
                 };
                 let state = &change.before.state;
-                if row.groups.iter().any(|g| !state.group(g).is_some_and(|f| f.active)) {
-                    outcome.skipped.push(skip("one of its groups was deleted or archived since the preview"));
+                if row
+                    .groups
+                    .iter()
+                    .any(|g| !state.group(g).is_some_and(|f| f.active) || state.admits(g, &row.user_type).is_err())
+                {
+                    outcome.skipped.push(skip("one of its groups was deleted, archived or changed since the preview"));
                     continue;
                 }
-                if change.tx.read().user_by_email(tenant, &row.email).await?.is_some() {
+                if change.tx.read().user_by_email(&tenant, &row.email).await?.is_some() {
                     outcome.skipped.push(skip("the email was taken since the preview"));
                     continue;
                 }
-                let user = cohort_core::model::User {
-                    id: UserId::generate(self.ids()),
+                let new = NewUser {
                     email: Some(row.email),
-                    user_name: None,
                     display_name: row.display_name,
                     department: row.department,
                     title: row.title,
-                    attributes: cohort_core::name::Attributes::default(),
-                    sso_groups: cohort_core::name::SsoGroups::default(),
-                    status: cohort_core::model::UserStatus::Active,
+                    user_type: Some(row.user_type),
+                    attributes: Attributes::default(),
+                    sso_groups: SsoGroups::default(),
+                    status: UserStatus::Active,
+                    user_name: None,
                     external_id: None,
-                    created_at: now,
-                    updated_at: now,
                 };
-                change.tx.write()?.insert_user(&user).await?;
-                change.touch_user(&user.id);
-                self.audit(
-                    change,
-                    ctx.into(),
-                    "user.create",
-                    ("user", user.id.as_str()),
-                    None::<&()>,
-                    Some(&crate::view::UserView::from(&user)),
-                );
-                for g in row.groups {
-                    memberships.push(Membership {
-                        group_id: g,
-                        user_id: user.id.clone(),
-                        source: MembershipSource::Import,
-                        role: MemberRole::Member,
-                        expires_at: None,
-                        added_by: Some(ctx.principal.user.clone()),
-                        added_at: now,
-                        reason: ShortText::parse("reason", &format!("CSV import {id}"), false)?,
-                    });
-                }
-                outcome.added += 1;
+                let user = self.create_user_in(change, ctx, new).await?;
+                memberships.extend(row.groups.into_iter().map(|g| (g, user.id.clone(), MemberRole::Member)));
                 created.push(user);
             }
-            change.tx.write()?.put_memberships(&memberships).await?;
+            outcome.added = created.len();
             let pairs: Vec<_> = created.iter().map(|u| (None, Some(u))).collect();
             self.reassign_in(change, ctx.into(), &pairs).await?;
-            for m in &memberships {
-                self.audit(
-                    change,
-                    ctx.into(),
-                    "membership.add",
-                    ("group", m.group_id.as_str()),
-                    None::<&()>,
-                    Some(&MembershipView::new(m, now)),
-                );
-            }
-            change.tx.write()?.mark_import_applied(id, now).await?;
+            self.apply_import(change, ctx, id, memberships).await?;
             Ok(outcome)
         })
         .await

@@ -233,6 +233,12 @@ impl Services {
             let Live { state, index, .. } = &mut *live;
             index.refresh(state, &footprint, now);
         }
+        // Every group admits only the user types it lists, whichever face or source added the
+        // row or changed the user's type or the group's list.
+        let groups = touched.groups.iter().chain(&touched.members);
+        if let Some(e) = live.state.first_refused_member(&touched.users, groups) {
+            return Err(Outcome::Failed(e.into()));
+        }
         judge.decide(live, &footprint, now).map_err(Outcome::Refused)
     }
 

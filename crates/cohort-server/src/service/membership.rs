@@ -1,9 +1,9 @@
 //! Memberships: add, change, remove and list the rows of a group.
 
 use super::authz::{Guard, scope};
+use super::snapshot::{GroupSnapshot, MembershipSnapshot};
 use super::{Change, Ctx, Expect, NewGroup, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
-use crate::view::{GroupView, MembershipView};
 use cohort_core::model::{Group, MemberRole, Membership, MembershipSource, Subject};
 use cohort_core::name::{Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
@@ -77,9 +77,24 @@ impl Services {
         if !facts.active {
             return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
         }
+        self.put_member_in(change, ctx, group, input).await
+    }
+
+    /// Writes a manual membership row of `input` in `group` (which exists and is active; the
+    /// change is allowed) and audits it: the user must exist and not be a manual member yet,
+    /// the expiry lie ahead, and the group admit the user's type.
+    pub(crate) async fn put_member_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        group: &GroupId,
+        input: NewMember,
+    ) -> ServiceResult<Membership> {
+        let state = &change.before.state;
         if state.user(&input.user_id).is_none() {
             return Err(invalid("userId", format!("user `{}` not found", input.user_id)));
         }
+        state.admits_user(group, &input.user_id)?;
         let now = self.now();
         if input.expires_at.is_some_and(|t| t <= now) {
             return Err(invalid("expiresAt", "must be in the future".to_owned()));
@@ -100,17 +115,17 @@ impl Services {
             added_at: now,
             reason: input.reason,
         };
-        change.tx.write()?.put_membership(&m).await?;
-        change.touch_user(&m.user_id);
-        self.audit(
-            change,
-            ctx.into(),
-            "membership.add",
-            ("group", group.as_str()),
-            None::<&()>,
-            Some(&MembershipView::new(&m, now)),
-        );
+        self.write_member_in(change, ctx, &m).await?;
         Ok(m)
+    }
+
+    /// Writes one membership row the change has checked, and audits it.
+    pub(crate) async fn write_member_in(&self, change: &mut Change, ctx: &Ctx, m: &Membership) -> ServiceResult<()> {
+        change.tx.write()?.put_membership(m).await?;
+        change.touch_user(&m.user_id);
+        let after = MembershipSnapshot::new(m, self.now());
+        self.audit(change, ctx.into(), "membership.add", ("group", m.group_id.as_str()), None::<&()>, Some(&after));
+        Ok(())
     }
 
     /// Changes a user's manual row in a group. Changing the role needs `cohort:groups.write`;
@@ -160,8 +175,8 @@ impl Services {
                 ctx.into(),
                 "membership.update",
                 ("group", group.as_str()),
-                Some(&MembershipView::new(&before, now)),
-                Some(&MembershipView::new(&m, now)),
+                Some(&MembershipSnapshot::new(&before, now)),
+                Some(&MembershipSnapshot::new(&m, now)),
             );
             Ok(m)
         })
@@ -214,7 +229,7 @@ impl Services {
             ctx.into(),
             "membership.remove",
             ("group", group.as_str()),
-            before.as_ref().map(|m| MembershipView::new(m, now)).as_ref(),
+            before.as_ref().map(|m| MembershipSnapshot::new(m, now)).as_ref(),
             None::<&()>,
         );
         Ok(RemovedMembership { remaining_sources })
@@ -323,12 +338,13 @@ impl Services {
                         let mut parents = state.parents(c).clone();
                         parents.insert(group.clone());
                         cohort_core::graph::check_parents(state, Some(c), &parents, self.config.max_depth)?;
-                        super::rule::refuse_cohort_parents(&mut change.tx, state, "members", c, &parents).await?;
+                        super::cohort_flow::refuse_cohort_parents(&mut change.tx, state, "members", c, &parents)
+                            .await?;
                     }
                 }
             }
             if edits.name.is_some() || edits.external_id.is_some() {
-                let (before, count) = change
+                let (before, _) = change
                     .tx
                     .read()
                     .get_group(tenant, group, now)
@@ -336,8 +352,12 @@ impl Services {
                     .ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
                 let mut after = before.clone();
                 if let Some(name) = edits.name {
-                    self.check_name_free(change, &name, Some(group)).await?;
-                    after.name = name;
+                    // The name follows the provider's until an administrator renames the group.
+                    if after.provider_name.as_ref().is_none_or(|p| p == &after.name) {
+                        self.check_name_free(change, &name, Some(group)).await?;
+                        after.name = name.clone();
+                    }
+                    after.provider_name = Some(name);
                 }
                 if let Some(e) = edits.external_id {
                     after.external_id = e.map(|e| e.as_str().to_owned());
@@ -351,8 +371,8 @@ impl Services {
                         ctx.into(),
                         "group.update",
                         ("group", group.as_str()),
-                        Some(&GroupView::new(&before, count)),
-                        Some(&GroupView::new(&after, count)),
+                        Some(&GroupSnapshot::from(&before)),
+                        Some(&GroupSnapshot::from(&after)),
                     );
                 }
             }
@@ -368,7 +388,7 @@ impl Services {
                             .find(|m| m.source == source);
                         change.tx.write()?.delete_membership(group, u, source).await?;
                         change.touch_user(u);
-                        let before = before.map(|m| MembershipView::new(&m, now));
+                        let before = before.map(|m| MembershipSnapshot::new(&m, now));
                         let target = ("group", group.as_str());
                         self.audit(change, ctx.into(), "membership.remove", target, before.as_ref(), None::<&()>);
                     }
@@ -429,7 +449,7 @@ impl Services {
         change.tx.write()?.put_memberships(&rows).await?;
         for m in &rows {
             change.touch_user(&m.user_id);
-            let after = MembershipView::new(m, now);
+            let after = MembershipSnapshot::new(m, now);
             self.audit(change, ctx.into(), "membership.add", ("group", group.as_str()), None::<&()>, Some(&after));
         }
         Ok(())
@@ -478,7 +498,7 @@ impl Services {
                 change.tx.write()?.delete_membership(&m.group_id, &m.user_id, m.source).await?;
                 change.touch_user(&m.user_id);
                 let origin = super::Origin { actor: None, request_id: "expiry-sweeper" };
-                let before = MembershipView::new(m, now);
+                let before = MembershipSnapshot::new(m, now);
                 self.audit(
                     &mut change,
                     origin,

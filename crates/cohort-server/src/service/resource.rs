@@ -1,6 +1,7 @@
 //! Resource types, resources, grants of levels on them, and group data scopes.
 
 use super::authz::{Guard, scope};
+use super::snapshot::ResourceSnapshot;
 use super::{Change, Ctx, Live, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::index::Verdict;
@@ -169,7 +170,7 @@ impl Services {
                 "resource.create",
                 ("resource", r.id.as_str()),
                 None::<&()>,
-                Some(&crate::view::ResourceView::from(&r)),
+                Some(&ResourceSnapshot::from(&r)),
             );
             Ok(r)
         })
@@ -235,8 +236,8 @@ impl Services {
                 ctx.into(),
                 "resource.update",
                 ("resource", id.as_str()),
-                Some(&crate::view::ResourceView::from(&before)),
-                Some(&crate::view::ResourceView::from(&r)),
+                Some(&ResourceSnapshot::from(&before)),
+                Some(&ResourceSnapshot::from(&r)),
             );
             Ok(r)
         })
@@ -257,7 +258,7 @@ impl Services {
                 ctx.into(),
                 "resource.delete",
                 ("resource", id.as_str()),
-                Some(&crate::view::ResourceView::from(&before)),
+                Some(&ResourceSnapshot::from(&before)),
                 None::<&()>,
             );
             Ok(())

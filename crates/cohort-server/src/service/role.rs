@@ -3,10 +3,10 @@
 //! filled by rules, SCIM or SSO never confer `cohort:` permissions.
 
 use super::authz::{Guard, scope};
-use super::rule::refuse_cohort_flow;
+use super::cohort_flow::refuse_cohort_flow;
+use super::snapshot::RoleSnapshot;
 use super::{Change, Ctx, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
-use crate::view::RoleView;
 use cohort_core::model::{Role, Subject};
 use cohort_core::name::{Description, Name};
 use cohort_core::permission::{CohortPermission as P, Permission};
@@ -90,7 +90,7 @@ impl Services {
                 "role.create",
                 ("role", role.id.as_str()),
                 None::<&()>,
-                Some(&RoleView::from(&role)),
+                Some(&RoleSnapshot::from(&role)),
             );
             Ok(role)
         })
@@ -174,8 +174,8 @@ impl Services {
                 ctx.into(),
                 "role.update",
                 ("role", id.as_str()),
-                Some(&RoleView::from(&before)),
-                Some(&RoleView::from(&role)),
+                Some(&RoleSnapshot::from(&before)),
+                Some(&RoleSnapshot::from(&role)),
             );
             Ok(role)
         })
@@ -202,7 +202,7 @@ impl Services {
                 ctx.into(),
                 "role.delete",
                 ("role", id.as_str()),
-                Some(&RoleView::from(&before)),
+                Some(&RoleSnapshot::from(&before)),
                 None::<&()>,
             );
             Ok(())
@@ -229,7 +229,6 @@ impl Services {
         subject: &Subject,
         role_id: &RoleId,
     ) -> ServiceResult<Role> {
-        let tenant = &change.tenant().clone();
         let state = &change.before.state;
         subject_exists(state, subject)?;
         let guard = Guard::new(ctx, &change.before, self.now());
@@ -237,20 +236,36 @@ impl Services {
             Subject::Group(_) => guard.require(P::GroupsWrite)?,
             Subject::User(_) => guard.require(P::UserRolesWrite)?,
         })?;
+        if let Subject::Group(g) = subject {
+            let facts = state.group(g).ok_or_else(|| ServiceError::NotFound(format!("group `{g}`")))?;
+            if !facts.active {
+                return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{g}` is archived")));
+            }
+        }
+        self.put_role_in(change, ctx, subject, role_id).await
+    }
+
+    /// Writes an assignment of `role_id` to `subject` (which exists and is active; the change
+    /// is allowed) and audits it; a role giving `cohort:` permissions must not reach members
+    /// that rules or an identity provider choose.
+    pub(crate) async fn put_role_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        subject: &Subject,
+        role_id: &RoleId,
+    ) -> ServiceResult<Role> {
+        let tenant = &change.tenant().clone();
         let role = change.tx.read().get_role(tenant, role_id).await?.ok_or_else(|| {
             ServiceError::Invalid(vec![FieldError {
                 field: "roleId".to_owned(),
                 message: format!("role `{role_id}` not found"),
             }])
         })?;
-        if let Subject::Group(g) = subject {
-            let facts = state.group(g).ok_or_else(|| ServiceError::NotFound(format!("group `{g}`")))?;
-            if !facts.active {
-                return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{g}` is archived")));
-            }
-            if confers_cohort(&role.permissions) {
-                refuse_cohort_flow(&mut change.tx, state, "roleId", g, g).await?;
-            }
+        if let Subject::Group(g) = subject
+            && confers_cohort(&role.permissions)
+        {
+            refuse_cohort_flow(&mut change.tx, &change.before.state, "roleId", g, g).await?;
         }
         let (kind, id) = subject_target(subject);
         change.touch_subject(subject);
@@ -266,7 +281,7 @@ impl Services {
             &format!("{kind}.role.assign"),
             (kind, &id),
             None::<&()>,
-            Some(&RoleView::from(&role)),
+            Some(&RoleSnapshot::from(&role)),
         );
         Ok(role)
     }
@@ -317,7 +332,7 @@ impl Services {
             ctx.into(),
             &format!("{kind}.role.unassign"),
             (kind, &id),
-            Some(&RoleView::from(&role)),
+            Some(&RoleSnapshot::from(&role)),
             None::<&()>,
         );
         Ok(())

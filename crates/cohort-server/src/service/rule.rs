@@ -7,54 +7,28 @@
 //! members it has (a paused rule is not evaluated, so nobody can say it stopped matching):
 //! active rules still add members, nobody is removed.
 
+mod engine;
+
 use super::authz::{Guard, scope};
-use super::change::Gate;
+use super::cohort_flow::cohort_giver_at_or_above;
+use super::snapshot::RuleSnapshot;
 use super::{Change, Ctx, Origin, Services, Written};
-use crate::error::{FieldError, ServiceError, ServiceResult};
-use crate::view::RuleView;
-use cohort_core::graph::{ancestors, descendants};
+use crate::error::{ServiceError, ServiceResult};
 use cohort_core::model::{GroupSource, MemberRole, Membership, MembershipSource, Rule, User};
 use cohort_core::name::ShortText;
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::rule::{Cel, RuleEngine, RuleSyntaxError};
+use cohort_core::rule::RuleEngine;
 use cohort_core::state::TenantState;
 use cohort_core::{GroupId, RuleId, TenantId, Timestamp, UserId};
 use cohort_store::RuleOutcome;
+pub(crate) use engine::RuleCompiler;
+use engine::{GroupRules, Program, decide_all};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 /// Most rules one group may carry.
 pub const MAX_RULES_PER_GROUP: usize = 20;
-
-/// How many compiled expressions are kept before the cache starts over.
-const CACHE_LIMIT: usize = 10_000;
-
-type Program = <Cel as RuleEngine>::Rule;
-
-/// The rule language and the expressions compiled so far (an expression compiles the same
-/// every time, so they are shared by text across tenants).
-#[derive(Default)]
-pub(crate) struct RuleCompiler {
-    engine: Cel,
-    cache: Mutex<HashMap<String, Arc<Program>>>,
-}
-
-impl RuleCompiler {
-    fn compile(&self, source: &str) -> Result<Arc<Program>, RuleSyntaxError> {
-        if let Some(p) = self.cache.lock().ok().and_then(|c| c.get(source).cloned()) {
-            return Ok(p);
-        }
-        let program = Arc::new(self.engine.compile(source)?);
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= CACHE_LIMIT {
-                cache.clear();
-            }
-            cache.insert(source.to_owned(), program.clone());
-        }
-        Ok(program)
-    }
-}
 
 /// A rule to save: new, or the new version of an existing one.
 #[derive(Clone, Debug)]
@@ -110,74 +84,11 @@ pub struct SavedRule {
     pub plan: RulePlan,
 }
 
-/// One group's rules, ready to decide users.
-struct GroupRules {
-    group: GroupId,
-    /// Active rules with their compiled programs; paused rules are absent.
-    active: Vec<(Rule, Arc<Program>)>,
-    /// Whether a rule of the group is paused.
-    held: bool,
-}
-
 /// A draft rule planned inside the open change that would save it.
 struct DraftPlan {
     before: Option<Rule>,
     rule: Rule,
     planned: (RulePlan, Vec<RuleOutcome>),
-}
-
-/// What a group's rules decide for every user.
-struct Decision {
-    wanted: HashSet<UserId>,
-    /// Per active rule, in order: users matched and the first error.
-    per_rule: Vec<(i64, Option<String>)>,
-}
-
-/// Users per thread below which deciding is not spread over the machine's cores.
-const PARALLEL_FROM: usize = 5_000;
-
-fn decide_all(engine: &Cel, rules: &GroupRules, users: &[User]) -> Decision {
-    let decide = |part: &[User]| {
-        let mut wanted = HashSet::new();
-        let mut per_rule = vec![(0i64, None::<String>); rules.active.len()];
-        for u in part {
-            let subject = engine.subject(u);
-            for (i, (_, program)) in rules.active.iter().enumerate() {
-                match engine.matches(program, &subject) {
-                    Ok(true) => {
-                        per_rule[i].0 += 1;
-                        wanted.insert(u.id.clone());
-                    }
-                    Ok(false) => {}
-                    Err(e) => {
-                        per_rule[i].1.get_or_insert_with(|| format!("user `{}`: {e}", u.id));
-                    }
-                }
-            }
-        }
-        Decision { wanted, per_rule }
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(users.len() / PARALLEL_FROM);
-    if threads <= 1 {
-        return decide(users);
-    }
-    let parts: Vec<Decision> = std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            users.chunks(users.len().div_ceil(threads)).map(|part| scope.spawn(move || decide(part))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    });
-    // Parts are in user order, so each rule's first error is the same as deciding in one go.
-    let mut all = Decision { wanted: HashSet::new(), per_rule: vec![(0, None); rules.active.len()] };
-    for part in parts {
-        all.wanted.extend(part.wanted);
-        for (total, (matched, error)) in all.per_rule.iter_mut().zip(part.per_rule) {
-            total.0 += matched;
-            if total.1.is_none() {
-                total.1 = error;
-            }
-        }
-    }
-    all
 }
 
 /// The users who are members of `group` through rules.
@@ -231,7 +142,8 @@ impl Services {
             let program = self.compile_rule(&r.expression)?;
             active.push((r, program));
         }
-        Ok(GroupRules { group: group.clone(), active, held })
+        let admits = change.before.state.group(group).map(|g| g.member_types.clone()).unwrap_or_default();
+        Ok(GroupRules { group: group.clone(), active, held, admits })
     }
 
     /// Decides every user of the tenant against a group's rules; `focus` names the rule whose
@@ -251,14 +163,16 @@ impl Services {
             .filter(|u| decision.wanted.contains(&u.id) && !current.contains(&u.id))
             .map(PlannedMember::from)
             .collect();
-        // Rule members are users of the tenant (deleting a user deletes their rows).
-        let mut removed: Vec<PlannedMember> = if rules.held || current.is_empty() {
+        // Rule members are users of the tenant (deleting a user deletes their rows). While a
+        // rule is paused only those of a type the group does not admit leave.
+        let mut removed: Vec<PlannedMember> = if current.is_empty() || rules.held && rules.admits.is_any() {
             Vec::new()
         } else {
             let everyone = if users.is_empty() { change.tx.read().all_users(&tenant).await? } else { users };
             everyone
                 .iter()
                 .filter(|u| current.contains(&u.id) && !decision.wanted.contains(&u.id))
+                .filter(|u| !rules.held || !rules.admits.admits(&u.user_type))
                 .map(PlannedMember::from)
                 .collect()
         };
@@ -291,11 +205,14 @@ impl Services {
         change: &mut Change,
         origin: Origin<'_>,
         group: &GroupId,
-        rule: &RuleId,
+        rule: Option<&RuleId>,
         (plan, outcomes): &(RulePlan, Vec<RuleOutcome>),
     ) -> ServiceResult<()> {
         let now = self.now();
-        let reason = ShortText::parse("reason", &format!("matched rule {rule}"), false)?;
+        let reason = match rule {
+            Some(rule) => ShortText::parse("reason", &format!("matched rule {rule}"), false)?,
+            None => ShortText::parse("reason", "matched an auto-assignment rule", false)?,
+        };
         let rows: Vec<Membership> = plan.added.iter().map(|u| member_row(group, &u.id, &reason, now)).collect();
         change.tx.write()?.put_memberships(&rows).await?;
         let removed: Vec<UserId> = plan.removed.iter().map(|u| u.id.clone()).collect();
@@ -312,7 +229,7 @@ impl Services {
                 if !whole {
                     change.touch_user(u);
                 }
-                let detail = json!({ "userId": u.as_str(), "ruleId": rule.as_str() });
+                let detail = json!({ "userId": u.as_str(), "ruleId": rule.map(RuleId::as_str) });
                 let (before, after) =
                     if action.ends_with("add") { (None, Some(&detail)) } else { (Some(&detail), None) };
                 self.audit(change, origin, action, ("group", group.as_str()), before, after);
@@ -326,6 +243,25 @@ impl Services {
         }
         change.tx.write()?.record_rule_outcomes(outcomes).await?;
         Ok(())
+    }
+
+    /// Applies `group`'s rules again now that it admits `admits` (its member types changed):
+    /// rule members of other types leave, users its rules match who were skipped join.
+    pub(crate) async fn replan_in(
+        &self,
+        change: &mut Change,
+        origin: Origin<'_>,
+        group: &GroupId,
+        admits: cohort_core::name::MemberTypes,
+    ) -> ServiceResult<()> {
+        let mut rules = self.group_rules(change, group, None, None).await?;
+        if rules.active.is_empty() && rule_members(&change.before.state, group).is_empty() {
+            return Ok(());
+        }
+        rules.admits = admits;
+        let first = rules.active.first().map(|(r, _)| r.id.clone());
+        let planned = self.plan_group(change, &rules, None).await?;
+        self.apply_plan(change, origin, group, first.as_ref(), &planned).await
     }
 
     /// Checks that `group` may carry rules: it exists, is made in cohort, is not archived, and
@@ -460,15 +396,15 @@ impl Services {
                 rule.last_error = planned.0.error.clone();
             }
             change.tx.write()?.put_rule(&rule).await?;
-            self.apply_plan(change, ctx.into(), group, &rule.id, &planned).await?;
+            self.apply_plan(change, ctx.into(), group, Some(&rule.id), &planned).await?;
             let action = if before.is_some() { "auto_assignment.rule.update" } else { "auto_assignment.rule.create" };
             self.audit(
                 change,
                 ctx.into(),
                 action,
                 ("group", group.as_str()),
-                before.as_ref().map(RuleView::from).as_ref(),
-                Some(&RuleView::from(&rule)),
+                before.as_ref().map(RuleSnapshot::from).as_ref(),
+                Some(&RuleSnapshot::from(&rule)),
             );
             Ok(SavedRule { rule, plan: planned.0 })
         })
@@ -497,13 +433,13 @@ impl Services {
             let rules = self.group_rules(change, group, None, Some(id)).await?;
             let planned = self.plan_group(change, &rules, None).await?;
             change.tx.write()?.delete_rule(id).await?;
-            self.apply_plan(change, ctx.into(), group, id, &planned).await?;
+            self.apply_plan(change, ctx.into(), group, Some(id), &planned).await?;
             self.audit(
                 change,
                 ctx.into(),
                 "auto_assignment.rule.delete",
                 ("group", group.as_str()),
-                Some(&RuleView::from(&before)),
+                Some(&RuleSnapshot::from(&before)),
                 None::<&()>,
             );
             Ok(planned.0)
@@ -583,9 +519,11 @@ impl Services {
             let state = &change.before.state;
             let mut touched = false;
             for (group, rule) in wanted {
-                if !state.group(group).is_some_and(|g| g.active) {
-                    continue;
-                }
+                let Some(facts) = state.group(group).filter(|g| g.active) else { continue };
+                // Rules skip users of a type the group does not admit (and remove them, even
+                // while a rule of the group is paused).
+                let admitted = facts.member_types.admits(&user.user_type);
+                let rule = rule.filter(|_| admitted);
                 let has = state.rows(group, &user.id).any(|(s, _)| s == MembershipSource::Rule);
                 let detail = json!({ "userId": user.id.as_str(), "ruleId": rule.map(RuleId::as_str) });
                 match rule {
@@ -594,7 +532,7 @@ impl Services {
                         events.push(("auto_assignment.add", group.clone(), None, Some(detail)));
                         touched = true;
                     }
-                    None if has && !held.contains(group) => {
+                    None if has && (!held.contains(group) || !admitted) => {
                         removals.push((group.clone(), user.id.clone()));
                         events.push(("auto_assignment.remove", group.clone(), Some(detail), None));
                         touched = true;
@@ -628,59 +566,3 @@ impl Services {
 /// The audit action of a rule that could not decide a user (so "Logs, filtered by
 /// auto_assignment" shows why a rule did not apply).
 const RULE_ERROR: &str = "auto_assignment.error";
-
-/// [`refuse_cohort_flow`] for `child` nested under `parents`.
-pub(crate) async fn refuse_cohort_parents(
-    tx: &mut Gate,
-    state: &TenantState,
-    field: &str,
-    child: &GroupId,
-    parents: &BTreeSet<GroupId>,
-) -> ServiceResult<()> {
-    let givers: BTreeSet<GroupId> = parents.iter().filter_map(|p| cohort_giver_at_or_above(state, p)).collect();
-    for giver in &givers {
-        refuse_cohort_flow(tx, state, field, giver, child).await?;
-    }
-    Ok(())
-}
-
-/// Refuses to let `cohort:` permissions reach the members of a group filled by rules or by an
-/// identity provider: `giver` would confer them to `receiver` and every group below it (the
-/// same group, when a role is assigned; a new child, when groups are nested).
-pub(crate) async fn refuse_cohort_flow(
-    tx: &mut Gate,
-    state: &TenantState,
-    field: &str,
-    giver: &GroupId,
-    receiver: &GroupId,
-) -> ServiceResult<()> {
-    let tenant = tx.tenant().clone();
-    let ruled: BTreeSet<GroupId> = tx.read().list_rules(&tenant, None).await?.into_iter().map(|r| r.group_id).collect();
-    let mut below = descendants(state, receiver);
-    below.insert(receiver.clone());
-    let filled =
-        below.iter().find(|g| ruled.contains(*g) || state.group(g).is_some_and(|f| f.source != GroupSource::Local));
-    match filled {
-        Some(g) => Err(ServiceError::Invalid(vec![FieldError {
-            field: field.to_owned(),
-            message: format!(
-                "`cohort:` permissions of group `{giver}` would reach group `{g}`, whose members come from {}; such \
-                 a group cannot confer `cohort:` permissions",
-                if ruled.contains(g) { "rules" } else { "an identity provider" }
-            ),
-        }])),
-        None => Ok(()),
-    }
-}
-
-/// The first group, `group` or above it, holding a role that gives `cohort:` permissions.
-pub(crate) fn cohort_giver_at_or_above(state: &TenantState, group: &GroupId) -> Option<GroupId> {
-    let mut above = ancestors(state, group);
-    above.insert(group.clone());
-    above.into_iter().find(|g| {
-        state
-            .roles_of_group(g)
-            .iter()
-            .any(|r| state.role(r).is_some_and(|f| f.permissions.iter().any(|p| p.is_cohort())))
-    })
-}

@@ -3,11 +3,11 @@
 
 use super::authn::{hash_secret, new_secret, valid_secret};
 use super::authz::{Allowed, require_system};
+use super::snapshot::{RoleSnapshot, TenantSnapshot, TokenSnapshot, UserSnapshot};
 use super::{Change, Ctx, Live, Origin, Services};
 use crate::error::{ServiceError, ServiceResult};
-use crate::view::{RoleView, TenantView, UserView};
 use cohort_core::model::{ApiToken, Role, Subject, Tenant, TokenScope, User, UserStatus};
-use cohort_core::name::{Attributes, Description, Email, Name, ShortText, TenantSlug};
+use cohort_core::name::{Attributes, Description, Email, Name, ShortText, TenantSlug, UserType};
 use cohort_core::permission::BuiltinRole;
 use cohort_core::{RoleId, TenantId, TokenId, UserId};
 use std::sync::Arc;
@@ -106,6 +106,7 @@ impl Services {
             slug: input.slug,
             name: input.name,
             revision: 1,
+            user_types: [UserType::default()].into(),
             created_at: now,
         };
         let w = self.store.create_tenant(&tenant).await?;
@@ -123,7 +124,7 @@ impl Services {
             "tenant.create",
             ("tenant", tenant.id.as_str()),
             None::<&()>,
-            Some(&TenantView::from(&tenant)),
+            Some(&TenantSnapshot::from(&tenant)),
         );
         let mut admin_role = None;
         for b in BuiltinRole::ALL {
@@ -144,7 +145,7 @@ impl Services {
                 "role.create",
                 ("role", role.id.as_str()),
                 None::<&()>,
-                Some(&RoleView::from(&role)),
+                Some(&RoleSnapshot::from(&role)),
             );
             if b == BuiltinRole::Admin {
                 admin_role = Some(role);
@@ -160,6 +161,7 @@ impl Services {
             attributes: Attributes::default(),
             sso_groups: Default::default(),
             status: UserStatus::Active,
+            user_type: UserType::default(),
             external_id: None,
             created_at: now,
             updated_at: now,
@@ -171,7 +173,7 @@ impl Services {
             "user.create",
             ("user", admin.id.as_str()),
             None::<&()>,
-            Some(&UserView::from(&admin)),
+            Some(&UserSnapshot::from(&admin)),
         );
         if let Some(role) = admin_role {
             change.tx.write()?.assign_role(&Subject::User(admin.id.clone()), &role.id, origin.actor, now).await?;
@@ -181,7 +183,7 @@ impl Services {
                 "user.role.assign",
                 ("user", admin.id.as_str()),
                 None::<&()>,
-                Some(&RoleView::from(&role)),
+                Some(&RoleSnapshot::from(&role)),
             );
         }
         let secret = secret.unwrap_or_else(new_secret);
@@ -201,7 +203,7 @@ impl Services {
             "token.create",
             ("token", token.id.as_str()),
             None::<&()>,
-            Some(&crate::view::TokenView::from(&token)),
+            Some(&TokenSnapshot::from(&token)),
         );
         let revision = self.finish(change).await?;
         Ok(TenantCreated { tenant, admin, secret, revision })

@@ -2,9 +2,9 @@
 
 use super::authn::{hash_secret, new_secret};
 use super::authz::{Guard, scope};
+use super::snapshot::TokenSnapshot;
 use super::{Change, Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
-use crate::view::TokenView;
 use cohort_core::model::{ApiToken, TokenScope};
 use cohort_core::name::Name;
 use cohort_core::permission::CohortPermission as P;
@@ -71,7 +71,7 @@ impl Services {
                 "token.create",
                 ("token", token.id.as_str()),
                 None::<&()>,
-                Some(&TokenView::from(&token)),
+                Some(&TokenSnapshot::from(&token)),
             );
             Ok(TokenCreated { token, secret })
         })
@@ -120,7 +120,7 @@ impl Services {
                 "token.regenerate",
                 ("token", id.as_str()),
                 None::<&()>,
-                Some(&TokenView::from(&token)),
+                Some(&TokenSnapshot::from(&token)),
             );
             Ok(TokenCreated { token, secret })
         })
@@ -145,7 +145,7 @@ impl Services {
                 ctx.into(),
                 "token.revoke",
                 ("token", id.as_str()),
-                Some(&TokenView::from(&token)),
+                Some(&TokenSnapshot::from(&token)),
                 None::<&()>,
             );
             Ok(())
@@ -193,7 +193,7 @@ impl Services {
         change.tx.write()?.insert_token(&token, &hash_secret(&secret)).await?;
         let origin = super::Origin { actor: None, request_id: "admin-token" };
         let target = ("token", token.id.as_str());
-        self.audit(&mut change, origin, "token.create", target, None::<&()>, Some(&TokenView::from(&token)));
+        self.audit(&mut change, origin, "token.create", target, None::<&()>, Some(&TokenSnapshot::from(&token)));
         self.finish(change).await?;
         Ok(TokenCreated { token, secret })
     }

@@ -1,13 +1,14 @@
 //! Users: create, read, list, change, suspend, delete.
 
 use super::authz::{Guard, scope};
-use super::{Ctx, Expect, Services, Written};
-use crate::error::{ServiceError, ServiceResult};
-use crate::view::UserView;
-use cohort_core::model::{User, UserStatus};
-use cohort_core::name::{Attributes, Email, Name, ShortText, SsoGroups};
+use super::snapshot::UserSnapshot;
+use super::user_type::known_type;
+use super::{Change, Ctx, Expect, Services, Written};
+use crate::error::{FieldError, ServiceError, ServiceResult};
+use cohort_core::model::{MemberRole, Membership, MembershipSource, User, UserStatus};
+use cohort_core::name::{Attributes, Email, Name, ShortText, SsoGroups, UserType};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{TenantId, UserId};
+use cohort_core::{GroupId, TenantId, UserId};
 use cohort_store::UserFilter;
 use cohort_store::listing::Listing;
 
@@ -28,6 +29,8 @@ pub struct NewUser {
     pub sso_groups: SsoGroups,
     /// Initial status.
     pub status: UserStatus,
+    /// Their type, from the tenant's list (`member` when not given).
+    pub user_type: Option<UserType>,
     /// Login name in the provisioning system (SCIM `userName`).
     pub user_name: Option<Name>,
     /// Id in the provisioning system.
@@ -51,12 +54,18 @@ pub struct UserPatch {
     pub sso_groups: Option<SsoGroups>,
     /// New status (`suspended` removes all effective access).
     pub status: Option<UserStatus>,
+    /// New type, from the tenant's list; refused while a group the user is in does not admit it.
+    pub user_type: Option<UserType>,
     /// New login name; `Some(None)` removes it.
     pub user_name: Option<Option<Name>>,
     /// New id in the provisioning system; `Some(None)` removes it.
     pub external_id: Option<Option<ShortText>>,
     /// The version the change is made against.
     pub expect: Expect,
+}
+
+fn invalid(field: &str, message: String) -> ServiceError {
+    ServiceError::Invalid(vec![FieldError { field: field.to_owned(), message }])
 }
 
 fn email_taken(email: &Email) -> ServiceError {
@@ -68,51 +77,93 @@ fn user_name_taken(name: &Name) -> ServiceError {
 }
 
 impl Services {
-    /// Creates a user.
-    pub async fn create_user(&self, ctx: &Ctx, tenant: &TenantId, input: NewUser) -> ServiceResult<Written<User>> {
+    /// Creates a user, and adds them to `groups` (as ordinary members) in the same change.
+    /// Putting them in groups needs `cohort:groups.write` too.
+    pub async fn create_user(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        input: NewUser,
+        groups: &[GroupId],
+    ) -> ServiceResult<Written<User>> {
         self.change(ctx, tenant, async |change| {
-            let tenant = &change.tenant().clone();
-            let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
+            let guard = Guard::new(ctx, &change.before, self.now());
+            let proof = guard.require(P::UsersWrite)?;
+            if !groups.is_empty() {
+                guard.require(P::GroupsWrite)?;
+            }
             change.tx.allow(proof)?;
-            if let Some(email) = &input.email
-                && change.tx.read().user_by_email(tenant, email).await?.is_some()
-            {
-                return Err(email_taken(email));
+            let user = self.create_user_in(change, ctx, input).await?;
+            let reason = ShortText::parse("reason", "added when the user was created", false)?;
+            for g in groups.iter().collect::<std::collections::BTreeSet<_>>() {
+                let state = &change.before.state;
+                let facts = state.group(g).ok_or_else(|| invalid("groupIds", format!("group `{g}` not found")))?;
+                if !facts.active {
+                    return Err(ServiceError::Conflict("groupIds".to_owned(), format!("group `{g}` is archived")));
+                }
+                state.admits(g, &user.user_type)?;
+                let m = Membership {
+                    group_id: g.clone(),
+                    user_id: user.id.clone(),
+                    source: MembershipSource::Manual,
+                    role: MemberRole::Member,
+                    expires_at: None,
+                    added_by: Some(ctx.principal.user.clone()),
+                    added_at: self.now(),
+                    reason: reason.clone(),
+                };
+                self.write_member_in(change, ctx, &m).await?;
             }
-            if let Some(n) = &input.user_name
-                && change.tx.read().user_by_user_name(tenant, n).await?.is_some()
-            {
-                return Err(user_name_taken(n));
-            }
-            let now = self.now();
-            let user = User {
-                id: UserId::generate(self.ids()),
-                email: input.email,
-                user_name: input.user_name,
-                display_name: input.display_name,
-                department: input.department,
-                title: input.title,
-                attributes: input.attributes,
-                sso_groups: input.sso_groups,
-                status: input.status,
-                external_id: input.external_id.map(|e| e.as_str().to_owned()),
-                created_at: now,
-                updated_at: now,
-            };
-            change.tx.write()?.insert_user(&user).await?;
-            change.touch_user(&user.id);
             self.reassign_in(change, ctx.into(), &[(None, Some(&user))]).await?;
-            self.audit(
-                change,
-                ctx.into(),
-                "user.create",
-                ("user", user.id.as_str()),
-                None::<&()>,
-                Some(&UserView::from(&user)),
-            );
             Ok(user)
         })
         .await
+    }
+
+    /// Creates a user inside an open change (its caller holds `cohort:users.write`): the email
+    /// and login name must be free and the type one the tenant keeps. Rules are the caller's to
+    /// apply ([`Self::reassign_in`]).
+    pub(crate) async fn create_user_in(&self, change: &mut Change, ctx: &Ctx, input: NewUser) -> ServiceResult<User> {
+        let tenant = &change.tenant().clone();
+        if let Some(email) = &input.email
+            && change.tx.read().user_by_email(tenant, email).await?.is_some()
+        {
+            return Err(email_taken(email));
+        }
+        if let Some(n) = &input.user_name
+            && change.tx.read().user_by_user_name(tenant, n).await?.is_some()
+        {
+            return Err(user_name_taken(n));
+        }
+        let user_type = input.user_type.unwrap_or_default();
+        known_type(&self.user_types_in(change).await?, &user_type)?;
+        let now = self.now();
+        let user = User {
+            id: UserId::generate(self.ids()),
+            email: input.email,
+            user_name: input.user_name,
+            display_name: input.display_name,
+            department: input.department,
+            title: input.title,
+            attributes: input.attributes,
+            sso_groups: input.sso_groups,
+            status: input.status,
+            user_type,
+            external_id: input.external_id.map(|e| e.as_str().to_owned()),
+            created_at: now,
+            updated_at: now,
+        };
+        change.tx.write()?.insert_user(&user).await?;
+        change.touch_user(&user.id);
+        self.audit(
+            change,
+            ctx.into(),
+            "user.create",
+            ("user", user.id.as_str()),
+            None::<&()>,
+            Some(&UserSnapshot::from(&user)),
+        );
+        Ok(user)
     }
 
     /// One user: needs `cohort:users.read`, or to be that user.
@@ -200,6 +251,10 @@ impl Services {
             user.title = patch.title.unwrap_or(user.title);
             user.attributes = patch.attributes.unwrap_or(user.attributes);
             user.sso_groups = patch.sso_groups.unwrap_or(user.sso_groups);
+            if let Some(t) = patch.user_type {
+                known_type(&self.user_types_in(change).await?, &t)?;
+                user.user_type = t;
+            }
             if let Some(status) = patch.status {
                 if status == UserStatus::Suspended && &ctx.principal.user == id {
                     return Err(ServiceError::Conflict("status".to_owned(), "you cannot suspend yourself".to_owned()));
@@ -220,8 +275,8 @@ impl Services {
                 ctx.into(),
                 action,
                 ("user", id.as_str()),
-                Some(&UserView::from(&before)),
-                Some(&UserView::from(&user)),
+                Some(&UserSnapshot::from(&before)),
+                Some(&UserSnapshot::from(&user)),
             );
             Ok(user)
         })
@@ -252,7 +307,7 @@ impl Services {
                 ctx.into(),
                 "user.delete",
                 ("user", id.as_str()),
-                Some(&UserView::from(&before)),
+                Some(&UserSnapshot::from(&before)),
                 None::<&()>,
             );
             Ok(())
