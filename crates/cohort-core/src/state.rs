@@ -2,7 +2,6 @@
 //! who is in which group, which roles go where. Resolution and the graph rules read it; the
 //! store fills it; every write keeps it in step.
 
-use crate::error::DomainError;
 use crate::id::{GroupId, ResourceId, RoleId, UserId};
 use crate::model::{GroupSource, MemberRole, MembershipSource, Subject};
 use crate::name::{Levels, MemberTypes, Scopes, UserType};
@@ -10,6 +9,11 @@ use crate::permission::Permission;
 use crate::time::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Why a group refuses a user as a member: it admits only other user types.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotAdmitted(pub String);
 
 /// What resolution needs to know of a user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -416,22 +420,19 @@ impl TenantState {
 
     /// Whether `group` admits a user of type `user_type` as a member (a group that does not
     /// exist is not refused here: whether it exists is the caller's to decide).
-    pub fn admits(&self, group: &GroupId, user_type: &UserType) -> Result<(), DomainError> {
+    pub fn admits(&self, group: &GroupId, user_type: &UserType) -> Result<(), NotAdmitted> {
         match self.groups.get(group) {
-            Some(g) if !g.member_types.admits(user_type) => Err(DomainError::invalid(
-                "type",
-                format!(
-                    "group `{}` ({group}) admits only users of type {}; this user is of type `{user_type}`",
-                    g.name,
-                    g.member_types.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
-                ),
-            )),
+            Some(g) if !g.member_types.admits(user_type) => Err(NotAdmitted(format!(
+                "group `{}` ({group}) admits only users of type {}; this user is of type `{user_type}`",
+                g.name,
+                g.member_types.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+            ))),
             _ => Ok(()),
         }
     }
 
     /// Whether `group` admits user `user` (see [`Self::admits`]); an unknown user is admitted.
-    pub fn admits_user(&self, group: &GroupId, user: &UserId) -> Result<(), DomainError> {
+    pub fn admits_user(&self, group: &GroupId, user: &UserId) -> Result<(), NotAdmitted> {
         match self.users.get(user) {
             Some(u) => self.admits(group, &u.user_type),
             None => Ok(()),
@@ -444,7 +445,7 @@ impl TenantState {
         &self,
         users: impl IntoIterator<Item = &'a UserId>,
         groups: impl IntoIterator<Item = &'a GroupId>,
-    ) -> Option<DomainError> {
+    ) -> Option<NotAdmitted> {
         for u in users {
             for (g, _, _) in self.memberships_of(u) {
                 if let Err(e) = self.admits_user(g, u) {

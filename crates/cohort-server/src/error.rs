@@ -26,6 +26,9 @@ pub enum ServiceError {
     /// A rule's expression does not compile (422), with where.
     #[error("the expression is invalid at line {}, column {}: {}", .0.line, .0.column, .0.message)]
     Expression(cohort_core::rule::RuleSyntaxError),
+    /// A group does not admit the user's type (422).
+    #[error(transparent)]
+    NotAdmitted(#[from] cohort_core::state::NotAdmitted),
     /// The request itself is malformed (400).
     #[error("{0}")]
     BadRequest(String),
@@ -120,6 +123,7 @@ impl ServiceError {
         match self {
             Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
             Self::Expression(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-expression", "Invalid expression"),
+            Self::NotAdmitted(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not-admitted", "User type not admitted"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::Conflict(..) => (StatusCode::CONFLICT, "conflict", "Conflict"),

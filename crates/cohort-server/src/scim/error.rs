@@ -66,6 +66,10 @@ impl From<ServiceError> for ScimError {
                 let filter = fields.iter().any(|f| f.field == "filter");
                 Self::new(StatusCode::BAD_REQUEST, Some(if filter { "invalidFilter" } else { "invalidValue" }), &detail)
             }
+            // A refused join is a 422 on every face.
+            ServiceError::NotAdmitted(e) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, Some("invalidValue"), &e.to_string())
+            }
             ServiceError::BadRequest(d) => Self::invalid_syntax(&d),
             e @ ServiceError::Expression(_) => Self::new(StatusCode::BAD_REQUEST, Some("invalidValue"), &e.to_string()),
             ServiceError::NotFound(what) => Self::not_found(&what),

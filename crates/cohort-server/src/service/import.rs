@@ -180,7 +180,7 @@ impl Lines for MemberLines<'_> {
             return Ok(Verdict::Skip("already a member".to_owned()));
         }
         if let Err(e) = state.admits(self.group, &user.user_type) {
-            return Ok(Verdict::Refuse(e.reason().to_owned()));
+            return Ok(Verdict::Refuse(e.to_string()));
         }
         let shown = PreviewRow { line, email: given.to_owned(), user_id: user.id.clone(), role };
         Ok(Verdict::Add(shown, ImportRow { line, user_id: user.id, role }))
@@ -266,7 +266,7 @@ impl Lines for UserLines {
                 return Ok(Verdict::Refuse(format!("group `{slug}` is archived")));
             }
             if let Err(e) = state.admits(&g, &user_type) {
-                return Ok(Verdict::Refuse(e.reason().to_owned()));
+                return Ok(Verdict::Refuse(e.to_string()));
             }
             groups.push(g);
         }
@@ -508,7 +508,7 @@ impl Services {
                 } else if state.rows(group, &row.user_id).any(|(_, f)| f.is_live(now)) {
                     outcome.skipped.push(skip("became a member since the preview".to_owned()));
                 } else if let Err(e) = state.admits_user(group, &row.user_id) {
-                    outcome.skipped.push(skip(e.reason().to_owned()));
+                    outcome.skipped.push(skip(e.to_string()));
                 } else {
                     added.push((group.clone(), row.user_id, row.role));
                 }
