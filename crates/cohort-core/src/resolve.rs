@@ -309,7 +309,7 @@ pub fn check_permission(state: &TenantState, user: &UserId, permission: &str, no
     match access.grant_for(permission) {
         Some((role, held)) => {
             let name = state.role(&role.role).map(|r| r.name.as_str()).unwrap_or_default();
-            let via = role.via.first().map(describe_via).unwrap_or_default();
+            let via = role.via.first().map(|v| describe_via(state, v)).unwrap_or_default();
             Decision { allowed: true, reason: format!("`{held}` from role `{name}` ({}) {via}", role.role) }
         }
         None => deny(format!("no effective role grants `{permission}`")),
@@ -333,23 +333,63 @@ pub fn check_level(state: &TenantState, user: &UserId, resource: &ResourceId, le
     match held.and_then(|l| l.via.first().filter(|(rank, _)| *rank >= wanted)) {
         Some((rank, via)) => {
             let name = levels.as_slice().get(usize::from(*rank)).map(|l| l.as_str()).unwrap_or_default();
-            Decision { allowed: true, reason: format!("`{name}` on `{resource}` granted {}", describe_via(via)) }
+            Decision { allowed: true, reason: format!("`{name}` on `{resource}` granted {}", describe_via(state, via)) }
         }
         None => deny(format!("no grant gives `{level}` on `{resource}`")),
     }
 }
 
-/// Renders a provenance as `directly` or `via group grp_a ← grp_b (manual)`.
-pub fn describe_via(via: &Via) -> String {
+/// Renders a provenance as `assigned directly` or `via group France (grp_…) ← EMEA (grp_…)
+/// (manual)`, with the names `state` holds.
+pub fn describe_via(state: &TenantState, via: &Via) -> String {
     match via {
         Via::Direct => "assigned directly".to_owned(),
-        Via::Group(path) => describe_path(path),
+        Via::Group(path) => describe_path(state, path),
     }
 }
 
-/// Renders a path as `via group grp_b ← grp_a (manual)`: the conferring group first.
-pub fn describe_path(path: &GroupPath) -> String {
-    let chain: Vec<&str> = path.chain.iter().rev().map(GroupId::as_str).collect();
+/// Renders a path as `via group France (grp_…) ← EMEA (grp_…) (manual)`: the group that
+/// confers first, back to the one the user is in, then how the user is in it.
+pub fn describe_path(state: &TenantState, path: &GroupPath) -> String {
+    let chain: Vec<String> = path
+        .chain
+        .iter()
+        .rev()
+        .map(|g| match state.group(g) {
+            Some(f) => format!("{} ({g})", f.name),
+            None => g.to_string(),
+        })
+        .collect();
     let sources: Vec<&str> = path.sources.iter().map(|s| s.as_str()).collect();
     format!("via group {} ({})", chain.join(" ← "), sources.join(", "))
+}
+
+/// The shortest path by which `user` is in `group` at `now`: from a group they are in by a
+/// live row, up through groups that confer, to `group`. Only the user's own groups and their
+/// ancestors are visited, so it costs what the user's memberships cost, not the tenant's size.
+pub fn path_to(state: &TenantState, user: &UserId, group: &GroupId, now: Timestamp) -> Option<GroupPath> {
+    let mut direct: BTreeMap<&GroupId, Vec<MembershipSource>> = BTreeMap::new();
+    for (g, source, facts) in state.memberships_of(user) {
+        if facts.is_live(now) && state.group(g).is_some_and(|f| f.confers()) {
+            direct.entry(g).or_default().push(source);
+        }
+    }
+    // Breadth first, so the first path to reach `group` is a shortest one.
+    let mut queue: std::collections::VecDeque<Vec<&GroupId>> = direct.keys().map(|g| vec![*g]).collect();
+    let mut seen: BTreeSet<&GroupId> = direct.keys().copied().collect();
+    while let Some(chain) = queue.pop_front() {
+        let here = *chain.last()?;
+        if here == group {
+            let sources = direct.get(chain[0]).cloned().unwrap_or_default();
+            return Some(GroupPath { chain: chain.into_iter().cloned().collect(), sources });
+        }
+        for parent in state.parents(here) {
+            if state.group(parent).is_some_and(|f| f.confers()) && seen.insert(parent) {
+                let mut longer = chain.clone();
+                longer.push(parent);
+                queue.push_back(longer);
+            }
+        }
+    }
+    None
 }

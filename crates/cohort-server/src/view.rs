@@ -481,12 +481,13 @@ pub struct PathView {
     pub explanation: String,
 }
 
-impl From<&GroupPath> for PathView {
-    fn from(p: &GroupPath) -> Self {
+impl PathView {
+    /// The view of `p`, explained with the names `state` holds.
+    pub fn new(state: &TenantState, p: &GroupPath) -> Self {
         Self {
             chain: p.chain.iter().map(ToString::to_string).collect(),
             sources: p.sources.iter().map(|s| s.as_str().to_owned()).collect(),
-            explanation: describe_path(p),
+            explanation: describe_path(state, p),
         }
     }
 }
@@ -503,11 +504,13 @@ pub struct ViaView {
     pub explanation: String,
 }
 
-impl From<&Via> for ViaView {
-    fn from(v: &Via) -> Self {
+impl ViaView {
+    /// The view of `v`, explained with the names `state` holds.
+    pub fn new(state: &TenantState, v: &Via) -> Self {
+        let explanation = describe_via(state, v);
         match v {
-            Via::Direct => Self { kind: "direct".to_owned(), path: None, explanation: describe_via(v) },
-            Via::Group(p) => Self { kind: "group".to_owned(), path: Some(p.into()), explanation: describe_via(v) },
+            Via::Direct => Self { kind: "direct".to_owned(), path: None, explanation },
+            Via::Group(p) => Self { kind: "group".to_owned(), path: Some(PathView::new(state, p)), explanation },
         }
     }
 }
@@ -588,7 +591,7 @@ impl AccessView {
                     group_id: g.group.to_string(),
                     name: group_name(&g.group),
                     direct: g.direct,
-                    paths: g.paths.iter().map(Into::into).collect(),
+                    paths: g.paths.iter().map(|p| PathView::new(state, p)).collect(),
                 })
                 .collect(),
             roles: a
@@ -597,7 +600,7 @@ impl AccessView {
                 .map(|r| EffectiveRoleView {
                     role_id: r.role.to_string(),
                     name: role_name(&r.role),
-                    via: r.via.iter().map(Into::into).collect(),
+                    via: r.via.iter().map(|v| ViaView::new(state, v)).collect(),
                 })
                 .collect(),
             permissions: a
@@ -626,7 +629,7 @@ impl AccessView {
                         via: l
                             .via
                             .iter()
-                            .map(|(rank, via)| LevelViaView { level: name(*rank), via: via.into() })
+                            .map(|(rank, via)| LevelViaView { level: name(*rank), via: ViaView::new(state, via) })
                             .collect(),
                     }
                 })

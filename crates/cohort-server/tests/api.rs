@@ -67,6 +67,13 @@ async fn nesting_inherits_and_explains_the_path() {
     let top = items.iter().find(|g| g["groupId"] == company.as_str()).unwrap();
     assert_eq!(top["direct"], false);
     assert_eq!(top["paths"][0]["chain"], json!([france, emea, company]));
+    // Explanations name every group of the path with its id, the one that confers first.
+    let path = format!("via group Company ({company}) ← EMEA ({emea}) ← France ({france}) (manual)");
+    assert_eq!(top["paths"][0]["explanation"], path.as_str());
+    let access = app.get(&format!("{T}/users/{ann}/access"), ROOT).await;
+    assert_eq!(access.ok(200)["roles"][0]["via"][0]["explanation"], path.as_str());
+    let c = app.post(&format!("{T}/check"), ROOT, json!({"userId": ann, "permission": "reports:view"})).await;
+    assert_eq!(c.ok(200)["reason"], format!("`reports:view` from role `Reports` ({role}) {path}").as_str());
 
     let members = app.get(&format!("{T}/groups/{company}/effective-members"), ROOT).await;
     assert_eq!(members.ok(200)["items"][0]["userId"], ann.as_str());

@@ -40,7 +40,8 @@ async fn levels_flow_through_groups_and_the_most_permissive_wins() {
     assert_eq!(check_level(&app, &ann, &report, "view").await["allowed"], true);
     let edit = check_level(&app, &ann, &report, "edit").await;
     assert_eq!(edit["allowed"], true);
-    assert!(edit["reason"].as_str().unwrap().contains(&parent), "{edit}");
+    let path = format!("via group Sales ({parent}) ← Sales France ({child}) (manual)");
+    assert_eq!(edit["reason"], format!("`edit` on `{report}` granted {path}").as_str(), "the whole path: {edit}");
     assert_eq!(check_level(&app, &ann, &report, "admin").await["allowed"], false);
     assert_eq!(check_level(&app, &ann, &agent, "use").await["allowed"], true);
     assert_eq!(check_level(&app, &ann, &agent, "edit").await["allowed"], false);

@@ -7,7 +7,10 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::view::{AccessView, EffectiveGroupView};
 use cohort_core::index::{Denial, Verdict};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::resolve::{Decision, check_level, check_permission, effective_members, resolve};
+use cohort_core::resolve::{
+    Decision, check_level, check_permission, describe_path, effective_members, path_to, resolve,
+};
+use cohort_core::state::TenantState;
 use cohort_core::{GroupId, ResourceId, TenantId, Timestamp, UserId};
 
 /// One question, taken as given text so that an unknown or malformed value is a denial,
@@ -52,13 +55,7 @@ fn decide(live: &Live, input: &CheckInput, now: Timestamp) -> Decision {
         CheckInput::Permission { permission, .. } => match live.index.check_permission(state, &user, permission, now) {
             Verdict::ByRole(role, group) => {
                 let name = state.role(role).map(|r| r.name.as_str()).unwrap_or_default();
-                let on = match group {
-                    Some(g) => {
-                        let group_name = state.group(g).map(|f| f.name.as_str()).unwrap_or_default();
-                        format!("of group `{group_name}` ({g})")
-                    }
-                    None => "assigned directly".to_owned(),
-                };
+                let on = provenance(state, &user, group, now, "assigned directly");
                 Decision { allowed: true, reason: format!("`{permission}` from role `{name}` ({role}) {on}") }
             }
             Verdict::Stale => check_permission(state, &user, permission, now),
@@ -76,14 +73,8 @@ fn decide(live: &Live, input: &CheckInput, now: Timestamp) -> Decision {
                         .and_then(|l| l.as_slice().get(usize::from(rank)))
                         .map(|l| l.as_str())
                         .unwrap_or_default();
-                    let by = match source {
-                        Some(g) => {
-                            let name = state.group(g).map(|f| f.name.as_str()).unwrap_or_default();
-                            format!("granted to group `{name}` ({g})")
-                        }
-                        None => "granted directly".to_owned(),
-                    };
-                    Decision { allowed: true, reason: format!("`{held}` on `{resource}` {by}") }
+                    let by = provenance(state, &user, source, now, "directly");
+                    Decision { allowed: true, reason: format!("`{held}` on `{resource}` granted {by}") }
                 }
                 Verdict::Stale => check_level(state, &user, &resource, level, now),
                 Verdict::Denied(why) => deny(match why {
@@ -94,6 +85,21 @@ fn decide(live: &Live, input: &CheckInput, now: Timestamp) -> Decision {
                 Verdict::ByRole(..) => deny(format!("no grant gives `{level}` on `{resource}`")),
             }
         }
+    }
+}
+
+/// How an allowed check's role or grant reaches the user: the whole path from the group they
+/// are in to `group`, which gives it (found only once the index has allowed the check, over
+/// the user's own groups), or `direct` when it was given to them.
+fn provenance(state: &TenantState, user: &UserId, group: Option<&GroupId>, now: Timestamp, direct: &str) -> String {
+    match group {
+        Some(g) => match path_to(state, user, g, now) {
+            Some(path) => describe_path(state, &path),
+            // INVARIANT: the index allowed the check through `g`, so a path exists; should it
+            // not, the group alone is still the truth.
+            None => format!("via group {} ({g})", state.group(g).map(|f| f.name.as_str()).unwrap_or_default()),
+        },
+        None => direct.to_owned(),
     }
 }
 

@@ -418,7 +418,7 @@ impl Services {
             let reason = held
                 .via
                 .first()
-                .map(|(rank, via)| format!("`{}` on `{resource}` {}", name(*rank), describe_via(via)))
+                .map(|(rank, via)| format!("`{}` on `{resource}` {}", name(*rank), describe_via(&live.state, via)))
                 .unwrap_or_default();
             out.push(Holder { user_id: u.clone(), level: name(held.rank), reason });
         }
