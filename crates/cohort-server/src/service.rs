@@ -9,11 +9,13 @@ pub(crate) mod authz;
 mod batch;
 mod change;
 mod cohort_flow;
+mod expiry;
 mod export;
 mod group;
 mod import;
 mod live;
 mod membership;
+mod provisioning;
 mod resource;
 mod role;
 mod rule;
@@ -33,7 +35,8 @@ pub use import::{
     UserImportPreview, UserPreviewRow,
 };
 pub use live::{Live, LiveRead};
-pub use membership::{GroupEdits, MemberPatch, NewMember, RemovedMembership};
+pub use membership::{MemberPatch, NewMember, RemovedMembership};
+pub use provisioning::GroupEdits;
 pub use resource::{Holder, NewResource, ResourcePatch};
 pub use role::{NewRole, RolePatch};
 pub use rule::{MAX_RULES_PER_GROUP, PlannedMember, RuleDraft, RulePlan, SavedRule};

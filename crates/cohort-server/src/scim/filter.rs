@@ -6,6 +6,8 @@
 //! ([`MAX_TERMS`]), so no input makes the parser, the translation or the drop of the tree
 //! recurse without bound, and a query built from it stays small.
 
+/// The comparison operators are the store's listing comparisons: one enum for both.
+pub use cohort_store::listing::Cmp;
 use std::fmt;
 
 /// Longest filter or PATCH path read, in bytes.
@@ -47,29 +49,6 @@ impl fmt::Display for AttrPath {
     }
 }
 
-/// A comparison operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    /// Equal.
-    Eq,
-    /// Not equal.
-    Ne,
-    /// Contains.
-    Co,
-    /// Starts with.
-    Sw,
-    /// Ends with.
-    Ew,
-    /// Greater than.
-    Gt,
-    /// Greater than or equal.
-    Ge,
-    /// Less than.
-    Lt,
-    /// Less than or equal.
-    Le,
-}
-
 /// A literal compared against.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Literal {
@@ -89,7 +68,7 @@ pub enum Filter {
     /// `attr pr`.
     Present(AttrPath),
     /// `attr op value`.
-    Compare(AttrPath, Op, Literal),
+    Compare(AttrPath, Cmp, Literal),
     /// `attr[filter]`: paths inside are sub-attributes of `attr`.
     ValuePath(AttrPath, Box<Filter>),
     /// Both.
@@ -311,15 +290,15 @@ impl Parser {
                 self.pos += 1;
                 return Ok(Filter::Present(path));
             }
-            "eq" => Op::Eq,
-            "ne" => Op::Ne,
-            "co" => Op::Co,
-            "sw" => Op::Sw,
-            "ew" => Op::Ew,
-            "gt" => Op::Gt,
-            "ge" => Op::Ge,
-            "lt" => Op::Lt,
-            "le" => Op::Le,
+            "eq" => Cmp::Eq,
+            "ne" => Cmp::Ne,
+            "co" => Cmp::Co,
+            "sw" => Cmp::Sw,
+            "ew" => Cmp::Ew,
+            "gt" => Cmp::Gt,
+            "ge" => Cmp::Ge,
+            "lt" => Cmp::Lt,
+            "le" => Cmp::Le,
             _ => return Err(self.err(&format!("unknown operator `{op}`"))),
         };
         self.pos += 1;
@@ -390,7 +369,7 @@ mod tests {
         parse_attr_path(s).unwrap()
     }
 
-    fn cmp(a: &str, op: Op, v: &str) -> Filter {
+    fn cmp(a: &str, op: Cmp, v: &str) -> Filter {
         Filter::Compare(p(a), op, Literal::Str(v.to_owned()))
     }
 
@@ -400,15 +379,17 @@ mod tests {
         assert_eq!(
             f,
             Filter::Or(
-                Box::new(cmp("a", Op::Eq, "1")),
+                Box::new(cmp("a", Cmp::Eq, "1")),
                 Box::new(Filter::And(
-                    Box::new(cmp("b", Op::Eq, "2")),
+                    Box::new(cmp("b", Cmp::Eq, "2")),
                     Box::new(Filter::Not(Box::new(Filter::Present(p("c")))))
                 ))
             )
         );
         let g = parse_filter(r#"(a eq "1" or b eq "2") AND c Gt 5"#).unwrap();
-        assert!(matches!(g, Filter::And(_, ref r) if **r == Filter::Compare(p("c"), Op::Gt, Literal::Num("5".into()))));
+        assert!(
+            matches!(g, Filter::And(_, ref r) if **r == Filter::Compare(p("c"), Cmp::Gt, Literal::Num("5".into())))
+        );
     }
 
     #[test]
@@ -425,11 +406,11 @@ mod tests {
                     attr: "department".into(),
                     sub: None
                 },
-                Op::Eq,
+                Cmp::Eq,
                 Literal::Str("a\"b".into())
             )
         );
-        assert_eq!(parse_filter("meta.lastModified gt \"2020\"").unwrap(), cmp("meta.lastModified", Op::Gt, "2020"));
+        assert_eq!(parse_filter("meta.lastModified gt \"2020\"").unwrap(), cmp("meta.lastModified", Cmp::Gt, "2020"));
     }
 
     #[test]

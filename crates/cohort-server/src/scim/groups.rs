@@ -312,7 +312,7 @@ fn fold(e: &mut GroupEdits, op: &patch::Operation) -> Result<(), ScimError> {
 /// The ids a member filter names: `value eq "..."`, joined with `or`.
 fn member_ids(f: &Filter) -> Result<BTreeSet<Subject>, ScimError> {
     match f {
-        Filter::Compare(p, super::filter::Op::Eq, super::filter::Literal::Str(id)) if p.is("value") => {
+        Filter::Compare(p, super::filter::Cmp::Eq, super::filter::Literal::Str(id)) if p.is("value") => {
             Ok(BTreeSet::from([member(&json!({ "value": id }))?]))
         }
         Filter::Or(a, b) => Ok(member_ids(a)?.into_iter().chain(member_ids(b)?).collect()),

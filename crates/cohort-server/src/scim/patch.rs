@@ -2,7 +2,7 @@
 //! JSON form. Users are patched as a whole document and then stored like a PUT; a group's
 //! `members` operations become member edits so that a large group is never rewritten.
 
-use super::filter::{Filter, Literal, Op, PatchPath, parse_patch_path};
+use super::filter::{Cmp, Filter, Literal, PatchPath, parse_patch_path};
 use super::{PATCH_OP, ScimError, field};
 use serde_json::{Map, Value};
 
@@ -105,19 +105,19 @@ pub fn matches(item: &Value, f: &Filter) -> bool {
                 Literal::Null => None,
             };
             match (have, want) {
-                (None, None) => *op == Op::Eq,
-                (Some(_), None) => *op == Op::Ne,
-                (None, Some(_)) => *op == Op::Ne,
+                (None, None) => *op == Cmp::Eq,
+                (Some(_), None) => *op == Cmp::Ne,
+                (None, Some(_)) => *op == Cmp::Ne,
                 (Some(h), Some(w)) => match op {
-                    Op::Eq => h == w,
-                    Op::Ne => h != w,
-                    Op::Co => h.contains(&w),
-                    Op::Sw => h.starts_with(&w),
-                    Op::Ew => h.ends_with(&w),
-                    Op::Gt => h > w,
-                    Op::Ge => h >= w,
-                    Op::Lt => h < w,
-                    Op::Le => h <= w,
+                    Cmp::Eq => h == w,
+                    Cmp::Ne => h != w,
+                    Cmp::Co => h.contains(&w),
+                    Cmp::Sw => h.starts_with(&w),
+                    Cmp::Ew => h.ends_with(&w),
+                    Cmp::Gt => h > w,
+                    Cmp::Ge => h >= w,
+                    Cmp::Lt => h < w,
+                    Cmp::Le => h <= w,
                 },
             }
         }
@@ -329,10 +329,10 @@ fn seed_from_filter(f: &Filter, item: &mut Map<String, Value>) {
             seed_from_filter(a, item);
             seed_from_filter(b, item);
         }
-        Filter::Compare(p, Op::Eq, Literal::Str(s)) => {
+        Filter::Compare(p, Cmp::Eq, Literal::Str(s)) => {
             item.insert(p.attr.clone(), Value::String(s.clone()));
         }
-        Filter::Compare(p, Op::Eq, Literal::Bool(b)) => {
+        Filter::Compare(p, Cmp::Eq, Literal::Bool(b)) => {
             item.insert(p.attr.clone(), Value::Bool(*b));
         }
         _ => {}

@@ -2,7 +2,7 @@
 //! attributes it can filter on, and anything else is an `invalidFilter`.
 
 use super::ScimError;
-use super::filter::{AttrPath, Filter, Literal, Op};
+use super::filter::{AttrPath, Filter, Literal};
 use crate::view::parse_rfc3339;
 use cohort_store::listing::{Cmp, Cond, Field, Value};
 
@@ -44,42 +44,28 @@ pub fn full_name(p: &AttrPath, outer: Option<&str>, core_urn: &str) -> String {
     name
 }
 
-fn cmp(op: Op) -> Cmp {
-    match op {
-        Op::Eq => Cmp::Eq,
-        Op::Ne => Cmp::Ne,
-        Op::Co => Cmp::Co,
-        Op::Sw => Cmp::Sw,
-        Op::Ew => Cmp::Ew,
-        Op::Gt => Cmp::Gt,
-        Op::Ge => Cmp::Ge,
-        Op::Lt => Cmp::Lt,
-        Op::Le => Cmp::Le,
-    }
-}
-
-fn fixed(value: &str, op: Op, lit: &Literal) -> Cond {
+fn fixed(value: &str, op: Cmp, lit: &Literal) -> Cond {
     let wanted = match lit {
         Literal::Str(s) => s.to_lowercase(),
         Literal::Bool(b) => b.to_string(),
         Literal::Num(n) => n.clone(),
-        Literal::Null => return if op == Op::Ne { Cond::True } else { Cond::False },
+        Literal::Null => return if op == Cmp::Ne { Cond::True } else { Cond::False },
     };
     let holds = match op {
-        Op::Eq => value == wanted,
-        Op::Ne => value != wanted,
-        Op::Co => value.contains(&wanted),
-        Op::Sw => value.starts_with(&wanted),
-        Op::Ew => value.ends_with(&wanted),
-        Op::Gt => value > wanted.as_str(),
-        Op::Ge => value >= wanted.as_str(),
-        Op::Lt => value < wanted.as_str(),
-        Op::Le => value <= wanted.as_str(),
+        Cmp::Eq => value == wanted,
+        Cmp::Ne => value != wanted,
+        Cmp::Co => value.contains(&wanted),
+        Cmp::Sw => value.starts_with(&wanted),
+        Cmp::Ew => value.ends_with(&wanted),
+        Cmp::Gt => value > wanted.as_str(),
+        Cmp::Ge => value >= wanted.as_str(),
+        Cmp::Lt => value < wanted.as_str(),
+        Cmp::Le => value <= wanted.as_str(),
     };
     if holds { Cond::True } else { Cond::False }
 }
 
-fn compare(name: &str, attr: Attr, op: Op, lit: &Literal) -> Result<Cond, ScimError> {
+fn compare(name: &str, attr: Attr, op: Cmp, lit: &Literal) -> Result<Cond, ScimError> {
     let bad = |why: &str| ScimError::invalid_filter(&format!("`{name}`: {why}"));
     if *lit == Literal::Null {
         // `eq null` asks for absence, `ne null` for presence.
@@ -88,21 +74,19 @@ fn compare(name: &str, attr: Attr, op: Op, lit: &Literal) -> Result<Cond, ScimEr
             Attr::Fixed(v) => return Ok(fixed(v, op, lit)),
         };
         return match op {
-            Op::Eq => Ok(Cond::Not(Box::new(Cond::Present(field)))),
-            Op::Ne => Ok(Cond::Present(field)),
+            Cmp::Eq => Ok(Cond::Not(Box::new(Cond::Present(field)))),
+            Cmp::Ne => Ok(Cond::Present(field)),
             _ => Err(bad("only `eq` and `ne` compare with null")),
         };
     }
     Ok(match (attr, lit) {
         (Attr::Fixed(v), _) => fixed(v, op, lit),
-        (Attr::Text(f), Literal::Str(s)) => Cond::Compare(f, cmp(op), Value::Text(s.clone())),
-        (Attr::Bool(f), Literal::Bool(b)) if matches!(op, Op::Eq | Op::Ne) => {
-            Cond::Compare(f, cmp(op), Value::Bool(*b))
-        }
+        (Attr::Text(f), Literal::Str(s)) => Cond::Compare(f, op, Value::Text(s.clone())),
+        (Attr::Bool(f), Literal::Bool(b)) if matches!(op, Cmp::Eq | Cmp::Ne) => Cond::Compare(f, op, Value::Bool(*b)),
         (Attr::Bool(_), _) => return Err(bad("a boolean compares with `eq` or `ne` and true or false")),
-        (Attr::Time(f), Literal::Str(s)) if !matches!(op, Op::Co | Op::Sw | Op::Ew) => {
+        (Attr::Time(f), Literal::Str(s)) if !matches!(op, Cmp::Co | Cmp::Sw | Cmp::Ew) => {
             let t = parse_rfc3339(name, s).map_err(|e| bad(&e.to_string()))?;
-            Cond::Compare(f, cmp(op), Value::Time(t.millis()))
+            Cond::Compare(f, op, Value::Time(t.millis()))
         }
         (Attr::Time(_), _) => {
             return Err(bad("a date-time compares with an RFC 3339 string and eq, ne, gt, ge, lt or le"));
