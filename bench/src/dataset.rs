@@ -137,10 +137,10 @@ impl Dataset {
         let levels = Levels::new(["view", "use", "edit"].iter().map(|l| Keyword::parse("levels", l).unwrap()).collect()).unwrap();
         s.put_resource_type("agent", levels);
         for u in 0..self.size.users {
-            s.put_user(uid(u), UserFacts { active: true });
+            s.put_user(uid(u), UserFacts { active: true, user_type: Default::default() });
         }
         for g in 0..self.size.groups {
-            let facts = GroupFacts { name: format!("group {g}"), active: true, apply_privileges: true, source: GroupSource::Local };
+            let facts = GroupFacts { name: format!("group {g}"), active: true, apply_privileges: true, source: GroupSource::Local, member_types: Default::default() };
             s.put_group(gid(g), facts);
         }
         let mut parents: Vec<Vec<GroupId>> = vec![Vec::new(); self.size.groups];

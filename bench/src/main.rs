@@ -228,6 +228,7 @@ fn nest() {
             active: true,
             apply_privileges: true,
             source: cohort_core::model::GroupSource::Local,
+            member_types: Default::default(),
         },
     );
     let role = dataset::rid(size.roles);

@@ -44,6 +44,7 @@ fn in_process() {
         attributes: Attributes::new([("region".to_owned(), AttributeValue::One("r4".to_owned()))].into()).unwrap(),
         sso_groups: SsoGroups::new(["g2".to_owned(), "emea".to_owned()]).unwrap(),
         status: UserStatus::Active,
+        user_type: Default::default(),
         external_id: None,
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
