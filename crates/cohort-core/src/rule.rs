@@ -167,6 +167,8 @@ struct Walk<'a> {
     source: &'a str,
     info: &'a cel::common::ast::SourceInfo,
     bound: Vec<&'a str>,
+    /// Whether the rule names a field of the user on its own (`email`, not `user.email`).
+    top_level: bool,
 }
 
 /// Checks what the parser cannot: variables and `user` fields are known, the tree is shallow.
@@ -234,7 +236,13 @@ fn check<'a>(w: &mut Walk<'a>, expr: &'a cel::IdedExpr, depth: usize) -> Result<
             let fields = USER_FIELDS.join(", ");
             refuse(w, expr.id, format!("unknown variable `{name}`; {hint}rules see `user` and its fields {fields}"))
         }
-        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => Ok(()),
+        Expr::Ident(name) => {
+            if !w.bound.contains(&name.as_str()) {
+                w.top_level = true;
+            }
+            Ok(())
+        }
+        Expr::Literal(_) | Expr::Unspecified => Ok(()),
     }
 }
 
@@ -420,6 +428,8 @@ fn source_nesting(source: &str, limit: usize) -> Result<(), usize> {
 pub struct CelRule {
     program: cel::Program,
     over_data: bool,
+    /// Whether it names the user's fields on their own, and so needs them as variables.
+    top_level: bool,
 }
 
 impl std::fmt::Debug for CelRule {
@@ -430,8 +440,33 @@ impl std::fmt::Debug for CelRule {
 
 /// What rules see of one user, prepared once for every rule.
 pub struct CelSubject {
+    /// `user` alone: what most rules read.
     context: cel::Context<'static, 'static>,
+    /// `user` and each of its fields as a variable of its own, made for the first rule that
+    /// names a field on its own (so the others do not pay for it).
+    flat: std::cell::OnceCell<cel::Context<'static, 'static>>,
+    fields: cel::Value,
+    env: Arc<cel::Env>,
     sizes: Sizes,
+}
+
+impl CelSubject {
+    /// The context where the fields are names of their own too: `email.endsWith(...)` means
+    /// `user.email.endsWith(...)`.
+    fn flat(&self) -> &cel::Context<'static, 'static> {
+        self.flat.get_or_init(|| {
+            let mut ctx = cel::Context::with_env(self.env.clone());
+            if let cel::Value::Map(m) = &self.fields {
+                for (k, v) in m.map.iter() {
+                    if let cel::objects::Key::String(name) = k {
+                        ctx.add_variable_from_value(name.as_str(), v.clone());
+                    }
+                }
+            }
+            ctx.add_variable_from_value("user", self.fields.clone());
+            ctx
+        })
+    }
 }
 
 impl RuleEngine for Cel {
@@ -484,8 +519,9 @@ impl RuleEngine for Cel {
                 });
             }
         };
-        let mut walk = Walk { source, info: program.source_info(), bound: vec!["user"] };
+        let mut walk = Walk { source, info: program.source_info(), bound: vec!["user"], top_level: false };
         check(&mut walk, program.expression(), 1)?;
+        let top_level = walk.top_level;
         let (steps, cost) = Cost::estimate(program.expression(), Sizes::LEAST);
         if let Some((node, why)) = cost.refused {
             return Err(at(source, program.source_info(), node.id, why));
@@ -500,7 +536,7 @@ impl RuleEngine for Cel {
             });
         }
         let over_data = cost.over_data;
-        Ok(CelRule { program, over_data })
+        Ok(CelRule { program, over_data, top_level })
     }
 
     fn subject(&self, user: &User) -> CelSubject {
@@ -534,13 +570,16 @@ impl RuleEngine for Cel {
             ("attributes".to_owned(), cel::Value::Map(attributes.into())),
             ("ssoGroups".to_owned(), strings(user.sso_groups.as_slice())),
         ]);
+        let fields = cel::Value::Map(fields.into());
         let mut ctx = cel::Context::with_env(self.env.clone());
-        // The fields are names of their own too: `email.endsWith(...)` means `user.email...`.
-        for (name, value) in &fields {
-            ctx.add_variable_from_value(name.as_str(), value.clone());
+        ctx.add_variable_from_value("user", fields.clone());
+        CelSubject {
+            context: ctx,
+            flat: std::cell::OnceCell::new(),
+            fields,
+            env: self.env.clone(),
+            sizes: Sizes::of(user),
         }
-        ctx.add_variable_from_value("user", cel::Value::Map(fields.into()));
-        CelSubject { context: ctx, sizes: Sizes::of(user) }
     }
 
     fn matches(&self, rule: &CelRule, subject: &CelSubject) -> Result<bool, String> {
@@ -552,7 +591,8 @@ impl RuleEngine for Cel {
                 ));
             }
         }
-        match rule.program.execute(&subject.context) {
+        let context = if rule.top_level { subject.flat() } else { &subject.context };
+        match rule.program.execute(context) {
             Ok(cel::Value::Bool(b)) => Ok(b),
             Ok(other) => Err(format!("the rule gave {:?}, not true or false", other.type_of())),
             Err(e) => Err(e.to_string()),
