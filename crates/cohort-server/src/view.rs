@@ -88,20 +88,24 @@ pub struct UserView {
     pub updated_at: String,
 }
 
+/// A user's attributes as JSON: each a string or a list of strings.
+pub fn attributes_json(a: &cohort_core::name::Attributes) -> Value {
+    let map: Map<String, Value> = a
+        .as_map()
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                AttributeValue::One(s) => Value::String(s.clone()),
+                AttributeValue::Many(l) => Value::Array(l.iter().cloned().map(Value::String).collect()),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    Value::Object(map)
+}
+
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
-        let attributes: Map<String, Value> = u
-            .attributes
-            .as_map()
-            .iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    AttributeValue::One(s) => Value::String(s.clone()),
-                    AttributeValue::Many(l) => Value::Array(l.iter().cloned().map(Value::String).collect()),
-                };
-                (k.clone(), v)
-            })
-            .collect();
         Self {
             id: u.id.to_string(),
             email: u.email.as_ref().map(ToString::to_string),
@@ -109,7 +113,7 @@ impl From<&User> for UserView {
             display_name: u.display_name.to_string(),
             department: u.department.to_string(),
             title: u.title.to_string(),
-            attributes: Value::Object(attributes),
+            attributes: attributes_json(&u.attributes),
             sso_groups: u.sso_groups.as_slice().to_vec(),
             status: u.status.as_str().to_owned(),
             user_type: u.user_type.to_string(),

@@ -2,12 +2,11 @@
 //! log's own format, kept apart from the REST views: renaming a field of the API changes
 //! nothing already recorded or recorded from then on. A field is added here, never renamed.
 
-use crate::view::rfc3339;
+use crate::view::{attributes_json, rfc3339};
 use cohort_core::Timestamp;
 use cohort_core::model::{ApiToken, Group, Membership, Resource, Role, Rule, Tenant, User};
-use cohort_core::name::AttributeValue;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A tenant as recorded.
 #[derive(Debug, Serialize)]
@@ -54,18 +53,6 @@ pub(crate) struct UserSnapshot {
 
 impl From<&User> for UserSnapshot {
     fn from(u: &User) -> Self {
-        let attributes: Map<String, Value> = u
-            .attributes
-            .as_map()
-            .iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    AttributeValue::One(s) => Value::String(s.clone()),
-                    AttributeValue::Many(l) => Value::Array(l.iter().cloned().map(Value::String).collect()),
-                };
-                (k.clone(), v)
-            })
-            .collect();
         Self {
             id: u.id.to_string(),
             email: u.email.as_ref().map(ToString::to_string),
@@ -73,7 +60,7 @@ impl From<&User> for UserSnapshot {
             display_name: u.display_name.to_string(),
             department: u.department.to_string(),
             title: u.title.to_string(),
-            attributes: Value::Object(attributes),
+            attributes: attributes_json(&u.attributes),
             sso_groups: u.sso_groups.as_slice().to_vec(),
             status: u.status.as_str().to_owned(),
             user_type: u.user_type.to_string(),
