@@ -1,6 +1,7 @@
-//! The real server killed (SIGKILL) while it confirms a 1,000-row CSV import, at 16 moments
-//! spread over four times the confirm's length: after each restart the import is all there or not there at
-//! all, the audit log agrees with the data, and SQLite's `integrity_check` is `ok`.
+//! The real server killed (SIGKILL) while it confirms a 1,000-row CSV import, at 16 moments that
+//! close in on the commit (each kill that found nothing moves the next one later, each that found the
+//! import whole moves it earlier): after each restart the import is all there or not there at all, the
+//! audit log agrees with the data, and SQLite's `integrity_check` is `ok`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -100,14 +101,19 @@ async fn a_killed_import_confirm_is_all_or_nothing() {
 
     let moments = 16;
     let (mut none, mut all) = (0, 0);
+    // The latest kill that found nothing and the earliest that found the import whole: the next
+    // kill falls between them, or (while no kill has found it whole) twice as late as the latest.
+    // A confirm on a server just restarted, into a tenant with more memberships each round, takes
+    // longer than the one measured, so the moment of the commit is searched for, not assumed.
+    let (mut before, mut after) = (std::time::Duration::ZERO, None::<std::time::Duration>);
     for k in 0..moments {
         let g = group(&server.base, k + 1);
         let id = preview(&server.base, &g);
-        // From the moment the request is sent to well after the confirm should have ended: the
-        // commit comes at the end of the confirm (the live view is brought up to it and the
-        // change judged first), and a confirm on a server just restarted, into a tenant with
-        // more memberships each round, takes longer than the one measured.
-        let delay = took.mul_f64(4.0 * k as f64 / (moments - 1) as f64);
+        let delay = match (k, after) {
+            (0, _) => std::time::Duration::ZERO,
+            (_, None) => (before * 2).max(took / 2),
+            (_, Some(after)) => (before + after) / 2,
+        };
         let _pending = send(
             &server.base,
             "POST",
@@ -124,6 +130,7 @@ async fn a_killed_import_confirm_is_all_or_nothing() {
         assert_eq!(rows, events, "the audit log agrees with the data (kill at {delay:?})");
         if rows == 0 {
             none += 1;
+            before = before.max(delay);
             // Nothing was committed, so the preview still stands and confirms whole.
             let a = request(
                 &server.base,
@@ -136,6 +143,7 @@ async fn a_killed_import_confirm_is_all_or_nothing() {
         } else {
             assert_eq!(rows, ROWS, "all rows or none (kill at {delay:?})");
             all += 1;
+            after = Some(after.map_or(delay, |a| a.min(delay)));
             let a = request(
                 &server.base,
                 "POST",
@@ -146,7 +154,9 @@ async fn a_killed_import_confirm_is_all_or_nothing() {
             assert_eq!(a.status, 409, "a committed import is not confirmed twice");
         }
     }
-    eprintln!("{moments} kills over a {took:?} confirm: {none} before the commit, {all} after");
+    eprintln!(
+        "{moments} kills around a {took:?} confirm: {none} before the commit, {all} after (it fell between {before:?} and {after:?})"
+    );
     assert!(none > 0 && all > 0, "the kills fell before and after the commit ({none} none, {all} all)");
     server.kill();
     assert_eq!(integrity(&url).await, "ok");
