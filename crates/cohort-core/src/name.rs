@@ -290,6 +290,11 @@ impl ShortText {
     pub fn parse(field: &str, s: &str, required: bool) -> Result<Self, DomainError> {
         clean_text(field, s, 200, !required).map(Self)
     }
+
+    /// The empty value.
+    pub fn empty() -> Self {
+        Self(String::new())
+    }
 }
 
 text_type!(

@@ -95,6 +95,23 @@ pub enum CohortPermission {
 }
 
 impl CohortPermission {
+    /// Every cohort permission.
+    pub const ALL: [CohortPermission; 13] = [
+        Self::Admin,
+        Self::UsersRead,
+        Self::UsersWrite,
+        Self::GroupsRead,
+        Self::GroupsWrite,
+        Self::RolesRead,
+        Self::RolesWrite,
+        Self::UserRolesWrite,
+        Self::ResourcesRead,
+        Self::ResourcesWrite,
+        Self::AccessRead,
+        Self::AuditRead,
+        Self::TokensManage,
+    ];
+
     /// The permission string.
     pub fn as_str(self) -> &'static str {
         match self {

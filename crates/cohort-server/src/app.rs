@@ -1,5 +1,5 @@
 //! The composition room: the state every face shares, the middleware every request passes,
-//! and the one router that mounts each face. Faces (REST, SCIM, and those to come) never
+//! and the one router that mounts each face. Faces (REST, SCIM, the console, and those to come) never
 //! import each other (nor this room: what they share is in `shared`); they are put together
 //! only here.
 
@@ -9,7 +9,7 @@ pub use crate::shared::{AppState, REQUEST_ID};
 
 use crate::error::ServiceError;
 use crate::shared::request_id;
-use crate::{rest, scim};
+use crate::{console, rest, scim};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, header};
@@ -43,6 +43,7 @@ pub fn router(services: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     rest::router()
         .merge(scim::router())
+        .merge(console::router())
         .route(
             "/openapi.json",
             axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),

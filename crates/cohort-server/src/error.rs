@@ -53,6 +53,9 @@ pub enum ServiceError {
     /// The body is too large (413).
     #[error("{0}")]
     TooLarge(String),
+    /// Too many failed attempts from one client; try again later (429).
+    #[error("{0}")]
+    TooMany(String),
     /// A fault in cohort itself (500); details are logged, not sent.
     #[error("internal error")]
     Internal,
@@ -134,6 +137,7 @@ impl ServiceError {
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large"),
+            Self::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
         }

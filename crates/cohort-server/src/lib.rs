@@ -1,7 +1,9 @@
-//! cohort's use cases, authorization and audit, its faces (REST, SCIM) and the room that
+//! cohort's use cases, authorization and audit, its faces (REST, SCIM, the console) and the room that
 //! composes them (`app`).
 
 pub mod app;
+mod console;
+mod cursor;
 pub mod error;
 pub mod rest;
 pub mod runtime;

@@ -19,6 +19,7 @@ mod provisioning;
 mod resource;
 mod role;
 mod rule;
+mod session;
 mod snapshot;
 mod tenant;
 mod token;
@@ -40,6 +41,7 @@ pub use provisioning::GroupEdits;
 pub use resource::{Holder, NewResource, ResourcePatch};
 pub use role::{NewRole, RolePatch};
 pub use rule::{MAX_RULES_PER_GROUP, PlannedMember, RuleDraft, RulePlan, SavedRule};
+pub use session::{Holdings, Resume, SessionEnd, SessionLimits, SignedIn};
 pub use tenant::{Bootstrap, NewTenant, TenantCreated};
 pub use token::TokenCreated;
 pub use user::{NewUser, UserPatch};
@@ -64,6 +66,8 @@ pub struct Config {
     /// The URL clients reach the server at (`https://access.example.com`), for the links it
     /// hands out (SCIM `meta.location`); without it, `http://` and the request's `Host`.
     pub public_url: Option<String>,
+    /// How long console sessions live.
+    pub sessions: SessionLimits,
 }
 
 impl Default for Config {
@@ -73,6 +77,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             max_import_rows: 1000,
             public_url: None,
+            sessions: SessionLimits::default(),
         }
     }
 }
@@ -166,6 +171,7 @@ pub struct Services {
     live: live::Registry,
     tokens: authn::TokenCache,
     rules: rule::RuleCompiler,
+    sign_ins: session::FailedSignIns,
 }
 
 impl Services {
@@ -179,6 +185,7 @@ impl Services {
             live: live::Registry::default(),
             tokens: authn::TokenCache::default(),
             rules: rule::RuleCompiler::default(),
+            sign_ins: session::FailedSignIns::default(),
         }
     }
 

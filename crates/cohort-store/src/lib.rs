@@ -17,6 +17,7 @@ mod resource;
 mod role;
 mod row;
 mod rule;
+mod session;
 mod sql;
 mod state;
 mod tenant;
@@ -32,6 +33,7 @@ pub use group::GroupFilter;
 pub use membership::MembershipFilter;
 pub use resource::{ResourceFilter, builtin_resource_types};
 pub use rule::RuleOutcome;
+pub use session::ConsoleSession;
 pub use token::TokenRecord;
 pub use user::UserFilter;
 

@@ -10,6 +10,7 @@ const SQLITE: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_imports.sql")),
     (6, include_str!("../migrations/sqlite/0006_rules.sql")),
     (7, include_str!("../migrations/sqlite/0007_user_types.sql")),
+    (8, include_str!("../migrations/sqlite/0008_console_sessions.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -19,6 +20,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_imports.sql")),
     (6, include_str!("../migrations/postgres/0006_rules.sql")),
     (7, include_str!("../migrations/postgres/0007_user_types.sql")),
+    (8, include_str!("../migrations/postgres/0008_console_sessions.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -109,9 +109,15 @@ impl Writer {
         Ok(())
     }
 
-    /// Replaces a token's secret; the old one stops working at commit.
+    /// Replaces a token's secret; the old one stops working at commit, and so do the console
+    /// sessions opened with it.
     pub async fn set_token_secret(&mut self, id: &TokenId, secret_hash: &str) -> Result<(), StoreError> {
         let tenant = self.tenant.to_string();
+        sqlx::query("DELETE FROM console_sessions WHERE tenant_id = $1 AND token_id = $2")
+            .bind(&tenant)
+            .bind(id.as_str())
+            .execute(self.tx())
+            .await?;
         let done = sqlx::query("UPDATE api_tokens SET secret_hash = $3 WHERE tenant_id = $1 AND id = $2")
             .bind(tenant)
             .bind(id.as_str())

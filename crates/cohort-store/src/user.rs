@@ -143,6 +143,24 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         row.as_ref().map(user).transpose()
     }
 
+    /// The users of `ids` that exist, in no order.
+    pub async fn users_by_ids(&mut self, tenant: &TenantId, ids: &[&UserId]) -> Result<Vec<User>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(&select());
+        sql.push(" WHERE tenant_id = ").bind(Arg::Text(tenant.to_string())).push(" AND id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Arg::Text(id.to_string()));
+        }
+        sql.push(")");
+        let rows = sql.query()?.fetch_all(self.conn()).await?;
+        rows.iter().map(user).collect()
+    }
+
     /// Users by email, filtered.
     pub async fn list_users(&mut self, tenant: &TenantId, f: &UserFilter) -> Result<Vec<User>, StoreError> {
         let mut sql = Sql::new(&select());

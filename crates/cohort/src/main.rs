@@ -69,6 +69,12 @@ struct ServeArgs {
     /// whatever this is; the sweep clears the rows and audits their removal).
     #[arg(long, env = "COHORT_SWEEP_SECONDS", default_value_t = 60)]
     sweep_seconds: u64,
+    /// Minutes a console session may go unused before it ends.
+    #[arg(long, env = "COHORT_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=10_080))]
+    session_idle_minutes: u32,
+    /// Hours a console session lasts at most, however much it is used.
+    #[arg(long, env = "COHORT_SESSION_MAX_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
+    session_max_hours: u32,
 }
 
 #[tokio::main]
@@ -108,6 +114,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         max_import_rows: args.max_import_rows,
         public_url: args.public_url.clone(),
+        sessions: cohort_server::service::SessionLimits {
+            idle_ms: i64::from(args.session_idle_minutes) * 60_000,
+            absolute_ms: i64::from(args.session_max_hours) * 3_600_000,
+        },
     };
     let services = Arc::new(Services::new(store, Arc::new(runtime::SystemClock), Arc::new(runtime::RandomIds), config));
     let bootstrap = services.bootstrap(std::env::var("COHORT_BOOTSTRAP_TOKEN").ok()).await.context("first start")?;
@@ -123,6 +133,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("cohort is listening on {base}");
     println!("  API:     {base}/t/default/api/v1   (OpenAPI: {base}/openapi.json)");
     println!("  SCIM:    {base}/t/default/scim/v2   (for a token made with \"scope\": \"scim\")");
+    println!("  Console: {base}/t/default/portal/access-management/groups   (sign in with the admin token)");
     match bootstrap {
         Bootstrap::Created(created) => {
             println!(
@@ -136,7 +147,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("  Using the existing database; use the admin token printed on first start.")
         }
     }
-    axum::serve(listener, app::router(services.clone())).with_graceful_shutdown(stop_signal()).await?;
+    axum::serve(listener, app::router(services.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(stop_signal())
+        .await?;
     tracing::info!("no longer accepting; in-flight requests answered; stopping the workers");
     workers.stop().await;
     services.store().close().await;

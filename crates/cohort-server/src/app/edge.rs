@@ -1,6 +1,6 @@
 //! The edge every request passes before any face: a path or query that holds a control
 //! character, or is not UTF-8 once percent-decoded, is refused (400); and every error answer
-//! leaves as a problem document (a SCIM error on the SCIM face), including those the routing
+//! leaves as a problem document (a SCIM error on the SCIM face, the console's own page on the console), including those the routing
 //! layer makes itself (405 for a method a path does not take, 413 for a body over the limit).
 
 use crate::error::ServiceError;
@@ -53,11 +53,12 @@ pub(crate) async fn edge(req: Request<Body>, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
-    let typed = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/problem+json") || ct.starts_with("application/scim+json"));
+    let typed = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        // The console's error pages are HTML of their own.
+        ct.starts_with("application/problem+json")
+            || ct.starts_with("application/scim+json")
+            || ct.starts_with("text/html")
+    });
     if typed {
         return res;
     }

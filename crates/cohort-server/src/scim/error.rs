@@ -79,6 +79,7 @@ impl From<ServiceError> for ScimError {
             ServiceError::Forbidden(d) => Self::new(StatusCode::FORBIDDEN, None, &d),
             ServiceError::TooLarge(d) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, None, &d),
             ServiceError::MethodNotAllowed(d) => Self::new(StatusCode::METHOD_NOT_ALLOWED, None, &d),
+            ServiceError::TooMany(d) => Self::new(StatusCode::TOO_MANY_REQUESTS, None, &d),
             ServiceError::Internal => {
                 tracing::error!("internal error on the SCIM face");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, "internal error")

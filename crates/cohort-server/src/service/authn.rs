@@ -12,10 +12,15 @@ const TOKEN_PREFIX: &str = "cohort_";
 
 /// Makes a new token secret: the prefix and 40 random lowercase letters and digits.
 pub(crate) fn new_secret() -> String {
+    random_secret(TOKEN_PREFIX)
+}
+
+/// `prefix` and 40 random lowercase letters and digits (206 bits).
+pub(crate) fn random_secret(prefix: &str) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
     let body: String = (0..40).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
-    format!("{TOKEN_PREFIX}{body}")
+    format!("{prefix}{body}")
 }
 
 /// The stored form of a secret.
@@ -45,7 +50,7 @@ const TOKEN_CACHE_MAX: usize = 10_000;
 
 impl Services {
     /// Finds who a bearer token belongs to, without tying it to a tenant in the URL.
-    async fn principal(&self, bearer: Option<&str>) -> ServiceResult<Arc<Principal>> {
+    pub(super) async fn principal(&self, bearer: Option<&str>) -> ServiceResult<Arc<Principal>> {
         let secret = bearer.ok_or_else(|| ServiceError::Unauthorized("a bearer token is required".to_owned()))?;
         let hash = hash_secret(secret);
         let cached = self.tokens.0.lock().ok().and_then(|m| m.get(&hash).cloned());

@@ -151,6 +151,14 @@ impl<'a> Guard<'a> {
             && state.rows(group, user).any(|(_, f)| f.role == MemberRole::Manager && f.is_live(self.now))
     }
 
+    /// The groups the caller manages, as [`Self::manages`] decides.
+    pub(crate) fn managed(&self) -> impl Iterator<Item = &'a GroupId> + 'a {
+        let (state, now) = (&self.live.state, self.now);
+        state.memberships_of(&self.ctx.principal.user).filter_map(move |(g, _, f)| {
+            (f.role == MemberRole::Manager && f.is_live(now) && state.group(g).is_some_and(|g| g.active)).then_some(g)
+        })
+    }
+
     /// Allows a caller to act on what is their own (their tokens): refused for what is
     /// another user's.
     pub(crate) fn require_self(&self, owner: &UserId) -> ServiceResult<Allowed> {

@@ -248,4 +248,68 @@ impl Services {
         Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
         Ok(self.store.read().await?.list_memberships(tenant, group, filter).await?)
     }
+
+    /// [`Self::list_members`], each row with its user (for pages that show people, to the
+    /// readers and managers of the group, who may see its members).
+    pub async fn list_members_with_users(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        filter: &MembershipFilter,
+    ) -> ServiceResult<Vec<(Membership, cohort_core::model::User)>> {
+        let rows = self.list_members(ctx, tenant, group, filter).await?;
+        let ids: Vec<&UserId> = rows.iter().map(|m| &m.user_id).collect();
+        let users: std::collections::HashMap<UserId, cohort_core::model::User> =
+            self.store.read().await?.users_by_ids(tenant, &ids).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
+        Ok(rows.into_iter().filter_map(|m| users.get(&m.user_id).cloned().map(|u| (m, u))).collect())
+    }
+
+    /// The user with `email`, for adding them to `group`: open to those who read users and to
+    /// the group's managers, who add people by email without reading the whole directory.
+    pub async fn user_to_add(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        email: &cohort_core::name::Email,
+    ) -> ServiceResult<cohort_core::model::User> {
+        let tenant = scope(ctx, tenant)?;
+        {
+            let snap = self.live(tenant).await?;
+            snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+            Guard::new(ctx, &snap, self.now()).require_or_manager(P::UsersRead, group)?;
+        }
+        self.store
+            .read()
+            .await?
+            .user_by_email(tenant, email)
+            .await?
+            .ok_or_else(|| invalid("email", format!("no user has the email `{email}`")))
+    }
+
+    /// A user who has a row in `group`, for the readers and managers of the group.
+    pub async fn direct_member(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+        user: &UserId,
+    ) -> ServiceResult<cohort_core::model::User> {
+        let tenant = scope(ctx, tenant)?;
+        {
+            let snap = self.live(tenant).await?;
+            snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+            Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
+            if snap.state.rows(group, user).next().is_none() {
+                return Err(ServiceError::NotFound(format!("member `{user}`")));
+            }
+        }
+        self.store
+            .read()
+            .await?
+            .get_user(tenant, user)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("user `{user}`")))
+    }
 }

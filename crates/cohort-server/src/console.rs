@@ -1,0 +1,61 @@
+//! The admin console under `/t/{tenant}/portal/`: pages rendered on the server over the same
+//! services REST and SCIM call. Every form works without JavaScript (a POST answered by a
+//! redirect to a GET, or by the form again with its errors beside the fields); our own small
+//! script only enhances. The stylesheet and script are compiled in and served under
+//! content-hashed names.
+//!
+//! Templates are maud: HTML written as Rust expressions, so a page that names a missing value
+//! or a wrong type does not compile, every interpolation is escaped unless marked
+//! `PreEscaped`, and there are no template files to ship or find at run time.
+
+mod assets;
+mod auth;
+mod groups;
+mod layout;
+mod signed;
+
+use crate::shared::AppState;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+/// The console's routes, for the composition room to mount.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant}/portal", get(home))
+        .route("/t/{tenant}/portal/", get(home))
+        .route("/t/{tenant}/portal/sign-in", get(auth::sign_in_page).post(auth::sign_in))
+        .route("/t/{tenant}/portal/sign-out", post(auth::sign_out))
+        .merge(groups::routes())
+        .route("/console-assets/{name}", get(assets::serve))
+        .layer(axum::middleware::from_fn(protect))
+}
+
+async fn home(axum::extract::Path(tenant): axum::extract::Path<String>) -> Response {
+    Redirect::to(&layout::groups_url(&tenant)).into_response()
+}
+
+/// The headers every console answer carries: no script but our own file, no framing, no
+/// sniffing, no referrer beyond this origin; pages (not assets) are not cached.
+async fn protect(req: Request, next: Next) -> Response {
+    let asset = req.uri().path().starts_with("/console-assets/");
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}

@@ -1,0 +1,239 @@
+//! Who is signed in: the session cookie, the CSRF token every form carries (checked together
+//! with `Origin`), the sign-in and sign-out pages.
+
+use super::layout;
+use super::signed::Signed;
+use crate::error::ServiceError;
+use crate::service::{Resume, SessionEnd};
+use crate::shared::{AppState, request_id};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, RawPathParams, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+/// The session cookie's name.
+const COOKIE: &str = "cohort_session";
+
+/// The CSRF token of a session: derived from its secret, so nothing more is stored, and unknown
+/// to a page of another origin (the secret is in an `HttpOnly` cookie).
+fn csrf_of(secret: &str) -> String {
+    Sha256::digest(format!("cohort-console-csrf:{secret}").as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn tenant_of(params: &RawPathParams) -> String {
+    params.iter().find(|(k, _)| *k == "tenant").map(|(_, v)| v.to_owned()).unwrap_or_default()
+}
+
+fn cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+}
+
+fn sign_in_url(tenant: &str, ended: Option<SessionEnd>) -> String {
+    let why = match ended {
+        Some(SessionEnd::TimedOut) => "?ended=timed-out",
+        Some(SessionEnd::Revoked) => "?ended=revoked",
+        Some(SessionEnd::AccessChanged) => "?ended=access-changed",
+        Some(SessionEnd::None) | None => "",
+    };
+    format!("/t/{tenant}/portal/sign-in{why}")
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
+        let params = RawPathParams::from_request_parts(parts, s)
+            .await
+            .map_err(|_| layout::error(None, &ServiceError::NotFound("page".to_owned())))?;
+        let tenant = tenant_of(&params);
+        let Some(secret) = cookie(&parts.headers).map(str::to_owned) else {
+            return Err(Redirect::to(&sign_in_url(&tenant, None)).into_response());
+        };
+        let ctx = match s.resume(&tenant, &secret, request_id(&parts.headers)).await {
+            Ok(ctx) => ctx,
+            Err(Resume::Ended(why)) => {
+                let mut r = Redirect::to(&sign_in_url(&tenant, Some(why))).into_response();
+                clear_cookie(&mut r, &tenant);
+                return Err(r);
+            }
+            Err(Resume::Failed(e)) => return Err(layout::error(None, &e)),
+        };
+        let holdings = s.holdings(&ctx).await.map_err(|e| layout::error(None, &e))?;
+        let who =
+            s.get_user(&ctx, ctx.tenant(), &ctx.principal.user).await.map(|u| layout::person(&u)).unwrap_or_default();
+        Ok(Self { csrf: csrf_of(&secret), ctx, tenant, who, holdings, secret })
+    }
+}
+
+/// Whether the request comes from a page of this server: its `Origin` (or, lacking one, its
+/// `Referer`) names the host it was sent to, or the configured public URL. A request with
+/// neither is let through to the CSRF token check alone (a script, not a browser).
+fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    let from = headers.get(header::ORIGIN).or_else(|| headers.get(header::REFERER)).and_then(|v| v.to_str().ok());
+    let Some(from) = from else { return true };
+    let authority = |url: &str| {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        rest.split('/').next().unwrap_or_default().to_ascii_lowercase()
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+    let from = authority(from);
+    host.is_some_and(|h| h == from) || public_url.is_some_and(|p| authority(p) == from)
+}
+
+/// A form posted by a signed-in person from a page of this server, with the session's CSRF
+/// token: anything else is refused before any service is called.
+pub(super) struct Posted<T>(pub(super) Signed, pub(super) T);
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn refused_form(signed: Option<&Signed>) -> Response {
+    layout::error(
+        signed,
+        &ServiceError::Forbidden(
+            "this form did not come from a console page of this server (or its page is too old); nothing was \
+             changed: reload the page and try again"
+                .to_owned(),
+        ),
+    )
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, s).await?;
+        if !same_origin(&parts.headers, s.config().public_url.as_deref()) {
+            return Err(refused_form(Some(&signed)));
+        }
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), s)
+            .await
+            .map_err(|_| layout::error(Some(&signed), &ServiceError::TooLarge("the form is too large".to_owned())))?;
+        let token: CsrfField = serde_html_form::from_bytes(&bytes).map_err(|_| refused_form(Some(&signed)))?;
+        if token.csrf.is_empty() || token.csrf != signed.csrf {
+            return Err(refused_form(Some(&signed)));
+        }
+        let value = serde_html_form::from_bytes(&bytes).map_err(|e| {
+            layout::error(Some(&signed), &ServiceError::BadRequest(format!("the form could not be read: {e}")))
+        })?;
+        Ok(Self(signed, value))
+    }
+}
+
+fn set_cookie(r: &mut Response, tenant: &str, value: &str, max_age: i64, secure: bool) {
+    let secure = if secure { "; Secure" } else { "" };
+    let v = format!("{COOKIE}={value}; Path=/t/{tenant}/portal; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    if let Ok(v) = HeaderValue::from_str(&v) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+fn clear_cookie(r: &mut Response, tenant: &str) {
+    set_cookie(r, tenant, "", 0, false);
+}
+
+#[derive(Deserialize)]
+pub(super) struct SignInQuery {
+    ended: Option<String>,
+}
+
+fn sign_in_form(tenant: &str, notice: Option<&str>, error: Option<&str>) -> Markup {
+    layout::bare(
+        "Sign in",
+        html! {
+            section.signin aria-labelledby="signin-title" {
+                h1 #signin-title { "Sign in to cohort" }
+                p.muted { "Tenant " code { (tenant) } }
+                @if let Some(n) = notice { p.notice role="status" { (n) } }
+                @if let Some(e) = error { p.error role="alert" #token-error { (e) } }
+                form method="post" action=(format!("/t/{tenant}/portal/sign-in")) {
+                    label for="token" { "Personal token" }
+                    input #token type="password" name="token" required autocomplete="off" spellcheck="false"
+                        aria-describedby=[error.map(|_| "token-error")];
+                    p.hint { "The admin token printed at first start, or one made with " code { "POST /tokens" } "." }
+                    button type="submit" { "Sign in" }
+                }
+                // Sign-in with the tenant's identity provider comes here.
+            }
+        },
+    )
+}
+
+pub(super) async fn sign_in_page(Path(tenant): Path<String>, Query(q): Query<SignInQuery>) -> Markup {
+    let notice = match q.ended.as_deref() {
+        Some("timed-out") => Some("Your session timed out; sign in again."),
+        Some("revoked") => Some("Your session ended: its token was revoked or your account suspended."),
+        Some("access-changed") => Some("Your session ended because your cohort permissions changed; sign in again."),
+        Some("signed-out") => Some("You are signed out."),
+        _ => None,
+    };
+    sign_in_form(&tenant, notice, None)
+}
+
+#[derive(Deserialize)]
+pub(super) struct SignInForm {
+    #[serde(default)]
+    token: String,
+}
+
+pub(super) async fn sign_in(State(s): State<AppState>, Path(tenant): Path<String>, req: Request) -> Response {
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let rid = request_id(req.headers()).to_owned();
+    if !same_origin(req.headers(), s.config().public_url.as_deref()) {
+        return refused_form(None);
+    }
+    let Ok(bytes) = Bytes::from_request(req, &s).await else {
+        return layout::error(None, &ServiceError::TooLarge("the form is too large".to_owned()));
+    };
+    let form: SignInForm = serde_html_form::from_bytes(&bytes).unwrap_or(SignInForm { token: String::new() });
+    match s.sign_in(&tenant, &form.token, client, &rid).await {
+        Ok(w) => {
+            let mut r = Redirect::to(&layout::groups_url(&tenant)).into_response();
+            let secure = s.config().public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+            let max_age = s.config().sessions.absolute_ms / 1000;
+            set_cookie(&mut r, &tenant, &w.value.secret, max_age, secure);
+            r
+        }
+        Err(e @ (ServiceError::Unauthorized(_) | ServiceError::Forbidden(_) | ServiceError::TooMany(_))) => {
+            let status = axum::http::StatusCode::from_u16(e.problem().status).unwrap_or_default();
+            (status, sign_in_form(&tenant, None, Some(&e.to_string()))).into_response()
+        }
+        Err(e) => layout::error(None, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct Nothing {}
+
+pub(super) async fn sign_out(State(s): State<AppState>, Posted(signed, Nothing {}): Posted<Nothing>) -> Response {
+    if let Err(e) = s.sign_out(&signed.ctx, &signed.secret).await {
+        return layout::error(Some(&signed), &e);
+    }
+    let mut r = Redirect::to(&format!("/t/{}/portal/sign-in?ended=signed-out", signed.tenant)).into_response();
+    clear_cookie(&mut r, &signed.tenant);
+    r
+}

@@ -1,0 +1,461 @@
+//! The console face through the real router: sign-in and sessions, CSRF and `Origin`, the
+//! security headers, escaping, another tenant's ids, and who may see and change what.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{ROOT, TestApp};
+use http_body_util::BodyExt;
+use serde_json::json;
+use tower::ServiceExt;
+
+const GROUPS: &str = "/t/default/portal/access-management/groups";
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    cookie: Option<String>,
+    headers: axum::http::HeaderMap,
+    html: String,
+}
+
+impl Page {
+    /// The CSRF token the page's forms carry.
+    fn csrf(&self) -> String {
+        let at = self.html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+        self.html[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+    form: Option<&str>,
+) -> Page {
+    let mut req = Request::builder().method(method).uri(path).header("host", "cohort.test");
+    if let Some(c) = cookie {
+        req = req.header("cookie", format!("cohort_session={c}"));
+    }
+    if let Some(o) = origin {
+        req = req.header("origin", o);
+    }
+    let body = match form {
+        Some(f) => {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+            Body::from(f.to_owned())
+        }
+        None => Body::empty(),
+    };
+    let res = app.router.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let location = headers.get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let cookie = headers
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .and_then(|c| c.strip_prefix("cohort_session=").map(|r| r.split(';').next().unwrap().to_owned()));
+    let html = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    Page { status, location, cookie, headers, html }
+}
+
+const HERE: Option<&str> = Some("http://cohort.test");
+
+fn encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// Signs in with `token` and returns the session cookie.
+async fn sign_in(app: &TestApp, tenant: &str, token: &str) -> String {
+    let p = send(
+        app,
+        Method::POST,
+        &format!("/t/{tenant}/portal/sign-in"),
+        None,
+        HERE,
+        Some(&format!("token={}", encode(token))),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    p.cookie.expect("a session cookie")
+}
+
+async fn csrf(app: &TestApp, cookie: &str) -> String {
+    send(app, Method::GET, GROUPS, Some(cookie), None, None).await.csrf()
+}
+
+async fn group_names(app: &TestApp) -> Vec<String> {
+    let a = app.get("/t/default/api/v1/groups", ROOT).await;
+    a.ok(200)["items"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_token_opens_a_session_that_signing_out_ends() {
+    let app = TestApp::new().await;
+    let away = send(&app, Method::GET, GROUPS, None, None, None).await;
+    assert_eq!((away.status, away.location.as_str()), (StatusCode::SEE_OTHER, "/t/default/portal/sign-in"));
+
+    let wrong = send(
+        &app,
+        Method::POST,
+        "/t/default/portal/sign-in",
+        None,
+        HERE,
+        Some("token=cohort_nope_000000000000000000000000"),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.cookie.is_none() && wrong.html.contains("does not open the console"), "{}", wrong.html);
+
+    let p = send(&app, Method::POST, "/t/default/portal/sign-in", None, HERE, Some(&format!("token={ROOT}"))).await;
+    let set = p.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/t/default/portal"),
+        "{set}"
+    );
+    assert!(!set.contains("Secure"), "no Secure cookie on a plain-http deployment: {set}");
+    let cookie = p.cookie.unwrap();
+    let page = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csp = page.headers.get("content-security-policy").unwrap().to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline")
+    );
+    assert_eq!(page.headers.get("x-content-type-options").unwrap(), "nosniff");
+    assert_eq!(page.headers.get("referrer-policy").unwrap(), "same-origin");
+    assert!(page.html.contains("<h1>Groups</h1>") && page.html.contains("Create group"));
+
+    let out = send(
+        &app,
+        Method::POST,
+        "/t/default/portal/sign-out",
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={}", page.csrf())),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "the row is gone: the cookie opens nothing");
+    let audit = app.get("/t/default/api/v1/audit?action=session.delete", ROOT).await;
+    assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_or_from_another_origin_changes_nothing() {
+    let app = TestApp::new().await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let none = send(&app, Method::POST, GROUPS, Some(&cookie), HERE, Some("name=NoToken")).await;
+    assert_eq!(none.status, StatusCode::FORBIDDEN);
+    let wrong = send(&app, Method::POST, GROUPS, Some(&cookie), HERE, Some("name=WrongToken&csrf=0123")).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let elsewhere = send(
+        &app,
+        Method::POST,
+        GROUPS,
+        Some(&cookie),
+        Some("https://evil.example"),
+        Some(&format!("name=Elsewhere&csrf={token}")),
+    )
+    .await;
+    assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);
+    assert!(group_names(&app).await.is_empty(), "nothing was created");
+    let ok = send(&app, Method::POST, GROUPS, Some(&cookie), HERE, Some(&format!("name=Real&csrf={token}"))).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    assert_eq!(group_names(&app).await, vec!["Real"]);
+    // A sign-in posted from another origin is refused too.
+    let login = send(
+        &app,
+        Method::POST,
+        "/t/default/portal/sign-in",
+        None,
+        Some("https://evil.example"),
+        Some(&format!("token={ROOT}")),
+    )
+    .await;
+    assert_eq!(login.status, StatusCode::FORBIDDEN);
+    assert!(login.cookie.is_none());
+}
+
+#[tokio::test]
+async fn a_group_is_created_with_its_parent_and_first_members_and_errors_show_beside_fields() {
+    let app = TestApp::new().await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    app.group("default", ROOT, "EMEA", &[]).await;
+    app.user("default", ROOT, "ana@example.com").await;
+    app.user("default", ROOT, "bo@example.com").await;
+    let form = format!("csrf={token}&name=France&parents=emea&members={}", encode("ana@example.com\nbo@example.com"));
+    let made = send(&app, Method::POST, GROUPS, Some(&cookie), HERE, Some(&form)).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    let page = send(&app, Method::GET, &made.location, Some(&cookie), None, None).await;
+    assert!(page.html.contains("ana@example.com") && page.html.contains("bo@example.com"), "{}", page.html);
+    assert!(page.html.contains("2 members"));
+    // The same name again, and an unknown parent: the form comes back with both messages.
+    let again = format!("csrf={token}&name=france&parents=nowhere");
+    let refused = send(&app, Method::POST, GROUPS, Some(&cookie), HERE, Some(&again)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.html);
+    assert!(refused.html.contains("no active group has the slug or name `nowhere`"), "{}", refused.html);
+    let again = format!("csrf={token}&name=france");
+    let taken = send(&app, Method::POST, GROUPS, Some(&cookie), HERE, Some(&again)).await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", taken.html);
+    assert!(taken.html.contains("id=\"name-error\""), "{}", taken.html);
+    assert_eq!(group_names(&app).await.len(), 2);
+}
+
+#[tokio::test]
+async fn stored_text_is_escaped() {
+    let app = TestApp::new().await;
+    for name in ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>"] {
+        app.group("default", ROOT, name, &[]).await;
+    }
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let page = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    assert!(page.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{}", page.html);
+    assert!(page.html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!page.html.contains("<script>alert") && !page.html.contains("<img src=x"));
+}
+
+#[tokio::test]
+async fn another_tenants_ids_and_sessions_are_not_found() {
+    let app = TestApp::new().await;
+    let other = app.tenant("other").await;
+    let theirs = app.group("other", &other, "Theirs", &[]).await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    for path in
+        [format!("{GROUPS}/{theirs}"), format!("{GROUPS}/{theirs}/settings"), format!("{GROUPS}/{theirs}/delete")]
+    {
+        assert_eq!(
+            send(&app, Method::GET, &path, Some(&cookie), None, None).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let del = send(
+        &app,
+        Method::POST,
+        &format!("{GROUPS}/{theirs}/delete"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}")),
+    )
+    .await;
+    assert_eq!(del.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/t/other/api/v1/groups/{theirs}"), &other).await.status, StatusCode::OK);
+    // A session of one tenant opens nothing in another, and its token does not sign in there.
+    let there = send(&app, Method::GET, "/t/other/portal/access-management/groups", Some(&cookie), None, None).await;
+    assert_eq!(there.status, StatusCode::SEE_OTHER);
+    let p = send(&app, Method::POST, "/t/other/portal/sign-in", None, HERE, Some(&format!("token={ROOT}"))).await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn revoking_the_token_or_removing_the_role_ends_the_session() {
+    let app = TestApp::new().await;
+    let user = app.user("default", ROOT, "gail@example.com").await;
+    let admin_role = app.builtin("default", ROOT, "group-admin").await;
+    app.post(&format!("/t/default/api/v1/users/{user}/roles"), ROOT, json!({"roleId": admin_role})).await.ok(201);
+    let token = app.token_for("default", ROOT, &user).await;
+    let cookie = sign_in(&app, "default", &token).await;
+    assert_eq!(send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await.status, StatusCode::OK);
+    app.delete(&format!("/t/default/api/v1/users/{user}/roles/{admin_role}"), ROOT).await;
+    let ended = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    assert_eq!(ended.location, "/t/default/portal/sign-in?ended=access-changed");
+
+    app.post(&format!("/t/default/api/v1/users/{user}/roles"), ROOT, json!({"roleId": admin_role})).await.ok(201);
+    let cookie = sign_in(&app, "default", &token).await;
+    let tokens = app.get("/t/default/api/v1/tokens?all=true", ROOT).await;
+    let body = tokens.ok(200);
+    let id = body
+        .as_array()
+        .or(body["items"].as_array())
+        .unwrap()
+        .iter()
+        .find(|t| t["userId"] == user.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.delete(&format!("/t/default/api/v1/tokens/{id}"), ROOT).await;
+    let ended = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    assert!(ended.location.starts_with("/t/default/portal/sign-in"));
+}
+
+#[tokio::test]
+async fn sessions_time_out_when_idle() {
+    let app = TestApp::new().await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    app.clock.advance(29 * 60_000);
+    assert_eq!(send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await.status, StatusCode::OK);
+    app.clock.advance(31 * 60_000);
+    let ended = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    assert_eq!(ended.location, "/t/default/portal/sign-in?ended=timed-out");
+}
+
+#[tokio::test]
+async fn an_auditor_sees_everything_and_changes_nothing() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Sales", &[]).await;
+    let user = app.user("default", ROOT, "aud@example.com").await;
+    let role = app.builtin("default", ROOT, "auditor").await;
+    app.post(&format!("/t/default/api/v1/users/{user}/roles"), ROOT, json!({"roleId": role})).await.ok(201);
+    let cookie = sign_in(&app, "default", &app.token_for("default", ROOT, &user).await).await;
+    let list = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    assert!(list.html.contains("Sales") && !list.html.contains("Create group"));
+    let members = send(&app, Method::GET, &format!("{GROUPS}/{g}"), Some(&cookie), None, None).await;
+    assert!(!members.html.contains("Add member"));
+    let token = list.csrf();
+    let made = send(&app, Method::POST, GROUPS, Some(&cookie), HERE, Some(&format!("csrf={token}&name=Nope"))).await;
+    assert_eq!(made.status, StatusCode::FORBIDDEN);
+    let del =
+        send(&app, Method::POST, &format!("{GROUPS}/{g}/delete"), Some(&cookie), HERE, Some(&format!("csrf={token}")))
+            .await;
+    assert_eq!(del.status, StatusCode::FORBIDDEN);
+    assert_eq!(group_names(&app).await, vec!["Sales"]);
+}
+
+#[tokio::test]
+async fn a_group_manager_sees_and_edits_only_the_groups_they_manage() {
+    let app = TestApp::new().await;
+    let mine = app.group("default", ROOT, "Mine", &[]).await;
+    let other = app.group("default", ROOT, "Other", &[]).await;
+    let manager = app.user("default", ROOT, "mgr@example.com").await;
+    app.user("default", ROOT, "new@example.com").await;
+    app.post(&format!("/t/default/api/v1/groups/{mine}/members"), ROOT, json!({"userId": manager, "role": "manager"}))
+        .await
+        .ok(201);
+    let cookie = sign_in(&app, "default", &app.token_for("default", ROOT, &manager).await).await;
+    let list = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    assert!(list.html.contains("Mine") && !list.html.contains("Other"), "{}", list.html);
+    assert_eq!(
+        send(&app, Method::GET, &format!("{GROUPS}/{other}"), Some(&cookie), None, None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let token = list.csrf();
+    let add = send(
+        &app,
+        Method::POST,
+        &format!("{GROUPS}/{mine}/members"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}&email=new%40example.com&role=member")),
+    )
+    .await;
+    assert_eq!(add.status, StatusCode::SEE_OTHER, "{}", add.html);
+    let made_manager = send(
+        &app,
+        Method::POST,
+        &format!("{GROUPS}/{mine}/members"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}&email=new%40example.com&role=manager")),
+    )
+    .await;
+    assert_ne!(made_manager.status, StatusCode::SEE_OTHER, "a manager makes no managers");
+    let theirs = send(
+        &app,
+        Method::POST,
+        &format!("{GROUPS}/{other}/members"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}&email=new%40example.com")),
+    )
+    .await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+    let rows = app.get(&format!("/t/default/api/v1/groups/{mine}/members"), ROOT).await;
+    assert_eq!(rows.ok(200)["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.get(&format!("/t/default/api/v1/groups/{other}/members"), ROOT).await.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_member_is_added_with_an_expiry_and_removed_after_the_question() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    let u = app.user("default", ROOT, "cy@example.com").await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let add = send(
+        &app,
+        Method::POST,
+        &format!("{GROUPS}/{g}/members"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}&email=cy%40example.com&expires=2100-01-01T00%3A00&reason=on+call")),
+    )
+    .await;
+    assert_eq!(add.status, StatusCode::SEE_OTHER, "{}", add.html);
+    let page = send(&app, Method::GET, &format!("{GROUPS}/{g}"), Some(&cookie), None, None).await;
+    assert!(page.html.contains("days left") && page.html.contains("on call"), "{}", page.html);
+    let ask = send(&app, Method::GET, &format!("{GROUPS}/{g}/members/{u}/remove"), Some(&cookie), None, None).await;
+    assert!(ask.html.contains("Remove cy@example.com from Support?"), "{}", ask.html);
+    let gone = send(
+        &app,
+        Method::POST,
+        &format!("{GROUPS}/{g}/members/{u}/remove"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}")),
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&format!("/t/default/api/v1/groups/{g}/members"), ROOT).await.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_address() {
+    let app = TestApp::new().await;
+    for _ in 0..10 {
+        let p = send(
+            &app,
+            Method::POST,
+            "/t/default/portal/sign-in",
+            None,
+            HERE,
+            Some("token=cohort_wrong_token_00000000000000"),
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited =
+        send(&app, Method::POST, "/t/default/portal/sign-in", None, HERE, Some(&format!("token={ROOT}"))).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "even the right token waits");
+    app.clock.advance(5 * 60_000 + 1);
+    let p = send(&app, Method::POST, "/t/default/portal/sign-in", None, HERE, Some(&format!("token={ROOT}"))).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn assets_carry_their_hash_and_are_cached() {
+    let app = TestApp::new().await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let page = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    let at = page.html.find("/console-assets/console-").unwrap();
+    let href = page.html[at..].split('"').next().unwrap().to_owned();
+    let css = send(&app, Method::GET, &href, None, None, None).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.headers.get("cache-control").unwrap().to_str().unwrap().contains("immutable"));
+    assert_eq!(
+        send(&app, Method::GET, "/console-assets/console-000000000000.css", None, None, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
