@@ -8,11 +8,17 @@
 //! or a wrong type does not compile, every interpolation is escaped unless marked
 //! `PreEscaped`, and there are no template files to ship or find at run time.
 
+mod activity;
 mod assets;
 mod auth;
+mod batch;
+mod frame;
 mod groups;
+mod import;
 mod layout;
+mod rules;
 mod signed;
+mod why;
 
 use crate::shared::AppState;
 use axum::Router;
@@ -29,7 +35,12 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/t/{tenant}/portal/", get(home))
         .route("/t/{tenant}/portal/sign-in", get(auth::sign_in_page).post(auth::sign_in))
         .route("/t/{tenant}/portal/sign-out", post(auth::sign_out))
+        .merge(batch::routes())
         .merge(groups::routes())
+        .merge(import::routes())
+        .merge(rules::routes())
+        .merge(activity::routes())
+        .merge(why::routes())
         .route("/console-assets/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn(protect))
 }

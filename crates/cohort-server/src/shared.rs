@@ -14,3 +14,15 @@ pub const REQUEST_ID: &str = "x-request-id";
 pub(crate) fn request_id(headers: &axum::http::HeaderMap) -> &str {
     headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
+
+/// A CSV file to download under `file`'s name.
+pub(crate) fn csv_file(body: String, file: &str) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}

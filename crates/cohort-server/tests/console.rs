@@ -229,8 +229,8 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
     let theirs = app.group("other", &other, "Theirs", &[]).await;
     let cookie = sign_in(&app, "default", ROOT).await;
     let token = csrf(&app, &cookie).await;
-    for path in
-        [format!("{GROUPS}/{theirs}"), format!("{GROUPS}/{theirs}/settings"), format!("{GROUPS}/{theirs}/delete")]
+    for path in ["", "/settings", "/delete", "/import", "/import/template", "/export", "/rules", "/activity"]
+        .map(|tab| format!("{GROUPS}/{theirs}{tab}"))
     {
         assert_eq!(
             send(&app, Method::GET, &path, Some(&cookie), None, None).await.status,
@@ -248,7 +248,20 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
     )
     .await;
     assert_eq!(del.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get(&format!("/t/other/api/v1/groups/{theirs}"), &other).await.status, StatusCode::OK);
+    let rule = format!("csrf={token}&expression=true");
+    let save =
+        send(&app, Method::POST, &format!("{GROUPS}/{theirs}/rules/save"), Some(&cookie), HERE, Some(&rule)).await;
+    assert_eq!(save.status, StatusCode::NOT_FOUND);
+    let batch = format!("csrf={token}&groups={theirs}&action=archive");
+    let apply = send(&app, Method::POST, &format!("{GROUPS}/batch/apply"), Some(&cookie), HERE, Some(&batch)).await;
+    assert_eq!(apply.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/t/other/api/v1/groups/{theirs}"), &other).await.ok(200)["status"], "active");
+    assert!(
+        app.get(&format!("/t/other/api/v1/groups/{theirs}/rules"), &other).await.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     // A session of one tenant opens nothing in another, and its token does not sign in there.
     let there = send(&app, Method::GET, "/t/other/portal/access-management/groups", Some(&cookie), None, None).await;
     assert_eq!(there.status, StatusCode::SEE_OTHER);
@@ -319,7 +332,24 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
         send(&app, Method::POST, &format!("{GROUPS}/{g}/delete"), Some(&cookie), HERE, Some(&format!("csrf={token}")))
             .await;
     assert_eq!(del.status, StatusCode::FORBIDDEN);
+    let writes = [
+        (format!("{GROUPS}/{g}/rules/save"), format!("csrf={token}&expression=true")),
+        (format!("{GROUPS}/batch/apply"), format!("csrf={token}&groups={g}&action=archive")),
+    ];
+    for (path, form) in writes {
+        let p = send(&app, Method::POST, &path, Some(&cookie), HERE, Some(&form)).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let rules = send(&app, Method::GET, &format!("{GROUPS}/{g}/rules"), Some(&cookie), None, None).await;
+    assert!(rules.status == StatusCode::OK && !rules.html.contains("Add a rule"), "{}", rules.html);
     assert_eq!(group_names(&app).await, vec!["Sales"]);
+    assert_eq!(app.get(&format!("/t/default/api/v1/groups/{g}"), ROOT).await.ok(200)["status"], "active");
+    assert!(
+        app.get(&format!("/t/default/api/v1/groups/{g}/rules"), ROOT).await.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -458,4 +488,153 @@ async fn assets_carry_their_hash_and_are_cached() {
         send(&app, Method::GET, "/console-assets/console-000000000000.css", None, None, None).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// Posts a `multipart/form-data` body of `(name, value)` fields.
+async fn upload(app: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Page {
+    let b = "cohortboundary7d5";
+    let mut body = String::new();
+    for (k, v) in fields {
+        body.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\""));
+        if *k == "file" {
+            body.push_str("; filename=\"members.csv\"\r\nContent-Type: text/csv");
+        }
+        body.push_str(&format!("\r\n\r\n{v}\r\n"));
+    }
+    body.push_str(&format!("--{b}--\r\n"));
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header("host", "cohort.test")
+        .header("origin", "http://cohort.test")
+        .header("cookie", format!("cohort_session={cookie}"))
+        .header("content-type", format!("multipart/form-data; boundary={b}"))
+        .body(Body::from(body))
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let location = headers.get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let html = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    Page { status, location, cookie: None, headers, html }
+}
+
+fn member_count(a: &common::Answer) -> usize {
+    a.ok(200)["items"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn a_csv_is_previewed_line_by_line_then_confirmed() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    app.user("default", ROOT, "ana@example.com").await;
+    app.user("default", ROOT, "bo@example.com").await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let members = format!("/t/default/api/v1/groups/{g}/members");
+    let file = "email,role\nana@example.com,member\nbo@example.com,manager\nnobody@example.com,member\nana@example.com,member\n";
+    // Without its CSRF field the upload is refused.
+    let refused = upload(&app, &format!("{GROUPS}/{g}/import"), &cookie, &[("file", file)]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let p = upload(&app, &format!("{GROUPS}/{g}/import"), &cookie, &[("csrf", &token), ("file", file)]).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("<strong>2</strong> to add"), "{}", p.html);
+    assert!(p.html.contains("nobody@example.com") || p.html.contains("line"), "{}", p.html);
+    assert_eq!(member_count(&app.get(&members, ROOT).await), 0, "a preview changes nothing");
+    let at = p.html.find("/import/imp_").expect("a confirm form") + 8;
+    let import: String = p.html[at..].split('/').next().unwrap().to_owned();
+    let confirmed = send(
+        &app,
+        Method::POST,
+        &format!("{GROUPS}/{g}/import/{import}/confirm"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}")),
+    )
+    .await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER, "{}", confirmed.html);
+    assert_eq!(member_count(&app.get(&members, ROOT).await), 2);
+    let export = send(&app, Method::GET, &format!("{GROUPS}/{g}/export"), Some(&cookie), None, None).await;
+    assert!(export.html.contains("bo@example.com") && export.html.contains("manager"), "{}", export.html);
+}
+
+#[tokio::test]
+async fn a_rule_is_previewed_then_applied_paused_and_its_errors_shown() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    app.user("default", ROOT, "ana@support.example.com").await;
+    app.user("default", ROOT, "bo@example.com").await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let members = format!("/t/default/api/v1/groups/{g}/members");
+    let rules = format!("{GROUPS}/{g}/rules");
+    let typo = format!("csrf={token}&expression={}", encode("email.ends_with('@support.example.com')"));
+    let bad = send(&app, Method::POST, &format!("{rules}/preview"), Some(&cookie), HERE, Some(&typo)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(bad.html.contains("id=\"expression-error\"") && bad.html.contains("endsWith"), "{}", bad.html);
+    let expr = format!("csrf={token}&expression={}", encode("email.endsWith('@support.example.com')"));
+    let p = send(&app, Method::POST, &format!("{rules}/preview"), Some(&cookie), HERE, Some(&expr)).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("Added (1)") && p.html.contains("ana@support.example.com"), "{}", p.html);
+    assert_eq!(member_count(&app.get(&members, ROOT).await), 0, "a preview changes nothing");
+    let saved = send(&app, Method::POST, &format!("{rules}/save"), Some(&cookie), HERE, Some(&expr)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    assert_eq!(member_count(&app.get(&members, ROOT).await), 1);
+    let tab = send(&app, Method::GET, &rules, Some(&cookie), None, None).await;
+    assert!(tab.html.contains("auto_assignment.add"), "the rule log shows the join: {}", tab.html);
+    let at = tab.html.find("/rules/rul_").expect("a rule row") + 7;
+    let rule: String = tab.html[at..].split('/').next().unwrap().to_owned();
+    let paused =
+        send(&app, Method::POST, &format!("{rules}/{rule}/pause"), Some(&cookie), HERE, Some(&format!("csrf={token}")))
+            .await;
+    assert_eq!(paused.status, StatusCode::SEE_OTHER);
+    let tab = send(&app, Method::GET, &rules, Some(&cookie), None, None).await;
+    assert!(tab.html.contains("Paused") && tab.html.contains("Resume"), "{}", tab.html);
+    let activity = send(&app, Method::GET, &format!("{GROUPS}/{g}/activity"), Some(&cookie), None, None).await;
+    assert!(activity.html.contains("auto_assignment.rule.update"), "{}", activity.html);
+}
+
+#[tokio::test]
+async fn two_groups_are_archived_together_after_the_confirmation_page() {
+    let app = TestApp::new().await;
+    let a = app.group("default", ROOT, "Alpha", &[]).await;
+    let b = app.group("default", ROOT, "Beta", &[]).await;
+    let c = app.group("default", ROOT, "Gamma", &[]).await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let list = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    assert!(list.html.contains("form=\"batch\""), "{}", list.html);
+    let token = list.csrf();
+    let form = format!("csrf={token}&groups={a}&groups={b}&action=archive");
+    let ask = send(&app, Method::POST, &format!("{GROUPS}/batch"), Some(&cookie), HERE, Some(&form)).await;
+    assert_eq!(ask.status, StatusCode::OK, "{}", ask.html);
+    assert!(ask.html.contains("Edit 2 groups?") && ask.html.contains("Alpha") && ask.html.contains("Beta"));
+    let status = |id: String| {
+        let app = &app;
+        async move { app.get(&format!("/t/default/api/v1/groups/{id}"), ROOT).await.ok(200)["status"].clone() }
+    };
+    assert_eq!(status(a.clone()).await, "active", "the confirmation page changes nothing");
+    let done = send(&app, Method::POST, &format!("{GROUPS}/batch/apply"), Some(&cookie), HERE, Some(&form)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert_eq!(
+        (status(a).await, status(b).await, status(c).await),
+        (json!("archived"), json!("archived"), json!("active"))
+    );
+}
+
+#[tokio::test]
+async fn the_why_page_gives_the_decision_and_its_path() {
+    let app = TestApp::new().await;
+    let role = app.role("default", ROOT, "Exporter", &["reports.export"]).await;
+    let emea = app.group("default", ROOT, "EMEA", &[]).await;
+    let france = app.group("default", ROOT, "France", &[&emea]).await;
+    let u = app.user("default", ROOT, "ana@example.com").await;
+    app.post(&format!("/t/default/api/v1/groups/{emea}/roles"), ROOT, json!({ "roleId": role })).await.ok(201);
+    app.post(&format!("/t/default/api/v1/groups/{france}/members"), ROOT, json!({ "userId": u })).await.ok(201);
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let why = "/t/default/portal/access-management/why?user=ana%40example.com&permission=reports.export";
+    let p = send(&app, Method::GET, why, Some(&cookie), None, None).await;
+    assert!(p.html.contains("Allowed") && p.html.contains("France") && p.html.contains("EMEA"), "{}", p.html);
+    app.delete(&format!("/t/default/api/v1/groups/{france}/members/{u}"), ROOT).await;
+    let p = send(&app, Method::GET, why, Some(&cookie), None, None).await;
+    assert!(p.html.contains("Denied") && !p.html.contains("badge-active\">Allowed"), "{}", p.html);
 }

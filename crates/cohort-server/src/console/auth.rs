@@ -141,6 +141,51 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
     }
 }
 
+/// A file-upload form (`multipart/form-data`) posted by a signed-in person from a page of
+/// this server with the session's CSRF token: its fields by name, at most [`MAX_FIELDS`] of
+/// them, inside the server's body limit.
+pub(super) struct Uploaded(pub(super) Signed, pub(super) Vec<(String, Bytes)>);
+
+/// Most fields an upload form may send.
+const MAX_FIELDS: usize = 8;
+
+impl FromRequest<AppState> for Uploaded {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, s).await?;
+        if !same_origin(&parts.headers, s.config().public_url.as_deref()) {
+            return Err(refused_form(Some(&signed)));
+        }
+        let unreadable = |signed: &Signed| {
+            layout::error(Some(signed), &ServiceError::BadRequest("the upload could not be read".to_owned()))
+        };
+        let Ok(mut form) = axum::extract::Multipart::from_request(Request::from_parts(parts, body), s).await else {
+            return Err(unreadable(&signed));
+        };
+        let mut fields = Vec::new();
+        loop {
+            match form.next_field().await {
+                Ok(Some(field)) if fields.len() < MAX_FIELDS => {
+                    let name = field.name().unwrap_or_default().to_owned();
+                    match field.bytes().await {
+                        Ok(b) => fields.push((name, b)),
+                        Err(_) => return Err(unreadable(&signed)),
+                    }
+                }
+                Ok(None) => break,
+                Ok(Some(_)) | Err(_) => return Err(unreadable(&signed)),
+            }
+        }
+        let csrf = fields.iter().find(|(n, _)| n == "csrf").map(|(_, v)| v.as_ref());
+        if csrf.is_none_or(|c| c != signed.csrf.as_bytes()) {
+            return Err(refused_form(Some(&signed)));
+        }
+        Ok(Self(signed, fields))
+    }
+}
+
 fn set_cookie(r: &mut Response, tenant: &str, value: &str, max_age: i64, secure: bool) {
     let secure = if secure { "; Secure" } else { "" };
     let v = format!("{COOKIE}={value}; Path=/t/{tenant}/portal; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");

@@ -2,6 +2,10 @@
 //! and first members, and a group's page with its tabs (members, settings).
 
 use super::auth::{self, Posted};
+use super::frame::{
+    Tab, fail, form_errors, group_frame, group_id, group_url, items, load, notice, source_badge, status_badge,
+    user_by_email,
+};
 use super::layout::{self, Section, badge, described, field_error, groups_url, person, reason, time_left, when};
 use super::signed::Signed;
 use crate::error::ServiceError;
@@ -16,8 +20,8 @@ use cohort_core::model::{Group, GroupSource, GroupStatus, MemberRole, Membership
 use cohort_core::name::{Description, Email, GroupSlug, MemberTypes, Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{GroupId, RoleId, UserId};
-use cohort_store::{GroupFilter, MembershipFilter, UserFilter};
-use maud::{Markup, html};
+use cohort_store::{GroupFilter, MembershipFilter};
+use maud::html;
 use serde::Deserialize;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -39,30 +43,6 @@ const PAGE: i64 = 50;
 /// Members on one page of the members tab.
 const MEMBERS_PAGE: i64 = 100;
 
-fn group_url(tenant: &str, id: &GroupId) -> String {
-    format!("{}/{id}", groups_url(tenant))
-}
-
-fn fail(signed: &Signed, e: ServiceError) -> Response {
-    layout::error(Some(signed), &e)
-}
-
-/// A group's id from the path: a malformed one is simply not found.
-fn group_id(raw: &str) -> Result<GroupId, ServiceError> {
-    GroupId::parse(raw).map_err(|_| ServiceError::NotFound(format!("group `{raw}`")))
-}
-
-fn source_badge(source: GroupSource) -> Markup {
-    badge("source", source.as_str())
-}
-
-fn status_badge(status: GroupStatus) -> Markup {
-    match status {
-        GroupStatus::Active => badge("active", "Active"),
-        GroupStatus::Archived => badge("archived", "Archived"),
-    }
-}
-
 #[derive(Deserialize, Default)]
 pub(super) struct ListQuery {
     #[serde(default)]
@@ -75,23 +55,6 @@ pub(super) struct ListQuery {
     parent: String,
     cursor: Option<String>,
     done: Option<String>,
-}
-
-fn done_notice(done: Option<&str>) -> Option<&'static str> {
-    Some(match done? {
-        "created" => "The group was created.",
-        "deleted" => "The group was deleted.",
-        "added" => "The member was added.",
-        "removed" => "The member was removed.",
-        "saved" => "The settings were saved.",
-        "archived" => "The group was archived: it confers nothing until it is unarchived.",
-        "unarchived" => "The group was unarchived.",
-        _ => return None,
-    })
-}
-
-fn notice(done: Option<&str>) -> Markup {
-    html! { @if let Some(n) = done_notice(done) { p.notice role="status" { (n) } } }
 }
 
 async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQuery>) -> Response {
@@ -145,6 +108,7 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
         None => None,
     };
     let writer = signed.holdings.can(P::GroupsWrite);
+    let batch = if writer && !groups.is_empty() { Some(super::batch::controls(&s, &signed).await) } else { None };
     let filtered = !q.q.is_empty() || status.is_some() || source.is_some() || parent.is_some();
     let keep = |cursor: &str| {
         let mut pairs: Vec<(&str, &str)> =
@@ -207,10 +171,11 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
             div.table-wrap {
                 table {
                     caption.visually-hidden { "Groups" }
-                    thead { tr { th scope="col" { "Name" } th scope="col" { "Slug" } th scope="col" { "Status" } th scope="col" { "Source" } th scope="col" class="num" { "Members" } th scope="col" { "Children" } } }
+                    thead { tr { @if writer { th scope="col" { input type="checkbox" data-select-all aria-label="Select every group on this page"; } } th scope="col" { "Name" } th scope="col" { "Slug" } th scope="col" { "Status" } th scope="col" { "Source" } th scope="col" class="num" { "Members" } th scope="col" { "Children" } } }
                     tbody {
                         @for (g, n) in &groups {
                             tr {
+                                @if writer { td { input type="checkbox" name="groups" value=(g.id.as_str()) form="batch" aria-label=(format!("Select {}", g.name)); } }
                                 td { a href=(group_url(&t, &g.id)) { (g.name) } }
                                 td { code { (g.slug) } }
                                 td { (status_badge(g.status)) }
@@ -225,6 +190,7 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
             @if let Some(c) = &next {
                 nav.pager aria-label="Pages" { a href=(format!("{}?{}", groups_url(&t), keep(c))) rel="next" { "Next page" } }
             }
+            @if let Some(c) = &batch { (c) }
         }
     };
     layout::page(&signed, Section::Groups, "Groups", body).into_response()
@@ -249,11 +215,6 @@ pub(super) struct CreateForm {
 
 async fn new_form(State(s): State<AppState>, signed: Signed) -> Response {
     create_page(&s, &signed, &CreateForm::default(), &[]).await
-}
-
-/// Splits a list typed one to a line or separated by commas.
-fn items(text: &str) -> impl Iterator<Item = &str> {
-    text.split(['\n', ',']).map(str::trim).filter(|s| !s.is_empty())
 }
 
 async fn create_page(s: &AppState, signed: &Signed, f: &CreateForm, errors: &[(String, String)]) -> Response {
@@ -328,19 +289,6 @@ async fn create_page(s: &AppState, signed: &Signed, f: &CreateForm, errors: &[(S
     (status, layout::page(signed, Section::Groups, "Create group", body)).into_response()
 }
 
-/// The errors of a refused change, by the form field they belong to.
-fn form_errors(e: &ServiceError, rename: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
-    let field = |f: &str| {
-        rename.iter().find(|(from, _)| f.starts_with(from)).map_or_else(|| f.to_owned(), |(_, to)| (*to).to_owned())
-    };
-    match e {
-        ServiceError::Invalid(errors) => Some(errors.iter().map(|x| (field(&x.field), x.message.clone())).collect()),
-        ServiceError::Conflict(f, m) => Some(vec![(field(f), m.clone())]),
-        ServiceError::NotAdmitted(n) => Some(vec![(field("members"), n.to_string())]),
-        _ => None,
-    }
-}
-
 /// A group named by slug or name, among those a picker offers (active ones).
 async fn find_group(s: &AppState, signed: &Signed, text: &str) -> Result<Option<Group>, ServiceError> {
     let filter = GroupFilter {
@@ -388,15 +336,9 @@ async fn create(State(s): State<AppState>, Posted(signed, f): Posted<CreateForm>
     }
     let mut members = Vec::new();
     for m in items(&f.members) {
-        let found = match Email::parse(m) {
-            Ok(email) => {
-                let filter = UserFilter { q: Some(email.to_string()), status: None, after: None, limit: 5 };
-                match s.list_users(&signed.ctx, signed.ctx.tenant(), &filter).await {
-                    Ok(users) => users.into_iter().find(|u| u.email.as_ref().is_some_and(|e| e.key() == email.key())),
-                    Err(e) => return fail(&signed, e),
-                }
-            }
-            Err(_) => None,
+        let found = match user_by_email(&s, &signed, m).await {
+            Ok(u) => u,
+            Err(e) => return fail(&signed, e),
         };
         match found {
             Some(u) => members.push(NewMember {
@@ -429,38 +371,6 @@ async fn create(State(s): State<AppState>, Posted(signed, f): Posted<CreateForm>
             None => fail(&signed, e),
         },
     }
-}
-
-/// The tabs of a group's page.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tab {
-    Members,
-    Settings,
-}
-
-fn group_frame(signed: &Signed, g: &Group, count: i64, tab: Tab, done: Option<&str>, body: Markup) -> Markup {
-    let t = &signed.tenant;
-    let url = group_url(t, &g.id);
-    let html = html! {
-        nav.crumbs aria-label="Breadcrumb" { a href=(groups_url(t)) { "Groups" } " / " span { (g.name) } }
-        div.heading {
-            h1 { (g.name) }
-            (status_badge(g.status)) " " (source_badge(g.source))
-        }
-        @if let Some(p) = &g.provider_name { @if p.as_str() != g.name.as_str() { p.muted { "Named " strong { (p) } " by the identity provider." } } }
-        @if !g.description.as_str().is_empty() { p.description { (g.description) } }
-        p.muted { code { (g.slug) } " · " (count) " member" @if count != 1 { "s" } " · " code { (g.id) } }
-        @if g.status == GroupStatus::Archived {
-            p.notice role="status" { "This group is archived: it confers nothing, takes no new members, roles or grants, and is missing from pickers. Its members and grants come back when it is unarchived." }
-        }
-        (notice(done))
-        nav.tabs aria-label="Group" {
-            a href=(url) aria-current=[(tab == Tab::Members).then_some("page")] { "Members" }
-            a href=(format!("{url}/settings")) aria-current=[(tab == Tab::Settings).then_some("page")] { "Settings" }
-        }
-        section.tab { (body) }
-    };
-    layout::page(signed, Section::Groups, g.name.as_str(), html)
 }
 
 #[derive(Deserialize, Default)]
@@ -743,10 +653,6 @@ async fn settings(
         Ok((g, n)) => settings_page(&signed, &g, n, None, &[], q.done.as_deref()),
         Err(e) => fail(&signed, e),
     }
-}
-
-async fn load(s: &AppState, signed: &Signed, group: &str) -> Result<(Group, i64), ServiceError> {
-    s.get_group(&signed.ctx, signed.ctx.tenant(), &group_id(group)?).await
 }
 
 fn settings_page(

@@ -18,6 +18,7 @@ pub(super) fn groups_url(tenant: &str) -> String {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Section {
     Groups,
+    Why,
 }
 
 fn head(title: &str) -> Markup {
@@ -47,6 +48,7 @@ pub(super) fn page(signed: &Signed, section: Section, title: &str, body: Markup)
                     nav aria-label="Console" {
                         ul {
                             li { a href=(groups_url(t)) aria-current=[(section == Section::Groups).then_some("page")] { "Groups" } }
+                            li { a href=(format!("/t/{t}/portal/access-management/why")) aria-current=[(section == Section::Why).then_some("page")] { "Why?" } }
                         }
                     }
                     form.signout method="post" action=(format!("/t/{t}/portal/sign-out")) {

@@ -9,8 +9,8 @@ use crate::service::{
 };
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use cohort_core::{GroupId, ImportId};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -178,15 +178,6 @@ fn errors(rows: &[RowError]) -> Vec<ImportIssueView> {
     rows.iter().map(|e| ImportIssueView { line: e.line, email: None, reason: e.reason.clone() }).collect()
 }
 
-fn csv_answer(body: String, file: &str) -> Response {
-    let mut r = (StatusCode::OK, body).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
-}
-
 /// The file to fill in: the header `email,role`; role is `member` (default) or `manager`.
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}/members/import-template", tag = "members",
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem)))]
@@ -197,7 +188,7 @@ async fn import_template(
 ) -> Result<Response, ServiceError> {
     let group = path_id(GroupId::parse, &path.1)?;
     s.get_group(&ctx, ctx.tenant(), &group).await?;
-    Ok(csv_answer(format!("{IMPORT_HEADER}\r\n"), "members-template.csv"))
+    Ok(crate::shared::csv_file(format!("{IMPORT_HEADER}\r\n"), "members-template.csv"))
 }
 
 /// Previews a CSV import of members (`text/csv`, `email,role` rows, at most 1,000 by
@@ -242,7 +233,7 @@ async fn export_members(
     Path(path): Path<(String, String)>,
 ) -> Result<Response, ServiceError> {
     let group = path_id(GroupId::parse, &path.1)?;
-    Ok(csv_answer(s.export_members(&ctx, ctx.tenant(), &group).await?, "members.csv"))
+    Ok(crate::shared::csv_file(s.export_members(&ctx, ctx.tenant(), &group).await?, "members.csv"))
 }
 
 /// Every user as CSV (`email,userId,userName,displayName,department,title,status`), escaped
@@ -250,7 +241,7 @@ async fn export_members(
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/users/export", tag = "users", params(TenantPath),
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem)))]
 async fn export_users(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Response, ServiceError> {
-    Ok(csv_answer(s.export_users(&ctx, ctx.tenant()).await?, "users.csv"))
+    Ok(crate::shared::csv_file(s.export_users(&ctx, ctx.tenant()).await?, "users.csv"))
 }
 
 /// The file to fill in for a users import: `email,displayName,department,title,groups`
@@ -259,7 +250,7 @@ async fn export_users(State(s): State<AppState>, Caller(ctx): Caller) -> Result<
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem)))]
 async fn user_import_template(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Response, ServiceError> {
     s.may_read_users(&ctx, ctx.tenant()).await?;
-    Ok(csv_answer(format!("{USER_IMPORT_HEADER}\r\n"), "users-template.csv"))
+    Ok(crate::shared::csv_file(format!("{USER_IMPORT_HEADER}\r\n"), "users-template.csv"))
 }
 
 /// Previews a CSV import that creates users with their groups (`text/csv`, at most 1,000
