@@ -3,7 +3,9 @@
 # both inside one real PostgreSQL 15 server that pg_virtualenv starts for the run (tests that
 # are about PostgreSQL itself, such as two servers sharing one database, use it in both
 # passes), then the PyPI scim2-tester suite and the PyPI schemathesis fuzzer (once per role)
-# against a real server on each backend. Fails, never skips, when a needed part is missing.
+# against a real server on each backend. The console's browser tests drive Debian's Chromium
+# (installed here when missing) and run npm's axe-core in its pages. Fails, never skips, when a
+# needed part is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +14,20 @@ need cargo
 need cargo-nextest
 need pg_virtualenv
 need python3
+
+echo "== browser tools: Debian chromium and chromium-driver, axe-core from npm"
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=; else need sudo; SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+need npm
+AXE=target/browser-tools/node_modules/axe-core/axe.min.js
+if [ ! -f "$AXE" ]; then
+  mkdir -p target/browser-tools
+  npm install --prefix target/browser-tools --no-audit --no-fund --silent axe-core@4.14.1
+fi
+export COHORT_AXE_JS="$PWD/$AXE"
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

@@ -125,8 +125,7 @@ pub(super) fn group_frame(
     let html = html! {
         nav.crumbs aria-label="Breadcrumb" { a href=(groups_url(t)) { "Groups" } " / " span { (g.name) } }
         div.heading {
-            h1 { (g.name) }
-            (status_badge(g.status)) " " (source_badge(g.source))
+            h1 { (g.name) " " span.badges { (status_badge(g.status)) " " (source_badge(g.source)) } }
         }
         @if let Some(p) = &g.provider_name { @if p.as_str() != g.name.as_str() { p.muted { "Named " strong { (p) } " by the identity provider." } } }
         @if !g.description.as_str().is_empty() { p.description { (g.description) } }

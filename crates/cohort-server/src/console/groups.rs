@@ -181,7 +181,7 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
                                 td { (status_badge(g.status)) }
                                 td { (source_badge(g.source)) }
                                 td.num { (n) }
-                                td { @if reader { a href=(format!("{}?parent={}", groups_url(&t), g.id)) aria-label=(format!("Child groups of {}", g.name)) { "Children" } } }
+                                td { @if reader { a href=(format!("{}?parent={}", groups_url(&t), g.id)) aria-label=(format!("Children of {}", g.name)) { "Children" } } }
                             }
                         }
                     }

@@ -1,0 +1,279 @@
+//! The console in a real browser: Debian's Chromium, driven through chromedriver (WebDriver),
+//! against a real `cohort serve` on the backend of the run. It walks the workflows of the
+//! product documents, runs axe-core on every page it visits (no serious or critical
+//! violation), and saves a screenshot of each main page under `target/console-screenshots/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+#[path = "common/webdriver.rs"]
+mod webdriver;
+
+use common::{Server, request, start};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use webdriver::Browser;
+
+const ROOT: &str = "cohort_browser_root_token_0123456789abcd";
+const API: &str = "/t/default/api/v1";
+
+fn target() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
+}
+
+/// axe-core's source, which the test command installs from npm.
+fn axe_source() -> String {
+    let path = std::env::var("COHORT_AXE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| target().join("browser-tools/node_modules/axe-core/axe.min.js"));
+    std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("the browser tests need axe-core at {}: run them through scripts/test.sh", path.display())
+    })
+}
+
+struct Walk {
+    server: Server,
+    browser: Browser,
+    axe: String,
+    shots: PathBuf,
+    backend: String,
+    visited: usize,
+}
+
+impl Walk {
+    fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let a = request(&self.server.base, method, &format!("{API}{path}"), ROOT, body.as_ref());
+        (a.status, if a.body.is_empty() { Value::Null } else { a.json() })
+    }
+
+    fn made(&self, path: &str, body: Value) -> String {
+        let (status, v) = self.api("POST", path, Some(body));
+        assert_eq!(status, 201, "{path}: {v}");
+        v["id"].as_str().unwrap().to_owned()
+    }
+
+    fn go(&self, path: &str) {
+        self.browser.goto(&format!("{}{path}", self.server.base));
+    }
+
+    /// The page is checked by axe-core, and saved as `name` when it is a main page.
+    fn check(&mut self, name: Option<&str>) {
+        let found = self.browser.axe(&self.axe);
+        assert!(found.is_empty(), "axe-core on {}:\n{}", self.browser.current(), found.join("\n"));
+        self.visited += 1;
+        if let Some(n) = name {
+            self.browser.screenshot(&self.shots.join(format!("{}-{n}.png", self.backend)));
+        }
+    }
+
+    fn body(&self) -> String {
+        self.browser.text()
+    }
+
+    fn sign_in(&mut self, token: &str) {
+        self.go("/t/default/portal/sign-in");
+        self.browser.fill("#token", token);
+        self.browser.click("form[action$='/sign-in'] button[type=submit]");
+        assert!(self.browser.current().ends_with("/portal/access-management/groups"), "{}", self.body());
+    }
+
+    fn sign_out(&self) {
+        self.browser.click("form.signout button");
+        assert!(self.body().contains("You are signed out."), "{}", self.body());
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_walks_the_console_workflows() {
+    let db = cohort_store::testing::fresh_database().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("cohort-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shots = target().join("console-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let server = start(&dir, &db.url, Some(ROOT));
+    let mut w = Walk {
+        server,
+        browser: Browser::start(1280),
+        axe: axe_source(),
+        shots,
+        backend: cohort_store::testing::backend(),
+        visited: 0,
+    };
+
+    // What the walk starts from, made through the API.
+    let exporter = w.made("/roles", json!({ "name": "Exporter", "permissions": ["reports.export"] }));
+    let emea = w.made("/groups", json!({ "name": "EMEA" }));
+    w.api("POST", &format!("/groups/{emea}/roles"), Some(json!({ "roleId": exporter })));
+    let support = w.made("/groups", json!({ "name": "Support" }));
+    let alpha = w.made("/groups", json!({ "name": "Alpha" }));
+    let beta = w.made("/groups", json!({ "name": "Beta" }));
+    let hostile = ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>"];
+    for name in hostile {
+        w.made("/groups", json!({ "name": name }));
+    }
+    let ana = w.made("/users", json!({ "email": "ana@example.com", "displayName": "Ana" }));
+    for email in ["bo@example.com", "cy@example.com", "dee@example.com", "eve@support.example.com"] {
+        w.made("/users", json!({ "email": email }));
+    }
+
+    // Sign in.
+    w.go("/t/default/portal/access-management/groups");
+    assert!(w.browser.current().contains("/portal/sign-in"), "signed out, the console asks to sign in");
+    w.check(Some("sign-in"));
+    w.sign_in(ROOT);
+    w.check(Some("groups"));
+
+    // The two hostile names show as text, and run nothing.
+    let body = w.body();
+    assert!(hostile.iter().all(|n| body.contains(n)), "{body}");
+    assert_eq!(w.browser.run("return document.querySelectorAll('main img, main script').length"), json!(0));
+
+    // Create a group with a parent and two first members.
+    w.browser.click("a[href$='/groups/new']");
+    w.check(Some("create-group"));
+    w.browser.fill("#name", "France");
+    w.browser.fill("#parents", "emea");
+    w.browser.fill("#members", "ana@example.com\nbo@example.com");
+    w.browser.click("form.stack button[type=submit]");
+    let body = w.body();
+    assert!(body.contains("The group was created.") && body.contains("2 members"), "{body}");
+    assert!(body.contains("ana@example.com") && body.contains("bo@example.com"), "{body}");
+    let france = w.browser.current().rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+    let (_, parents) = w.api("GET", &format!("/groups/{france}"), None);
+    assert_eq!(parents["parentIds"], json!([emea]), "{parents}");
+
+    // Add a member with an expiry.
+    w.browser.fill("#email", "cy@example.com");
+    w.browser.run("document.getElementById('expires').value = '2100-01-01T00:00'");
+    w.browser.fill("#reason", "cover for Q1");
+    w.browser.click("form[action$='/members'] button[type=submit]");
+    let body = w.body();
+    assert!(body.contains("The member was added.") && body.contains("days left"), "{body}");
+    w.check(Some("group-members"));
+
+    // Import a CSV: the preview, then the confirmation.
+    w.browser.click("nav.tabs a[href$='/import']");
+    w.check(Some("group-import"));
+    let csv = dir.join("members.csv");
+    std::fs::write(&csv, "email,role\ndee@example.com,member\nnobody@example.com,member\nana@example.com,member\n")
+        .unwrap();
+    w.browser.attach("#file", &csv);
+    w.browser.click("form[action$='/import'] button[type=submit]");
+    let body = w.body();
+    assert!(body.contains("1 to add") && body.contains("Nothing has changed yet."), "{body}");
+    w.check(Some("import-preview"));
+    let (_, before) = w.api("GET", &format!("/groups/{france}/members"), None);
+    assert_eq!(before["items"].as_array().unwrap().len(), 3, "a preview changes nothing");
+    w.browser.click("form[action$='/confirm'] button[type=submit]");
+    let body = w.body();
+    assert!(body.contains("The import was applied") && body.contains("dee@example.com"), "{body}");
+
+    // Save a rule: its preview says who joins; confirming applies it.
+    w.go(&format!("/t/default/portal/access-management/groups/{support}/rules"));
+    w.browser.fill("#expression", "email.endsWith('@support.example.com')");
+    w.browser.click("form[action$='/rules/preview'] button[type=submit]");
+    let body = w.body();
+    assert!(body.contains("Added (1)") && body.contains("eve@support.example.com"), "{body}");
+    w.check(Some("rule-preview"));
+    w.browser.click("form[action$='/rules/save'] button[type=submit]");
+    assert!(w.body().contains("The rule was saved and applied."), "{}", w.body());
+    w.check(Some("group-rules"));
+    let (_, members) = w.api("GET", &format!("/groups/{support}/members"), None);
+    assert_eq!(members["items"][0]["source"], "rule", "{members}");
+
+    // Select two groups and archive them, after the confirmation page.
+    w.go("/t/default/portal/access-management/groups");
+    w.browser.tick(&format!("input[name=groups][value='{alpha}']"));
+    w.browser.tick(&format!("input[name=groups][value='{beta}']"));
+    w.browser.run("document.getElementById('batch-action').value = 'archive'");
+    w.browser.click("form#batch button[type=submit]");
+    let body = w.body();
+    assert!(body.contains("Edit 2 groups?") && body.contains("Alpha") && body.contains("Beta"), "{body}");
+    w.check(Some("batch-confirm"));
+    w.browser.click("form[action$='/batch/apply'] button[type=submit]");
+    assert!(w.body().contains("The change was applied to every selected group."), "{}", w.body());
+    for g in [&alpha, &beta] {
+        assert_eq!(w.api("GET", &format!("/groups/{g}"), None).1["status"], "archived");
+    }
+
+    // The Why? page: allowed through France ← EMEA; after France is deleted, denied.
+    let why = "/t/default/portal/access-management/why?user=ana%40example.com&permission=reports.export".to_owned();
+    w.go(&why);
+    let body = w.body();
+    assert!(body.contains("Allowed") && body.contains("France") && body.contains("EMEA"), "{body}");
+    w.check(Some("why"));
+    w.go(&format!("/t/default/portal/access-management/groups/{france}/settings"));
+    w.check(Some("group-settings"));
+    w.browser.click("a[href$='/delete']");
+    let body = w.body();
+    assert!(body.contains("Delete France?") && body.contains("4 users"), "{body}");
+    w.check(Some("delete-confirm"));
+    w.browser.click("form[action$='/delete'] button[type=submit]");
+    assert!(w.body().contains("The group was deleted."), "{}", w.body());
+    w.go(&why);
+    let body = w.body();
+    assert!(body.contains("Denied") && !body.contains("Allowed"), "{body}");
+    let (_, access) = w.api("POST", "/check", Some(json!({ "userId": ana, "permission": "reports.export" })));
+    assert_eq!(access["allowed"], false, "{access}");
+
+    // A form sent without its CSRF token changes nothing.
+    w.go("/t/default/portal/access-management/groups/new");
+    w.browser.fill("#name", "Forged");
+    w.browser.run("window.__cohortLeaving = true");
+    w.browser.run(
+        "document.querySelector('form.stack input[name=csrf]').remove(); document.querySelector('form.stack').submit()",
+    );
+    w.browser.wait_for_new_page();
+    assert!(w.body().contains("did not come from a console page"), "{}", w.body());
+    let (_, found) = w.api("GET", "/groups?q=Forged", None);
+    assert!(found["items"].as_array().unwrap().is_empty(), "{found}");
+
+    // Another tenant's ids are not found.
+    let other = request(
+        &w.server.base,
+        "POST",
+        "/api/v1/tenants",
+        ROOT,
+        Some(&json!({ "slug": "other", "name": "Other", "adminEmail": "admin@other.test" })),
+    );
+    assert_eq!(other.status, 201, "{}", other.body);
+    let other_token = other.json()["adminToken"].as_str().unwrap().to_owned();
+    let theirs =
+        request(&w.server.base, "POST", "/t/other/api/v1/groups", &other_token, Some(&json!({ "name": "Theirs" })));
+    let theirs = theirs.json()["id"].as_str().unwrap().to_owned();
+    w.go(&format!("/t/default/portal/access-management/groups/{theirs}"));
+    assert!(w.body().contains("not found") && !w.body().contains("Theirs"), "{}", w.body());
+    w.check(None);
+
+    // Sign out: the session ends.
+    w.sign_out();
+    w.go("/t/default/portal/access-management/groups");
+    assert!(w.browser.current().contains("/portal/sign-in"));
+
+    // A group manager sees the groups they manage, and edits their members only.
+    let manager = w.made("/users", json!({ "email": "mo@example.com" }));
+    w.api("POST", &format!("/groups/{support}/members"), Some(json!({ "userId": manager, "role": "manager" })));
+    let (_, t) = w.api("POST", "/tokens", Some(json!({ "name": "mo", "userId": manager })));
+    w.sign_in(t["secret"].as_str().unwrap());
+    let body = w.body();
+    assert!(body.contains("You manage these groups") && body.contains("Support") && !body.contains("EMEA"), "{body}");
+    assert!(!body.contains("Create group"), "{body}");
+    w.check(Some("manager-groups"));
+    w.sign_out();
+
+    // An auditor sees everything and has no control that writes.
+    let auditor = w.made("/users", json!({ "email": "aud@example.com" }));
+    let (_, roles) = w.api("GET", "/roles?q=auditor", None);
+    let role = roles["items"].as_array().unwrap().iter().find(|r| r["name"] == "auditor").unwrap()["id"].clone();
+    w.api("POST", &format!("/users/{auditor}/roles"), Some(json!({ "roleId": role })));
+    let (_, t) = w.api("POST", "/tokens", Some(json!({ "name": "aud", "userId": auditor })));
+    w.sign_in(t["secret"].as_str().unwrap());
+    let body = w.body();
+    assert!(body.contains("EMEA") && body.contains("Support") && !body.contains("Create group"), "{body}");
+    assert_eq!(w.browser.run("return document.querySelectorAll('input[name=groups]').length"), json!(0));
+    w.go(&format!("/t/default/portal/access-management/groups/{support}"));
+    assert!(!w.body().contains("Add a member"), "{}", w.body());
+    w.check(Some("auditor-members"));
+    w.sign_out();
+    assert!(w.visited >= 15, "axe-core ran on {} pages", w.visited);
+}
