@@ -2,7 +2,10 @@
 //! document; `cohort members` imports and exports a group's members on a running server;
 //! `cohort admin-token` mints a new admin token against the database.
 
+mod access;
+mod groups;
 mod members;
+mod remote;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -24,9 +27,16 @@ enum Command {
     Serve(ServeArgs),
     /// Prints the OpenAPI document.
     Openapi,
-    /// Imports and exports a group's members on a running server.
+    /// Lists, creates, shows, archives, unarchives and deletes groups on a running server.
+    #[command(subcommand)]
+    Groups(groups::GroupsCommand),
+    /// Adds, removes, lists, imports and exports a group's members on a running server.
     #[command(subcommand)]
     Members(members::MembersCommand),
+    /// Shows everything a user holds on a running server, and why.
+    Access(access::AccessArgs),
+    /// Asks whether a user may do something (exit status 0 allowed, 1 denied), and why.
+    Check(access::CheckArgs),
     /// Mints a new admin token, run against the database (for a lost first-start token).
     AdminToken(AdminTokenArgs),
 }
@@ -85,7 +95,15 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(args).await,
+        Command::Groups(command) => tokio::task::spawn_blocking(move || groups::run(command)).await?,
         Command::Members(command) => tokio::task::spawn_blocking(move || members::run(command)).await?,
+        Command::Access(args) => tokio::task::spawn_blocking(move || access::access(args)).await?,
+        Command::Check(args) => {
+            if !tokio::task::spawn_blocking(move || access::check(args)).await?? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::AdminToken(args) => admin_token(args).await,
     }
 }

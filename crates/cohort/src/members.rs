@@ -1,27 +1,54 @@
-//! `cohort members import` and `cohort members export`: CSV in and out of a group of a
-//! running server, through its REST API.
+//! `cohort members add|remove|list|import|export`: a group's members on a running server,
+//! through its REST API.
 
+use crate::remote::{Remote, cell, print, problem_text, table};
 use anyhow::{Context, Result, bail};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::io::{BufRead, IsTerminal, Write};
-
-/// Where the server is and who is asking.
-#[derive(clap::Args)]
-pub struct Remote {
-    /// The server's base URL.
-    #[arg(long, env = "COHORT_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// An API token of the tenant.
-    #[arg(long, env = "COHORT_TOKEN", hide_env_values = true)]
-    token: String,
-    /// The tenant's slug.
-    #[arg(long, env = "COHORT_TENANT", default_value = "default")]
-    tenant: String,
-}
 
 /// `cohort members ...`.
 #[derive(clap::Subcommand)]
 pub enum MembersCommand {
+    /// Adds a user to a group by hand.
+    Add {
+        #[command(flatten)]
+        remote: Remote,
+        /// The group's slug or id.
+        group: String,
+        /// The user's email or id.
+        user: String,
+        /// Make them a manager of the group.
+        #[arg(long)]
+        manager: bool,
+        /// When the membership stops conferring access (RFC 3339, e.g. 2027-01-31T00:00:00Z).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Why they are added (kept with the membership and in the audit log).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Removes a user's hand-added membership of a group.
+    Remove {
+        #[command(flatten)]
+        remote: Remote,
+        /// The group's slug or id.
+        group: String,
+        /// The user's email or id.
+        user: String,
+    },
+    /// Lists a group's direct members.
+    List {
+        #[command(flatten)]
+        remote: Remote,
+        /// The group's slug or id.
+        group: String,
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Adds members to a group from a CSV file of `email,role` rows: shows the preview, asks,
     /// then confirms. Files longer than `--chunk` rows go in chunks, each applied whole.
     Import {
@@ -50,66 +77,6 @@ pub enum MembersCommand {
         #[arg(long)]
         output: Option<std::path::PathBuf>,
     },
-}
-
-impl Remote {
-    fn api(&self, path: &str) -> String {
-        format!("{}/t/{}/api/v1{path}", self.url.trim_end_matches('/'), self.tenant)
-    }
-
-    fn call(&self, method: &str, path: &str, content_type: &str, body: Option<&str>) -> Result<(u16, String)> {
-        let req = ureq::request(method, &self.api(path)).set("Authorization", &format!("Bearer {}", self.token));
-        let res = match body {
-            Some(b) => req.set("Content-Type", content_type).send_string(b),
-            None => req.call(),
-        };
-        let res = match res {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => return Err(e).with_context(|| format!("reaching {}", self.url)),
-        };
-        let status = res.status();
-        Ok((status, res.into_string().context("reading the answer")?))
-    }
-
-    fn json(&self, method: &str, path: &str, content_type: &str, body: Option<&str>) -> Result<Value> {
-        let (status, text) = self.call(method, path, content_type, body)?;
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        if status >= 400 {
-            bail!("{method} {path}: {status}: {}", problem_text(&v));
-        }
-        Ok(v)
-    }
-
-    /// The id of the group with this slug.
-    fn group_id(&self, slug: &str) -> Result<String> {
-        let page = self.json("GET", &format!("/groups?limit=500&q={}", encode(slug)), "", None)?;
-        page["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|g| g["slug"] == slug)
-            .and_then(|g| g["id"].as_str())
-            .map(str::to_owned)
-            .with_context(|| format!("no group has the slug `{slug}`"))
-    }
-}
-
-fn problem_text(v: &Value) -> String {
-    let mut out = v["detail"].as_str().or(v["title"].as_str()).unwrap_or("").to_owned();
-    for e in v["errors"].as_array().into_iter().flatten() {
-        out.push_str(&format!("; {}: {}", e["field"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or("")));
-    }
-    if out.is_empty() { v.to_string() } else { out }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A bar on standard error: `[#####.....] 3/10 what`.
@@ -156,6 +123,53 @@ fn show_issues(title: &str, items: &Value) {
 /// Runs a `cohort members` command.
 pub fn run(command: MembersCommand) -> Result<()> {
     match command {
+        MembersCommand::Add { remote, group, user, manager, expires, reason, json } => {
+            let (g, u) = (remote.group_id(&group)?, remote.user_id(&user)?);
+            let mut body = json!({ "userId": u, "role": if manager { "manager" } else { "member" } });
+            if let Some(e) = expires {
+                body["expiresAt"] = json!(e);
+            }
+            if let Some(r) = reason {
+                body["reason"] = json!(r);
+            }
+            let v =
+                remote.json("POST", &format!("/groups/{g}/members"), "application/json", Some(&body.to_string()))?;
+            print(json, &v, |v| println!("{user} is now a {} of {group}", cell(&v["role"])));
+            Ok(())
+        }
+        MembersCommand::Remove { remote, group, user } => {
+            let (g, u) = (remote.group_id(&group)?, remote.user_id(&user)?);
+            remote.json("DELETE", &format!("/groups/{g}/members/{u}"), "", None)?;
+            println!("{user} was removed from {group}");
+            Ok(())
+        }
+        MembersCommand::List { remote, group, json } => {
+            let g = remote.group_id(&group)?;
+            let mut items = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page_path = match &cursor {
+                    Some(c) => format!("/groups/{g}/members?limit=500&cursor={}", crate::remote::encode(c)),
+                    None => format!("/groups/{g}/members?limit=500"),
+                };
+                let page = remote.json("GET", &page_path, "", None)?;
+                items.extend(page["items"].as_array().cloned().unwrap_or_default());
+                match page["nextCursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => break,
+                }
+            }
+            print(json, &Value::Array(items), |v| {
+                let rows: Vec<Vec<String>> = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|m| ["userId", "role", "source", "expiresAt"].iter().map(|k| cell(&m[*k])).collect())
+                    .collect();
+                table(&["USER", "ROLE", "SOURCE", "EXPIRES"], &rows);
+            });
+            Ok(())
+        }
         MembersCommand::Import { remote, group, file, yes, chunk } => {
             let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let text = String::from_utf8(text).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", file.display()))?;

@@ -110,3 +110,75 @@ fn members_import_previews_asks_and_confirms_and_export_writes_csv() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn groups_members_access_and_check_from_the_terminal() {
+    let dir = std::env::temp_dir().join(format!("cohort-cli-daily-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = start(&dir, &format!("sqlite://{}/cohort.db", dir.display()), Some(ADMIN));
+    let base = server.base.clone();
+    let ok = |args: &[&str]| {
+        let out = cohort(&base, args);
+        assert!(out.status.success(), "{args:?}: {}{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout)
+    };
+    let json = |args: &[&str]| -> serde_json::Value { serde_json::from_str(&ok(args)).unwrap() };
+    let ana = request(&base, "POST", &format!("{API}/users"), ADMIN, Some(&json!({"email": "ana@example.com"})));
+    let ana = ana.json()["id"].as_str().unwrap().to_owned();
+    let role = request(
+        &base,
+        "POST",
+        &format!("{API}/roles"),
+        ADMIN,
+        Some(&json!({"name": "Exporter", "permissions": ["reports.export"]})),
+    );
+    let role = role.json()["id"].as_str().unwrap().to_owned();
+
+    let emea = json(&["groups", "create", "EMEA", "--json"]);
+    assert_eq!(emea["slug"], "emea");
+    request(
+        &base,
+        "POST",
+        &format!("{API}/groups/{}/roles", emea["id"].as_str().unwrap()),
+        ADMIN,
+        Some(&json!({"roleId": role})),
+    );
+    let shown = ok(&["groups", "create", "France", "--parent", "emea", "--description", "The French team"]);
+    assert!(shown.contains("france") && shown.contains(emea["id"].as_str().unwrap()), "{shown}");
+    // The API's refusal is the command's error.
+    let again = cohort(&base, &["groups", "create", "france"]);
+    assert!(!again.status.success() && text(&again.stderr).contains("name"), "{}", text(&again.stderr));
+
+    ok(&["members", "add", "france", "ana@example.com", "--expires", "2100-01-01T00:00:00Z", "--reason", "cover"]);
+    let listed = json(&["members", "list", "france", "--json"]);
+    assert_eq!(listed[0]["userId"], ana.as_str());
+    assert_eq!(listed[0]["expiresAt"], "2100-01-01T00:00:00Z");
+    assert!(ok(&["members", "list", "france"]).contains(&ana));
+
+    let access = ok(&["access", "ana@example.com"]);
+    assert!(access.contains("Exporter") && access.contains("France") && access.contains("EMEA"), "{access}");
+    assert_eq!(json(&["access", &ana, "--json"])["permissions"][0]["permission"], "reports.export");
+    let allowed = cohort(&base, &["check", "ana@example.com", "reports.export"]);
+    assert!(allowed.status.success() && text(&allowed.stdout).starts_with("allowed: "), "{}", text(&allowed.stdout));
+    assert!(text(&allowed.stdout).contains("France"), "{}", text(&allowed.stdout));
+
+    ok(&["groups", "archive", "france"]);
+    let denied = cohort(&base, &["check", "ana@example.com", "reports.export"]);
+    assert_eq!(denied.status.code(), Some(1), "{}", text(&denied.stdout));
+    assert!(text(&denied.stdout).starts_with("denied: "));
+    let listed = json(&["groups", "list", "--status", "archived", "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["slug"], "france");
+    ok(&["groups", "unarchive", "france"]);
+    assert_eq!(json(&["groups", "show", "france", "--json"])["status"], "active");
+    assert!(ok(&["groups", "list"]).contains("France"));
+
+    ok(&["members", "remove", "france", "ana@example.com"]);
+    assert!(json(&["members", "list", "france", "--json"]).as_array().unwrap().is_empty());
+    // Deleting asks; without a terminal and without --yes nothing is deleted.
+    let asked = cohort(&base, &["groups", "delete", "france"]);
+    assert!(!asked.status.success() && text(&asked.stderr).contains("--yes"));
+    ok(&["groups", "delete", "france", "--yes"]);
+    assert_eq!(json(&["groups", "list", "--json"]).as_array().unwrap().len(), 1);
+}
