@@ -105,19 +105,7 @@ pub fn run(command: GroupsCommand) -> Result<()> {
             if let Some(s) = status {
                 query.push_str(&format!("&status={}", encode(&s)));
             }
-            let mut items = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = match &cursor {
-                    Some(c) => remote.json("GET", &format!("/groups?{query}&cursor={}", encode(c)), "", None)?,
-                    None => remote.json("GET", &format!("/groups?{query}"), "", None)?,
-                };
-                items.extend(page["items"].as_array().cloned().unwrap_or_default());
-                match page["nextCursor"].as_str() {
-                    Some(c) => cursor = Some(c.to_owned()),
-                    None => break,
-                }
-            }
+            let items = remote.all(&format!("/groups?{query}"))?;
             print(json, &Value::Array(items), |v| {
                 let rows: Vec<Vec<String>> = v
                     .as_array()

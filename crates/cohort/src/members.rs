@@ -145,20 +145,7 @@ pub fn run(command: MembersCommand) -> Result<()> {
         }
         MembersCommand::List { remote, group, json } => {
             let g = remote.group_id(&group)?;
-            let mut items = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page_path = match &cursor {
-                    Some(c) => format!("/groups/{g}/members?limit=500&cursor={}", crate::remote::encode(c)),
-                    None => format!("/groups/{g}/members?limit=500"),
-                };
-                let page = remote.json("GET", &page_path, "", None)?;
-                items.extend(page["items"].as_array().cloned().unwrap_or_default());
-                match page["nextCursor"].as_str() {
-                    Some(c) => cursor = Some(c.to_owned()),
-                    None => break,
-                }
-            }
+            let items = remote.all(&format!("/groups/{g}/members?limit=500"))?;
             print(json, &Value::Array(items), |v| {
                 let rows: Vec<Vec<String>> = v
                     .as_array()

@@ -81,6 +81,23 @@ pub fn encode(s: &str) -> String {
 }
 
 impl Remote {
+    /// Every item of a listing, page after page (`path` carries its query, with `limit`).
+    pub fn all(&self, path: &str) -> Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = match &cursor {
+                Some(c) => self.json("GET", &format!("{path}&cursor={}", encode(c)), "", None)?,
+                None => self.json("GET", path, "", None)?,
+            };
+            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["nextCursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return Ok(items),
+            }
+        }
+    }
+
     /// The id of the user with this email (or the id itself, when given one).
     pub fn user_id(&self, who: &str) -> Result<String> {
         if who.starts_with("usr_") {
