@@ -1,7 +1,7 @@
 //! `cohort groups list|create|show|archive|unarchive|delete`: groups on a running server,
 //! through its REST API.
 
-use crate::remote::{Remote, cell, encode, print, table};
+use crate::remote::{Remote, cell, encode, print, print_items};
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 use std::io::{BufRead, IsTerminal, Write};
@@ -106,17 +106,18 @@ pub fn run(command: GroupsCommand) -> Result<()> {
                 query.push_str(&format!("&status={}", encode(&s)));
             }
             let items = remote.all(&format!("/groups?{query}"))?;
-            print(json, &Value::Array(items), |v| {
-                let rows: Vec<Vec<String>> = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|g| {
-                        ["slug", "name", "status", "source", "memberCount", "id"].iter().map(|k| cell(&g[*k])).collect()
-                    })
-                    .collect();
-                table(&["SLUG", "NAME", "STATUS", "SOURCE", "MEMBERS", "ID"], &rows);
-            });
+            print_items(
+                json,
+                items,
+                &[
+                    ("SLUG", "slug"),
+                    ("NAME", "name"),
+                    ("STATUS", "status"),
+                    ("SOURCE", "source"),
+                    ("MEMBERS", "memberCount"),
+                    ("ID", "id"),
+                ],
+            );
             Ok(())
         }
         GroupsCommand::Create { remote, name, slug, description, parents, json } => {

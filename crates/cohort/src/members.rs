@@ -1,7 +1,7 @@
 //! `cohort members add|remove|list|import|export`: a group's members on a running server,
 //! through its REST API.
 
-use crate::remote::{Remote, cell, print, problem_text, table};
+use crate::remote::{Remote, cell, print, print_items, problem_text};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::io::{BufRead, IsTerminal, Write};
@@ -146,15 +146,11 @@ pub fn run(command: MembersCommand) -> Result<()> {
         MembersCommand::List { remote, group, json } => {
             let g = remote.group_id(&group)?;
             let items = remote.all(&format!("/groups/{g}/members?limit=500"))?;
-            print(json, &Value::Array(items), |v| {
-                let rows: Vec<Vec<String>> = v
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|m| ["userId", "role", "source", "expiresAt"].iter().map(|k| cell(&m[*k])).collect())
-                    .collect();
-                table(&["USER", "ROLE", "SOURCE", "EXPIRES"], &rows);
-            });
+            print_items(
+                json,
+                items,
+                &[("USER", "userId"), ("ROLE", "role"), ("SOURCE", "source"), ("EXPIRES", "expiresAt")],
+            );
             Ok(())
         }
         MembersCommand::Import { remote, group, file, yes, chunk } => {

@@ -142,6 +142,21 @@ pub fn print(json: bool, v: &Value, human: impl FnOnce(&Value)) {
     }
 }
 
+/// Prints listed `items` as JSON (for `--json`), or as a table of `columns` (header, field).
+pub fn print_items(json: bool, items: Vec<Value>, columns: &[(&str, &str)]) {
+    let items = Value::Array(items);
+    print(json, &items, |v| {
+        let rows: Vec<Vec<String>> = v
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| columns.iter().map(|(_, k)| cell(&item[*k])).collect())
+            .collect();
+        let headers: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+        table(&headers, &rows);
+    });
+}
+
 /// A JSON value as a table cell.
 pub fn cell(v: &Value) -> String {
     match v {

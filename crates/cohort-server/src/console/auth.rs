@@ -118,15 +118,21 @@ fn refused_form(signed: Option<&Signed>) -> Response {
     )
 }
 
+/// The signed-in person of a form posted from a page of this server; anything else is refused.
+async fn signed_here(parts: &mut Parts, s: &AppState) -> Result<Signed, Response> {
+    let signed = Signed::from_request_parts(parts, s).await?;
+    if !same_origin(&parts.headers, s.config().public_url.as_deref()) {
+        return Err(refused_form(Some(&signed)));
+    }
+    Ok(signed)
+}
+
 impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, s).await?;
-        if !same_origin(&parts.headers, s.config().public_url.as_deref()) {
-            return Err(refused_form(Some(&signed)));
-        }
+        let signed = signed_here(&mut parts, s).await?;
         let bytes = Bytes::from_request(Request::from_parts(parts, body), s)
             .await
             .map_err(|_| layout::error(Some(&signed), &ServiceError::TooLarge("the form is too large".to_owned())))?;
@@ -154,10 +160,7 @@ impl FromRequest<AppState> for Uploaded {
 
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, s).await?;
-        if !same_origin(&parts.headers, s.config().public_url.as_deref()) {
-            return Err(refused_form(Some(&signed)));
-        }
+        let signed = signed_here(&mut parts, s).await?;
         let unreadable = |signed: &Signed| {
             layout::error(Some(signed), &ServiceError::BadRequest("the upload could not be read".to_owned()))
         };
