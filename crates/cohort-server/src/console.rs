@@ -12,12 +12,16 @@ mod activity;
 mod assets;
 mod auth;
 mod batch;
+mod catalog;
 mod frame;
 mod groups;
+mod holdings;
 mod import;
 mod layout;
 mod rules;
 mod signed;
+mod tokens;
+mod users;
 mod why;
 
 use crate::shared::AppState;
@@ -41,6 +45,10 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(rules::routes())
         .merge(activity::routes())
         .merge(why::routes())
+        .merge(holdings::routes())
+        .merge(users::routes())
+        .merge(tokens::routes())
+        .merge(catalog::routes())
         .route("/console-assets/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn(protect))
 }

@@ -229,9 +229,31 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
     let theirs = app.group("other", &other, "Theirs", &[]).await;
     let cookie = sign_in(&app, "default", ROOT).await;
     let token = csrf(&app, &cookie).await;
-    for path in ["", "/settings", "/delete", "/import", "/import/template", "/export", "/rules", "/activity"]
-        .map(|tab| format!("{GROUPS}/{theirs}{tab}"))
-    {
+    let their_user = app.user("other", &other, "them@example.com").await;
+    let their_res =
+        app.post("/t/other/api/v1/resources", &other, json!({"type": "agent", "name": "Their bot"})).await.id();
+    let their_role = app.role("other", &other, "Theirs", &["x.y"]).await;
+    let their_token = app.get("/t/other/api/v1/tokens", &other).await.ok(200)[0]["id"].as_str().unwrap().to_owned();
+    let tabs = [
+        "",
+        "/settings",
+        "/delete",
+        "/import",
+        "/import/template",
+        "/export",
+        "/rules",
+        "/activity",
+        "/roles",
+        "/resources",
+        "/scopes",
+    ];
+    let pages = [
+        format!("{USERS}/{their_user}"),
+        format!("/t/default/portal/access-management/resources/{their_res}"),
+        format!("{TOKENS}/{their_token}/revoke"),
+        format!("{TOKENS}/{their_token}/regenerate"),
+    ];
+    for path in tabs.map(|tab| format!("{GROUPS}/{theirs}{tab}")).into_iter().chain(pages) {
         assert_eq!(
             send(&app, Method::GET, &path, Some(&cookie), None, None).await.status,
             StatusCode::NOT_FOUND,
@@ -255,6 +277,30 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
     let batch = format!("csrf={token}&groups={theirs}&action=archive");
     let apply = send(&app, Method::POST, &format!("{GROUPS}/batch/apply"), Some(&cookie), HERE, Some(&batch)).await;
     assert_eq!(apply.status, StatusCode::NOT_FOUND);
+    let writes = [
+        (format!("{GROUPS}/{theirs}/roles"), format!("csrf={token}&role={their_role}")),
+        (format!("{GROUPS}/{theirs}/resources"), format!("csrf={token}&resource={their_res}&level=use")),
+        (format!("{GROUPS}/{theirs}/scopes"), format!("csrf={token}&scopes=country%3A%20France")),
+        (format!("{USERS}/{their_user}/roles"), format!("csrf={token}&role={their_role}")),
+        (format!("{USERS}/{their_user}/resources"), format!("csrf={token}&resource={their_res}&level=use")),
+        (format!("{TOKENS}/{their_token}/revoke"), format!("csrf={token}")),
+        (format!("{TOKENS}/{their_token}/regenerate"), format!("csrf={token}")),
+        (TOKENS.to_owned(), format!("csrf={token}&name=x&user={their_user}")),
+    ];
+    for (path, form) in writes {
+        let p = send(&app, Method::POST, &path, Some(&cookie), HERE, Some(&form)).await;
+        assert!(matches!(p.status.as_u16(), 404 | 422), "{path}: {}", p.status);
+    }
+    assert_eq!(
+        app.get(&format!("/t/other/api/v1/groups/{theirs}/roles"), &other).await.ok(200).as_array().unwrap().len(),
+        0
+    );
+    assert_eq!(
+        app.get(&format!("/t/other/api/v1/groups/{theirs}/grants"), &other).await.ok(200).as_array().unwrap().len(),
+        0
+    );
+    assert_eq!(app.get(&format!("/t/other/api/v1/groups/{theirs}/scopes"), &other).await.ok(200)["scopes"], json!({}));
+    app.get("/t/other/api/v1/groups", &other).await.ok(200);
     assert_eq!(app.get(&format!("/t/other/api/v1/groups/{theirs}"), &other).await.ok(200)["status"], "active");
     assert!(
         app.get(&format!("/t/other/api/v1/groups/{theirs}/rules"), &other).await.ok(200)["items"]
@@ -332,9 +378,15 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
         send(&app, Method::POST, &format!("{GROUPS}/{g}/delete"), Some(&cookie), HERE, Some(&format!("csrf={token}")))
             .await;
     assert_eq!(del.status, StatusCode::FORBIDDEN);
+    let other = app.user("default", ROOT, "other@example.com").await;
+    let reader = app.role("default", ROOT, "Reader", &["reports.read"]).await;
     let writes = [
         (format!("{GROUPS}/{g}/rules/save"), format!("csrf={token}&expression=true")),
         (format!("{GROUPS}/batch/apply"), format!("csrf={token}&groups={g}&action=archive")),
+        (format!("{GROUPS}/{g}/roles"), format!("csrf={token}&role={reader}")),
+        (format!("{GROUPS}/{g}/scopes"), format!("csrf={token}&scopes=country%3A%20France")),
+        (format!("{USERS}/{other}/roles"), format!("csrf={token}&role={reader}")),
+        (TOKENS.to_owned(), format!("csrf={token}&name=x&user={other}")),
     ];
     for (path, form) in writes {
         let p = send(&app, Method::POST, &path, Some(&cookie), HERE, Some(&form)).await;
@@ -342,6 +394,17 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
     }
     let rules = send(&app, Method::GET, &format!("{GROUPS}/{g}/rules"), Some(&cookie), None, None).await;
     assert!(rules.status == StatusCode::OK && !rules.html.contains("Add a rule"), "{}", rules.html);
+    for path in [format!("{GROUPS}/{g}/roles"), format!("{GROUPS}/{g}/scopes"), format!("{USERS}/{other}")] {
+        let p = send(&app, Method::GET, &path, Some(&cookie), None, None).await;
+        assert!(
+            p.status == StatusCode::OK && !p.html.contains("Assign role") && !p.html.contains("Save scopes"),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        app.get(&format!("/t/default/api/v1/users/{other}/roles"), ROOT).await.ok(200).as_array().unwrap().len(),
+        0
+    );
     assert_eq!(group_names(&app).await, vec!["Sales"]);
     assert_eq!(app.get(&format!("/t/default/api/v1/groups/{g}"), ROOT).await.ok(200)["status"], "active");
     assert!(
@@ -637,4 +700,167 @@ async fn the_why_page_gives_the_decision_and_its_path() {
     app.delete(&format!("/t/default/api/v1/groups/{france}/members/{u}"), ROOT).await;
     let p = send(&app, Method::GET, why, Some(&cookie), None, None).await;
     assert!(p.html.contains("Denied") && !p.html.contains("badge-active\">Allowed"), "{}", p.html);
+}
+
+const USERS: &str = "/t/default/portal/access-management/users";
+const TOKENS: &str = "/t/default/portal/access-management/tokens";
+
+#[tokio::test]
+async fn roles_levels_and_scopes_are_given_on_a_groups_tabs_and_reach_its_members() {
+    let app = TestApp::new().await;
+    let parent = app.group("default", ROOT, "Europe", &[]).await;
+    let child = app.group("default", ROOT, "France team", &[&parent]).await;
+    let ana = app.user("default", ROOT, "ana@example.com").await;
+    app.post(&format!("/t/default/api/v1/groups/{child}/members"), ROOT, json!({"userId": ana})).await.ok(201);
+    let role = app.role("default", ROOT, "Report reader", &["reports.read"]).await;
+    let res = app.post("/t/default/api/v1/resources", ROOT, json!({"type": "agent", "name": "Pricing bot"})).await.id();
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let post =
+        async |path: String, form: String| send(&app, Method::POST, &path, Some(&cookie), HERE, Some(&form)).await;
+
+    let tab = send(&app, Method::GET, &format!("{GROUPS}/{parent}/roles"), Some(&cookie), None, None).await;
+    assert!(tab.html.contains("No role is assigned here directly") && tab.html.contains("Report reader"));
+    let p = post(format!("{GROUPS}/{parent}/roles"), format!("csrf={token}&role={role}")).await;
+    assert_eq!(
+        (p.status, p.location.as_str()),
+        (StatusCode::SEE_OTHER, &*format!("{GROUPS}/{parent}/roles?done=role-assigned"))
+    );
+    let check = json!({"userId": ana, "permission": "reports.read"});
+    assert_eq!(app.post("/t/default/api/v1/check", ROOT, check.clone()).await.ok(200)["allowed"], true);
+
+    let tab = send(&app, Method::GET, &format!("{GROUPS}/{parent}/resources"), Some(&cookie), None, None).await;
+    assert!(tab.html.contains("Pricing bot") && tab.html.contains("view &lt; use &lt; edit"), "{}", tab.html);
+    let p = post(format!("{GROUPS}/{parent}/resources"), format!("csrf={token}&resource={res}&level=use")).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let level = json!({"userId": ana, "resourceId": res, "level": "use"});
+    assert_eq!(app.post("/t/default/api/v1/check", ROOT, level.clone()).await.ok(200)["allowed"], true);
+    let tab = send(&app, Method::GET, &format!("{GROUPS}/{parent}/resources"), Some(&cookie), None, None).await;
+    assert!(tab.html.contains("use (also view)"), "{}", tab.html);
+
+    // A line without a colon is refused beside the field, and nothing changes.
+    let bad = post(format!("{GROUPS}/{parent}/scopes"), format!("csrf={token}&scopes={}", encode("France"))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("line 1: write `key: value, value`"), "{}", bad.html);
+    let scopes = format!("csrf={token}&scopes={}", encode("country: France, Belgium\nteam: pricing"));
+    assert_eq!(post(format!("{GROUPS}/{parent}/scopes"), scopes).await.status, StatusCode::SEE_OTHER);
+    let got = app.get(&format!("/t/default/api/v1/groups/{parent}/scopes"), ROOT).await;
+    assert_eq!(got.ok(200)["scopes"], json!({"country": ["Belgium", "France"], "team": ["pricing"]}));
+    let tab = send(&app, Method::GET, &format!("{GROUPS}/{parent}/scopes"), Some(&cookie), None, None).await;
+    assert!(tab.html.contains("country: Belgium, France"), "{}", tab.html);
+
+    // The member's page says where each comes from, with names.
+    let page = send(&app, Method::GET, &format!("{USERS}/{ana}"), Some(&cookie), None, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in ["France team", "Europe", "Report reader", "reports.read", "Pricing bot", "Belgium"] {
+        assert!(page.html.contains(text), "{text}: {}", page.html);
+    }
+    assert!(page.html.contains("inherited") && page.html.contains("via"), "{}", page.html);
+
+    let p = post(format!("{GROUPS}/{parent}/resources/{res}/revoke"), format!("csrf={token}")).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let p = post(format!("{GROUPS}/{parent}/roles/{role}/remove"), format!("csrf={token}")).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post("/t/default/api/v1/check", ROOT, check).await.ok(200)["allowed"], false);
+    assert_eq!(app.post("/t/default/api/v1/check", ROOT, level).await.ok(200)["allowed"], false);
+}
+
+#[tokio::test]
+async fn a_users_roles_and_tokens_are_managed_on_their_page_and_a_secret_is_shown_once() {
+    let app = TestApp::new().await;
+    let bo = app.user("default", ROOT, "bo@example.com").await;
+    let role = app.role("default", ROOT, "Exporter", &["reports.export"]).await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let list = send(&app, Method::GET, &format!("{USERS}?q=bo%40"), Some(&cookie), None, None).await;
+    assert!(list.html.contains(&format!("{USERS}/{bo}")), "{}", list.html);
+    let p = send(
+        &app,
+        Method::POST,
+        &format!("{USERS}/{bo}/roles"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}&role={role}")),
+    )
+    .await;
+    assert_eq!(
+        (p.status, p.location.as_str()),
+        (StatusCode::SEE_OTHER, &*format!("{USERS}/{bo}?done=role-assigned#roles"))
+    );
+    let check = json!({"userId": bo, "permission": "reports.export"});
+    assert_eq!(app.post("/t/default/api/v1/check", ROOT, check).await.ok(200)["allowed"], true);
+    let page = send(&app, Method::GET, &format!("{USERS}/{bo}"), Some(&cookie), None, None).await;
+    assert!(page.html.contains("assigned directly") && page.html.contains("No tokens."), "{}", page.html);
+
+    // A token made for them: its secret is on the answer, works, and is never shown again.
+    let made = send(
+        &app,
+        Method::POST,
+        TOKENS,
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}&name=laptop&scope=api&user={bo}")),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.html);
+    let secret =
+        made.html.split("value=\"cohort_").nth(1).map(|r| format!("cohort_{}", r.split('"').next().unwrap())).unwrap();
+    app.get(&format!("/t/default/api/v1/users/{bo}"), &secret).await.ok(200);
+    let page = send(&app, Method::GET, &format!("{USERS}/{bo}"), Some(&cookie), None, None).await;
+    assert!(page.html.contains("laptop") && !page.html.contains(&secret));
+    let id = page.html.split(&format!("{TOKENS}/")).nth(1).unwrap().split('/').next().unwrap().to_owned();
+
+    let ask = send(&app, Method::GET, &format!("{TOKENS}/{id}/regenerate"), Some(&cookie), None, None).await;
+    assert!(ask.html.contains("Regenerate laptop?") && ask.html.contains("bo@example.com"), "{}", ask.html);
+    let again = send(
+        &app,
+        Method::POST,
+        &format!("{TOKENS}/{id}/regenerate"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}")),
+    )
+    .await;
+    let fresh =
+        again.html.split("value=\"cohort_").nth(1).map(|r| format!("cohort_{}", r.split('"').next().unwrap())).unwrap();
+    assert_ne!(fresh, secret);
+    app.get(&format!("/t/default/api/v1/users/{bo}"), &secret).await.problem(401);
+    app.get(&format!("/t/default/api/v1/users/{bo}"), &fresh).await.ok(200);
+    let gone =
+        send(&app, Method::POST, &format!("{TOKENS}/{id}/revoke"), Some(&cookie), HERE, Some(&format!("csrf={token}")))
+            .await;
+    assert_eq!(
+        (gone.status, gone.location.as_str()),
+        (StatusCode::SEE_OTHER, &*format!("{TOKENS}?done=token-revoked"))
+    );
+    app.get(&format!("/t/default/api/v1/users/{bo}"), &fresh).await.problem(401);
+
+    // A name that is not one is refused beside its field.
+    let bad =
+        send(&app, Method::POST, TOKENS, Some(&cookie), HERE, Some(&format!("csrf={token}&name=&scope=api"))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("name-error"), "{}", bad.html);
+}
+
+#[tokio::test]
+async fn the_roles_resources_and_audit_pages_list_and_filter() {
+    let app = TestApp::new().await;
+    app.role("default", ROOT, "Report reader", &["reports.read"]).await;
+    let res = app.post("/t/default/api/v1/resources", ROOT, json!({"type": "agent", "name": "Pricing bot"})).await.id();
+    let g = app.group("default", ROOT, "Sales", &[]).await;
+    app.post(&format!("/t/default/api/v1/groups/{g}/grants"), ROOT, json!({"resourceId": res, "level": "edit"})).await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let base = "/t/default/portal/access-management";
+    let roles = send(&app, Method::GET, &format!("{base}/roles?q=report"), Some(&cookie), None, None).await;
+    assert!(roles.html.contains("Report reader") && !roles.html.contains("group-admin"), "{}", roles.html);
+    let list = send(&app, Method::GET, &format!("{base}/resources?type=agent"), Some(&cookie), None, None).await;
+    assert!(list.html.contains("Pricing bot"), "{}", list.html);
+    let one = send(&app, Method::GET, &format!("{base}/resources/{res}"), Some(&cookie), None, None).await;
+    assert!(one.html.contains("Sales") && one.html.contains("edit"), "{}", one.html);
+    let all = send(&app, Method::GET, &format!("{base}/audit"), Some(&cookie), None, None).await;
+    assert!(all.html.contains("group.create") && all.html.contains("role.create"), "{}", all.html);
+    let some = send(&app, Method::GET, &format!("{base}/audit?action=role."), Some(&cookie), None, None).await;
+    assert!(some.html.contains("role.create") && !some.html.contains("group.create"), "{}", some.html);
+    let bad = send(&app, Method::GET, &format!("{base}/audit?from=yesterday"), Some(&cookie), None, None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }

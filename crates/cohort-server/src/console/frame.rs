@@ -50,6 +50,12 @@ pub(super) fn done_notice(done: Option<&str>) -> Option<&'static str> {
         "rule-saved" => "The rule was saved and applied.",
         "rule-paused" => "The rule was paused: it adds no one, and no one leaves through it, until it is resumed.",
         "rule-resumed" => "The rule was resumed and applied.",
+        "role-assigned" => "The role was assigned.",
+        "role-removed" => "The role was removed.",
+        "granted" => "The level was granted.",
+        "revoked" => "The level was revoked.",
+        "scopes-saved" => "The scopes were saved.",
+        "token-revoked" => "The token was revoked: it no longer opens anything.",
         "rule-deleted" => "The rule was deleted; the members only it brought left the group.",
         _ => return None,
     })
@@ -96,6 +102,9 @@ pub(super) async fn user_by_email(
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tab {
     Members,
+    Roles,
+    Resources,
+    Scopes,
     Import,
     Rules,
     Settings,
@@ -103,8 +112,11 @@ pub(super) enum Tab {
 }
 
 impl Tab {
-    const ALL: [(Self, &'static str, &'static str); 5] = [
+    const ALL: [(Self, &'static str, &'static str); 8] = [
         (Self::Members, "", "Members"),
+        (Self::Roles, "/roles", "Roles"),
+        (Self::Resources, "/resources", "Resources"),
+        (Self::Scopes, "/scopes", "Scopes"),
         (Self::Import, "/import", "Import / export"),
         (Self::Rules, "/rules", "Rules"),
         (Self::Settings, "/settings", "Settings"),

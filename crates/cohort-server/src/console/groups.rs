@@ -534,20 +534,10 @@ async fn add_member(
             MemberRole::Member
         }
     };
-    let expires_at = if f.expires.trim().is_empty() {
+    let expires_at = super::catalog::local_time("expiresAt", &f.expires).unwrap_or_else(|_| {
+        errors.push(("expiresAt".to_owned(), format!("`{}` is not a date and time", f.expires.trim())));
         None
-    } else {
-        // `datetime-local` sends `2026-12-31T23:59`, read as UTC.
-        let v = f.expires.trim();
-        let full = if v.len() == 16 { format!("{v}:00Z") } else { format!("{v}Z") };
-        match crate::view::parse_rfc3339("expiresAt", &full) {
-            Ok(at) => Some(at),
-            Err(_) => {
-                errors.push(("expiresAt".to_owned(), format!("`{v}` is not a date and time")));
-                None
-            }
-        }
-    };
+    });
     let reason = match ShortText::parse("reason", &f.reason, false) {
         Ok(r) => r,
         Err(e) => {

@@ -11,14 +11,37 @@ use maud::{DOCTYPE, Markup, html};
 
 /// The groups page of `tenant`.
 pub(super) fn groups_url(tenant: &str) -> String {
-    format!("/t/{tenant}/portal/access-management/groups")
+    section_url(tenant, "groups")
 }
 
 /// The sections of the navigation.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Section {
     Groups,
+    Users,
+    Roles,
+    Resources,
+    Tokens,
+    Audit,
     Why,
+}
+
+impl Section {
+    /// Each section's place in the navigation, under `/t/{tenant}/portal/access-management/`.
+    const ALL: [(Self, &'static str, &'static str); 7] = [
+        (Self::Groups, "groups", "Groups"),
+        (Self::Users, "users", "Users"),
+        (Self::Roles, "roles", "Roles"),
+        (Self::Resources, "resources", "Resources"),
+        (Self::Tokens, "tokens", "Tokens"),
+        (Self::Audit, "audit", "Audit log"),
+        (Self::Why, "why", "Why?"),
+    ];
+}
+
+/// The page of a section of `tenant`.
+pub(super) fn section_url(tenant: &str, path: &str) -> String {
+    format!("/t/{tenant}/portal/access-management/{path}")
 }
 
 fn head(title: &str) -> Markup {
@@ -47,8 +70,9 @@ pub(super) fn page(signed: &Signed, section: Section, title: &str, body: Markup)
                     a.brand href=(groups_url(t)) { "cohort" }
                     nav aria-label="Console" {
                         ul {
-                            li { a href=(groups_url(t)) aria-current=[(section == Section::Groups).then_some("page")] { "Groups" } }
-                            li { a href=(format!("/t/{t}/portal/access-management/why")) aria-current=[(section == Section::Why).then_some("page")] { "Why?" } }
+                            @for (s, path, label) in Section::ALL {
+                                li { a href=(section_url(t, path)) aria-current=[(section == s).then_some("page")] { (label) } }
+                            }
                         }
                     }
                     form.signout method="post" action=(format!("/t/{t}/portal/sign-out")) {
