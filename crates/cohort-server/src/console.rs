@@ -21,6 +21,7 @@ mod layout;
 mod rules;
 mod signed;
 mod tokens;
+mod tree;
 mod users;
 mod why;
 
@@ -49,6 +50,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(users::routes())
         .merge(tokens::routes())
         .merge(catalog::routes())
+        .merge(tree::routes())
         .route("/console-assets/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn(protect))
 }

@@ -252,6 +252,7 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
         format!("/t/default/portal/access-management/resources/{their_res}"),
         format!("{TOKENS}/{their_token}/revoke"),
         format!("{TOKENS}/{their_token}/regenerate"),
+        format!("{GROUPS}/tree?parent={theirs}&fragment=true"),
     ];
     for path in tabs.map(|tab| format!("{GROUPS}/{theirs}{tab}")).into_iter().chain(pages) {
         assert_eq!(
@@ -863,4 +864,38 @@ async fn the_roles_resources_and_audit_pages_list_and_filter() {
     assert!(some.html.contains("role.create") && !some.html.contains("group.create"), "{}", some.html);
     let bad = send(&app, Method::GET, &format!("{base}/audit?from=yesterday"), Some(&cookie), None, None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_tree_opens_a_level_at_a_time_and_pickers_offer_only_active_groups() {
+    let app = TestApp::new().await;
+    let top = app.group("default", ROOT, "Company", &[]).await;
+    let eng = app.group("default", ROOT, "Engineering", &[&top]).await;
+    app.group("default", ROOT, "Platform", &[&eng]).await;
+    let old = app.group("default", ROOT, "Engine room", &[&top]).await;
+    app.post(&format!("/t/default/api/v1/groups/{old}/archive"), ROOT, json!({})).await.ok(200);
+    app.user("default", ROOT, "enid@example.com").await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let roots = send(&app, Method::GET, &format!("{GROUPS}/tree"), Some(&cookie), None, None).await;
+    assert!(roots.html.contains("Company") && !roots.html.contains("Engineering"), "{}", roots.html);
+    let level =
+        send(&app, Method::GET, &format!("{GROUPS}/tree?parent={top}&fragment=true"), Some(&cookie), None, None).await;
+    assert!(level.html.starts_with("<ul class=\"tree\">") && !level.html.contains("<html"), "{}", level.html);
+    assert!(
+        level.html.contains("Engineering") && level.html.contains("Engine room") && !level.html.contains("Platform")
+    );
+    assert!(level.html.contains(&format!("parent={eng}&amp;fragment=true")), "{}", level.html);
+    let page = send(&app, Method::GET, &format!("{GROUPS}/tree?parent={eng}"), Some(&cookie), None, None).await;
+    assert!(page.html.contains("Child groups of Engineering") && page.html.contains("Platform"), "{}", page.html);
+
+    let groups = send(&app, Method::GET, "/t/default/portal/pick/groups?q=engin", Some(&cookie), None, None).await;
+    let offered: serde_json::Value = serde_json::from_str(&groups.html).unwrap();
+    assert_eq!(offered, json!([{"value": "engineering", "label": "Engineering"}]));
+    let users = send(&app, Method::GET, "/t/default/portal/pick/users?q=enid", Some(&cookie), None, None).await;
+    let offered: serde_json::Value = serde_json::from_str(&users.html).unwrap();
+    assert_eq!(offered[0]["value"], "enid@example.com");
+    let nothing = send(&app, Method::GET, "/t/default/portal/pick/roles?q=x", Some(&cookie), None, None).await;
+    assert_eq!(nothing.status, StatusCode::NOT_FOUND);
+    let away = send(&app, Method::GET, "/t/default/portal/pick/users?q=enid", None, None, None).await;
+    assert_eq!(away.status, StatusCode::SEE_OTHER);
 }

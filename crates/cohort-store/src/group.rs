@@ -22,6 +22,8 @@ pub struct GroupFilter {
     pub source: Option<GroupSource>,
     /// Only direct children of this group.
     pub parent: Option<GroupId>,
+    /// Only groups without a parent (the tops of the nesting).
+    pub roots: bool,
     /// Continue after this name key and id.
     pub after: Option<After>,
     /// At most this many.
@@ -131,6 +133,11 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             sql.push(" AND EXISTS (SELECT 1 FROM group_parents e WHERE e.tenant_id = g.tenant_id AND e.group_id = g.id AND e.parent_id = ")
                 .bind(Arg::Text(p.to_string()))
                 .push(")");
+        }
+        if f.roots {
+            sql.push(
+                " AND NOT EXISTS (SELECT 1 FROM group_parents e WHERE e.tenant_id = g.tenant_id AND e.group_id = g.id)",
+            );
         }
         if let Some(a) = &f.after {
             sql.push(" AND (g.name_key > ").bind(Arg::Text(a.key.clone()));

@@ -279,6 +279,9 @@ async fn lists_filter_and_page_with_keyset_cursors() {
     assert_eq!(seen, (0..9).map(|i| format!("Team {i}")).collect::<Vec<_>>());
     let by_parent = GroupFilter { parent: Some(id(GroupId::parse, "grp_", 100)), limit: 50, ..Default::default() };
     assert_eq!(r.list_groups(&t, &by_parent, Timestamp(0)).await.unwrap().len(), 9);
+    let only_roots = GroupFilter { roots: true, limit: 50, ..Default::default() };
+    let roots = r.list_groups(&t, &only_roots, Timestamp(0)).await.unwrap();
+    assert_eq!(roots.iter().map(|(g, _)| g.name.to_string()).collect::<Vec<_>>(), ["Root"]);
     let users =
         r.list_users(&t, &UserFilter { q: Some("USER3".into()), limit: 50, ..Default::default() }).await.unwrap();
     assert_eq!(users.len(), 1);

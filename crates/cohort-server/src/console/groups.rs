@@ -84,6 +84,7 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
             parent: parent.clone(),
             after,
             limit: PAGE,
+            roots: false,
         };
         match s.list_groups(&signed.ctx, signed.ctx.tenant(), &filter).await {
             Ok(g) => {
@@ -120,7 +121,10 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
     let body = html! {
         div.heading {
             h1 { "Groups" }
-            @if writer { a.button.primary href=(format!("{}/new", groups_url(&t))) { "Create group" } }
+            div.row-actions {
+                @if reader { a.button href=(format!("{}/tree", groups_url(&t))) { "Tree view" } }
+                @if writer { a.button.primary href=(format!("{}/new", groups_url(&t))) { "Create group" } }
+            }
         }
         (notice(q.done.as_deref()))
         @if reader {
@@ -298,6 +302,7 @@ async fn find_group(s: &AppState, signed: &Signed, text: &str) -> Result<Option<
         parent: None,
         after: None,
         limit: 20,
+        roots: false,
     };
     let key = text.to_lowercase();
     let found = s.list_groups(&signed.ctx, signed.ctx.tenant(), &filter).await?;

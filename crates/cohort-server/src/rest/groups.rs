@@ -173,7 +173,15 @@ async fn list_groups(
         Some(p) => Some(GroupId::parse(p)?),
         None => None,
     };
-    let filter = GroupFilter { q: q.q.clone(), status, source, parent, after: page.after()?, limit: page.limit()? };
+    let filter = GroupFilter {
+        q: q.q.clone(),
+        status,
+        source,
+        parent,
+        after: page.after()?,
+        limit: page.limit()?,
+        roots: false,
+    };
     let groups = s.list_groups(&ctx, ctx.tenant(), &filter).await?;
     let next_cursor = next(&groups, filter.limit, |(g, _)| (g.name.key(), g.id.to_string()));
     Ok(Json(GroupPage { items: groups.iter().map(|(g, n)| GroupView::new(g, *n)).collect(), next_cursor }))
