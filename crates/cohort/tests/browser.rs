@@ -142,6 +142,21 @@ async fn an_administrator_walks_the_console_workflows() {
     let (_, parents) = w.api("GET", &format!("/groups/{france}"), None);
     assert_eq!(parents["parentIds"], json!([emea]), "{parents}");
 
+    // The nesting as a tree: EMEA opens onto France in place, loaded on demand.
+    w.go("/t/default/portal/access-management/groups/tree");
+    assert!(!w.body().contains("France"), "{}", w.body());
+    w.browser.tick(&format!("a[data-children][href$='parent={emea}']"));
+    w.browser.wait_until("return document.querySelector('ul.tree ul.tree')?.innerText.includes('France') === true");
+    assert!(w.browser.current().ends_with("/groups/tree"), "the children open in place");
+    w.check(Some("tree"));
+    w.go(&format!("/t/default/portal/access-management/groups/{france}"));
+
+    // The member picker suggests people as one types.
+    w.browser.fill("#email", "dee");
+    w.browser.wait_until(
+        "return [...document.querySelectorAll('#email-options option')].some(o => o.value === 'dee@example.com')",
+    );
+
     // Add a member with an expiry.
     w.browser.fill("#email", "cy@example.com");
     w.browser.run("document.getElementById('expires').value = '2100-01-01T00:00'");
@@ -216,6 +231,72 @@ async fn an_administrator_walks_the_console_workflows() {
     let (_, access) = w.api("POST", "/check", Some(json!({ "userId": ana, "permission": "reports.export" })));
     assert_eq!(access["allowed"], false, "{access}");
 
+    // A group's Roles, Resources and Scopes tabs.
+    let bot = w.made("/resources", json!({ "type": "agent", "name": "Pricing bot" }));
+    w.go(&format!("/t/default/portal/access-management/groups/{emea}/roles"));
+    assert!(w.body().contains("Exporter") && w.body().contains("reports.export"), "{}", w.body());
+    w.check(Some("group-roles"));
+    w.browser.click("nav.tabs a[href$='/resources']");
+    w.browser.run(&format!("document.getElementById('resource-agent').value = '{bot}'; document.getElementById('level-agent').value = 'use'"));
+    w.browser.click("form[action$='/resources'] button[type=submit]");
+    assert!(w.body().contains("The level was granted.") && w.body().contains("use (also view)"), "{}", w.body());
+    w.check(Some("group-resources"));
+    w.browser.click("nav.tabs a[href$='/scopes']");
+    w.browser.fill("#scopes", "country: France, Belgium");
+    w.browser.click("form[action$='/scopes'] button[type=submit]");
+    assert!(w.body().contains("The scopes were saved."), "{}", w.body());
+    w.check(Some("group-scopes"));
+    assert_eq!(
+        w.api("GET", &format!("/groups/{emea}/scopes"), None).1["scopes"]["country"],
+        json!(["Belgium", "France"])
+    );
+
+    // Users, a user's page with the paths of their access, and a token shown once.
+    w.api("POST", &format!("/groups/{emea}/members"), Some(json!({ "userId": ana })));
+    w.go("/t/default/portal/access-management/users");
+    w.check(Some("users"));
+    w.go(&format!("/t/default/portal/access-management/users/{ana}"));
+    let body = w.body();
+    assert!(body.contains("Pricing bot") && body.contains("Belgium") && body.contains("Exporter"), "{body}");
+    w.check(Some("user"));
+    w.browser.fill("#token-name", "ana's laptop");
+    w.browser.click("form[action$='/tokens'] button[type=submit]");
+    assert!(w.body().contains("shown only this once"), "{}", w.body());
+    let secret = w.browser.run("return document.getElementById('secret').value");
+    let me = request(&w.server.base, "GET", &format!("{API}/users/{ana}"), secret.as_str().unwrap(), None);
+    assert_eq!(me.status, 200, "the new token works");
+    w.check(Some("token-created"));
+    for (path, name) in
+        [("roles", "roles"), ("resources", "resources"), ("tokens", "tokens"), ("audit?action=group.", "audit")]
+    {
+        w.go(&format!("/t/default/portal/access-management/{path}"));
+        w.check(Some(name));
+    }
+    assert!(w.body().contains("group.create") && !w.body().contains("role.create"), "{}", w.body());
+
+    // Narrow, and dark: the main pages stay usable (and axe-core checks their contrast).
+    w.browser.resize(390, 844);
+    for (path, name) in [("groups".to_owned(), "groups-390"), (format!("groups/{emea}"), "group-members-390")] {
+        w.go(&format!("/t/default/portal/access-management/{path}"));
+        let wide = w.browser.run(
+            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > \
+             document.documentElement.clientWidth + 1 && !e.closest('.table-wrap')).map(e => e.tagName + '.' + e.className).slice(0, 8)",
+        );
+        assert_eq!(wide, json!([]), "{path} is wider than the window");
+        let sizes =
+            w.browser.run("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]");
+        assert!(sizes[0].as_u64() <= sizes[1].as_u64(), "{path} scrolls sideways: {sizes}");
+        w.check(Some(name));
+    }
+    w.browser.resize(1280, 900);
+    w.browser.dark(true);
+    for (path, name) in [("groups".to_owned(), "groups-dark"), (format!("users/{ana}"), "user-dark")] {
+        w.go(&format!("/t/default/portal/access-management/{path}"));
+        assert_eq!(w.browser.run("return getComputedStyle(document.body).backgroundColor"), json!("rgb(13, 17, 23)"));
+        w.check(Some(name));
+    }
+    w.browser.dark(false);
+
     // A form sent without its CSRF token changes nothing.
     w.go("/t/default/portal/access-management/groups/new");
     w.browser.fill("#name", "Forged");
@@ -275,5 +356,5 @@ async fn an_administrator_walks_the_console_workflows() {
     assert!(!w.body().contains("Add a member"), "{}", w.body());
     w.check(Some("auditor-members"));
     w.sign_out();
-    assert!(w.visited >= 15, "axe-core ran on {} pages", w.visited);
+    assert!(w.visited >= 30, "axe-core ran on {} pages", w.visited);
 }

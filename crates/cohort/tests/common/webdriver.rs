@@ -152,6 +152,32 @@ impl Browser {
         call("POST", &self.url("/execute/sync"), Some(&json!({ "script": script, "args": [] })))
     }
 
+    /// Makes the window `width` by `height` pixels.
+    pub fn resize(&self, width: u32, height: u32) {
+        call("POST", &self.url("/window/rect"), Some(&json!({ "width": width, "height": height })));
+    }
+
+    /// Makes the pages see a system that asks for dark colours, or not (Chromium's DevTools
+    /// emulation, reached through chromedriver).
+    pub fn dark(&self, on: bool) {
+        let value = if on { "dark" } else { "light" };
+        let params = json!({ "features": [{ "name": "prefers-color-scheme", "value": value }] });
+        call(
+            "POST",
+            &self.url("/goog/cdp/execute"),
+            Some(&json!({ "cmd": "Emulation.setEmulatedMedia", "params": params })),
+        );
+    }
+
+    /// Waits up to 5 s for `script` to return true.
+    pub fn wait_until(&self, script: &str) {
+        let until = Instant::now() + Duration::from_secs(5);
+        while self.run(script) != json!(true) {
+            assert!(Instant::now() < until, "`{script}` did not hold on {}:\n{}", self.current(), self.text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Saves a screenshot of the page as a PNG.
     pub fn screenshot(&self, path: &std::path::Path) {
         let b64 = call("GET", &self.url("/screenshot"), None);
