@@ -5,30 +5,11 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use common::{ROOT, TestApp};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
+use common::{Page, ROOT, TestApp};
 use serde_json::json;
-use tower::ServiceExt;
 
 const GROUPS: &str = "/t/default/portal/access-management/groups";
-
-struct Page {
-    status: StatusCode,
-    location: String,
-    cookie: Option<String>,
-    headers: axum::http::HeaderMap,
-    html: String,
-}
-
-impl Page {
-    /// The CSRF token the page's forms carry.
-    fn csrf(&self) -> String {
-        let at = self.html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
-        self.html[at..].split('"').next().unwrap().to_owned()
-    }
-}
 
 async fn send(
     app: &TestApp,
@@ -38,30 +19,7 @@ async fn send(
     origin: Option<&str>,
     form: Option<&str>,
 ) -> Page {
-    let mut req = Request::builder().method(method).uri(path).header("host", "cohort.test");
-    if let Some(c) = cookie {
-        req = req.header("cookie", format!("cohort_session={c}"));
-    }
-    if let Some(o) = origin {
-        req = req.header("origin", o);
-    }
-    let body = match form {
-        Some(f) => {
-            req = req.header("content-type", "application/x-www-form-urlencoded");
-            Body::from(f.to_owned())
-        }
-        None => Body::empty(),
-    };
-    let res = app.router.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let location = headers.get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    let cookie = headers
-        .get("set-cookie")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .and_then(|c| c.strip_prefix("cohort_session=").map(|r| r.split(';').next().unwrap().to_owned()));
-    let html = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-    Page { status, location, cookie, headers, html }
+    app.console(method, path, cookie, origin, form).await
 }
 
 const HERE: Option<&str> = Some("http://cohort.test");
@@ -566,21 +524,8 @@ async fn upload(app: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]
         body.push_str(&format!("\r\n\r\n{v}\r\n"));
     }
     body.push_str(&format!("--{b}--\r\n"));
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header("host", "cohort.test")
-        .header("origin", "http://cohort.test")
-        .header("cookie", format!("cohort_session={cookie}"))
-        .header("content-type", format!("multipart/form-data; boundary={b}"))
-        .body(Body::from(body))
-        .unwrap();
-    let res = app.router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let location = headers.get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    let html = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-    Page { status, location, cookie: None, headers, html }
+    let kind = format!("multipart/form-data; boundary={b}");
+    app.console_body(Method::POST, path, Some(cookie), HERE, Some((&kind, body))).await
 }
 
 fn member_count(a: &common::Answer) -> usize {

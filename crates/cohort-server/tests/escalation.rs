@@ -8,11 +8,12 @@
 
 mod common;
 
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use common::{ROOT, TestApp};
 use serde_json::json;
 
 const T: &str = "/t/default/api/v1";
+const CONSOLE: &str = "/t/default/portal/access-management";
 
 /// A group an attempt tries to confer: what it gives and how to see that it was given.
 struct Target {
@@ -51,9 +52,16 @@ enum Path {
     CreateUnder,
     CreateWithRole,
     CreateUserInto,
+    ConsoleAddMember,
+    ConsoleBatchAdd,
+    ConsoleCreateWithRole,
+    ConsoleGroupRole,
+    ConsoleUserRole,
+    ConsoleGroupGrant,
+    ConsoleUserGrant,
 }
 
-const PATHS: [Path; 17] = [
+const PATHS: [Path; 24] = [
     Path::AddMember,
     Path::BatchAdd,
     Path::CsvImport,
@@ -71,12 +79,34 @@ const PATHS: [Path; 17] = [
     Path::CreateUnder,
     Path::CreateWithRole,
     Path::CreateUserInto,
+    Path::ConsoleAddMember,
+    Path::ConsoleBatchAdd,
+    Path::ConsoleCreateWithRole,
+    Path::ConsoleGroupRole,
+    Path::ConsoleUserRole,
+    Path::ConsoleGroupGrant,
+    Path::ConsoleUserGrant,
 ];
 
 impl Path {
+    /// The path of the REST face that a console form takes through the same service (the
+    /// path itself for every other).
+    fn twin(self) -> Self {
+        match self {
+            Self::ConsoleAddMember => Self::AddMember,
+            Self::ConsoleBatchAdd => Self::BatchAdd,
+            Self::ConsoleCreateWithRole => Self::CreateWithRole,
+            Self::ConsoleGroupRole => Self::GroupRole,
+            Self::ConsoleUserRole => Self::UserRole,
+            Self::ConsoleGroupGrant => Self::GroupGrant,
+            Self::ConsoleUserGrant => Self::UserGrant,
+            other => other,
+        }
+    }
+
     /// The cohort permission the path needs before any conferral is judged.
     fn needs(self) -> &'static str {
-        match self {
+        match self.twin() {
             Self::AddMember
             | Self::BatchAdd
             | Self::CsvImport
@@ -91,6 +121,7 @@ impl Path {
             Self::RoleEdit => "cohort:roles.write",
             Self::RuleByDepartment | Self::Unsuspend => "cohort:users.write",
             Self::ScimMember | Self::ScimNest => "scim",
+            console => unreachable!("{console:?} has a twin"),
         }
     }
 
@@ -115,6 +146,9 @@ struct World {
     resource: String,
     actors: Vec<Actor>,
     n: std::cell::Cell<usize>,
+    /// Each actor's console session (its cookie and CSRF token), or `None` when the console
+    /// does not let them in.
+    sessions: std::cell::RefCell<std::collections::HashMap<String, Option<(String, String)>>>,
 }
 
 impl World {
@@ -219,7 +253,43 @@ impl World {
         }
         let scim = app.scim_token("default", ROOT).await;
         actors.push(Actor { name: "scim".to_owned(), token: scim, perms: vec!["scim".to_owned()], manages: vec![] });
-        Self { app, targets, resource, actors, n: std::cell::Cell::new(0) }
+        Self { app, targets, resource, actors, n: std::cell::Cell::new(0), sessions: Default::default() }
+    }
+
+    /// Posts a console form as `who`, signing them in the first time; the answer as the REST
+    /// face would give it (a redirect after a change is its success; the page is the detail).
+    async fn console(&self, who: &Actor, path: &str, form: &str) -> common::Answer {
+        const HERE: Option<&str> = Some("http://cohort.test");
+        let known = self.sessions.borrow().get(&who.token).cloned();
+        let session = match known {
+            Some(s) => s,
+            None => {
+                let token = format!("token={}", who.token);
+                let p = self.app.console(Method::POST, "/t/default/portal/sign-in", None, HERE, Some(&token)).await;
+                let s = match p.cookie {
+                    Some(c) => {
+                        let page = self.app.console(Method::GET, &format!("{CONSOLE}/why"), Some(&c), None, None).await;
+                        assert_eq!(page.status, StatusCode::OK, "{}: {}", who.name, page.html);
+                        Some((c, page.csrf()))
+                    }
+                    None => None,
+                };
+                self.sessions.borrow_mut().insert(who.token.clone(), s.clone());
+                s
+            }
+        };
+        let Some((cookie, csrf)) = session else {
+            let body = json!({"detail": "the console does not let them in"});
+            return common::Answer { status: StatusCode::UNAUTHORIZED, headers: Default::default(), body };
+        };
+        let form = format!("csrf={csrf}&{form}");
+        let p = self.app.console(Method::POST, &format!("{CONSOLE}{path}"), Some(&cookie), HERE, Some(&form)).await;
+        let status = if p.status == StatusCode::SEE_OTHER && !p.location.contains("/sign-in") {
+            StatusCode::OK
+        } else {
+            p.status
+        };
+        common::Answer { status, headers: p.headers, body: json!({"detail": p.html}) }
     }
 
     fn fresh(&self) -> usize {
@@ -233,16 +303,26 @@ impl World {
             return path.scim() && who.perms.iter().any(|p| p == "scim");
         }
         let holds = |p: &str| who.perms.iter().any(|h| h == p);
-        match path {
-            Path::AddMember | Path::BatchAdd | Path::CsvImport => {
-                holds(path.needs()) || who.manages.contains(&target.group)
+        let console = path != path.twin();
+        let path = path.twin();
+        // The console finds the people a form names by email, which needs `cohort:users.read`
+        // (a manager's add-member form may ask only about their own group).
+        let finds = match path {
+            Path::AddMember => !console || holds("cohort:users.read") || who.manages.contains(&target.group),
+            Path::BatchAdd | Path::CreateWithRole => !console || holds("cohort:users.read"),
+            _ => true,
+        };
+        finds
+            && match path {
+                Path::AddMember | Path::BatchAdd | Path::CsvImport => {
+                    holds(path.needs()) || who.manages.contains(&target.group)
+                }
+                Path::GroupGrant | Path::UserGrant => {
+                    holds(if path == Path::GroupGrant { "cohort:groups.write" } else { "cohort:user-roles.write" })
+                }
+                Path::CreateUserInto => holds("cohort:users.write") && holds("cohort:groups.write"),
+                _ => holds(path.needs()),
             }
-            Path::GroupGrant | Path::UserGrant => {
-                holds(if path == Path::GroupGrant { "cohort:groups.write" } else { "cohort:user-roles.write" })
-            }
-            Path::CreateUserInto => holds("cohort:users.write") && holds("cohort:groups.write"),
-            _ => holds(path.needs()),
-        }
     }
 
     /// Whether the rule lets the attempt through once authorised.
@@ -256,7 +336,7 @@ impl World {
 
     /// Whether the path, on this target, would give something beyond what the actors hold.
     fn applicable_lacks(&self, path: Path, target: &Target) -> bool {
-        match path {
+        match path.twin() {
             Path::GroupGrant | Path::UserGrant => target.level != Some("view"),
             _ => !target.held,
         }
@@ -264,7 +344,7 @@ impl World {
 
     /// Whether the path applies to the target.
     fn applies(&self, path: Path, target: &Target) -> bool {
-        match path {
+        match path.twin() {
             Path::GroupGrant | Path::UserGrant => target.level.is_some(),
             Path::RuleByDepartment => target.rule_department.is_some(),
             _ => true,
@@ -281,7 +361,7 @@ impl World {
 
     /// Whether `user` now holds what `target` confers.
     async fn holds(&self, user: &str, target: &Target, path: Path) -> bool {
-        let check = match path {
+        let check = match path.twin() {
             Path::GroupGrant | Path::UserGrant => {
                 json!({"userId": user, "resourceId": self.resource, "level": target.level.unwrap()})
             }
@@ -384,6 +464,30 @@ impl World {
                 let body =
                     json!({"name": format!("With {n}"), "roleIds": [target.role], "members": [{"userId": victim}]});
                 app.post(&format!("{T}/groups"), tok, body).await
+            }
+            Path::ConsoleAddMember => {
+                self.console(who, &format!("/groups/{g}/members"), &format!("email={email}")).await
+            }
+            Path::ConsoleBatchAdd => {
+                self.console(who, "/groups/batch/apply", &format!("groups={g}&action=add-members&users={email}")).await
+            }
+            Path::ConsoleCreateWithRole => {
+                let form = format!("name=With{n}&roles={}&members={email}", target.role);
+                self.console(who, "/groups", &form).await
+            }
+            Path::ConsoleGroupRole => {
+                self.console(who, &format!("/groups/{own}/roles"), &format!("role={}", target.role)).await
+            }
+            Path::ConsoleUserRole => {
+                self.console(who, &format!("/users/{victim}/roles"), &format!("role={}", target.role)).await
+            }
+            Path::ConsoleGroupGrant => {
+                let form = format!("resource={}&level={}", self.resource, target.level.unwrap());
+                self.console(who, &format!("/groups/{own}/resources"), &form).await
+            }
+            Path::ConsoleUserGrant => {
+                let form = format!("resource={}&level={}", self.resource, target.level.unwrap());
+                self.console(who, &format!("/users/{victim}/resources"), &form).await
             }
             Path::CreateUserInto => {
                 // The beneficiary is the user the request creates.

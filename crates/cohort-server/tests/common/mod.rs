@@ -70,6 +70,23 @@ impl Answer {
     }
 }
 
+/// One console answer.
+pub struct Page {
+    pub status: StatusCode,
+    pub location: String,
+    pub cookie: Option<String>,
+    pub headers: HeaderMap,
+    pub html: String,
+}
+
+impl Page {
+    /// The CSRF token the page's forms carry.
+    pub fn csrf(&self) -> String {
+        let at = self.html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+        self.html[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
 /// A running application with the `default` tenant bootstrapped.
 pub struct TestApp {
     pub services: Arc<Services>,
@@ -143,6 +160,54 @@ impl TestApp {
             serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
         };
         Answer { status, headers, body }
+    }
+
+    /// Sends a console request from `http://cohort.test` (a form when `form` is given).
+    pub async fn console(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+        form: Option<&str>,
+    ) -> Page {
+        let body = form.map(|f| ("application/x-www-form-urlencoded", f.to_owned()));
+        self.console_body(method, path, cookie, origin, body).await
+    }
+
+    /// Sends a console request with a body of this content type.
+    pub async fn console_body(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+        body: Option<(&str, String)>,
+    ) -> Page {
+        let mut req = Request::builder().method(method).uri(path).header("host", "cohort.test");
+        if let Some(c) = cookie {
+            req = req.header("cookie", format!("cohort_session={c}"));
+        }
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let body = match body {
+            Some((content_type, b)) => {
+                req = req.header("content-type", content_type);
+                Body::from(b)
+            }
+            None => Body::empty(),
+        };
+        let res = self.router.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let location = headers.get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let cookie = headers
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .and_then(|c| c.strip_prefix("cohort_session=").map(|r| r.split(';').next().unwrap().to_owned()));
+        let html = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        Page { status, location, cookie, headers, html }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
