@@ -3,10 +3,9 @@
 //! log with its filters.
 
 use super::activity::events_table;
-use super::frame::{fail, group_url};
+use super::frame::{fail, group_url, user_url};
 use super::layout::{self, Section, badge, section_url};
 use super::signed::Signed;
-use super::users::user_url;
 use crate::error::ServiceError;
 use crate::shared::AppState;
 use axum::Router;

@@ -16,6 +16,11 @@ pub(super) fn group_url(tenant: &str, id: &GroupId) -> String {
     format!("{}/{id}", groups_url(tenant))
 }
 
+/// A user's page.
+pub(super) fn user_url(tenant: &str, id: &cohort_core::UserId) -> String {
+    format!("{}/{id}", layout::section_url(tenant, "users"))
+}
+
 pub(super) fn fail(signed: &Signed, e: ServiceError) -> Response {
     layout::error(Some(signed), &e)
 }

@@ -3,10 +3,9 @@
 //! (its Scopes tab). Each change goes through the role and grant services, whose guard decides.
 
 use super::auth::{Nothing, Posted};
-use super::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, load};
+use super::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, load, user_url};
 use super::layout::{badge, described, field_error};
 use super::signed::Signed;
-use super::users::user_url;
 use crate::error::ServiceError;
 use crate::shared::AppState;
 use axum::Router;

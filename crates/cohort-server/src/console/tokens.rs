@@ -2,10 +2,9 @@
 //! secret shown once, on the answer to the POST, never in a URL), regenerating and revoking.
 
 use super::auth::{Nothing, Posted};
-use super::frame::{fail, form_errors, notice};
+use super::frame::{fail, form_errors, notice, user_url};
 use super::layout::{self, Section, described, field_error, person, reason, section_url, when};
 use super::signed::Signed;
-use super::users::user_url;
 use crate::error::ServiceError;
 use crate::service::TokenCreated;
 use crate::shared::AppState;

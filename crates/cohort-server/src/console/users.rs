@@ -2,7 +2,7 @@
 //! groups (direct and inherited), their effective access with the paths that give it, what they
 //! hold directly, and their tokens.
 
-use super::frame::{fail, notice};
+use super::frame::{fail, notice, user_url};
 use super::holdings::{catalog, grants_section, may_change, roles_section};
 use super::layout::{self, Section, badge, person, section_url, when};
 use super::signed::Signed;
@@ -29,11 +29,6 @@ pub(super) fn routes() -> Router<AppState> {
 
 /// Users on one page of the list.
 const PAGE: i64 = 50;
-
-/// A user's page.
-pub(super) fn user_url(tenant: &str, id: &UserId) -> String {
-    format!("{}/{id}", section_url(tenant, "users"))
-}
 
 #[derive(Deserialize, Default)]
 pub(super) struct ListQuery {
