@@ -4,7 +4,8 @@
 # are about PostgreSQL itself, such as two servers sharing one database, use it in both
 # passes), then the PyPI scim2-tester suite and the PyPI schemathesis fuzzer (once per role)
 # against a real server on each backend. The console's browser tests drive Debian's Chromium
-# (installed here when missing) and run npm's axe-core in its pages. Fails, never skips, when a
+# (installed here when missing) and run npm's axe-core in its pages; the sign-in tests run npm's
+# oidc-provider as the tenant's identity provider. Fails, never skips, when a
 # needed part is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,19 +16,24 @@ need cargo-nextest
 need pg_virtualenv
 need python3
 
-echo "== browser tools: Debian chromium and chromium-driver, axe-core from npm"
+echo "== browser tools: Debian chromium and chromium-driver, axe-core from npm; oidc-provider from npm"
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else need sudo; SUDO=sudo; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 need npm
+need node
 AXE=target/browser-tools/node_modules/axe-core/axe.min.js
-if [ ! -f "$AXE" ]; then
+OIDC=target/browser-tools/node_modules/oidc-provider/package.json
+if [ ! -f "$AXE" ] || [ ! -f "$OIDC" ]; then
   mkdir -p target/browser-tools
-  npm install --prefix target/browser-tools --no-audit --no-fund --silent axe-core@4.14.1
+  npm install --prefix target/browser-tools --no-audit --no-fund --silent \
+    axe-core@4.14.1 oidc-provider@9.13.3 jose@6.2.19
 fi
 export COHORT_AXE_JS="$PWD/$AXE"
+# The sign-in tests run a real OpenID provider (tests/oidc/provider.mjs) from these packages.
+export COHORT_NODE_MODULES="$PWD/target/browser-tools/node_modules"
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

@@ -1,4 +1,4 @@
-//! A minimal HTTP/1.1 client for the benchmarks: one connection per call, JSON in and out.
+//! A minimal HTTP/1.1 client for the benchmarks: one connection per call.
 
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -11,21 +11,27 @@ pub fn call(base: &str, method: &str, path: &str, token: &str, body: Option<Valu
 }
 
 pub fn call_raw(base: &str, method: &str, path: &str, token: &str, content_type: &str, body: &str) -> (u16, Value) {
+    let auth = format!("Bearer {token}");
+    let (status, _, body) = request(base, method, path, &[("Authorization", &auth), ("Content-Type", content_type)], body);
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// One request with the given headers: the status, the response's head and its body.
+pub fn request(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
     let addr = base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_nodelay(true).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    write!(s, "{head}\r\n{body}").unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).unwrap();
     let out = String::from_utf8_lossy(&out);
     let (head, body) = out.split_once("\r\n\r\n").unwrap();
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    (status, head.to_owned(), body.to_owned())
 }
 
 pub fn pct(v: &mut [Duration], p: f64) -> Duration {

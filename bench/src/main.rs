@@ -5,7 +5,9 @@
 //!     cohort-bench load URL        write the standard dataset into a database
 //!     cohort-bench cold URL        time and peak memory to build the index from it
 //!     cohort-bench visible A B     write on server A, time until a check on B reflects it
+//!     cohort-bench console BASE    the console's groups list and members tab next to REST
 
+mod console;
 mod dataset;
 mod http;
 mod import;
@@ -300,10 +302,11 @@ async fn main() {
         Some("load") => load(args.get(2).expect("database url")).await,
         Some("cold") => cold(args.get(2).expect("database url")).await,
         Some("visible") => visible::run(&args[2], &args[3], peers::TOKEN, 200),
+        Some("console") => console::run(&args[2], peers::TOKEN),
         Some("scim") => scim::run(&args[2], peers::TOKEN),
         Some("import") => import::run(&args[2], peers::TOKEN),
         Some("rules") => rules::run(&args[2], peers::TOKEN),
         Some("rules-limits") => rules::heaviest_accepted(&args[2], peers::TOKEN),
-        _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL | visible BASE_A BASE_B | scim BASE | import BASE | rules BASE"),
+        _ => eprintln!("usage: cohort-bench inproc | nest | load URL | cold URL | visible BASE_A BASE_B | console BASE | scim BASE | import BASE | rules BASE"),
     }
 }

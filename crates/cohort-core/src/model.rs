@@ -250,6 +250,63 @@ pub struct ApiToken {
     pub last_used_at: Option<Timestamp>,
 }
 
+text_enum!(
+    /// How a person signed in to the console.
+    SignInMethod {
+        /** A personal API token pasted into the sign-in page. */ Token = "token",
+        /** The tenant's OpenID Connect identity provider. */ Sso = "sso",
+        /** A password set through an invitation. */ Password = "password",
+    }
+);
+
+/// A tenant's OpenID Connect identity provider. The client secret is kept to redeem codes and
+/// is never answered, logged or audited.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdentityProvider {
+    /// The issuer; its metadata is at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// The client cohort is registered as.
+    pub client_id: String,
+    /// That client's secret.
+    pub client_secret: String,
+    /// The scopes asked for (`openid` always among them).
+    pub scopes: Vec<String>,
+    /// The claim listing the user's provider groups.
+    pub groups_claim: String,
+    /// The claim giving the login name.
+    pub login_claim: String,
+    /// The claim giving the email.
+    pub email_claim: String,
+    /// The claim giving the display name.
+    pub name_claim: String,
+    /// Whether someone unknown is made a user at their first sign-in.
+    pub create_users: bool,
+    /// Whether a user is found by an email the provider vouches for (`email_verified`).
+    pub link_by_email: bool,
+    /// Whether memberships of `sso` groups change only by sign-in sync and SCIM, and local
+    /// sign-in is off for everyone but tenant admins.
+    pub sso_only: bool,
+    /// Where the provider's directory answers for a user's groups when the ID token leaves them
+    /// out (Entra's groups overage); Microsoft Graph when unset.
+    pub directory_url: Option<String>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+impl std::fmt::Debug for IdentityProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityProvider")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"…")
+            .field("scopes", &self.scopes)
+            .field("sso_only", &self.sso_only)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A kind of resource with its ordered access levels.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResourceType {

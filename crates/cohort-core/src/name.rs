@@ -325,8 +325,12 @@ impl Email {
     }
 }
 
+/// The most groups an identity provider may report for one user.
+pub const MAX_SSO_GROUPS: usize = 1000;
+
 /// The names of the groups the upstream identity provider last reported for a user
-/// (`user.ssoGroups` in rules): at most 200 distinct names of 1 to 200 characters, sorted.
+/// (`user.ssoGroups` in rules): at most [`MAX_SSO_GROUPS`] distinct names of 1 to 200
+/// characters, sorted.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct SsoGroups(Vec<String>);
 
@@ -339,8 +343,8 @@ impl SsoGroups {
         }
         out.sort();
         out.dedup();
-        if out.len() > 200 {
-            return Err(DomainError::invalid("ssoGroups", "at most 200 groups are allowed"));
+        if out.len() > MAX_SSO_GROUPS {
+            return Err(DomainError::invalid("ssoGroups", format!("at most {MAX_SSO_GROUPS} groups are allowed")));
         }
         Ok(Self(out))
     }

@@ -255,10 +255,10 @@ pub struct EffectiveMember {
     pub through: Vec<GroupId>,
 }
 
-/// Every user effectively in `group` at `now`, sorted by user id.
-pub fn effective_members(state: &TenantState, group: &GroupId, now: Timestamp) -> Vec<EffectiveMember> {
+/// `group` and every group below it that confers, when `group` itself confers.
+fn conferring_reach(state: &TenantState, group: &GroupId) -> BTreeSet<GroupId> {
     if !state.group(group).is_some_and(|f| f.confers()) {
-        return Vec::new();
+        return BTreeSet::new();
     }
     let mut reach: BTreeSet<GroupId> = BTreeSet::from([group.clone()]);
     let mut stack = vec![group.clone()];
@@ -269,15 +269,22 @@ pub fn effective_members(state: &TenantState, group: &GroupId, now: Timestamp) -
             }
         }
     }
+    reach
+}
+
+/// The active users with a live row in `g` at `now`.
+fn live_members<'a>(state: &'a TenantState, g: &'a GroupId, now: Timestamp) -> impl Iterator<Item = &'a UserId> + 'a {
+    state
+        .members_of(g)
+        .filter(move |u| state.user(u).is_some_and(|f| f.active) && state.rows(g, u).any(|(_, f)| f.is_live(now)))
+}
+
+/// Every user effectively in `group` at `now`, sorted by user id.
+pub fn effective_members(state: &TenantState, group: &GroupId, now: Timestamp) -> Vec<EffectiveMember> {
     let mut out: BTreeMap<UserId, BTreeSet<GroupId>> = BTreeMap::new();
-    for g in &reach {
-        for u in state.members_of(g) {
-            if !state.user(u).is_some_and(|f| f.active) {
-                continue;
-            }
-            if state.rows(g, u).any(|(_, f)| f.is_live(now)) {
-                out.entry(u.clone()).or_default().insert(g.clone());
-            }
+    for g in &conferring_reach(state, group) {
+        for u in live_members(state, g, now) {
+            out.entry(u.clone()).or_default().insert(g.clone());
         }
     }
     out.into_iter()
@@ -287,6 +294,21 @@ pub fn effective_members(state: &TenantState, group: &GroupId, now: Timestamp) -
             through: through.into_iter().collect(),
         })
         .collect()
+}
+
+/// How many users [`effective_members`] finds: `(in the group itself, only through groups
+/// below it)`, without listing them.
+pub fn effective_member_counts(state: &TenantState, group: &GroupId, now: Timestamp) -> (usize, usize) {
+    let reach = conferring_reach(state, group);
+    if reach.is_empty() {
+        return (0, 0);
+    }
+    let direct: rustc_hash::FxHashSet<&UserId> = live_members(state, group, now).collect();
+    let mut inherited: rustc_hash::FxHashSet<&UserId> = rustc_hash::FxHashSet::default();
+    for g in reach.iter().filter(|g| *g != group) {
+        inherited.extend(live_members(state, g, now).filter(|u| !direct.contains(u)));
+    }
+    (direct.len(), inherited.len())
 }
 
 /// The answer to "may this user do X?".

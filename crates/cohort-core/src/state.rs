@@ -487,7 +487,14 @@ impl TenantState {
 
     /// The rows of one user in one group.
     pub fn rows(&self, group: &GroupId, user: &UserId) -> impl Iterator<Item = (MembershipSource, &MemberFacts)> {
-        self.memberships_of(user).filter(move |(g, _, _)| *g == group).map(|(_, s, f)| (s, f))
+        // Rows are keyed by group, then source: the group's rows are one range of the user's.
+        let (first, last) = (MembershipSource::Manual, MembershipSource::Import);
+        debug_assert!(MembershipSource::ALL.iter().all(|s| (first..=last).contains(s)));
+        let range = (group.clone(), first)..=(group.clone(), last);
+        self.memberships
+            .get(user)
+            .into_iter()
+            .flat_map(move |rows| rows.range(range.clone()).map(|((_, s), f)| (*s, f)))
     }
 
     /// Users with at least one row in a group, in no particular order.

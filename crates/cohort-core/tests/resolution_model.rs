@@ -9,7 +9,7 @@ mod common;
 use cohort_core::graph::check_parents;
 use cohort_core::model::{GroupSource, MemberRole, MembershipSource, Subject};
 use cohort_core::permission::Permission;
-use cohort_core::resolve::{check_permission, effective_members, resolve};
+use cohort_core::resolve::{check_permission, effective_member_counts, effective_members, resolve};
 use cohort_core::state::{GroupFacts, MemberFacts, RoleFacts, TenantState, UserFacts};
 use cohort_core::{DomainError, GroupId, RoleId, Timestamp, UserId};
 use common::{gid, rid, uid};
@@ -313,9 +313,16 @@ fn compare(state: &TenantState, model: &Model) {
         }
     }
     for g in 0..GROUPS {
-        let got: BTreeSet<UserId> = effective_members(state, &gid(g), now).into_iter().map(|m| m.user).collect();
+        let listed = effective_members(state, &gid(g), now);
+        let got: BTreeSet<UserId> = listed.iter().map(|m| m.user.clone()).collect();
         let want: BTreeSet<UserId> = (0..USERS).filter(|u| model.effective_groups(*u).contains(&g)).map(uid).collect();
         assert_eq!(got, want, "effective members of group {g}");
+        let direct = listed.iter().filter(|m| m.direct).count();
+        assert_eq!(
+            effective_member_counts(state, &gid(g), now),
+            (direct, listed.len() - direct),
+            "counts of group {g}"
+        );
     }
 }
 

@@ -56,6 +56,9 @@ pub enum ServiceError {
     /// Too many failed attempts from one client; try again later (429).
     #[error("{0}")]
     TooMany(String),
+    /// The tenant's identity provider failed or is out of reach (502).
+    #[error("{0}")]
+    Upstream(String),
     /// A fault in cohort itself (500); details are logged, not sent.
     #[error("internal error")]
     Internal,
@@ -138,6 +141,7 @@ impl ServiceError {
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large"),
             Self::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
+            Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "identity-provider", "Identity provider failed"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
         }

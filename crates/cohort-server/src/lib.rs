@@ -5,6 +5,7 @@ pub mod app;
 mod console;
 mod cursor;
 pub mod error;
+mod oidc;
 pub mod rest;
 pub mod runtime;
 pub mod scim;

@@ -6,6 +6,7 @@ mod audit;
 mod batch;
 mod extract;
 mod groups;
+mod identity;
 mod imports;
 mod members;
 mod page;
@@ -92,6 +93,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(rules::routes())
         .merge(resources::routes())
         .merge(tokens::routes())
+        .merge(identity::routes())
         .merge(access::routes())
         .merge(audit::routes())
 }

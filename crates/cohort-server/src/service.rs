@@ -12,6 +12,7 @@ mod cohort_flow;
 mod expiry;
 mod export;
 mod group;
+mod identity;
 mod import;
 mod live;
 mod membership;
@@ -21,6 +22,7 @@ mod role;
 mod rule;
 mod session;
 mod snapshot;
+mod sso;
 mod tenant;
 mod token;
 mod user;
@@ -31,6 +33,7 @@ pub use audit::AuditQuery;
 pub use batch::{BatchEdit, BatchOutcome, MAX_BATCH_GROUPS};
 pub(crate) use change::Change;
 pub use group::{GroupPatch, NewGroup};
+pub use identity::ProviderInput;
 pub use import::{
     IMPORT_HEADER, ImportOutcome, ImportPreview, PreviewRow, RowError, SkippedRow, USER_IMPORT_HEADER,
     UserImportPreview, UserPreviewRow,
@@ -42,6 +45,7 @@ pub use resource::{Holder, NewResource, ResourcePatch};
 pub use role::{NewRole, RolePatch};
 pub use rule::{MAX_RULES_PER_GROUP, PlannedMember, RuleDraft, RulePlan, SavedRule};
 pub use session::{Holdings, Resume, SessionEnd, SessionLimits, SignedIn};
+pub use sso::{MAX_SYNCED_GROUPS, safe_next};
 pub use tenant::{Bootstrap, NewTenant, TenantCreated};
 pub use token::TokenCreated;
 pub use user::{NewUser, UserPatch};
@@ -89,8 +93,9 @@ pub struct Principal {
     pub tenant: Tenant,
     /// The user the token acts as.
     pub user: UserId,
-    /// The token.
-    pub token: TokenId,
+    /// The token, when the caller came with one (a console session opened through the
+    /// identity provider or with a password has none).
+    pub token: Option<TokenId>,
     /// Whether the token may also manage tenants.
     pub system: bool,
     /// Which face the token opens.
@@ -172,6 +177,7 @@ pub struct Services {
     tokens: authn::TokenCache,
     rules: rule::RuleCompiler,
     sign_ins: session::FailedSignIns,
+    oidc: crate::oidc::Oidc,
 }
 
 impl Services {
@@ -186,6 +192,7 @@ impl Services {
             tokens: authn::TokenCache::default(),
             rules: rule::RuleCompiler::default(),
             sign_ins: session::FailedSignIns::default(),
+            oidc: crate::oidc::Oidc::default(),
         }
     }
 

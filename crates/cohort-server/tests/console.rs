@@ -56,7 +56,7 @@ async fn group_names(app: &TestApp) -> Vec<String> {
 async fn a_token_opens_a_session_that_signing_out_ends() {
     let app = TestApp::new().await;
     let away = send(&app, Method::GET, GROUPS, None, None, None).await;
-    assert_eq!((away.status, away.location.as_str()), (StatusCode::SEE_OTHER, "/t/default/portal/sign-in"));
+    assert_eq!((away.status, away.location.as_str()), (StatusCode::SEE_OTHER, "/t/default/login"));
 
     let wrong = send(
         &app,
@@ -285,7 +285,7 @@ async fn revoking_the_token_or_removing_the_role_ends_the_session() {
     assert_eq!(send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await.status, StatusCode::OK);
     app.delete(&format!("/t/default/api/v1/users/{user}/roles/{admin_role}"), ROOT).await;
     let ended = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
-    assert_eq!(ended.location, "/t/default/portal/sign-in?ended=access-changed");
+    assert_eq!(ended.location, "/t/default/login?ended=access-changed");
 
     app.post(&format!("/t/default/api/v1/users/{user}/roles"), ROOT, json!({"roleId": admin_role})).await.ok(201);
     let cookie = sign_in(&app, "default", &token).await;
@@ -304,7 +304,7 @@ async fn revoking_the_token_or_removing_the_role_ends_the_session() {
     app.delete(&format!("/t/default/api/v1/tokens/{id}"), ROOT).await;
     let ended = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
     assert_eq!(ended.status, StatusCode::SEE_OTHER);
-    assert!(ended.location.starts_with("/t/default/portal/sign-in"));
+    assert!(ended.location.starts_with("/t/default/login"));
 }
 
 #[tokio::test]
@@ -315,7 +315,7 @@ async fn sessions_time_out_when_idle() {
     assert_eq!(send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await.status, StatusCode::OK);
     app.clock.advance(31 * 60_000);
     let ended = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
-    assert_eq!(ended.location, "/t/default/portal/sign-in?ended=timed-out");
+    assert_eq!(ended.location, "/t/default/login?ended=timed-out");
 }
 
 #[tokio::test]

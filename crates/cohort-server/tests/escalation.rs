@@ -1,6 +1,7 @@
 //! The escalation matrix: every path that confers access × actors × targets. A change may
 //! confer only what its actor holds (tenant admins excepted), an identity provider never
 //! confers `cohort:` permissions, and a credential is issued only to its owner or by an admin.
+//! A provider group mapped onto a group counts: its members join at their next sign-in.
 //! Each refusal is a 403 that names what is lacking, changes nothing (but the audit log,
 //! which records it as `*.refused`) and leaves the would-be beneficiary without it.
 
@@ -9,6 +10,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
+use common::oidc::{Idp, set_up, sign_in};
 use common::{ROOT, TestApp};
 use serde_json::json;
 
@@ -59,9 +61,10 @@ enum Path {
     ConsoleUserRole,
     ConsoleGroupGrant,
     ConsoleUserGrant,
+    SsoMapping,
 }
 
-const PATHS: [Path; 24] = [
+const PATHS: [Path; 25] = [
     Path::AddMember,
     Path::BatchAdd,
     Path::CsvImport,
@@ -86,6 +89,7 @@ const PATHS: [Path; 24] = [
     Path::ConsoleUserRole,
     Path::ConsoleGroupGrant,
     Path::ConsoleUserGrant,
+    Path::SsoMapping,
 ];
 
 impl Path {
@@ -113,7 +117,8 @@ impl Path {
             | Self::NestExisting
             | Self::NestNew
             | Self::CreateUnder
-            | Self::CreateWithRole => "cohort:groups.write",
+            | Self::CreateWithRole
+            | Self::SsoMapping => "cohort:groups.write",
             Self::CreateUserInto => "cohort:users.write",
             Self::GroupRole | Self::GroupGrant => "cohort:groups.write",
             Self::UserRole => "cohort:user-roles.write",
@@ -142,6 +147,8 @@ struct Actor {
 
 struct World {
     app: TestApp,
+    /// The tenant's identity provider: a mapped provider group's members join at sign-in.
+    idp: Idp,
     targets: Vec<Target>,
     resource: String,
     actors: Vec<Actor>,
@@ -154,6 +161,8 @@ struct World {
 impl World {
     async fn new() -> Self {
         let app = TestApp::new().await;
+        let idp = Idp::start();
+        set_up(&app, &idp, json!({"createUsers": false, "linkByEmail": true})).await.ok(200);
         let admin_role = app.builtin("default", ROOT, "admin").await;
         let deals = app.role("default", ROOT, "Deals", &["deals:edit"]).await;
         let viewer = app.role("default", ROOT, "Viewer", &["reports:view"]).await;
@@ -253,7 +262,7 @@ impl World {
         }
         let scim = app.scim_token("default", ROOT).await;
         actors.push(Actor { name: "scim".to_owned(), token: scim, perms: vec!["scim".to_owned()], manages: vec![] });
-        Self { app, targets, resource, actors, n: std::cell::Cell::new(0), sessions: Default::default() }
+        Self { app, idp, targets, resource, actors, n: std::cell::Cell::new(0), sessions: Default::default() }
     }
 
     /// Posts a console form as `who`, signing them in the first time; the answer as the REST
@@ -464,6 +473,23 @@ impl World {
                 let body =
                     json!({"name": format!("With {n}"), "roleIds": [target.role], "members": [{"userId": victim}]});
                 app.post(&format!("{T}/groups"), tok, body).await
+            }
+            Path::SsoMapping => {
+                let provider_group = format!("pg-{n}");
+                let body = json!({"providerGroup": provider_group});
+                let a = app.post(&format!("{T}/groups/{g}/sso-mappings"), tok, body).await;
+                if a.status.is_success() {
+                    // The victim is in that provider group and signs in.
+                    let sub = format!("victim{n}");
+                    self.idp.control(
+                        "/test/account",
+                        json!({"sub": sub, "email": email, "email_verified": true, "name": sub,
+                               "preferred_username": sub, "groups": [provider_group]}),
+                    );
+                    let (landed, _) = sign_in(app, &self.idp, &sub, None).await;
+                    assert_eq!(landed.status, StatusCode::SEE_OTHER, "{}", landed.html);
+                }
+                a
             }
             Path::ConsoleAddMember => {
                 self.console(who, &format!("/groups/{g}/members"), &format!("email={email}")).await

@@ -109,6 +109,32 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         Ok(id.map(|s| GroupId::parse(&s)).transpose()?)
     }
 
+    /// The groups of `source` whose external id is one of `external_ids`, as
+    /// `(external id, group)`.
+    pub async fn groups_by_external_id(
+        &mut self,
+        tenant: &TenantId,
+        source: GroupSource,
+        external_ids: &[String],
+    ) -> Result<Vec<(String, GroupId)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in external_ids.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT external_id, id FROM groups WHERE tenant_id = $1 AND source = $2 AND external_id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(tenant.as_str()).bind(source.as_str());
+            for e in chunk {
+                q = q.bind(e.as_str());
+            }
+            for row in q.fetch_all(self.conn()).await? {
+                out.push((text(&row, "external_id")?, GroupId::parse(&text(&row, "id")?)?));
+            }
+        }
+        Ok(out)
+    }
+
     /// Groups by name, filtered, with parents and live member counts.
     pub async fn list_groups(
         &mut self,
@@ -116,8 +142,11 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         f: &GroupFilter,
         now: Timestamp,
     ) -> Result<Vec<(Group, i64)>, StoreError> {
-        // COLUMNS already holds placeholders $1 (now) and $2 (tenant).
-        let mut sql = Sql::with_args(COLUMNS, vec![Arg::Int(now.millis()), Arg::Text(tenant.to_string())]);
+        // COLUMNS already holds placeholders $1 (now) and $2 (tenant). The page is chosen first,
+        // then only its groups' members are counted: counting every group to sort them costs a
+        // scan of every membership row.
+        let head = format!("{COLUMNS} AND g.id IN (SELECT g.id FROM groups g WHERE g.tenant_id = $2");
+        let mut sql = Sql::with_args(&head, vec![Arg::Int(now.millis()), Arg::Text(tenant.to_string())]);
         if let Some(q) = &f.q {
             let pattern = contains_pattern(q);
             sql.push(" AND (g.name_key LIKE ").bind(Arg::Text(pattern.clone()));
@@ -145,6 +174,7 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
             sql.push(" AND g.id > ").bind(Arg::Text(a.id.clone())).push("))");
         }
         sql.push(" ORDER BY g.name_key, g.id LIMIT ").bind(Arg::Int(f.limit));
+        sql.push(") ORDER BY g.name_key, g.id");
         let rows = sql.query()?.fetch_all(self.conn()).await?;
         let mut found = rows.iter().map(group).collect::<Result<Vec<_>, _>>()?;
         self.fill_parents(tenant, &mut found).await?;

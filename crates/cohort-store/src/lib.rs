@@ -18,6 +18,7 @@ mod role;
 mod row;
 mod rule;
 mod session;
+mod sign_in;
 mod sql;
 mod state;
 mod tenant;
@@ -34,6 +35,7 @@ pub use membership::MembershipFilter;
 pub use resource::{ResourceFilter, builtin_resource_types};
 pub use rule::RuleOutcome;
 pub use session::ConsoleSession;
+pub use sign_in::{Invitation, SignInFlow};
 pub use token::TokenRecord;
 pub use user::UserFilter;
 

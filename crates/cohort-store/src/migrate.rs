@@ -11,6 +11,8 @@ const SQLITE: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_rules.sql")),
     (7, include_str!("../migrations/sqlite/0007_user_types.sql")),
     (8, include_str!("../migrations/sqlite/0008_console_sessions.sql")),
+    (9, include_str!("../migrations/sqlite/0009_sign_in.sql")),
+    (10, include_str!("../migrations/sqlite/0010_member_counts.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -21,6 +23,8 @@ const POSTGRES: &[(i64, &str)] = &[
     (6, include_str!("../migrations/postgres/0006_rules.sql")),
     (7, include_str!("../migrations/postgres/0007_user_types.sql")),
     (8, include_str!("../migrations/postgres/0008_console_sessions.sql")),
+    (9, include_str!("../migrations/postgres/0009_sign_in.sql")),
+    (10, include_str!("../migrations/postgres/0010_member_counts.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -118,7 +118,7 @@ async fn an_administrator_walks_the_console_workflows() {
 
     // Sign in.
     w.go("/t/default/portal/access-management/groups");
-    assert!(w.browser.current().contains("/portal/sign-in"), "signed out, the console asks to sign in");
+    assert!(w.browser.current().contains("/login"), "signed out, the console asks to sign in");
     w.check(Some("sign-in"));
     w.sign_in(ROOT);
     w.check(Some("groups"));
@@ -329,7 +329,7 @@ async fn an_administrator_walks_the_console_workflows() {
     // Sign out: the session ends.
     w.sign_out();
     w.go("/t/default/portal/access-management/groups");
-    assert!(w.browser.current().contains("/portal/sign-in"));
+    assert!(w.browser.current().contains("/login"));
 
     // A group manager sees the groups they manage, and edits their members only.
     let manager = w.made("/users", json!({ "email": "mo@example.com" }));

@@ -52,7 +52,7 @@ fn sign_in_url(tenant: &str, ended: Option<SessionEnd>) -> String {
         Some(SessionEnd::AccessChanged) => "?ended=access-changed",
         Some(SessionEnd::None) | None => "",
     };
-    format!("/t/{tenant}/portal/sign-in{why}")
+    format!("/t/{tenant}/login{why}")
 }
 
 impl FromRequestParts<AppState> for Signed {
@@ -206,7 +206,7 @@ pub(super) struct SignInQuery {
     ended: Option<String>,
 }
 
-fn sign_in_form(tenant: &str, notice: Option<&str>, error: Option<&str>) -> Markup {
+fn sign_in_form(tenant: &str, sso: Option<&str>, notice: Option<&str>, error: Option<&str>) -> Markup {
     layout::bare(
         "Sign in",
         html! {
@@ -215,6 +215,11 @@ fn sign_in_form(tenant: &str, notice: Option<&str>, error: Option<&str>) -> Mark
                 p.muted { "Tenant " code { (tenant) } }
                 @if let Some(n) = notice { p.notice role="status" { (n) } }
                 @if let Some(e) = error { p.error role="alert" #token-error { (e) } }
+                @if let Some(issuer) = sso {
+                    p { a.button.primary href=(format!("/t/{tenant}/login/sso")) { "Sign in with your organisation" } }
+                    p.hint { "Through " code { (issuer) } "." }
+                    h2 { "Or with a personal token" }
+                }
                 form method="post" action=(format!("/t/{tenant}/portal/sign-in")) {
                     label for="token" { "Personal token" }
                     input #token type="password" name="token" required autocomplete="off" spellcheck="false"
@@ -222,13 +227,16 @@ fn sign_in_form(tenant: &str, notice: Option<&str>, error: Option<&str>) -> Mark
                     p.hint { "The admin token printed at first start, or one made with " code { "POST /tokens" } "." }
                     button type="submit" { "Sign in" }
                 }
-                // Sign-in with the tenant's identity provider comes here.
             }
         },
     )
 }
 
-pub(super) async fn sign_in_page(Path(tenant): Path<String>, Query(q): Query<SignInQuery>) -> Markup {
+pub(super) async fn sign_in_page(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+    Query(q): Query<SignInQuery>,
+) -> Response {
     let notice = match q.ended.as_deref() {
         Some("timed-out") => Some("Your session timed out; sign in again."),
         Some("revoked") => Some("Your session ended: its token was revoked or your account suspended."),
@@ -236,7 +244,85 @@ pub(super) async fn sign_in_page(Path(tenant): Path<String>, Query(q): Query<Sig
         Some("signed-out") => Some("You are signed out."),
         _ => None,
     };
-    sign_in_form(&tenant, notice, None)
+    match s.sso_issuer(&tenant).await {
+        Ok(sso) => sign_in_form(&tenant, sso.as_deref(), notice, None).into_response(),
+        Err(e) => layout::error(None, &e),
+    }
+}
+
+/// The address the provider sends people back to: under the public URL when one is set,
+/// else under the host the request was sent to.
+fn callback_url(s: &AppState, headers: &HeaderMap, tenant: &str) -> String {
+    let base = match s.config().public_url.as_deref() {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost")),
+    };
+    format!("{base}/t/{tenant}/login/sso/callback")
+}
+
+#[derive(Deserialize)]
+pub(super) struct SsoQuery {
+    next: Option<String>,
+}
+
+/// `GET /t/{tenant}/login/sso`: off to the provider.
+pub(super) async fn sso_begin(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+    Query(q): Query<SsoQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let redirect_uri = callback_url(&s, &headers, &tenant);
+    match s.begin_sso(&tenant, q.next.as_deref(), &redirect_uri).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => sso_failed(&s, &tenant, &e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /t/{tenant}/login/sso/callback`: back from the provider, signed in or told why not.
+pub(super) async fn sso_callback(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+    Query(q): Query<CallbackQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let (Some(code), Some(state)) = (q.code.as_deref(), q.state.as_deref()) else {
+        let said = q.error.as_deref().unwrap_or("no code");
+        let detail = q.error_description.as_deref().unwrap_or_default();
+        let why: String = format!(
+            "The identity provider did not sign you in ({said}{}{detail}).",
+            if detail.is_empty() { "" } else { ": " }
+        )
+        .chars()
+        .take(300)
+        .collect();
+        return sso_failed(&s, &tenant, &ServiceError::Unauthorized(why)).await;
+    };
+    let redirect_uri = callback_url(&s, &headers, &tenant);
+    match s.finish_sso(&tenant, state, code, &redirect_uri, request_id(&headers)).await {
+        Ok((w, next)) => {
+            let mut r = Redirect::to(&next).into_response();
+            let secure = s.config().public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+            set_cookie(&mut r, &tenant, &w.value.secret, s.config().sessions.absolute_ms / 1000, secure);
+            r
+        }
+        Err(e) => sso_failed(&s, &tenant, &e).await,
+    }
+}
+
+/// The sign-in page again, saying why the provider's sign-in failed.
+async fn sso_failed(s: &AppState, tenant: &str, e: &ServiceError) -> Response {
+    let status = axum::http::StatusCode::from_u16(e.problem().status).unwrap_or_default();
+    let sso = s.sso_issuer(tenant).await.ok().flatten();
+    (status, sign_in_form(tenant, sso.as_deref(), None, Some(&e.problem().detail))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -268,7 +354,8 @@ pub(super) async fn sign_in(State(s): State<AppState>, Path(tenant): Path<String
         }
         Err(e @ (ServiceError::Unauthorized(_) | ServiceError::Forbidden(_) | ServiceError::TooMany(_))) => {
             let status = axum::http::StatusCode::from_u16(e.problem().status).unwrap_or_default();
-            (status, sign_in_form(&tenant, None, Some(&e.to_string()))).into_response()
+            let sso = s.sso_issuer(&tenant).await.ok().flatten();
+            (status, sign_in_form(&tenant, sso.as_deref(), None, Some(&e.to_string()))).into_response()
         }
         Err(e) => layout::error(None, &e),
     }
@@ -281,7 +368,7 @@ pub(super) async fn sign_out(State(s): State<AppState>, Posted(signed, Nothing {
     if let Err(e) = s.sign_out(&signed.ctx, &signed.secret).await {
         return layout::error(Some(&signed), &e);
     }
-    let mut r = Redirect::to(&format!("/t/{}/portal/sign-in?ended=signed-out", signed.tenant)).into_response();
+    let mut r = Redirect::to(&format!("/t/{}/login?ended=signed-out", signed.tenant)).into_response();
     clear_cookie(&mut r, &signed.tenant);
     r
 }

@@ -210,7 +210,8 @@ async fn confirm(State(s): State<AppState>, Posted(signed, f): Posted<BatchForm>
         let mut affected = 0;
         if matches!(edit, BatchEdit::Delete | BatchEdit::Archive) {
             for (g, _) in &groups {
-                affected += s.effective_members(&signed.ctx, signed.ctx.tenant(), &g.id, None).await?.1.len();
+                let (direct, inherited) = s.effective_member_counts(&signed.ctx, signed.ctx.tenant(), &g.id).await?;
+                affected += direct + inherited;
             }
         }
         Ok::<_, ServiceError>((groups, edit, said, affected))

@@ -145,6 +145,7 @@ pub(super) fn group_frame(
             h1 { (g.name) " " span.badges { (status_badge(g.status)) " " (source_badge(g.source)) } }
         }
         @if let Some(p) = &g.provider_name { @if p.as_str() != g.name.as_str() { p.muted { "Named " strong { (p) } " by the identity provider." } } }
+        @if let Some(x) = &g.external_id { p.muted { "The identity provider's id: " code.external { (x) } } }
         @if !g.description.as_str().is_empty() { p.description { (g.description) } }
         p.muted { code { (g.slug) } " · " (count) " member" @if count != 1 { "s" } " · " code { (g.id) } }
         @if g.status == GroupStatus::Archived {

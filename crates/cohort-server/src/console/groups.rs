@@ -431,7 +431,7 @@ async fn members_page(
                 &MembershipFilter { after_user, limit: MEMBERS_PAGE },
             )
             .await?;
-        let (_, effective) = s.effective_members(&signed.ctx, signed.ctx.tenant(), &id, None).await?;
+        let effective = s.effective_member_counts(&signed.ctx, signed.ctx.tenant(), &id).await?;
         Ok::<_, ServiceError>((g, count, rows, effective))
     }
     .await;
@@ -448,7 +448,7 @@ async fn members_page(
     let next = (distinct_users.len() as i64 == MEMBERS_PAGE)
         .then(|| distinct_users.last().map(|u| crate::cursor::encode("", u.as_str())))
         .flatten();
-    let inherited = effective.iter().filter(|m| !m.direct).count();
+    let (direct, inherited) = effective;
     let body = html! {
         @if may_edit {
             section.card aria-labelledby="add-title" {
@@ -515,7 +515,7 @@ async fn members_page(
             @if let Some(c) = &next { nav.pager aria-label="Pages" { a href=(format!("{url}?cursor={c}")) rel="next" { "Next page" } } }
         }
         h2 { "Effective members" }
-        p.muted { (effective.len()) " user" @if effective.len() != 1 { "s" } " get what this group confers: " (effective.len() - inherited) " directly, " (inherited) " through child groups." }
+        p.muted { (direct + inherited) " user" @if direct + inherited != 1 { "s" } " get what this group confers: " (direct) " directly, " (inherited) " through child groups." }
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     (status, group_frame(signed, &g, count, Tab::Members, q.done.as_deref(), body)).into_response()
@@ -802,8 +802,8 @@ async fn confirm_delete(
 ) -> Response {
     let found = async {
         let (g, n) = load(&s, &signed, &group).await?;
-        let (_, effective) = s.effective_members(&signed.ctx, signed.ctx.tenant(), &g.id, None).await?;
-        Ok::<_, ServiceError>((g, n, effective.len()))
+        let (direct, inherited) = s.effective_member_counts(&signed.ctx, signed.ctx.tenant(), &g.id).await?;
+        Ok::<_, ServiceError>((g, n, direct + inherited))
     }
     .await;
     let (g, _, affected) = match found {

@@ -78,6 +78,7 @@ impl From<ServiceError> for ScimError {
             ServiceError::Unauthorized(d) => Self::new(StatusCode::UNAUTHORIZED, None, &d),
             ServiceError::Forbidden(d) => Self::new(StatusCode::FORBIDDEN, None, &d),
             ServiceError::TooLarge(d) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, None, &d),
+            ServiceError::Upstream(d) => Self::new(StatusCode::BAD_GATEWAY, None, &d),
             ServiceError::MethodNotAllowed(d) => Self::new(StatusCode::METHOD_NOT_ALLOWED, None, &d),
             ServiceError::TooMany(d) => Self::new(StatusCode::TOO_MANY_REQUESTS, None, &d),
             ServiceError::Internal => {

@@ -8,7 +8,8 @@ use crate::view::{AccessView, EffectiveGroupView};
 use cohort_core::index::{Denial, Verdict};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::resolve::{
-    Decision, check_level, check_permission, describe_path, effective_members, path_to, resolve,
+    Decision, check_level, check_permission, describe_path, effective_member_counts, effective_members, path_to,
+    resolve,
 };
 use cohort_core::state::TenantState;
 use cohort_core::{GroupId, ResourceId, TenantId, Timestamp, UserId};
@@ -179,6 +180,21 @@ impl Services {
             .map(|m| EffectiveMemberRow { user_id: m.user, direct: m.direct, through: m.through })
             .collect();
         Ok((snap.revision, rows))
+    }
+
+    /// How many users are effectively in `group`: `(in it, only through groups below it)`,
+    /// as [`Self::effective_members`] would list them. The same permission.
+    pub async fn effective_member_counts(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> ServiceResult<(usize, usize)> {
+        let tenant = scope(ctx, tenant)?;
+        let snap = self.live(tenant).await?;
+        snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+        Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
+        Ok(effective_member_counts(&snap.state, group, self.now()))
     }
 
     /// Answers checks, reflecting at least revision `at_least` when given; deny by default.

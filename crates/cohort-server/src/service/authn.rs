@@ -85,7 +85,7 @@ impl Services {
         Ok(Principal {
             tenant,
             user: user.id,
-            token: record.token.id,
+            token: Some(record.token.id),
             system: record.token.system,
             scope: record.token.scope,
         })

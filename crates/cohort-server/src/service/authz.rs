@@ -44,6 +44,8 @@ pub(crate) enum Grounds {
     Scheduled,
     /// An operator with access to the database (`cohort admin-token`).
     Offline,
+    /// A person signing in: their provider's groups synced, their session opened.
+    SignIn,
 }
 
 impl Allowed {
@@ -69,6 +71,12 @@ impl Allowed {
     /// The proof for an operator's command run against the database itself.
     pub(crate) fn offline(tenant: &TenantId) -> Self {
         Self { tenant: tenant.clone(), by: None, automated: false, grounds: Grounds::Offline }
+    }
+
+    /// The proof for a sign-in: the identity provider's word (bounded like SCIM's: it never
+    /// gives a `cohort:` permission) and the session it opens.
+    pub(crate) fn sign_in(tenant: &TenantId) -> Self {
+        Self { tenant: tenant.clone(), by: None, automated: true, grounds: Grounds::SignIn }
     }
 
     /// The proof for a system token's management of `tenant` (creating it).
@@ -177,6 +185,25 @@ impl<'a> Guard<'a> {
             Ok(Allowed::by(self.ctx, Grounds::Manages(group.clone())))
         } else {
             self.require(p)
+        }
+    }
+
+    /// Refuses unless the caller holds all that `group` gives its members (tenant admins hold
+    /// everything): for a change that makes members later, on someone else's word (a provider
+    /// group mapped onto the group brings its members in at their next sign-in).
+    pub(crate) fn require_holds_what(&self, group: &GroupId) -> ServiceResult<()> {
+        let user = &self.ctx.principal.user;
+        if self.can(CohortPermission::Admin) {
+            return Ok(());
+        }
+        let lacking = self.live.index.held(user).lacking(&self.live.index.group_held(group));
+        if lacking.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(format!(
+                "this group gives {} that you do not hold; nobody may confer what they do not hold",
+                describe(&self.live.state, &lacking)
+            )))
         }
     }
 
@@ -322,22 +349,27 @@ impl Conferral {
         if lacking.is_empty() {
             return Ok(());
         }
-        let mut what: Vec<String> = lacking.permissions.iter().map(|p| format!("`{p}`")).collect();
-        for (r, rank) in &lacking.levels {
-            let level = state
-                .resource_levels(r)
-                .and_then(|l| l.as_slice().get(usize::from(*rank)))
-                .map_or_else(|| rank.to_string(), |k| k.as_str().to_owned());
-            let name = state.resource(r).map_or("", |f| f.name.as_str());
-            what.push(format!("level `{level}` on resource `{name}` ({r})"));
-        }
         Err(Refusal {
             detail: format!(
                 "this change would give {} that you do not hold; nobody may confer what they do not hold",
-                what.join(", ")
+                describe(state, &lacking)
             ),
         })
     }
+}
+
+/// What `held` names, as a refusal says it: permissions, then levels on resources.
+fn describe(state: &TenantState, held: &Held) -> String {
+    let mut what: Vec<String> = held.permissions.iter().map(|p| format!("`{p}`")).collect();
+    for (r, rank) in &held.levels {
+        let level = state
+            .resource_levels(r)
+            .and_then(|l| l.as_slice().get(usize::from(*rank)))
+            .map_or_else(|| rank.to_string(), |k| k.as_str().to_owned());
+        let name = state.resource(r).map_or("", |f| f.name.as_str());
+        what.push(format!("level `{level}` on resource `{name}` ({r})"));
+    }
+    what.join(", ")
 }
 
 /// The live automated membership rows of `footprint`'s users that sit in a group conferring a

@@ -3,7 +3,7 @@
 use super::authz::{Guard, scope};
 use super::snapshot::GroupSnapshot;
 use super::user_type::known_type;
-use super::{Change, Ctx, Expect, NewMember, Services, Written};
+use super::{Change, Ctx, Expect, NewMember, Origin, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::graph::check_parents;
 use cohort_core::model::{Group, GroupSource, GroupStatus, Subject};
@@ -210,6 +210,54 @@ impl Services {
         }
         let members = seen.len() as i64;
         Ok((group, members))
+    }
+
+    /// Creates the group that stands for a provider's group at sign-in (source `sso`, with the
+    /// provider's id as its external id and, until an admin renames it, as its name; suffixed
+    /// ` (2)`, ` (3)`, ... when a group already has that name). The change is allowed.
+    pub(crate) async fn create_synced_group_in(
+        &self,
+        change: &mut Change,
+        origin: Origin<'_>,
+        external_id: &str,
+    ) -> ServiceResult<GroupId> {
+        let stem: String = external_id.chars().take(120).collect();
+        let tenant = change.tenant().clone();
+        let mut name = Name::parse("name", &stem)?;
+        for n in 2..1000 {
+            if change.tx.read().group_name_owner(&tenant, &name).await?.is_none() {
+                break;
+            }
+            name = Name::parse("name", &format!("{stem} ({n})"))?;
+        }
+        let now = self.now();
+        let group = Group {
+            id: GroupId::generate(self.ids()),
+            provider_name: Some(name.clone()),
+            slug: self.free_slug(change, &GroupSlug::from_name(&name)).await?,
+            name,
+            description: Description::parse("")?,
+            status: GroupStatus::Active,
+            source: GroupSource::Sso,
+            external_id: Some(external_id.to_owned()),
+            apply_privileges: true,
+            notify_members: false,
+            member_types: MemberTypes::default(),
+            parent_ids: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        change.tx.write()?.insert_group(&group).await?;
+        change.touch_group(&group.id);
+        self.audit(
+            change,
+            origin,
+            "group.create",
+            ("group", group.id.as_str()),
+            None::<&()>,
+            Some(&GroupSnapshot::from(&group)),
+        );
+        Ok(group.id)
     }
 
     /// A derived slug, suffixed `-2`, `-3`, ... until it is free.

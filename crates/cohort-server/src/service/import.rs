@@ -407,6 +407,9 @@ impl Services {
         id: &ImportId,
         rows: Vec<(GroupId, UserId, MemberRole)>,
     ) -> ServiceResult<()> {
+        for g in rows.iter().map(|(g, _, _)| g).collect::<std::collections::BTreeSet<_>>() {
+            self.check_hand_edit(change, g).await?;
+        }
         let now = self.now();
         let reason = ShortText::parse("reason", &format!("CSV import {id}"), false)?;
         let added: Vec<Membership> = rows
@@ -595,7 +598,7 @@ impl Services {
                     user_name: None,
                     external_id: None,
                 };
-                let user = self.create_user_in(change, ctx, new).await?;
+                let user = self.create_user_in(change, ctx.into(), new).await?;
                 memberships.extend(row.groups.into_iter().map(|g| (g, user.id.clone(), MemberRole::Member)));
                 created.push(user);
             }

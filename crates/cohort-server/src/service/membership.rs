@@ -4,7 +4,7 @@ use super::authz::{Guard, scope};
 use super::snapshot::MembershipSnapshot;
 use super::{Change, Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
-use cohort_core::model::{MemberRole, Membership, MembershipSource};
+use cohort_core::model::{GroupSource, MemberRole, Membership, MembershipSource};
 use cohort_core::name::ShortText;
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{GroupId, TenantId, Timestamp, UserId};
@@ -89,6 +89,7 @@ impl Services {
         group: &GroupId,
         input: NewMember,
     ) -> ServiceResult<Membership> {
+        self.check_hand_edit(change, group).await?;
         let state = &change.before.state;
         if state.user(&input.user_id).is_none() {
             return Err(invalid("userId", format!("user `{}` not found", input.user_id)));
@@ -116,6 +117,25 @@ impl Services {
         };
         self.write_member_in(change, ctx, &m).await?;
         Ok(m)
+    }
+
+    /// Refuses a change by hand (REST, console, batch, CSV import) to the members of an `sso`
+    /// group while the tenant's provider is `ssoOnly`: they follow sign-in (and SCIM) alone.
+    pub(crate) async fn check_hand_edit(&self, change: &mut Change, group: &GroupId) -> ServiceResult<()> {
+        if change.before.state.group(group).is_none_or(|g| g.source != GroupSource::Sso) {
+            return Ok(());
+        }
+        let tenant = change.tenant().clone();
+        if change.tx.read().get_identity_provider(&tenant).await?.is_some_and(|p| p.sso_only) {
+            return Err(ServiceError::Conflict(
+                "groupId".to_owned(),
+                format!(
+                    "group `{group}` follows the identity provider (ssoOnly): its members change only at sign-in and \
+                     through SCIM"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Writes one membership row the change has checked, and audits it.
@@ -148,6 +168,7 @@ impl Services {
                 _ => guard.require_or_manager(P::GroupsWrite, group)?,
             };
             change.tx.allow(proof)?;
+            self.check_hand_edit(change, group).await?;
             if row.is_none() {
                 return Err(ServiceError::NotFound(format!("manual membership of `{user}` in `{group}`")));
             }
@@ -213,11 +234,12 @@ impl Services {
             Some(MemberRole::Member) => guard.require_or_manager(P::GroupsWrite, group)?,
             _ => guard.require(P::GroupsWrite)?,
         })?;
+        let remaining_sources: Vec<MembershipSource> =
+            state.rows(group, user).map(|(s, _)| s).filter(|s| *s != source).collect();
+        self.check_hand_edit(change, group).await?;
         if row.is_none() {
             return Err(ServiceError::NotFound(format!("{} membership of `{user}` in `{group}`", source.as_str())));
         }
-        let remaining_sources: Vec<MembershipSource> =
-            state.rows(group, user).map(|(s, _)| s).filter(|s| *s != source).collect();
         let now = self.now();
         let before =
             change.tx.read().membership_rows(tenant, group, user).await?.into_iter().find(|m| m.source == source);

@@ -4,9 +4,9 @@
 
 use super::authn::{hash_secret, random_secret};
 use super::authz::Guard;
-use super::{Ctx, Principal, Services, Written};
+use super::{Change, Ctx, Principal, Services, Written};
 use crate::error::{ServiceError, ServiceResult};
-use cohort_core::model::{TokenScope, UserStatus};
+use cohort_core::model::{SignInMethod, TokenScope, UserStatus};
 use cohort_core::permission::{CohortPermission, Permission};
 use cohort_store::ConsoleSession;
 use std::sync::Arc;
@@ -91,21 +91,42 @@ impl Services {
                 ));
             }
             change.tx.allow(guard.require_self(&ctx.principal.user)?)?;
-            let session =
-                ConsoleSession { token_id: ctx.principal.token.clone(), held, created_at: now, last_seen_at: now };
-            change.tx.write()?.insert_session(&hash_secret(&secret), &session).await?;
-            self.audit(
-                change,
-                (&ctx).into(),
-                "session.create",
-                ("token", ctx.principal.token.as_str()),
-                None::<&()>,
-                None::<&()>,
-            );
-            Ok(())
+            self.open_session_in(change, &ctx, SignInMethod::Token, held, &secret).await
         })
         .await
         .map(|w| Written { value: SignedIn { secret: secret.clone(), ctx: ctx.clone() }, revision: w.revision })
+    }
+
+    /// Writes a session row for the caller of `ctx`, signed in by `method` and holding `held`,
+    /// and audits it (`session.create`, with the method); the change is allowed.
+    pub(crate) async fn open_session_in(
+        &self,
+        change: &mut Change,
+        ctx: &Ctx,
+        method: SignInMethod,
+        held: Vec<Permission>,
+        secret: &str,
+    ) -> ServiceResult<()> {
+        let now = self.now();
+        let session = ConsoleSession {
+            user_id: ctx.principal.user.clone(),
+            method,
+            token_id: ctx.principal.token.clone(),
+            held,
+            created_at: now,
+            last_seen_at: now,
+        };
+        change.tx.write()?.insert_session(&hash_secret(secret), &session).await?;
+        let token = ctx.principal.token.as_ref().map(ToString::to_string);
+        self.audit(
+            change,
+            ctx.into(),
+            "session.create",
+            ("user", ctx.principal.user.as_str()),
+            None::<&()>,
+            Some(&serde_json::json!({ "method": method.as_str(), "token": token })),
+        );
+        Ok(())
     }
 
     /// Resumes the session whose cookie is `secret` on a request to `tenant_slug`. A session
@@ -123,12 +144,14 @@ impl Services {
         } else {
             None
         };
-        let token = match end {
-            Some(_) => None,
-            None => r.get_token(&tenant.id, &session.token_id).await?,
+        // A session opened with a token stands on it; every session stands on its active user.
+        let token = match (&end, &session.token_id) {
+            (None, Some(id)) => r.get_token(&tenant.id, id).await?.filter(|t| t.user_id == session.user_id).map(Some),
+            (None, None) => Some(None),
+            (Some(_), _) => None,
         };
         let user = match &token {
-            Some(t) => r.get_user(&tenant.id, &t.user_id).await?.filter(|u| u.status == UserStatus::Active),
+            Some(_) => r.get_user(&tenant.id, &session.user_id).await?.filter(|u| u.status == UserStatus::Active),
             None => None,
         };
         let (Some(token), Some(user)) = (token, user) else {
@@ -138,8 +161,8 @@ impl Services {
         let principal = Arc::new(Principal {
             tenant: tenant.clone(),
             user: user.id,
-            token: token.id,
-            system: token.system,
+            system: token.as_ref().is_some_and(|t| t.system),
+            token: token.map(|t| t.id),
             scope: TokenScope::Api,
         });
         let ctx = Ctx { principal, request_id: request_id.to_owned() };
@@ -167,7 +190,7 @@ impl Services {
                     change,
                     ctx.into(),
                     "session.delete",
-                    ("token", ctx.principal.token.as_str()),
+                    ("user", ctx.principal.user.as_str()),
                     None::<&()>,
                     None::<&()>,
                 );
@@ -222,7 +245,7 @@ impl FailedSignIns {
 }
 
 /// The `cohort:` permissions the caller holds.
-fn held(guard: &Guard<'_>) -> Vec<Permission> {
+pub(crate) fn held(guard: &Guard<'_>) -> Vec<Permission> {
     CohortPermission::ALL
         .into_iter()
         .filter(|p| guard.can(*p))

@@ -3,7 +3,7 @@
 use super::authz::{Guard, scope};
 use super::snapshot::UserSnapshot;
 use super::user_type::known_type;
-use super::{Change, Ctx, Expect, Services, Written};
+use super::{Change, Ctx, Expect, Origin, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::model::{MemberRole, Membership, MembershipSource, User, UserStatus};
 use cohort_core::name::{Attributes, Email, Name, ShortText, SsoGroups, UserType};
@@ -93,7 +93,7 @@ impl Services {
                 guard.require(P::GroupsWrite)?;
             }
             change.tx.allow(proof)?;
-            let user = self.create_user_in(change, ctx, input).await?;
+            let user = self.create_user_in(change, ctx.into(), input).await?;
             let reason = ShortText::parse("reason", "added when the user was created", false)?;
             for g in groups.iter().collect::<std::collections::BTreeSet<_>>() {
                 let state = &change.before.state;
@@ -123,7 +123,12 @@ impl Services {
     /// Creates a user inside an open change (its caller holds `cohort:users.write`): the email
     /// and login name must be free and the type one the tenant keeps. Rules are the caller's to
     /// apply ([`Self::reassign_in`]).
-    pub(crate) async fn create_user_in(&self, change: &mut Change, ctx: &Ctx, input: NewUser) -> ServiceResult<User> {
+    pub(crate) async fn create_user_in(
+        &self,
+        change: &mut Change,
+        origin: Origin<'_>,
+        input: NewUser,
+    ) -> ServiceResult<User> {
         let tenant = &change.tenant().clone();
         if let Some(email) = &input.email
             && change.tx.read().user_by_email(tenant, email).await?.is_some()
@@ -157,7 +162,7 @@ impl Services {
         change.touch_user(&user.id);
         self.audit(
             change,
-            ctx.into(),
+            origin,
             "user.create",
             ("user", user.id.as_str()),
             None::<&()>,

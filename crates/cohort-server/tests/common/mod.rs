@@ -18,6 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use tower::ServiceExt;
 
+pub mod oidc;
+
 /// The bootstrap token of every test server.
 pub const ROOT: &str = "cohort_test_root_token_0123456789abcdef";
 
