@@ -19,6 +19,7 @@ mod holdings;
 mod import;
 mod layout;
 mod rules;
+mod sign_in;
 mod signed;
 mod tokens;
 mod tree;
@@ -41,6 +42,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/t/{tenant}/login", get(auth::sign_in_page))
         .route("/t/{tenant}/login/sso", get(auth::sso_begin))
         .route("/t/{tenant}/login/sso/callback", get(auth::sso_callback))
+        .route("/t/{tenant}/login/password", post(auth::password_sign_in))
+        .route("/t/{tenant}/login/invitation/{secret}", get(auth::invitation_page).post(auth::accept_invitation))
         .route("/t/{tenant}/portal/sign-in", get(auth::sign_in_page).post(auth::sign_in))
         .route("/t/{tenant}/portal/sign-out", post(auth::sign_out))
         .merge(batch::routes())
@@ -54,6 +57,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(tokens::routes())
         .merge(catalog::routes())
         .merge(tree::routes())
+        .merge(sign_in::routes())
         .route("/console-assets/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn(protect))
 }

@@ -16,6 +16,7 @@ mod identity;
 mod import;
 mod live;
 mod membership;
+mod password;
 mod provisioning;
 mod resource;
 mod role;
@@ -40,6 +41,7 @@ pub use import::{
 };
 pub use live::{Live, LiveRead};
 pub use membership::{MemberPatch, NewMember, RemovedMembership};
+pub use password::{INVITATION_FOR_MS, InvitationCreated, MIN_PASSWORD};
 pub use provisioning::GroupEdits;
 pub use resource::{Holder, NewResource, ResourcePatch};
 pub use role::{NewRole, RolePatch};
@@ -176,7 +178,8 @@ pub struct Services {
     live: live::Registry,
     tokens: authn::TokenCache,
     rules: rule::RuleCompiler,
-    sign_ins: session::FailedSignIns,
+    sign_ins: session::FailedSignIns<std::net::IpAddr>,
+    account_sign_ins: session::FailedSignIns<(TenantId, String)>,
     oidc: crate::oidc::Oidc,
 }
 
@@ -192,6 +195,7 @@ impl Services {
             tokens: authn::TokenCache::default(),
             rules: rule::RuleCompiler::default(),
             sign_ins: session::FailedSignIns::default(),
+            account_sign_ins: session::FailedSignIns::default(),
             oidc: crate::oidc::Oidc::default(),
         }
     }

@@ -17,6 +17,9 @@ use serde_json::json;
 const T: &str = "/t/default/api/v1";
 const CONSOLE: &str = "/t/default/portal/access-management";
 
+/// A tenant's facts at one moment: its access state and its roles.
+type Facts = Option<(cohort_core::state::TenantState, Vec<cohort_core::model::Role>)>;
+
 /// A group an attempt tries to confer: what it gives and how to see that it was given.
 struct Target {
     name: &'static str,
@@ -360,12 +363,14 @@ impl World {
         }
     }
 
-    async fn facts(&self) -> String {
+    /// The tenant's facts, compared as values (not as printed: a map's printed order follows
+    /// the order its rows were read in, which PostgreSQL does not keep).
+    async fn facts(&self) -> Facts {
         let mut r = self.app.store.read().await.unwrap();
         let t = r.list_tenants().await.unwrap().into_iter().find(|t| t.slug.as_str() == "default").unwrap();
         let state = r.load_state(&t.id).await.unwrap().canonical();
         let roles = r.list_roles(&t.id, None, None, 1000).await.unwrap();
-        format!("{state:?} {roles:?}")
+        Some((state, roles))
     }
 
     /// Whether `user` now holds what `target` confers.
@@ -387,7 +392,7 @@ impl World {
         path: Path,
         target: &Target,
         snapshot: bool,
-    ) -> (String, common::Answer, String) {
+    ) -> (String, common::Answer, Facts) {
         let app = &self.app;
         let n = self.fresh();
         let email = format!("victim{n}@example.com");
@@ -406,7 +411,7 @@ impl World {
         }
         let tok = who.token.as_str();
         let g = &target.group;
-        let facts = async || if snapshot { self.facts().await } else { String::new() };
+        let facts = async || if snapshot { self.facts().await } else { None };
         let mut before = facts().await;
         let answer = match path {
             Path::AddMember => app.post(&format!("{T}/groups/{g}/members"), tok, json!({"userId": victim})).await,

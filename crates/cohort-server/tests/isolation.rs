@@ -137,6 +137,7 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (M::DELETE, "/groups/{g}/rules/{l}", None),
         (M::PUT, "/groups/{g}/scopes", Some(json!({"scopes": {"k": ["v"]}}))),
         (M::POST, "/check", Some(json!({"userId": "{u}", "resourceId": "{x}", "level": "use"}))),
+        (M::POST, "/users/{u}/invitations", Some(json!({}))),
         (M::GET, "/identity-provider", None),
         (
             M::PUT,

@@ -288,3 +288,103 @@ async fn the_provider_is_checked_when_set_up_and_mappings_confer_only_what_their
     app.get(&format!("{T}/identity-provider"), ROOT).await.problem(404);
     app.assert_consistent().await;
 }
+
+#[tokio::test]
+async fn with_sso_only_a_password_signs_in_tenant_admins_alone() {
+    let app = TestApp::new().await;
+    let idp = Idp::start();
+    set_up(&app, &idp, json!({"ssoOnly": true})).await.ok(200);
+    let me = app.get(&format!("{T}/me"), ROOT).await.ok(200).clone();
+    let admin = me["id"].as_str().or(me["user"]["id"].as_str()).unwrap().to_owned();
+    let admin_email = me["email"].as_str().or(me["user"]["email"].as_str()).unwrap().to_owned();
+    let ivy = app.user("default", ROOT, "ivy@example.com").await;
+    for (user, email) in [(&admin, admin_email.as_str()), (&ivy, "ivy@example.com")] {
+        let link = app.post(&format!("{T}/users/{user}/invitations"), ROOT, json!({})).await.ok(201)["path"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let set = serde_html_form::to_string([
+            ("password", "a long enough passphrase"),
+            ("again", "a long enough passphrase"),
+        ])
+        .unwrap();
+        let done = app.console(Method::POST, &link, None, None, Some(&set)).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{email}: {}", done.html);
+    }
+    let refused = password_sign_in(&app, "ivy@example.com").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.html.contains("identity provider only"), "{}", refused.html);
+    let page = app.console(Method::GET, "/t/default/login", None, None, None).await;
+    assert!(page.html.contains("/t/default/login/sso"), "the button is there");
+    let ok = password_sign_in(&app, &admin_email).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "an admin is never locked out: {}", ok.html);
+}
+
+async fn password_sign_in(app: &TestApp, email: &str) -> common::Page {
+    let body = serde_html_form::to_string([("email", email), ("password", "a long enough passphrase")]).unwrap();
+    app.console(Method::POST, "/t/default/login/password", None, None, Some(&body)).await
+}
+
+#[tokio::test]
+async fn admins_set_the_provider_up_on_the_sign_in_page() {
+    let app = TestApp::new().await;
+    let idp = Idp::start();
+    const HERE: Option<&str> = Some("http://cohort.test");
+    const PAGE: &str = "/t/default/portal/access-management/sign-in";
+    let login =
+        app.console(Method::POST, "/t/default/portal/sign-in", None, HERE, Some(&format!("token={ROOT}"))).await;
+    let admin = login.cookie.unwrap();
+    let empty = app.console(Method::GET, PAGE, Some(&admin), None, None).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.html.contains("http://cohort.test/t/default/login/sso/callback"), "the redirect URI to register");
+    let csrf = empty.csrf();
+    let form = |issuer: &str, csrf: &str| {
+        serde_html_form::to_string([
+            ("csrf", csrf),
+            ("issuer", issuer),
+            ("client_id", "cohort"),
+            ("client_secret", "cohort-test-secret"),
+            ("scopes", "openid email profile groups"),
+            ("create_users", "on"),
+        ])
+        .unwrap()
+    };
+    // Without its CSRF token nothing is saved.
+    let forged = app.console(Method::POST, PAGE, Some(&admin), HERE, Some(&form(&idp.issuer, "nope"))).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    app.get(&format!("{T}/identity-provider"), ROOT).await.problem(404);
+    // A wrong issuer is told beside its field.
+    let bad = app.console(Method::POST, PAGE, Some(&admin), HERE, Some(&form("http://127.0.0.1:9", &csrf))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("out of reach"), "{}", bad.html);
+    let saved = app.console(Method::POST, PAGE, Some(&admin), HERE, Some(&form(&idp.issuer, &csrf))).await;
+    assert_eq!((saved.status, saved.location.as_str()), (StatusCode::SEE_OTHER, &*format!("{PAGE}?done=saved")));
+    let shown = app.console(Method::GET, PAGE, Some(&admin), None, None).await;
+    assert!(shown.html.contains(&idp.issuer) && !shown.html.contains("cohort-test-secret"), "{}", shown.html);
+    // The sign-in page now offers the provider, and it signs people in.
+    let page = app.console(Method::GET, "/t/default/login", None, None, None).await;
+    assert!(page.html.contains("Sign in with your organisation"));
+    idp.account("jo", "jo@example.com", &["grp-j"]);
+    sign_in(&app, &idp, "jo", None).await.0.cookie.expect("signed in");
+    // Someone who is not an admin may not see or change it.
+    let lead = app.user("default", ROOT, "lead@example.com").await;
+    let group_admin = app.builtin("default", ROOT, "group-admin").await;
+    app.post(&format!("{T}/users/{lead}/roles"), ROOT, json!({"roleId": group_admin})).await.ok(201);
+    let token = app.token_for("default", ROOT, &lead).await;
+    let theirs =
+        app.console(Method::POST, "/t/default/portal/sign-in", None, HERE, Some(&format!("token={token}"))).await;
+    let theirs = theirs.cookie.unwrap();
+    let denied = app.console(Method::GET, PAGE, Some(&theirs), None, None).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let groups =
+        app.console(Method::GET, "/t/default/portal/access-management/groups", Some(&theirs), None, None).await;
+    let remove = serde_html_form::to_string([("csrf", groups.csrf())]).unwrap();
+    let denied = app.console(Method::POST, &format!("{PAGE}/remove"), Some(&theirs), HERE, Some(&remove)).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    app.get(&format!("{T}/identity-provider"), ROOT).await.ok(200);
+    // An admin removes it.
+    let remove = serde_html_form::to_string([("csrf", shown.csrf())]).unwrap();
+    let removed = app.console(Method::POST, &format!("{PAGE}/remove"), Some(&admin), HERE, Some(&remove)).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    app.get(&format!("{T}/identity-provider"), ROOT).await.problem(404);
+}

@@ -218,8 +218,16 @@ fn sign_in_form(tenant: &str, sso: Option<&str>, notice: Option<&str>, error: Op
                 @if let Some(issuer) = sso {
                     p { a.button.primary href=(format!("/t/{tenant}/login/sso")) { "Sign in with your organisation" } }
                     p.hint { "Through " code { (issuer) } "." }
-                    h2 { "Or with a personal token" }
+                    h2 { "Or with your password" }
                 }
+                form method="post" action=(format!("/t/{tenant}/login/password")) {
+                    label for="email" { "Email" }
+                    input #email type="email" name="email" required autocomplete="username";
+                    label for="password" { "Password" }
+                    input #password type="password" name="password" required autocomplete="current-password";
+                    button type="submit" { "Sign in" }
+                }
+                h2 { "Or with a personal token" }
                 form method="post" action=(format!("/t/{tenant}/portal/sign-in")) {
                     label for="token" { "Personal token" }
                     input #token type="password" name="token" required autocomplete="off" spellcheck="false"
@@ -242,6 +250,7 @@ pub(super) async fn sign_in_page(
         Some("revoked") => Some("Your session ended: its token was revoked or your account suspended."),
         Some("access-changed") => Some("Your session ended because your cohort permissions changed; sign in again."),
         Some("signed-out") => Some("You are signed out."),
+        Some("password-set") => Some("Your password is set: sign in with it."),
         _ => None,
     };
     match s.sso_issuer(&tenant).await {
@@ -252,7 +261,7 @@ pub(super) async fn sign_in_page(
 
 /// The address the provider sends people back to: under the public URL when one is set,
 /// else under the host the request was sent to.
-fn callback_url(s: &AppState, headers: &HeaderMap, tenant: &str) -> String {
+pub(super) fn callback_url(s: &AppState, headers: &HeaderMap, tenant: &str) -> String {
     let base = match s.config().public_url.as_deref() {
         Some(u) => u.trim_end_matches('/').to_owned(),
         None => format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost")),
@@ -275,7 +284,7 @@ pub(super) async fn sso_begin(
     let redirect_uri = callback_url(&s, &headers, &tenant);
     match s.begin_sso(&tenant, q.next.as_deref(), &redirect_uri).await {
         Ok(url) => Redirect::to(&url).into_response(),
-        Err(e) => sso_failed(&s, &tenant, &e).await,
+        Err(e) => sign_in_failed(&s, &tenant, &e).await,
     }
 }
 
@@ -304,7 +313,7 @@ pub(super) async fn sso_callback(
         .chars()
         .take(300)
         .collect();
-        return sso_failed(&s, &tenant, &ServiceError::Unauthorized(why)).await;
+        return sign_in_failed(&s, &tenant, &ServiceError::Unauthorized(why)).await;
     };
     let redirect_uri = callback_url(&s, &headers, &tenant);
     match s.finish_sso(&tenant, state, code, &redirect_uri, request_id(&headers)).await {
@@ -314,12 +323,12 @@ pub(super) async fn sso_callback(
             set_cookie(&mut r, &tenant, &w.value.secret, s.config().sessions.absolute_ms / 1000, secure);
             r
         }
-        Err(e) => sso_failed(&s, &tenant, &e).await,
+        Err(e) => sign_in_failed(&s, &tenant, &e).await,
     }
 }
 
 /// The sign-in page again, saying why the provider's sign-in failed.
-async fn sso_failed(s: &AppState, tenant: &str, e: &ServiceError) -> Response {
+async fn sign_in_failed(s: &AppState, tenant: &str, e: &ServiceError) -> Response {
     let status = axum::http::StatusCode::from_u16(e.problem().status).unwrap_or_default();
     let sso = s.sso_issuer(tenant).await.ok().flatten();
     (status, sign_in_form(tenant, sso.as_deref(), None, Some(&e.problem().detail))).into_response()
@@ -332,10 +341,7 @@ pub(super) struct SignInForm {
 }
 
 pub(super) async fn sign_in(State(s): State<AppState>, Path(tenant): Path<String>, req: Request) -> Response {
-    let client = req
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let client = client_of(&req);
     let rid = request_id(req.headers()).to_owned();
     if !same_origin(req.headers(), s.config().public_url.as_deref()) {
         return refused_form(None);
@@ -371,4 +377,119 @@ pub(super) async fn sign_out(State(s): State<AppState>, Posted(signed, Nothing {
     let mut r = Redirect::to(&format!("/t/{}/login?ended=signed-out", signed.tenant)).into_response();
     clear_cookie(&mut r, &signed.tenant);
     r
+}
+
+/// The client address of a request, for counting failed sign-ins.
+fn client_of(req: &Request) -> std::net::IpAddr {
+    req.extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
+}
+
+#[derive(Deserialize)]
+pub(super) struct PasswordForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /t/{tenant}/login/password`: signed in with a password, or the page again saying why.
+pub(super) async fn password_sign_in(State(s): State<AppState>, Path(tenant): Path<String>, req: Request) -> Response {
+    let client = client_of(&req);
+    let rid = request_id(req.headers()).to_owned();
+    if !same_origin(req.headers(), s.config().public_url.as_deref()) {
+        return refused_form(None);
+    }
+    let Ok(bytes) = Bytes::from_request(req, &s).await else {
+        return layout::error(None, &ServiceError::TooLarge("the form is too large".to_owned()));
+    };
+    let form: PasswordForm =
+        serde_html_form::from_bytes(&bytes).unwrap_or(PasswordForm { email: String::new(), password: String::new() });
+    match s.password_sign_in(&tenant, &form.email, &form.password, client, &rid).await {
+        Ok(w) => {
+            let mut r = Redirect::to(&layout::groups_url(&tenant)).into_response();
+            let secure = s.config().public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+            set_cookie(&mut r, &tenant, &w.value.secret, s.config().sessions.absolute_ms / 1000, secure);
+            r
+        }
+        Err(e) => sign_in_failed(&s, &tenant, &e).await,
+    }
+}
+
+fn invitation_form(tenant: &str, secret: &str, email: &str, error: Option<&str>) -> Markup {
+    layout::bare(
+        "Set your password",
+        html! {
+            section.signin aria-labelledby="set-title" {
+                h1 #set-title { "Set your password" }
+                p.muted { "For " strong { (email) } " in tenant " code { (tenant) } "." }
+                @if let Some(e) = error { p.error role="alert" #password-error { (e) } }
+                form method="post" action=(format!("/t/{tenant}/login/invitation/{secret}")) {
+                    label for="password" { "New password" }
+                    input #password type="password" name="password" required minlength=(crate::service::MIN_PASSWORD)
+                        autocomplete="new-password" aria-describedby="password-hint";
+                    p.hint #password-hint { "At least " (crate::service::MIN_PASSWORD) " characters; a phrase of a few words is easy to remember and hard to guess." }
+                    label for="again" { "The same again" }
+                    input #again type="password" name="again" required autocomplete="new-password";
+                    button type="submit" { "Set password" }
+                }
+            }
+        },
+    )
+}
+
+/// `GET /t/{tenant}/login/invitation/{secret}`: the form to set a password, while the
+/// invitation works.
+pub(super) async fn invitation_page(
+    State(s): State<AppState>,
+    Path((tenant, secret)): Path<(String, String)>,
+) -> Response {
+    match s.invitation_user(&tenant, &secret).await {
+        Ok(u) => invitation_form(&tenant, &secret, u.email.as_ref().map_or("", |e| e.as_str()), None).into_response(),
+        Err(e) => sign_in_failed(&s, &tenant, &e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct NewPasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    again: String,
+}
+
+/// `POST /t/{tenant}/login/invitation/{secret}`: the password set, then off to sign in.
+pub(super) async fn accept_invitation(
+    State(s): State<AppState>,
+    Path((tenant, secret)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    let rid = request_id(req.headers()).to_owned();
+    if !same_origin(req.headers(), s.config().public_url.as_deref()) {
+        return refused_form(None);
+    }
+    let Ok(bytes) = Bytes::from_request(req, &s).await else {
+        return layout::error(None, &ServiceError::TooLarge("the form is too large".to_owned()));
+    };
+    let form: NewPasswordForm = serde_html_form::from_bytes(&bytes)
+        .unwrap_or(NewPasswordForm { password: String::new(), again: String::new() });
+    let user = match s.invitation_user(&tenant, &secret).await {
+        Ok(u) => u,
+        Err(e) => return sign_in_failed(&s, &tenant, &e).await,
+    };
+    let email = user.email.as_ref().map_or("", |e| e.as_str()).to_owned();
+    if form.password != form.again {
+        let page = invitation_form(&tenant, &secret, &email, Some("The two passwords differ."));
+        return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
+    }
+    match s.accept_invitation(&tenant, &secret, &form.password, &rid).await {
+        Ok(_) => Redirect::to(&format!("/t/{tenant}/login?ended=password-set")).into_response(),
+        Err(ServiceError::Invalid(errors)) => {
+            let said: Vec<String> = errors.iter().map(|e| format!("The password {}.", e.message)).collect();
+            let page = invitation_form(&tenant, &secret, &email, Some(&said.join(" ")));
+            (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+        }
+        Err(e) => sign_in_failed(&s, &tenant, &e).await,
+    }
 }

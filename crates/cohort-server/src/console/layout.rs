@@ -24,11 +24,12 @@ pub(super) enum Section {
     Tokens,
     Audit,
     Why,
+    SignIn,
 }
 
 impl Section {
     /// Each section's place in the navigation, under `/t/{tenant}/portal/access-management/`.
-    const ALL: [(Self, &'static str, &'static str); 7] = [
+    const ALL: [(Self, &'static str, &'static str); 8] = [
         (Self::Groups, "groups", "Groups"),
         (Self::Users, "users", "Users"),
         (Self::Roles, "roles", "Roles"),
@@ -36,6 +37,7 @@ impl Section {
         (Self::Tokens, "tokens", "Tokens"),
         (Self::Audit, "audit", "Audit log"),
         (Self::Why, "why", "Why?"),
+        (Self::SignIn, "sign-in", "Sign-in"),
     ];
 }
 

@@ -1,5 +1,6 @@
-//! `/identity-provider` (set up, show without the secret, remove) and a group's
-//! `/sso-mappings` (provider groups whose members join it at sign-in).
+//! `/identity-provider` (set up, show without the secret, remove), a group's `/sso-mappings`
+//! (provider groups whose members join it at sign-in), and a user's `/invitations` (a one-time
+//! link to set a password, for local sign-in).
 
 use super::extract::{ApiJson, Caller, path_id};
 use super::{AppState, TenantPath, written, written_empty};
@@ -10,8 +11,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use cohort_core::GroupId;
 use cohort_core::model::IdentityProvider;
+use cohort_core::{GroupId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -22,6 +23,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(put_provider, get_provider, delete_provider))
         .routes(routes!(add_mapping, list_mappings))
         .routes(routes!(remove_mapping))
+        .routes(routes!(create_invitation))
 }
 
 /// The tenant's OpenID Connect identity provider.
@@ -213,4 +215,35 @@ async fn remove_mapping(
     let (_, group, provider_group) = path;
     let group = path_id(GroupId::parse, &group)?;
     Ok(written_empty(s.remove_sso_mapping(&ctx, ctx.tenant(), &group, &provider_group).await?.revision))
+}
+
+/// An invitation to set a password, shown only in this answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationView {
+    /// Whose password it sets.
+    pub user_id: String,
+    /// The one-time link's path (under the server's public URL); it is not stored and cannot be
+    /// shown again. Opening it asks for the new password.
+    pub path: String,
+    /// When it stops working (72 hours from now).
+    pub expires_at: String,
+}
+
+#[utoipa::path(post, path = "/t/{tenant}/api/v1/users/{userId}/invitations", tag = "sign-in",
+    responses((status = 201, body = InvitationView), (status = "4XX", body = Problem)))]
+async fn create_invitation(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, ServiceError> {
+    let (tenant, user) = path;
+    let user = path_id(UserId::parse, &user)?;
+    let w = s.create_invitation(&ctx, ctx.tenant(), &user).await?;
+    let body = InvitationView {
+        user_id: w.value.user_id.to_string(),
+        path: format!("/t/{tenant}/login/invitation/{}", w.value.secret),
+        expires_at: rfc3339(w.value.expires_at),
+    };
+    Ok(written(StatusCode::CREATED, w.revision, &body))
 }

@@ -68,10 +68,29 @@ impl Services {
         client: std::net::IpAddr,
         request_id: &str,
     ) -> ServiceResult<Written<SignedIn>> {
+        let result = self.token_sign_in(tenant_slug, token, client, request_id).await;
+        if let Err(e @ (ServiceError::Unauthorized(_) | ServiceError::Forbidden(_))) = &result
+            && let Some(tenant) = self.store.read().await?.tenant_by_slug(tenant_slug).await?
+        {
+            let origin = super::Origin { actor: None, request_id };
+            let attempted = serde_json::json!({ "method": SignInMethod::Token.as_str() });
+            let target = ("tenant", tenant.id.as_str());
+            self.record_refusal(&tenant.id, origin, "session.create", target, Some(attempted), &e.to_string()).await;
+        }
+        result
+    }
+
+    async fn token_sign_in(
+        &self,
+        tenant_slug: &str,
+        token: &str,
+        client: std::net::IpAddr,
+        request_id: &str,
+    ) -> ServiceResult<Written<SignedIn>> {
         let now = self.now();
-        self.sign_ins.admit(client, now)?;
+        self.sign_ins.admit(&client, now, "your address")?;
         let refused = || {
-            self.sign_ins.fail(client, now);
+            self.sign_ins.fail(&client, now);
             ServiceError::Unauthorized("this token does not open the console of this tenant".to_owned())
         };
         let principal = match self.principal(Some(token.trim())).await {
@@ -185,13 +204,16 @@ impl Services {
         self.change(ctx, &tenant, async |change| {
             let guard = Guard::new(ctx, &change.before, self.now());
             change.tx.allow(guard.require_self(&ctx.principal.user)?)?;
+            let tenant = change.tenant().clone();
+            let method = change.tx.read().get_session(&tenant, &hash_secret(secret)).await?.map(|s| s.method);
             if change.tx.write()?.delete_session(&hash_secret(secret)).await? {
+                let before = method.map(|m| serde_json::json!({ "method": m.as_str() }));
                 self.audit(
                     change,
                     ctx.into(),
                     "session.delete",
                     ("user", ctx.principal.user.as_str()),
-                    None::<&()>,
+                    before.as_ref(),
                     None::<&()>,
                 );
             }
@@ -207,24 +229,31 @@ pub const MAX_FAILED_SIGN_INS: usize = 10;
 /// The window failed sign-ins are counted over: 5 minutes.
 pub const FAILED_SIGN_IN_WINDOW_MS: i64 = 5 * 60_000;
 
-/// Addresses kept at most; the oldest are dropped past it, so a flood of addresses costs
-/// bounded memory.
+/// Keys kept at most; the oldest are dropped past it, so a flood of addresses or accounts
+/// costs bounded memory.
 const FAILED_SIGN_IN_ADDRESSES: usize = 10_000;
 
-/// Recent failed sign-ins per client address, on this server.
-#[derive(Default)]
-pub(crate) struct FailedSignIns(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Vec<i64>>>);
+/// Recent failed sign-ins per key (a client address, or an account), on this server.
+pub(crate) struct FailedSignIns<K>(std::sync::Mutex<std::collections::HashMap<K, Vec<i64>>>);
 
-impl FailedSignIns {
-    fn admit(&self, client: std::net::IpAddr, now: cohort_core::Timestamp) -> ServiceResult<()> {
+impl<K> Default for FailedSignIns<K> {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new(std::collections::HashMap::new()))
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> FailedSignIns<K> {
+    /// Refuses `key` (429, saying `whose`: "your address", "this account") while it has
+    /// [`MAX_FAILED_SIGN_INS`] failures in the window.
+    pub(crate) fn admit(&self, key: &K, now: cohort_core::Timestamp, whose: &str) -> ServiceResult<()> {
         let Ok(mut m) = self.0.lock() else { return Ok(()) };
-        let Some(times) = m.get_mut(&client) else { return Ok(()) };
+        let Some(times) = m.get_mut(key) else { return Ok(()) };
         times.retain(|t| now.millis() - t < FAILED_SIGN_IN_WINDOW_MS);
         match times.first() {
             Some(oldest) if times.len() >= MAX_FAILED_SIGN_INS => {
                 let minutes = ((oldest + FAILED_SIGN_IN_WINDOW_MS - now.millis() + 59_999) / 60_000).max(1);
                 Err(ServiceError::TooMany(format!(
-                    "too many failed sign-ins from your address; try again in {minutes} minute{}",
+                    "too many failed sign-ins for {whose}; try again in {minutes} minute{}",
                     if minutes == 1 { "" } else { "s" }
                 )))
             }
@@ -232,15 +261,15 @@ impl FailedSignIns {
         }
     }
 
-    fn fail(&self, client: std::net::IpAddr, now: cohort_core::Timestamp) {
+    pub(crate) fn fail(&self, key: &K, now: cohort_core::Timestamp) {
         let Ok(mut m) = self.0.lock() else { return };
-        if m.len() >= FAILED_SIGN_IN_ADDRESSES && !m.contains_key(&client) {
+        if m.len() >= FAILED_SIGN_IN_ADDRESSES && !m.contains_key(key) {
             m.retain(|_, times| times.last().is_some_and(|t| now.millis() - t < FAILED_SIGN_IN_WINDOW_MS));
             if m.len() >= FAILED_SIGN_IN_ADDRESSES {
                 m.clear();
             }
         }
-        m.entry(client).or_default().push(now.millis());
+        m.entry(key.clone()).or_default().push(now.millis());
     }
 }
 
