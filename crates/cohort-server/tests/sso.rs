@@ -388,3 +388,22 @@ async fn admins_set_the_provider_up_on_the_sign_in_page() {
     assert_eq!(removed.status, StatusCode::SEE_OTHER);
     app.get(&format!("{T}/identity-provider"), ROOT).await.problem(404);
 }
+
+#[tokio::test]
+async fn sign_ins_in_progress_are_bounded() {
+    let mut config = cohort_server::Config::default();
+    config.sessions.pending_sign_ins = 3;
+    let app = TestApp::with_config(config).await;
+    let idp = Idp::start();
+    set_up(&app, &idp, json!({})).await.ok(200);
+    for _ in 0..3 {
+        let begun = app.console(Method::GET, "/t/default/login/sso", None, None, None).await;
+        assert_eq!(begun.status, StatusCode::SEE_OTHER);
+    }
+    // Anyone may begin one: past the limit, new ones wait until old ones finish or age out.
+    let refused = app.console(Method::GET, "/t/default/login/sso", None, None, None).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.html);
+    app.clock.advance(10 * 60_000 + 1);
+    let begun = app.console(Method::GET, "/t/default/login/sso", None, None, None).await;
+    assert_eq!(begun.status, StatusCode::SEE_OTHER, "stale flows are forgotten");
+}

@@ -113,13 +113,20 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         rows.iter().map(|r| Ok((GroupId::parse(&text(r, "group_id")?)?, text(r, "provider_group")?))).collect()
     }
 
-    /// Records a code flow begun, outside any change (it confers nothing).
+    /// Records a code flow begun, outside any change (it confers nothing), forgetting flows
+    /// begun before `stale_before` on the way; returns how many of the tenant's flows are now
+    /// in progress.
     pub async fn insert_sign_in_flow(
         &mut self,
         tenant: &TenantId,
         state_hash: &str,
         flow: &SignInFlow,
-    ) -> Result<(), StoreError> {
+        stale_before: Timestamp,
+    ) -> Result<i64, StoreError> {
+        sqlx::query("DELETE FROM sign_in_flows WHERE created_at < $1")
+            .bind(stale_before.millis())
+            .execute(self.conn())
+            .await?;
         sqlx::query(
             "INSERT INTO sign_in_flows (tenant_id, state_hash, nonce, verifier, next_path, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -132,6 +139,20 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
         .bind(flow.created_at.millis())
         .execute(self.conn())
         .await?;
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_flows WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(self.conn())
+            .await?;
+        Ok(pending)
+    }
+
+    /// Forgets a flow (one begun past the limit).
+    pub async fn forget_sign_in_flow(&mut self, tenant: &TenantId, state_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sign_in_flows WHERE tenant_id = $1 AND state_hash = $2")
+            .bind(tenant.as_str())
+            .bind(state_hash)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 

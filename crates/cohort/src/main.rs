@@ -135,6 +135,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sessions: cohort_server::service::SessionLimits {
             idle_ms: i64::from(args.session_idle_minutes) * 60_000,
             absolute_ms: i64::from(args.session_max_hours) * 3_600_000,
+            ..Default::default()
         },
     };
     let services = Arc::new(Services::new(store, Arc::new(runtime::SystemClock), Arc::new(runtime::RandomIds), config));

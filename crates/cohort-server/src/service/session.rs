@@ -18,11 +18,14 @@ pub struct SessionLimits {
     pub idle_ms: i64,
     /// A session this old has ended however much it is used, in milliseconds (default 12 hours).
     pub absolute_ms: i64,
+    /// The most sign-ins through the identity provider in progress at once per tenant (each
+    /// is a row until the provider sends the person back or it ages out); default 10,000.
+    pub pending_sign_ins: i64,
 }
 
 impl Default for SessionLimits {
     fn default() -> Self {
-        Self { idle_ms: 30 * 60_000, absolute_ms: 12 * 3_600_000 }
+        Self { idle_ms: 30 * 60_000, absolute_ms: 12 * 3_600_000, pending_sign_ins: 10_000 }
     }
 }
 

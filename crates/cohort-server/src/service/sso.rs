@@ -95,7 +95,16 @@ impl Services {
             next_path: safe_next(tenant_slug, next),
             created_at: self.now(),
         };
-        self.store.read().await?.insert_sign_in_flow(&tenant.id, &hash_secret(&secrets.state), &flow).await?;
+        let state_hash = hash_secret(&secrets.state);
+        let stale = cohort_core::Timestamp(self.now().millis() - FLOW_FOR_MS);
+        let mut r = self.store.read().await?;
+        if r.insert_sign_in_flow(&tenant.id, &state_hash, &flow, stale).await? > self.config.sessions.pending_sign_ins {
+            // Flows are begun by anyone: past the limit, new ones wait for old ones to finish or age.
+            r.forget_sign_in_flow(&tenant.id, &state_hash).await?;
+            return Err(ServiceError::TooMany(
+                "too many sign-ins are in progress; try again in a few minutes".to_owned(),
+            ));
+        }
         Ok(Oidc::authorization_url(&metadata, &provider.client_id, redirect_uri, &provider.scopes, &secrets))
     }
 
