@@ -65,9 +65,10 @@ enum Path {
     ConsoleGroupGrant,
     ConsoleUserGrant,
     SsoMapping,
+    ConsoleSsoMapping,
 }
 
-const PATHS: [Path; 25] = [
+const PATHS: [Path; 26] = [
     Path::AddMember,
     Path::BatchAdd,
     Path::CsvImport,
@@ -93,6 +94,7 @@ const PATHS: [Path; 25] = [
     Path::ConsoleGroupGrant,
     Path::ConsoleUserGrant,
     Path::SsoMapping,
+    Path::ConsoleSsoMapping,
 ];
 
 impl Path {
@@ -107,6 +109,7 @@ impl Path {
             Self::ConsoleUserRole => Self::UserRole,
             Self::ConsoleGroupGrant => Self::GroupGrant,
             Self::ConsoleUserGrant => Self::UserGrant,
+            Self::ConsoleSsoMapping => Self::SsoMapping,
             other => other,
         }
     }
@@ -296,7 +299,7 @@ impl World {
         };
         let form = format!("csrf={csrf}&{form}");
         let p = self.app.console(Method::POST, &format!("{CONSOLE}{path}"), Some(&cookie), HERE, Some(&form)).await;
-        let status = if p.status == StatusCode::SEE_OTHER && !p.location.contains("/sign-in") {
+        let status = if p.status == StatusCode::SEE_OTHER && !p.location.starts_with("/t/default/login") {
             StatusCode::OK
         } else {
             p.status
@@ -322,6 +325,8 @@ impl World {
         let finds = match path {
             Path::AddMember => !console || holds("cohort:users.read") || who.manages.contains(&target.group),
             Path::BatchAdd | Path::CreateWithRole => !console || holds("cohort:users.read"),
+            // The mapping form finds its group by name, which needs `cohort:groups.read`.
+            Path::SsoMapping => !console || holds("cohort:groups.read"),
             _ => true,
         };
         finds
@@ -479,10 +484,15 @@ impl World {
                     json!({"name": format!("With {n}"), "roleIds": [target.role], "members": [{"userId": victim}]});
                 app.post(&format!("{T}/groups"), tok, body).await
             }
-            Path::SsoMapping => {
+            Path::SsoMapping | Path::ConsoleSsoMapping => {
                 let provider_group = format!("pg-{n}");
-                let body = json!({"providerGroup": provider_group});
-                let a = app.post(&format!("{T}/groups/{g}/sso-mappings"), tok, body).await;
+                let a = if path == Path::SsoMapping {
+                    let body = json!({"providerGroup": provider_group});
+                    app.post(&format!("{T}/groups/{g}/sso-mappings"), tok, body).await
+                } else {
+                    let form = format!("provider_group={provider_group}&group=Target+{}", target.name);
+                    self.console(who, "/sign-in/mappings", &form).await
+                };
                 if a.status.is_success() {
                     // The victim is in that provider group and signs in.
                     let sub = format!("victim{n}");

@@ -382,6 +382,40 @@ async fn admins_set_the_provider_up_on_the_sign_in_page() {
     let denied = app.console(Method::POST, &format!("{PAGE}/remove"), Some(&theirs), HERE, Some(&remove)).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     app.get(&format!("{T}/identity-provider"), ROOT).await.ok(200);
+    // Provider groups are mapped onto groups on the same page.
+    let eng = app.group("default", ROOT, "Engineering", &[]).await;
+    let map_form = |group: &str| {
+        let pairs = [("csrf", shown.csrf()), ("provider_group", "grp-j".to_owned()), ("group", group.to_owned())];
+        serde_html_form::to_string(pairs).unwrap()
+    };
+    let mapped = app
+        .console(Method::POST, &format!("{PAGE}/mappings"), Some(&admin), HERE, Some(&map_form("engineering")))
+        .await;
+    assert_eq!(mapped.location, format!("{PAGE}?done=mapped"));
+    let unknown =
+        app.console(Method::POST, &format!("{PAGE}/mappings"), Some(&admin), HERE, Some(&map_form("nope"))).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.html.contains("no active group is called"));
+    let listed = app.console(Method::GET, PAGE, Some(&admin), None, None).await;
+    assert!(listed.html.contains("<code>grp-j</code>") && listed.html.contains("Engineering"), "{}", listed.html);
+    sign_in(&app, &idp, "jo", None).await;
+    let jo = app.get(&format!("{T}/users?q=jo@example.com"), ROOT).await.ok(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let groups = app.get(&format!("{T}/users/{jo}/groups"), ROOT).await.ok(200).clone();
+    assert!(groups["items"].as_array().unwrap().iter().any(|g| g["groupId"] == eng.as_str()), "{groups}");
+    let unmapped =
+        app.console(Method::POST, &format!("{PAGE}/mappings/remove"), Some(&admin), HERE, Some(&map_form(&eng))).await;
+    assert_eq!(unmapped.location, format!("{PAGE}?done=unmapped"));
+    app.get(&format!("{T}/groups/{eng}/sso-mappings"), ROOT)
+        .await
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .is_empty()
+        .then_some(())
+        .expect("unmapped");
     // An admin removes it.
     let remove = serde_html_form::to_string([("csrf", shown.csrf())]).unwrap();
     let removed = app.console(Method::POST, &format!("{PAGE}/remove"), Some(&admin), HERE, Some(&remove)).await;

@@ -294,7 +294,7 @@ async fn create_page(s: &AppState, signed: &Signed, f: &CreateForm, errors: &[(S
 }
 
 /// A group named by slug or name, among those a picker offers (active ones).
-async fn find_group(s: &AppState, signed: &Signed, text: &str) -> Result<Option<Group>, ServiceError> {
+pub(super) async fn find_group(s: &AppState, signed: &Signed, text: &str) -> Result<Option<Group>, ServiceError> {
     let filter = GroupFilter {
         q: Some(text.to_owned()),
         status: Some(GroupStatus::Active),

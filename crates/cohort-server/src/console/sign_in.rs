@@ -1,5 +1,6 @@
 //! The sign-in settings page (admins): the tenant's identity provider, the redirect URI to
-//! register with it, saved or removed through the same service as `/identity-provider`.
+//! register with it, saved or removed through the same service as `/identity-provider`; and
+//! the provider groups mapped onto cohort's groups, added and removed as `/sso-mappings` are.
 
 use super::auth::{Nothing, Posted, callback_url};
 use super::frame::fail;
@@ -19,7 +20,11 @@ use serde::Deserialize;
 
 pub(super) fn routes() -> Router<AppState> {
     let base = "/t/{tenant}/portal/access-management/sign-in";
-    Router::new().route(base, get(page).post(save)).route(&format!("{base}/remove"), post(remove))
+    Router::new()
+        .route(base, get(page).post(save))
+        .route(&format!("{base}/remove"), post(remove))
+        .route(&format!("{base}/mappings"), post(add_mapping))
+        .route(&format!("{base}/mappings/remove"), post(remove_mapping))
 }
 
 fn settings_url(tenant: &str) -> String {
@@ -80,22 +85,48 @@ pub(super) struct PageQuery {
     done: Option<String>,
 }
 
-async fn page(State(s): State<AppState>, signed: Signed, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
-    match s.get_identity_provider(&signed.ctx, signed.ctx.tenant()).await {
-        Ok(p) => render(&s, &signed, &headers, Some(&p), &ProviderForm::from(&p), q.done.as_deref(), &[]),
-        Err(ServiceError::NotFound(_)) => {
-            render(&s, &signed, &headers, None, &ProviderForm::default(), q.done.as_deref(), &[])
-        }
-        Err(e) => fail(&signed, e),
+/// The mappings as `(provider group, group id, group name)`.
+async fn mappings(s: &AppState, signed: &Signed) -> Result<Vec<(String, String, String)>, ServiceError> {
+    let mut out = Vec::new();
+    for (g, p) in s.list_sso_mappings(&signed.ctx, signed.ctx.tenant(), None).await? {
+        let name = s.get_group(&signed.ctx, signed.ctx.tenant(), &g).await.map(|(g, _)| g.name.to_string())?;
+        out.push((p, g.to_string(), name));
     }
+    out.sort();
+    Ok(out)
 }
 
-fn render(
+async fn page(State(s): State<AppState>, signed: Signed, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
+    show(&s, &signed, &headers, q.done.as_deref(), &[]).await
+}
+
+/// The page as it stands, with `errors` beside the mapping form.
+async fn show(
     s: &AppState,
     signed: &Signed,
     headers: &HeaderMap,
+    done: Option<&str>,
+    errors: &[(String, String)],
+) -> Response {
+    let kept = match s.get_identity_provider(&signed.ctx, signed.ctx.tenant()).await {
+        Ok(p) => Some(p),
+        Err(ServiceError::NotFound(_)) => None,
+        Err(e) => return fail(signed, e),
+    };
+    let maps = match mappings(s, signed).await {
+        Ok(m) => m,
+        Err(e) => return fail(signed, e),
+    };
+    let form = kept.as_ref().map(ProviderForm::from).unwrap_or_default();
+    render(signed, &callback_url(s, headers, &signed.tenant), kept.as_ref(), &form, &maps, done, errors)
+}
+
+fn render(
+    signed: &Signed,
+    redirect_uri: &str,
     kept: Option<&IdentityProvider>,
     f: &ProviderForm,
+    maps: &[(String, String, String)],
     done: Option<&str>,
     errors: &[(String, String)],
 ) -> Response {
@@ -104,6 +135,8 @@ fn render(
     let notice = match done {
         Some("saved") => Some("The identity provider was saved: people can sign in through it now."),
         Some("removed") => Some("The identity provider was removed: nobody signs in through it any more."),
+        Some("mapped") => Some("The provider group was mapped: its members join the group at their next sign-in."),
+        Some("unmapped") => Some("The mapping was removed: the memberships it gave go at each member's next sign-in."),
         _ => None,
     };
     let text = |id: &'static str, name: &'static str, label: &'static str, value: &str, hint: &'static str| {
@@ -134,7 +167,7 @@ fn render(
         section.card aria-labelledby="redirect-title" {
             h2 #redirect-title { "Redirect URI" }
             p { "Register this address with the provider as the application's redirect URI:" }
-            p { code #redirect-uri { (callback_url(s, headers, t)) } }
+            p { code #redirect-uri { (redirect_uri) } }
             p.muted { "People sign in at " a href=(format!("/t/{t}/login")) { code { "/t/" (t) "/login" } } "." }
         }
         form method="post" action=(url) {
@@ -169,6 +202,48 @@ fn render(
                 (check("sso-only", "sso_only", "Only through the provider", f.sso_only.is_some(), "Members of sso groups change only at sign-in and through SCIM, and passwords sign in tenant admins alone."))
             }
             button.primary type="submit" { "Save" }
+        }
+        section.card aria-labelledby="mappings-title" {
+            h2 #mappings-title { "Provider groups mapped onto groups" }
+            p.muted { "Members of a provider group join the cohort group it is mapped onto at each sign-in (source sso). A group that confers cohort's own permissions cannot be mapped." }
+            @if maps.is_empty() {
+                p { "No mappings yet. Without one, each provider group still has an sso group of its own." }
+            } @else {
+                div.table-wrap { table {
+                    caption.visually-hidden { "Mappings" }
+                    thead { tr { th scope="col" { "Provider group" } th scope="col" { "Group" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                    tbody {
+                        @for (p, gid, name) in maps {
+                            tr {
+                                td { code { (p) } }
+                                td { a href=(format!("{}/{gid}", section_url(t, "groups"))) { (name) } }
+                                td.actions {
+                                    form.inline method="post" action=(format!("{url}/mappings/remove")) {
+                                        (signed.csrf_field())
+                                        input type="hidden" name="group" value=(gid);
+                                        input type="hidden" name="provider_group" value=(p);
+                                        button type="submit" aria-label=(format!("Remove the mapping of {p} onto {name}")) { "Remove" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                } }
+            }
+            form.inline method="post" action=(format!("{url}/mappings")) {
+                (signed.csrf_field())
+                div.field {
+                    label for="provider-group" { "Provider group" }
+                    input #provider-group type="text" name="provider_group" required maxlength="200" spellcheck="false" aria-describedby=[described(errors, "provider_group")];
+                    (field_error(errors, "provider_group"))
+                }
+                div.field {
+                    label for="mapped-group" { "Onto group (slug or name)" }
+                    input #mapped-group type="text" name="group" required data-picker="groups" autocomplete="off" aria-describedby=[described(errors, "group")];
+                    (field_error(errors, "group"))
+                }
+                button type="submit" { "Map" }
+            }
         }
         @if kept.is_some() {
             form method="post" action=(format!("{url}/remove")) {
@@ -213,7 +288,9 @@ async fn save(State(s): State<AppState>, headers: HeaderMap, Posted(signed, f): 
             };
             let errors: Vec<(String, String)> = errors.iter().map(|e| (snake(&e.field), e.message.clone())).collect();
             let kept = s.get_identity_provider(&signed.ctx, signed.ctx.tenant()).await.ok();
-            let mut r = render(&s, &signed, &headers, kept.as_ref(), &f, None, &errors);
+            let maps = mappings(&s, &signed).await.unwrap_or_default();
+            let mut r =
+                render(&signed, &callback_url(&s, &headers, &signed.tenant), kept.as_ref(), &f, &maps, None, &errors);
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
@@ -224,6 +301,51 @@ async fn save(State(s): State<AppState>, headers: HeaderMap, Posted(signed, f): 
 async fn remove(State(s): State<AppState>, Posted(signed, Nothing {}): Posted<Nothing>) -> Response {
     match s.delete_identity_provider(&signed.ctx, signed.ctx.tenant()).await {
         Ok(_) => Redirect::to(&format!("{}?done=removed", settings_url(&signed.tenant))).into_response(),
+        Err(e) => fail(&signed, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct MappingForm {
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    provider_group: String,
+}
+
+async fn add_mapping(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Posted(signed, f): Posted<MappingForm>,
+) -> Response {
+    let refused = async |field: &str, message: String| {
+        let mut r = show(&s, &signed, &headers, None, &[(field.to_owned(), message)]).await;
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        r
+    };
+    let group = match super::groups::find_group(&s, &signed, f.group.trim()).await {
+        Ok(Some(g)) => g,
+        Ok(None) => return refused("group", format!("no active group is called `{}`", f.group.trim())).await,
+        Err(e) => return fail(&signed, e),
+    };
+    match s.add_sso_mapping(&signed.ctx, signed.ctx.tenant(), &group.id, &f.provider_group).await {
+        Ok(_) => Redirect::to(&format!("{}?done=mapped", settings_url(&signed.tenant))).into_response(),
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(..))) => {
+            let field =
+                if matches!(&e, ServiceError::Conflict(f, _) if f == "groupId") { "group" } else { "provider_group" };
+            refused(field, e.problem().detail).await
+        }
+        Err(e) => fail(&signed, e),
+    }
+}
+
+async fn remove_mapping(State(s): State<AppState>, Posted(signed, f): Posted<MappingForm>) -> Response {
+    let removed = match cohort_core::GroupId::parse(&f.group) {
+        Ok(g) => s.remove_sso_mapping(&signed.ctx, signed.ctx.tenant(), &g, &f.provider_group).await.map(drop),
+        Err(e) => Err(e.into()),
+    };
+    match removed {
+        Ok(()) => Redirect::to(&format!("{}?done=unmapped", settings_url(&signed.tenant))).into_response(),
         Err(e) => fail(&signed, e),
     }
 }

@@ -201,8 +201,8 @@ async fn list_mappings(
 ) -> Result<Json<Vec<MappingView>>, ServiceError> {
     let (_, group) = path;
     let group = path_id(GroupId::parse, &group)?;
-    let rows = s.list_sso_mappings(&ctx, ctx.tenant(), &group).await?;
-    Ok(Json(rows.into_iter().map(|p| MappingView { group_id: group.to_string(), provider_group: p }).collect()))
+    let rows = s.list_sso_mappings(&ctx, ctx.tenant(), Some(&group)).await?;
+    Ok(Json(rows.into_iter().map(|(g, p)| MappingView { group_id: g.to_string(), provider_group: p }).collect()))
 }
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/groups/{groupId}/sso-mappings/{providerGroup}", tag = "sign-in",

@@ -240,14 +240,21 @@ impl Services {
         .await
     }
 
-    /// The provider groups mapped onto `group`: needs `cohort:groups.read`.
-    pub async fn list_sso_mappings(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId) -> ServiceResult<Vec<String>> {
+    /// The provider groups mapped onto `group` (or onto every group), as `(group, provider
+    /// group)`: needs `cohort:groups.read`.
+    pub async fn list_sso_mappings(
+        &self,
+        ctx: &Ctx,
+        tenant: &TenantId,
+        group: Option<&GroupId>,
+    ) -> ServiceResult<Vec<(GroupId, String)>> {
         let tenant = scope(ctx, tenant)?;
         let live = self.live(tenant).await?;
         Guard::new(ctx, &live, self.now()).require(P::GroupsRead)?;
-        live.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        let rows = self.store.read().await?.list_sso_mappings(tenant, Some(group)).await?;
-        Ok(rows.into_iter().map(|(_, p)| p).collect())
+        if let Some(g) = group {
+            live.state.group(g).ok_or_else(|| ServiceError::NotFound(format!("group `{g}`")))?;
+        }
+        Ok(self.store.read().await?.list_sso_mappings(tenant, group).await?)
     }
 
     /// Maps a provider group onto `group`: its members then hold an `sso` membership there from
