@@ -41,13 +41,12 @@ pub use import::{
 };
 pub use live::{Live, LiveRead};
 pub use membership::{MemberPatch, NewMember, RemovedMembership};
-pub use password::{INVITATION_FOR_MS, InvitationCreated, MIN_PASSWORD};
+pub use password::{InvitationCreated, MIN_PASSWORD};
 pub use provisioning::GroupEdits;
 pub use resource::{Holder, NewResource, ResourcePatch};
 pub use role::{NewRole, RolePatch};
 pub use rule::{MAX_RULES_PER_GROUP, PlannedMember, RuleDraft, RulePlan, SavedRule};
 pub use session::{Holdings, Resume, SessionEnd, SessionLimits, SignedIn};
-pub use sso::{MAX_SYNCED_GROUPS, safe_next};
 pub use tenant::{Bootstrap, NewTenant, TenantCreated};
 pub use token::TokenCreated;
 pub use user::{NewUser, UserPatch};

@@ -245,11 +245,17 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
         (format!("{TOKENS}/{their_token}/revoke"), format!("csrf={token}")),
         (format!("{TOKENS}/{their_token}/regenerate"), format!("csrf={token}")),
         (TOKENS.to_owned(), format!("csrf={token}&name=x&user={their_user}")),
+        (format!("{SIGN_IN}/mappings"), format!("csrf={token}&provider_group=x&group=theirs")),
+        (format!("{SIGN_IN}/mappings/remove"), format!("csrf={token}&provider_group=x&group={theirs}")),
     ];
     for (path, form) in writes {
         let p = send(&app, Method::POST, &path, Some(&cookie), HERE, Some(&form)).await;
         assert!(matches!(p.status.as_u16(), 404 | 422), "{path}: {}", p.status);
     }
+    // Their invitation link does not open under our tenant's address.
+    let inv = app.post(&format!("/t/other/api/v1/users/{their_user}/invitations"), &other, json!({})).await;
+    let ours = inv.ok(201)["path"].as_str().unwrap().replacen("/t/other/", "/t/default/", 1);
+    assert_eq!(send(&app, Method::GET, &ours, None, None, None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
         app.get(&format!("/t/other/api/v1/groups/{theirs}/roles"), &other).await.ok(200).as_array().unwrap().len(),
         0
@@ -649,6 +655,7 @@ async fn the_why_page_gives_the_decision_and_its_path() {
 }
 
 const USERS: &str = "/t/default/portal/access-management/users";
+const SIGN_IN: &str = "/t/default/portal/access-management/sign-in";
 const TOKENS: &str = "/t/default/portal/access-management/tokens";
 
 #[tokio::test]

@@ -317,53 +317,69 @@ pub(super) async fn sso_callback(
     };
     let redirect_uri = callback_url(&s, &headers, &tenant);
     match s.finish_sso(&tenant, state, code, &redirect_uri, request_id(&headers)).await {
-        Ok((w, next)) => {
-            let mut r = Redirect::to(&next).into_response();
-            let secure = s.config().public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-            set_cookie(&mut r, &tenant, &w.value.secret, s.config().sessions.absolute_ms / 1000, secure);
-            r
-        }
+        Ok((w, next)) => opened(&s, &tenant, &w.value.secret, &next),
         Err(e) => sign_in_failed(&s, &tenant, &e).await,
     }
 }
 
-/// The sign-in page again, saying why the provider's sign-in failed.
+/// A form posted to a page of someone not signed in yet (no session, so no CSRF token):
+/// refused from another origin; with the client's address, for counting failures, and the
+/// request id.
+pub(super) struct PageForm<T> {
+    form: T,
+    client: std::net::IpAddr,
+    request_id: String,
+}
+
+impl<T: DeserializeOwned + Default> FromRequest<AppState> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
+        let client = req
+            .extensions()
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        let request_id = request_id(req.headers()).to_owned();
+        if !same_origin(req.headers(), s.config().public_url.as_deref()) {
+            return Err(refused_form(None));
+        }
+        let bytes = Bytes::from_request(req, s)
+            .await
+            .map_err(|_| layout::error(None, &ServiceError::TooLarge("the form is too large".to_owned())))?;
+        Ok(Self { form: serde_html_form::from_bytes(&bytes).unwrap_or_default(), client, request_id })
+    }
+}
+
+/// Signed in: off to `to` with the session's cookie.
+fn opened(s: &AppState, tenant: &str, secret: &str, to: &str) -> Response {
+    let mut r = Redirect::to(to).into_response();
+    let secure = s.config().public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    set_cookie(&mut r, tenant, secret, s.config().sessions.absolute_ms / 1000, secure);
+    r
+}
+
+/// The sign-in page again, saying why signing in failed.
 async fn sign_in_failed(s: &AppState, tenant: &str, e: &ServiceError) -> Response {
     let status = axum::http::StatusCode::from_u16(e.problem().status).unwrap_or_default();
     let sso = s.sso_issuer(tenant).await.ok().flatten();
     (status, sign_in_form(tenant, sso.as_deref(), None, Some(&e.problem().detail))).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct SignInForm {
     #[serde(default)]
     token: String,
 }
 
-pub(super) async fn sign_in(State(s): State<AppState>, Path(tenant): Path<String>, req: Request) -> Response {
-    let client = client_of(&req);
-    let rid = request_id(req.headers()).to_owned();
-    if !same_origin(req.headers(), s.config().public_url.as_deref()) {
-        return refused_form(None);
-    }
-    let Ok(bytes) = Bytes::from_request(req, &s).await else {
-        return layout::error(None, &ServiceError::TooLarge("the form is too large".to_owned()));
-    };
-    let form: SignInForm = serde_html_form::from_bytes(&bytes).unwrap_or(SignInForm { token: String::new() });
-    match s.sign_in(&tenant, &form.token, client, &rid).await {
-        Ok(w) => {
-            let mut r = Redirect::to(&layout::groups_url(&tenant)).into_response();
-            let secure = s.config().public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-            let max_age = s.config().sessions.absolute_ms / 1000;
-            set_cookie(&mut r, &tenant, &w.value.secret, max_age, secure);
-            r
-        }
-        Err(e @ (ServiceError::Unauthorized(_) | ServiceError::Forbidden(_) | ServiceError::TooMany(_))) => {
-            let status = axum::http::StatusCode::from_u16(e.problem().status).unwrap_or_default();
-            let sso = s.sso_issuer(&tenant).await.ok().flatten();
-            (status, sign_in_form(&tenant, sso.as_deref(), None, Some(&e.to_string()))).into_response()
-        }
-        Err(e) => layout::error(None, &e),
+/// `POST /t/{tenant}/portal/sign-in`: signed in with a personal token.
+pub(super) async fn sign_in(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+    PageForm { form, client, request_id }: PageForm<SignInForm>,
+) -> Response {
+    match s.sign_in(&tenant, &form.token, client, &request_id).await {
+        Ok(w) => opened(&s, &tenant, &w.value.secret, &layout::groups_url(&tenant)),
+        Err(e) => sign_in_failed(&s, &tenant, &e).await,
     }
 }
 
@@ -379,14 +395,7 @@ pub(super) async fn sign_out(State(s): State<AppState>, Posted(signed, Nothing {
     r
 }
 
-/// The client address of a request, for counting failed sign-ins.
-fn client_of(req: &Request) -> std::net::IpAddr {
-    req.extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct PasswordForm {
     #[serde(default)]
     email: String,
@@ -395,24 +404,13 @@ pub(super) struct PasswordForm {
 }
 
 /// `POST /t/{tenant}/login/password`: signed in with a password, or the page again saying why.
-pub(super) async fn password_sign_in(State(s): State<AppState>, Path(tenant): Path<String>, req: Request) -> Response {
-    let client = client_of(&req);
-    let rid = request_id(req.headers()).to_owned();
-    if !same_origin(req.headers(), s.config().public_url.as_deref()) {
-        return refused_form(None);
-    }
-    let Ok(bytes) = Bytes::from_request(req, &s).await else {
-        return layout::error(None, &ServiceError::TooLarge("the form is too large".to_owned()));
-    };
-    let form: PasswordForm =
-        serde_html_form::from_bytes(&bytes).unwrap_or(PasswordForm { email: String::new(), password: String::new() });
-    match s.password_sign_in(&tenant, &form.email, &form.password, client, &rid).await {
-        Ok(w) => {
-            let mut r = Redirect::to(&layout::groups_url(&tenant)).into_response();
-            let secure = s.config().public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-            set_cookie(&mut r, &tenant, &w.value.secret, s.config().sessions.absolute_ms / 1000, secure);
-            r
-        }
+pub(super) async fn password_sign_in(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+    PageForm { form, client, request_id }: PageForm<PasswordForm>,
+) -> Response {
+    match s.password_sign_in(&tenant, &form.email, &form.password, client, &request_id).await {
+        Ok(w) => opened(&s, &tenant, &w.value.secret, &layout::groups_url(&tenant)),
         Err(e) => sign_in_failed(&s, &tenant, &e).await,
     }
 }
@@ -451,7 +449,7 @@ pub(super) async fn invitation_page(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct NewPasswordForm {
     #[serde(default)]
     password: String,
@@ -463,17 +461,8 @@ pub(super) struct NewPasswordForm {
 pub(super) async fn accept_invitation(
     State(s): State<AppState>,
     Path((tenant, secret)): Path<(String, String)>,
-    req: Request,
+    PageForm { form, request_id, .. }: PageForm<NewPasswordForm>,
 ) -> Response {
-    let rid = request_id(req.headers()).to_owned();
-    if !same_origin(req.headers(), s.config().public_url.as_deref()) {
-        return refused_form(None);
-    }
-    let Ok(bytes) = Bytes::from_request(req, &s).await else {
-        return layout::error(None, &ServiceError::TooLarge("the form is too large".to_owned()));
-    };
-    let form: NewPasswordForm = serde_html_form::from_bytes(&bytes)
-        .unwrap_or(NewPasswordForm { password: String::new(), again: String::new() });
     let user = match s.invitation_user(&tenant, &secret).await {
         Ok(u) => u,
         Err(e) => return sign_in_failed(&s, &tenant, &e).await,
@@ -483,7 +472,7 @@ pub(super) async fn accept_invitation(
         let page = invitation_form(&tenant, &secret, &email, Some("The two passwords differ."));
         return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
     }
-    match s.accept_invitation(&tenant, &secret, &form.password, &rid).await {
+    match s.accept_invitation(&tenant, &secret, &form.password, &request_id).await {
         Ok(_) => Redirect::to(&format!("/t/{tenant}/login?ended=password-set")).into_response(),
         Err(ServiceError::Invalid(errors)) => {
             let said: Vec<String> = errors.iter().map(|e| format!("The password {}.", e.message)).collect();

@@ -6,16 +6,15 @@
 
 use super::authn::{hash_secret, random_secret};
 use super::authz::{Allowed, Guard};
-use super::{Ctx, Origin, Principal, Services, SignedIn, Written};
+use super::{Ctx, Origin, Services, SignedIn, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-use cohort_core::model::{SignInMethod, TokenScope, User, UserStatus};
+use cohort_core::model::{SignInMethod, User, UserStatus};
 use cohort_core::name::Email;
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{TenantId, Timestamp, UserId};
 use cohort_store::Invitation;
-use std::sync::Arc;
 
 /// How long an invitation works.
 pub const INVITATION_FOR_MS: i64 = 72 * 3_600_000;
@@ -25,8 +24,6 @@ pub const MIN_PASSWORD: usize = 12;
 const MAX_PASSWORD: usize = 256;
 /// The prefix of an invitation's secret.
 const INVITATION_PREFIX: &str = "cohort_invite_";
-/// The prefix of a session's secret (as for every session).
-const SESSION_PREFIX: &str = "cohort_session_";
 
 /// Passwords too common to accept (compared without case), whatever their length.
 const COMMON: &[&str] = &[
@@ -250,17 +247,7 @@ impl Services {
                     self.sign_ins.fail(&client, now);
                     self.account_sign_ins.fail(&account, now);
                 }
-                let origin = Origin { actor: None, request_id };
-                let attempted = serde_json::json!({ "method": SignInMethod::Password.as_str(), "email": account.1 });
-                self.record_refusal(
-                    &tenant.id,
-                    origin,
-                    "session.create",
-                    ("tenant", tenant.id.as_str()),
-                    Some(attempted),
-                    &e.to_string(),
-                )
-                .await;
+                self.audit_failed_sign_in(&tenant.id, SignInMethod::Password, Some(&account.1), request_id, &e).await;
                 Err(e)
             }
         }
@@ -295,34 +282,23 @@ impl Services {
         let hasher = hasher()?;
         let given = password.chars().take(MAX_PASSWORD).collect::<String>();
         let matches = blocking(move || hasher.verify_password(given.as_bytes(), stored.as_str()).is_ok()).await?;
-        let (Some(user), true, true) = (user, matches, hash.is_some()) else { return Err(wrong()) };
+        // A longer password than any that can be set is checked by its first characters only, and
+        // then refused: it cannot be the one set.
+        let fits = password.chars().count() <= MAX_PASSWORD;
+        let (Some(user), true, true) = (user, matches && fits, hash.is_some()) else { return Err(wrong()) };
         if user.status != UserStatus::Active {
             return Err(ServiceError::Forbidden("your account is suspended: ask an administrator".to_owned()));
         }
-        let ctx = Ctx {
-            principal: Arc::new(Principal {
-                tenant: tenant.clone(),
-                user: user.id.clone(),
-                token: None,
-                system: false,
-                scope: TokenScope::Api,
-            }),
-            request_id: request_id.to_owned(),
-        };
-        let secret = random_secret(SESSION_PREFIX);
+        let ctx = super::session::signing_in(tenant, &user.id, request_id);
         let mut change = self.begin(&tenant.id).await?;
         change.tx.allow(Allowed::sign_in(&tenant.id))?;
-        let guard = Guard::new(&ctx, &change.before, self.now());
         let sso_only = change.tx.read().get_identity_provider(&tenant.id).await?.is_some_and(|p| p.sso_only);
-        if sso_only && !guard.can(P::Admin) {
+        if sso_only && !Guard::new(&ctx, &change.before, self.now()).can(P::Admin) {
             return Err(ServiceError::Forbidden(
                 "this tenant signs in through its identity provider only: use the button above".to_owned(),
             ));
         }
-        let held = super::session::held(&guard);
-        self.open_session_in(&mut change, &ctx, SignInMethod::Password, held, &secret).await?;
-        let revision = self.finish(change).await?;
-        Ok(Written { value: SignedIn { secret, ctx }, revision })
+        self.finish_sign_in(change, ctx, SignInMethod::Password).await
     }
 }
 

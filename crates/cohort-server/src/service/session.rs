@@ -75,10 +75,7 @@ impl Services {
         if let Err(e @ (ServiceError::Unauthorized(_) | ServiceError::Forbidden(_))) = &result
             && let Some(tenant) = self.store.read().await?.tenant_by_slug(tenant_slug).await?
         {
-            let origin = super::Origin { actor: None, request_id };
-            let attempted = serde_json::json!({ "method": SignInMethod::Token.as_str() });
-            let target = ("tenant", tenant.id.as_str());
-            self.record_refusal(&tenant.id, origin, "session.create", target, Some(attempted), &e.to_string()).await;
+            self.audit_failed_sign_in(&tenant.id, SignInMethod::Token, None, request_id, e).await;
         }
         result
     }
@@ -119,9 +116,40 @@ impl Services {
         .map(|w| Written { value: SignedIn { secret: secret.clone(), ctx: ctx.clone() }, revision: w.revision })
     }
 
+    /// Audits a sign-in that failed (`session.create.refused`), with its method, the email it
+    /// was tried with (passwords) and why, in the tenant it was tried on.
+    pub(crate) async fn audit_failed_sign_in(
+        &self,
+        tenant: &cohort_core::TenantId,
+        method: SignInMethod,
+        email: Option<&str>,
+        request_id: &str,
+        e: &ServiceError,
+    ) {
+        let origin = super::Origin { actor: None, request_id };
+        let attempted = serde_json::json!({ "method": method.as_str(), "email": email });
+        let target = ("tenant", tenant.as_str());
+        self.record_refusal(tenant, origin, "session.create", target, Some(attempted), &e.to_string()).await;
+    }
+
+    /// Opens a console session for the caller of `ctx` in `change` (allowed, its other steps
+    /// done), holding the `cohort:` permissions they held as the change began, and commits.
+    pub(crate) async fn finish_sign_in(
+        &self,
+        mut change: Change,
+        ctx: Ctx,
+        method: SignInMethod,
+    ) -> ServiceResult<Written<SignedIn>> {
+        let held = held(&Guard::new(&ctx, &change.before, self.now()));
+        let secret = random_secret(SESSION_PREFIX);
+        self.open_session_in(&mut change, &ctx, method, held, &secret).await?;
+        let revision = self.finish(change).await?;
+        Ok(Written { value: SignedIn { secret, ctx }, revision })
+    }
+
     /// Writes a session row for the caller of `ctx`, signed in by `method` and holding `held`,
     /// and audits it (`session.create`, with the method); the change is allowed.
-    pub(crate) async fn open_session_in(
+    async fn open_session_in(
         &self,
         change: &mut Change,
         ctx: &Ctx,
@@ -277,7 +305,7 @@ impl<K: std::hash::Hash + Eq + Clone> FailedSignIns<K> {
 }
 
 /// The `cohort:` permissions the caller holds.
-pub(crate) fn held(guard: &Guard<'_>) -> Vec<Permission> {
+fn held(guard: &Guard<'_>) -> Vec<Permission> {
     CohortPermission::ALL
         .into_iter()
         .filter(|p| guard.can(*p))
@@ -338,4 +366,12 @@ impl Services {
             manages: guard.managed().cloned().collect(),
         })
     }
+}
+
+/// The caller of a sign-in without a token (through the provider, or with a password): `user`
+/// of `tenant`.
+pub(crate) fn signing_in(tenant: &cohort_core::model::Tenant, user: &cohort_core::UserId, request_id: &str) -> Ctx {
+    let principal =
+        Principal { tenant: tenant.clone(), user: user.clone(), token: None, system: false, scope: TokenScope::Api };
+    Ctx { principal: Arc::new(principal), request_id: request_id.to_owned() }
 }

@@ -3,23 +3,21 @@
 //! checked), the person found or made a user, their provider groups synced and a console
 //! session opened, all in one change. A failure is audited and changes nothing.
 
-use super::authn::{hash_secret, random_secret};
-use super::authz::{Allowed, Guard};
+use super::authn::hash_secret;
+use super::authz::Allowed;
 use super::identity::provider_group;
 use super::snapshot::{MembershipSnapshot, UserSnapshot};
-use super::{Change, Ctx, NewUser, Origin, Principal, Services, SignedIn, Written};
+use super::{Change, NewUser, Origin, Services, SignedIn, Written};
 use crate::error::{ServiceError, ServiceResult};
 use crate::oidc::{FlowSecrets, Oidc, groups_overage};
 use cohort_core::GroupId;
 use cohort_core::model::{
-    GroupSource, IdentityProvider, MemberRole, Membership, MembershipSource, SignInMethod, Tenant, TokenScope, User,
-    UserStatus,
+    GroupSource, IdentityProvider, MemberRole, Membership, MembershipSource, SignInMethod, Tenant, User, UserStatus,
 };
 use cohort_core::name::{Email, Name, ShortText, SsoGroups};
 use cohort_store::SignInFlow;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 /// How long a begun sign-in may take to come back from the provider.
 const FLOW_FOR_MS: i64 = 10 * 60_000;
@@ -29,9 +27,6 @@ pub const MAX_SYNCED_GROUPS: usize = cohort_core::name::MAX_SSO_GROUPS;
 
 /// The directory asked for a user's groups when the provider is Entra and none is set.
 const GRAPH: &str = "https://graph.microsoft.com";
-
-/// The prefix of a session's secret (as for sessions opened with a token).
-const SESSION_PREFIX: &str = "cohort_session_";
 
 /// Where a person goes once signed in: `next` when it is a path of the same tenant (no other
 /// host, no other tenant, no `..`), the groups page otherwise.
@@ -145,17 +140,7 @@ impl Services {
         let (tenant, provider) = self.provider_of(tenant_slug).await?;
         let result = self.sso_sign_in(&tenant, &provider, state, code, redirect_uri, request_id).await;
         if let Err(e) = &result {
-            let origin = Origin { actor: None, request_id };
-            let attempted = serde_json::json!({ "method": SignInMethod::Sso.as_str() });
-            self.record_refusal(
-                &tenant.id,
-                origin,
-                "session.create",
-                ("tenant", tenant.id.as_str()),
-                Some(attempted),
-                &e.to_string(),
-            )
-            .await;
+            self.audit_failed_sign_in(&tenant.id, SignInMethod::Sso, None, request_id, e).await;
         }
         result
     }
@@ -214,7 +199,6 @@ impl Services {
                 .unwrap_or_else(ShortText::empty),
             groups,
         };
-        let secret = random_secret(SESSION_PREFIX);
         let mut change = self.begin(&tenant.id).await?;
         change.tx.allow(Allowed::sign_in(&tenant.id))?;
         let user = self.find_or_make_user(&mut change, provider, &person, request_id).await?;
@@ -223,20 +207,9 @@ impl Services {
         }
         let origin = Origin { actor: Some(&user.id), request_id };
         self.sync_sso_in(&mut change, origin, &user, &person.groups).await?;
-        let ctx = Ctx {
-            principal: Arc::new(Principal {
-                tenant: tenant.clone(),
-                user: user.id.clone(),
-                token: None,
-                system: false,
-                scope: TokenScope::Api,
-            }),
-            request_id: request_id.to_owned(),
-        };
-        let held = super::session::held(&Guard::new(&ctx, &change.before, now));
-        self.open_session_in(&mut change, &ctx, SignInMethod::Sso, held, &secret).await?;
-        let revision = self.finish(change).await?;
-        Ok((Written { value: SignedIn { secret, ctx }, revision }, flow.next_path))
+        let ctx = super::session::signing_in(tenant, &user.id, request_id);
+        let signed_in = self.finish_sign_in(change, ctx, SignInMethod::Sso).await?;
+        Ok((signed_in, flow.next_path))
     }
 
     /// The user who signs in as `person`, linked or made as the tenant allows.
