@@ -109,6 +109,9 @@ fn hundred_rules_over_http(base: &str, token: &str) {
 
 fn across_all_users(base: &str, token: &str) {
     for (name, expression) in [
+        // A regular expression (users whose number ends in an even digit and a 5: 5,000 of
+        // them), next to the plain rule that 5,000 users join too.
+        ("Regex", "user.email.matches('^user[0-9]*[02468]5@bench[.]example$')"),
         ("Dept4 seniors", "user.department == 'Dept4' && user.title.startsWith('Senior')"),
         ("EMEA", "'emea' in user.ssoGroups"),
         ("Everyone", "user.email.endsWith('@bench.example')"),
@@ -151,6 +154,13 @@ pub fn heaviest_accepted(base: &str, token: &str) {
             "longest chain",
             largest_accepted(
                 |n| (0..n).map(|i| format!("user.email == 'u{i}@x.co'")).collect::<Vec<_>>().join(" || "),
+                60,
+            ),
+        ),
+        (
+            "longest chain of patterns",
+            largest_accepted(
+                |n| (0..n).map(|i| format!("user.email.matches('^u{i}[a-z]*@x[.]co$')")).collect::<Vec<_>>().join(" || "),
                 60,
             ),
         ),

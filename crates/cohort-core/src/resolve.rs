@@ -373,45 +373,75 @@ pub fn describe_via(state: &TenantState, via: &Via) -> String {
 /// Renders a path as `via group France (grp_…) ← EMEA (grp_…) (manual)`: the group that
 /// confers first, back to the one the user is in, then how the user is in it.
 pub fn describe_path(state: &TenantState, path: &GroupPath) -> String {
-    let chain: Vec<String> = path
-        .chain
-        .iter()
-        .rev()
-        .map(|g| match state.group(g) {
-            Some(f) => format!("{} ({g})", f.name),
-            None => g.to_string(),
-        })
-        .collect();
-    let sources: Vec<&str> = path.sources.iter().map(|s| s.as_str()).collect();
-    format!("via group {} ({})", chain.join(" ← "), sources.join(", "))
+    let mut out = String::with_capacity(32 + 40 * path.chain.len());
+    write_path(&mut out, state, path);
+    out
+}
+
+/// Appends [`describe_path`]'s words to `out`.
+pub fn write_path(out: &mut String, state: &TenantState, path: &GroupPath) {
+    use std::fmt::Write;
+    out.push_str("via group ");
+    for (i, g) in path.chain.iter().rev().enumerate() {
+        if i > 0 {
+            out.push_str(" ← ");
+        }
+        // Writing to a `String` cannot fail.
+        let _ = match state.group(g) {
+            Some(f) => write!(out, "{} ({g})", f.name),
+            None => write!(out, "{g}"),
+        };
+    }
+    out.push_str(" (");
+    for (i, s) in path.sources.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(s.as_str());
+    }
+    out.push(')');
 }
 
 /// The shortest path by which `user` is in `group` at `now`: from a group they are in by a
 /// live row, up through groups that confer, to `group`. Only the user's own groups and their
 /// ancestors are visited, so it costs what the user's memberships cost, not the tenant's size.
+/// Ties go to the direct group first in id order, then to parents in id order.
 pub fn path_to(state: &TenantState, user: &UserId, group: &GroupId, now: Timestamp) -> Option<GroupPath> {
-    let mut direct: BTreeMap<&GroupId, Vec<MembershipSource>> = BTreeMap::new();
-    for (g, source, facts) in state.memberships_of(user) {
-        if facts.is_live(now) && state.group(g).is_some_and(|f| f.confers()) {
-            direct.entry(g).or_default().push(source);
+    let confers = |g: &GroupId| state.group(g).is_some_and(|f| f.confers());
+    // The user's rows come sorted by group: each group the user is in by a live row, once.
+    let mut direct: Vec<&GroupId> = Vec::new();
+    for (g, _, facts) in state.memberships_of(user) {
+        if facts.is_live(now) && direct.last() != Some(&g) && confers(g) {
+            direct.push(g);
         }
     }
-    // Breadth first, so the first path to reach `group` is a shortest one.
-    let mut queue: std::collections::VecDeque<Vec<&GroupId>> = direct.keys().map(|g| vec![*g]).collect();
-    let mut seen: BTreeSet<&GroupId> = direct.keys().copied().collect();
-    while let Some(chain) = queue.pop_front() {
-        let here = *chain.last()?;
+    let sources = |first: &GroupId| state.rows(first, user).filter(|(_, f)| f.is_live(now)).map(|(s, _)| s).collect();
+    if direct.contains(&group) {
+        return Some(GroupPath { chain: vec![group.clone()], sources: sources(group) });
+    }
+    // Breadth first, so the first path to reach `group` is a shortest one. Each node keeps the
+    // index of the node it was reached from, so no path is copied along the way.
+    let mut nodes: Vec<(&GroupId, usize)> = direct.iter().map(|g| (*g, usize::MAX)).collect();
+    let mut seen: rustc_hash::FxHashSet<&GroupId> = direct.iter().copied().collect();
+    let mut next = 0;
+    while let Some(&(here, _)) = nodes.get(next) {
         if here == group {
-            let sources = direct.get(chain[0]).cloned().unwrap_or_default();
-            return Some(GroupPath { chain: chain.into_iter().cloned().collect(), sources });
+            let mut chain = Vec::new();
+            let mut at = next;
+            while let Some(&(g, from)) = nodes.get(at) {
+                chain.push(g.clone());
+                at = from;
+            }
+            chain.reverse();
+            let sources = sources(chain.first()?);
+            return Some(GroupPath { chain, sources });
         }
         for parent in state.parents(here) {
-            if state.group(parent).is_some_and(|f| f.confers()) && seen.insert(parent) {
-                let mut longer = chain.clone();
-                longer.push(parent);
-                queue.push_back(longer);
+            if confers(parent) && seen.insert(parent) {
+                nodes.push((parent, next));
             }
         }
+        next += 1;
     }
     None
 }

@@ -9,23 +9,29 @@
 //!
 //! Its cost is bounded too. Saving measures how deeply the source nests (brackets and runs of
 //! unary operators, which the parsed tree does not keep), how deeply comprehensions (`exists`,
-//! `all`, `map`, `filter`, ...) nest, and estimates the steps one evaluation takes ([`Cost`]);
-//! `matches` is refused (its pattern would be compiled at every evaluation). Each evaluation over a user's
-//! own lists (`ssoGroups`, attribute lists) is estimated again with their real sizes first,
-//! and a user over [`EVAL_BUDGET`] is left undecided (saving allows [`SAVE_BUDGET`]) with an error rather than evaluated.
+//! `all`, `map`, `filter`, ...) nest, and estimates the steps one evaluation takes ([`Cost`]).
+//! The pattern of `matches` must be a string literal: it is compiled once, when the rule is,
+//! by the `regex` crate (linear-time matching, bounded compiled size; see [`pattern`]). Each
+//! evaluation over a user's own lists (`ssoGroups`, attribute lists) is estimated again with
+//! their real sizes first, and a user over [`EVAL_BUDGET`] is left undecided (saving allows
+//! [`SAVE_BUDGET`]) with an error rather than evaluated.
 
 use crate::model::{User, UserStatus};
 use crate::name::AttributeValue;
-use cel::common::ast::Expr;
+use cel::common::ast::{Expr, LiteralValue};
+use cel::common::types::{CelBool, CelString};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+mod pattern;
+pub use pattern::MAX_PATTERN_BYTES;
+use pattern::matches as matches_pattern;
 
 /// The fields of `user` a rule may read.
 pub const USER_FIELDS: [&str; 10] =
     ["id", "email", "userName", "name", "department", "title", "status", "userType", "attributes", "ssoGroups"];
 
 /// The functions and methods a rule may call (macros such as `exists` and `all` are not calls).
-/// `matches` is known, and refused when saved for its cost.
 pub const FUNCTIONS: [&str; 13] = [
     "startsWith",
     "endsWith",
@@ -88,6 +94,9 @@ pub const SAVE_BUDGET: u64 = 250;
 /// left undecided rather than evaluated.
 pub const EVAL_BUDGET: u64 = 2_000;
 
+/// What one `matches` counts for in [`Cost`], beyond its arguments.
+const MATCHES_STEPS: u64 = 4;
+
 /// The stack the parser runs on: its recursion is deep per nesting level, more so in debug
 /// builds, and a request must not be able to overflow a server thread's stack.
 const PARSER_STACK_BYTES: usize = 64 << 20;
@@ -134,7 +143,15 @@ pub struct Cel {
 
 impl Default for Cel {
     fn default() -> Self {
-        Self { env: Arc::new(cel::Env::stdlib()) }
+        let mut env = cel::Env::stdlib();
+        // The `cel` crate's own `matches` (left out: its `regex` feature is off) compiles the
+        // pattern at every call; this one finds it compiled. Declaring them fails only for a
+        // name declared twice, which the stdlib without that feature does not do; a rule
+        // calling `matches` would then fail to evaluate, which the tests below would show.
+        let _ =
+            cel::add_overload!(env, fn matches_pattern: (CelString, CelString) -> Result<CelBool>, name = "matches");
+        let _ = cel::add_member_overload!(env, fn matches_pattern: (CelString, CelString) -> Result<CelBool>, name = "matches");
+        Self { env: Arc::new(env) }
     }
 }
 
@@ -208,6 +225,9 @@ fn check<'a>(w: &mut Walk<'a>, expr: &'a cel::IdedExpr, depth: usize) -> Result<
                 }
                 return Err(e);
             }
+            if name == "matches" {
+                check_pattern(w, expr.id, call)?;
+            }
             if let Some(t) = &call.target {
                 check(w, t, depth + 1)?;
             }
@@ -244,6 +264,54 @@ fn check<'a>(w: &mut Walk<'a>, expr: &'a cel::IdedExpr, depth: usize) -> Result<
         }
         Expr::Literal(_) | Expr::Unspecified => Ok(()),
     }
+}
+
+/// `text.matches(pattern)` or `matches(text, pattern)`: the pattern must be a string literal
+/// that compiles (it is compiled here, once, and kept for evaluation).
+fn check_pattern(w: &Walk<'_>, id: u64, call: &cel::common::ast::CallExpr) -> Result<(), RuleSyntaxError> {
+    let pattern = match (&call.target, call.args.as_slice()) {
+        (Some(_), [p]) | (None, [_, p]) => p,
+        _ => {
+            let why = "`matches` takes one pattern: `text.matches('^[a-z]+$')` or `matches(text, '^[a-z]+$')`";
+            return Err(at(w.source, w.info, id, why.to_owned()));
+        }
+    };
+    match &pattern.expr {
+        Expr::Literal(LiteralValue::String(p)) => {
+            pattern::compiled(p.inner()).map(|_| ()).map_err(|why| at(w.source, w.info, pattern.id, why))
+        }
+        _ => Err(at(
+            w.source,
+            w.info,
+            leftmost(w.info, pattern),
+            "the pattern of `matches` must be a string literal such as '^[a-z.]+@example[.]com$', not a \
+             value computed from the user (it is compiled once, when the rule is saved)"
+                .to_owned(),
+        )),
+    }
+}
+
+/// The node of `expr`'s tree written first in the source, so that an error about the whole
+/// of `expr` points where it begins (an operator's or a field's own position is further in).
+fn leftmost(info: &cel::common::ast::SourceInfo, expr: &cel::IdedExpr) -> u64 {
+    let offset = |e: &cel::IdedExpr| info.offset_for(e.id).map_or(u32::MAX, |(start, _)| start);
+    let mut best = (offset(expr), expr.id);
+    let mut stack = vec![expr];
+    while let Some(e) = stack.pop() {
+        best = best.min((offset(e), e.id));
+        match &e.expr {
+            Expr::Select(sel) => stack.push(&sel.operand),
+            Expr::Call(call) => stack.extend(call.target.as_deref().into_iter().chain(&call.args)),
+            Expr::List(l) => stack.extend(&l.elements),
+            Expr::Map(m) => stack.extend(m.entries.iter().flat_map(|e| match &e.expr {
+                cel::common::ast::EntryExpr::MapEntry(me) => vec![&me.key, &me.value],
+                cel::common::ast::EntryExpr::StructField(sf) => vec![&sf.value],
+            })),
+            Expr::Comprehension(c) => stack.push(&c.iter_range),
+            Expr::Struct(_) | Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+        }
+    }
+    best.1
 }
 
 /// The sizes of a user's lists that a rule may iterate over.
@@ -344,14 +412,9 @@ impl<'a> Cost<'a> {
                     n = n.saturating_add(self.steps(a, nesting));
                 }
                 match call.func_name.as_str() {
-                    // The engine compiles the pattern again at every evaluation: one short pattern
-                    // took a preview over 100,000 users past five seconds (BENCHMARKS.md).
-                    "matches" => {
-                        let why =
-                            "`matches` is not available in rules; use `startsWith`, `endsWith`, `contains` or `in`";
-                        self.refused = Some((e, why.to_owned()));
-                        n
-                    }
+                    // A compiled pattern runs in time linear in the text, which is at most a
+                    // field's length: a few steps' worth.
+                    "matches" => n.saturating_add(MATCHES_STEPS),
                     cel::common::ast::operators::IN if call.args.len() == 2 => {
                         let items = self.items(&call.args[1]);
                         n.saturating_add(items)
@@ -753,8 +816,34 @@ mod tests {
         let short: Vec<String> = (0..20).map(|i| i.to_string()).collect();
         assert!(cel.compile(&format!("[{}].exists(x, x == 3)", short.join(","))).is_ok());
         assert!(cel.compile(&format!("{list}.exists(x, x == 3)")).unwrap_err().message.contains("steps"));
-        let e = cel.compile("user.email.matches('^[a-z]+@example[.]com$')").unwrap_err();
-        assert!(e.message.contains("`matches` is not available"), "{e}");
+    }
+
+    #[test]
+    fn matches_takes_a_literal_pattern_compiled_when_saved() {
+        let support = user("kim.lee@support.company.com", "Support", "Agent");
+        let other = user("kim@company.com", "Support", "Agent");
+        for rule in [
+            "user.email.matches('^[a-z.]+@support[.]company[.]com$')",
+            "matches(user.email, '^[a-z.]+@support[.]company[.]com$')",
+            "email.matches(r'^[a-z.]+@support\\.company\\.com$')",
+        ] {
+            assert_eq!(decide(rule, &support), Ok(true), "{rule}");
+            assert_eq!(decide(rule, &other), Ok(false), "{rule}");
+        }
+        let cel = Cel::default();
+        // A pattern made from the user's data is refused where it is written.
+        let e = cel.compile("user.email.matches(user.department)").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 20), "{e}");
+        assert!(e.message.contains("must be a string literal"), "{e}");
+        let e = cel.compile("matches(user.email, '^a' + 'b')").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 21), "{e}");
+        assert!(e.message.contains("must be a string literal"), "{e}");
+        // A bad pattern is refused with the regex error, pointing at the literal.
+        let e = cel.compile("user.title == 'x' ||\n user.email.matches('(foo')").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 21), "{e}");
+        assert_eq!(e.message, "the pattern is not a valid regular expression: unclosed group");
+        let e = cel.compile("user.email.matches('a', 'b')").unwrap_err();
+        assert!(e.message.contains("takes one pattern"), "{e}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Random and grammar-shaped hostile input thrown at every parser of the core: rule
-//! expressions (CEL), CSV, ids and names. Each must answer a clean error or a value, never
+//! expressions (CEL) and the patterns of their `matches`, CSV, ids and names. Each must answer a clean error or a value, never
 //! panic, and never stall: the generous time bound below catches a runaway parse, it does not
 //! measure speed (benchmarks do).
 
@@ -79,6 +79,42 @@ fn cel_input() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Pieces of regular expressions, the hostile shapes among them: nested and overlapping
+/// repetitions that make backtracking engines take exponential time, repetitions that
+/// compile to huge programs, escapes of bytes that are not UTF-8, unbalanced groups.
+fn pattern_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("(a+)+".to_owned()),
+        Just("(a|aa)*".to_owned()),
+        Just("(.*)*".to_owned()),
+        Just("(a*)*b".to_owned()),
+        Just("a{1000}".to_owned()),
+        Just("{1000}".to_owned()),
+        Just("(\\w{100}){100}".to_owned()),
+        Just(".{0,1000}".to_owned()),
+        Just("\\xff".to_owned()),
+        Just("(?-u:\\xff)".to_owned()),
+        Just("(?-u).".to_owned()),
+        Just("\\x{110000}".to_owned()),
+        Just("\\p{Greek}".to_owned()),
+        Just("\\p{Nope}".to_owned()),
+        Just("[^a]".to_owned()),
+        Just("[z-a]".to_owned()),
+        Just("(?i)".to_owned()),
+        Just("(?P<n>a)\\k<n>".to_owned()),
+        Just("(".to_owned()),
+        Just(")".to_owned()),
+        Just("[".to_owned()),
+        Just("\\".to_owned()),
+        Just("|".to_owned()),
+        Just("^".to_owned()),
+        Just("$".to_owned()),
+        Just("@".to_owned()),
+        "[a-z.]{1,6}",
+        any::<char>().prop_map(|c| if c == '\'' { "x".to_owned() } else { c.to_string() }),
+    ]
+}
+
 /// A user whose lists are as long as the domain allows.
 fn big_user() -> cohort_core::model::User {
     use cohort_core::name::{AttributeValue, Attributes, SsoGroups};
@@ -112,6 +148,29 @@ proptest! {
         match compiled {
             Ok(rule) => {
                 // Whatever was accepted decides a user with the longest lists without stalling.
+                let subject = cel.subject(&big_user());
+                let _ = bounded("evaluate", &src, || cel.matches(&rule, &subject));
+            }
+            Err(e) => {
+                prop_assert!(e.line >= 1 && e.column >= 1);
+                prop_assert!(!e.message.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn regex_patterns_compile_or_say_why_and_every_accepted_one_matches_quickly(
+        pattern in prop_oneof![
+            prop::collection::vec(pattern_piece(), 0..40).prop_map(|v| v.concat()),
+            (pattern_piece(), 1usize..300).prop_map(|(p, n)| p.repeat(n)),
+        ]
+    ) {
+        let cel = Cel::default();
+        // A raw string: the pattern reaches the regex compiler as written.
+        let src = format!("user.email.matches(r'{pattern}') || user.attributes.k1.exists(v, v.matches(r'{pattern}'))");
+        let compiled = bounded("compile", &src, || cel.compile(&src));
+        match compiled {
+            Ok(rule) => {
                 let subject = cel.subject(&big_user());
                 let _ = bounded("evaluate", &src, || cel.matches(&rule, &subject));
             }

@@ -217,6 +217,71 @@ async fn a_department_change_through_the_api_moves_the_user() {
 }
 
 #[tokio::test]
+async fn a_regex_rule_follows_each_users_email() {
+    let app = TestApp::new().await;
+    let sales = selling_group(&app).await;
+    let kim = person(&app, "kim.lee@support.company.com", "Support", "", &[]).await;
+    let max = person(&app, "max@company.com", "Support", "", &[]).await;
+    let saved = save(&app, &sales, "user.email.matches('^[a-z.]+@support[.]company[.]com$')").await;
+    assert_eq!(ids(&saved["added"]), vec![kim.clone()]);
+    assert_eq!((may(&app, &kim).await, may(&app, &max).await), (json!(true), json!(false)));
+
+    // Max moves to the support address and Kim leaves it: the rule follows each change at once.
+    app.patch(&format!("{T}/users/{max}"), ROOT, json!({"email": "max@support.company.com"})).await.ok(200);
+    assert_eq!(rule_members(&app, &sales).await, {
+        let mut v = vec![kim.clone(), max.clone()];
+        v.sort();
+        v
+    });
+    app.patch(&format!("{T}/users/{kim}"), ROOT, json!({"email": "kim.lee@company.com"})).await.ok(200);
+    assert_eq!(rule_members(&app, &sales).await, vec![max.clone()]);
+    assert_eq!((may(&app, &kim).await, may(&app, &max).await), (json!(false), json!(true)));
+    // A digit is outside the pattern's letters and dots.
+    let ola = person(&app, "ola2@support.company.com", "Support", "", &[]).await;
+    assert_eq!(rule_members(&app, &sales).await, vec![max.clone()]);
+    assert_eq!(may(&app, &ola).await, json!(false));
+    assert_eq!(audit_count(&app, "auto_assignment.add").await, 2);
+    assert_eq!(audit_count(&app, "auto_assignment.remove").await, 1);
+    app.assert_consistent().await;
+}
+
+#[tokio::test]
+async fn a_pattern_that_is_not_a_literal_or_does_not_compile_is_refused_and_nothing_is_saved() {
+    let app = TestApp::new().await;
+    person(&app, "kim@support.company.com", "Support", "", &[]).await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    let before = app.fingerprint().await;
+    let cases = [
+        ("user.email.matches(user.department)", (1, 20), "must be a string literal"),
+        ("user.email.matches('^' + user.department)", (1, 20), "must be a string literal"),
+        (
+            "user.department == 'x' ||\n  user.email.matches('(foo')",
+            (2, 22),
+            "not a valid regular expression: unclosed group",
+        ),
+        ("user.email.matches('(a{1000}){1000}')", (1, 20), "too large once compiled"),
+    ];
+    for (expression, (line, column), says) in cases {
+        for confirm in [false, true] {
+            let body = json!({"expression": expression, "confirm": confirm});
+            let a = app.post(&format!("{T}/groups/{g}/rules"), ROOT, body).await;
+            a.problem(422);
+            assert_eq!(a.body["type"], "https://cohort.dev/problems/invalid-expression");
+            assert_eq!(a.body["position"], json!({"line": line, "column": column}), "{expression}: {}", a.body);
+            let message = a.body["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains(says), "{expression}: {message}");
+        }
+    }
+    // 520 characters of two bytes each: within the expression's 1,000 characters, over the
+    // pattern's 1,024 bytes.
+    let long = format!("user.email.matches('{}')", "é".repeat(520));
+    let a = app.post(&format!("{T}/groups/{g}/rules"), ROOT, json!({"expression": long})).await;
+    a.problem(422);
+    assert!(a.body["errors"][0]["message"].as_str().unwrap().contains("longer than 1024 bytes"), "{}", a.body);
+    assert_eq!(app.fingerprint().await, before);
+}
+
+#[tokio::test]
 async fn a_paused_rule_holds_its_members_and_resuming_catches_up() {
     let app = TestApp::new().await;
     let g = app.group("default", ROOT, "Sales", &[]).await;

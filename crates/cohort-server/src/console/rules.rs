@@ -76,7 +76,7 @@ fn editor(signed: &Signed, g: &Group, f: &RuleForm, errors: &[(String, String)])
                         aria-invalid=[described(errors, "expression").map(|_| "true")] { (f.expression) }
                     p.hint #expression-hint {
                         "Users for whom it is true join this group; when it turns false they leave. The user's fields are names of their own: "
-                        code { "email.endsWith('@support.example.com')" } ", " code { "department == 'Sales'" } ", " code { "'emea' in ssoGroups" } "."
+                        code { "email.endsWith('@support.example.com')" } ", " code { "department == 'Sales'" } ", " code { "'emea' in ssoGroups" } ", " code { "email.matches('^[a-z.]+@support[.]example[.]com$')" } " (a regular expression; its syntax is in the README)."
                     }
                     (field_error(errors, "expression"))
                 }

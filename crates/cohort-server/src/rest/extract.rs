@@ -25,8 +25,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|ct| ct.split(';').next())
-            .map(|ct| ct.trim().to_ascii_lowercase())
-            .is_some_and(|ct| ct == "application/json" || ct.starts_with("application/") && ct.ends_with("+json"));
+            .map(str::trim)
+            .is_some_and(|ct| {
+                let (kind, sub) = ct.split_once('/').unwrap_or_default();
+                kind.eq_ignore_ascii_case("application")
+                    && (sub.eq_ignore_ascii_case("json")
+                        || sub.len() >= 5 && sub.get(sub.len() - 5..).is_some_and(|s| s.eq_ignore_ascii_case("+json")))
+            });
         if !json {
             return Err(ServiceError::BadRequest(
                 "the body must be JSON with `Content-Type: application/json`".to_owned(),
@@ -39,14 +44,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ServiceError::BadRequest("the request body could not be read".to_owned())
             }
         })?;
+        let shape = |e: serde_json::Error| {
+            ServiceError::Invalid(vec![FieldError { field: "body".to_owned(), message: e.to_string() }])
+        };
+        // Most bodies cannot hold a control character: they are read straight into `T`.
+        if !crate::text::json_may_hold_control(&bytes) {
+            match serde_json::from_slice::<T>(&bytes) {
+                Ok(v) => return Ok(Self(v)),
+                // Malformed JSON and a wrong shape are told apart below, as for any body.
+                Err(e) if e.is_data() => {}
+                Err(e) => return Err(ServiceError::BadRequest(format!("malformed JSON body: {e}"))),
+            }
+        }
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| ServiceError::BadRequest(format!("malformed JSON body: {e}")))?;
         if crate::text::json_has_control(&value) {
             return Err(ServiceError::BadRequest("the body holds a control character in a string".to_owned()));
         }
-        T::deserialize(value)
-            .map(Self)
-            .map_err(|e| ServiceError::Invalid(vec![FieldError { field: "body".to_owned(), message: e.to_string() }]))
+        T::deserialize(value).map(Self).map_err(shape)
     }
 }
 
@@ -83,9 +98,9 @@ impl FromRequestParts<AppState> for Caller {
         let tenant = params
             .iter()
             .find(|(k, _)| *k == "tenant")
-            .map(|(_, v)| v.to_owned())
+            .map(|(_, v)| v)
             .ok_or_else(|| ServiceError::NotFound("tenant".to_owned()))?;
-        state.authenticate(&tenant, bearer(parts), request_id(&parts.headers)).await.map(Caller)
+        state.authenticate(tenant, bearer(parts), request_id(&parts.headers)).await.map(Caller)
     }
 }
 

@@ -8,8 +8,7 @@ use crate::view::{AccessView, EffectiveGroupView};
 use cohort_core::index::{Denial, Verdict};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::resolve::{
-    Decision, check_level, check_permission, describe_path, effective_member_counts, effective_members, path_to,
-    resolve,
+    Decision, check_level, check_permission, effective_member_counts, effective_members, path_to, resolve, write_path,
 };
 use cohort_core::state::TenantState;
 use cohort_core::{GroupId, ResourceId, TenantId, Timestamp, UserId};
@@ -56,8 +55,9 @@ fn decide(live: &Live, input: &CheckInput, now: Timestamp) -> Decision {
         CheckInput::Permission { permission, .. } => match live.index.check_permission(state, &user, permission, now) {
             Verdict::ByRole(role, group) => {
                 let name = state.role(role).map(|r| r.name.as_str()).unwrap_or_default();
-                let on = provenance(state, &user, group, now, "assigned directly");
-                Decision { allowed: true, reason: format!("`{permission}` from role `{name}` ({role}) {on}") }
+                let mut reason = format!("`{permission}` from role `{name}` ({role}) ");
+                provenance(&mut reason, state, &user, group, now, "assigned directly");
+                Decision { allowed: true, reason }
             }
             Verdict::Stale => check_permission(state, &user, permission, now),
             Verdict::Denied(why) => deny(denial(why, &user, || format!("no effective role grants `{permission}`"))),
@@ -74,8 +74,9 @@ fn decide(live: &Live, input: &CheckInput, now: Timestamp) -> Decision {
                         .and_then(|l| l.as_slice().get(usize::from(rank)))
                         .map(|l| l.as_str())
                         .unwrap_or_default();
-                    let by = provenance(state, &user, source, now, "directly");
-                    Decision { allowed: true, reason: format!("`{held}` on `{resource}` granted {by}") }
+                    let mut reason = format!("`{held}` on `{resource}` granted ");
+                    provenance(&mut reason, state, &user, source, now, "directly");
+                    Decision { allowed: true, reason }
                 }
                 Verdict::Stale => check_level(state, &user, &resource, level, now),
                 Verdict::Denied(why) => deny(match why {
@@ -89,18 +90,28 @@ fn decide(live: &Live, input: &CheckInput, now: Timestamp) -> Decision {
     }
 }
 
-/// How an allowed check's role or grant reaches the user: the whole path from the group they
-/// are in to `group`, which gives it (found only once the index has allowed the check, over
-/// the user's own groups), or `direct` when it was given to them.
-fn provenance(state: &TenantState, user: &UserId, group: Option<&GroupId>, now: Timestamp, direct: &str) -> String {
+/// Appends how an allowed check's role or grant reaches the user: the whole path from the
+/// group they are in to `group`, which gives it (found only once the index has allowed the
+/// check, over the user's own groups), or `direct` when it was given to them.
+fn provenance(
+    out: &mut String,
+    state: &TenantState,
+    user: &UserId,
+    group: Option<&GroupId>,
+    now: Timestamp,
+    direct: &str,
+) {
     match group {
         Some(g) => match path_to(state, user, g, now) {
-            Some(path) => describe_path(state, &path),
+            Some(path) => write_path(out, state, &path),
             // INVARIANT: the index allowed the check through `g`, so a path exists; should it
             // not, the group alone is still the truth.
-            None => format!("via group {} ({g})", state.group(g).map(|f| f.name.as_str()).unwrap_or_default()),
+            None => {
+                let name = state.group(g).map(|f| f.name.as_str()).unwrap_or_default();
+                out.push_str(&format!("via group {name} ({g})"));
+            }
         },
-        None => direct.to_owned(),
+        None => out.push_str(direct),
     }
 }
 

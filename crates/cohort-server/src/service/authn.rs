@@ -25,9 +25,14 @@ pub(crate) fn random_secret(prefix: &str) -> String {
 
 /// The stored form of a secret.
 pub(crate) fn hash_secret(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()).into())
+}
+
+/// A SHA-256 digest as lowercase hex, as the store keeps it.
+fn hex(digest: &Digest32) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(64);
-    for b in Sha256::digest(secret.as_bytes()) {
+    for &b in digest {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 15)]));
     }
@@ -39,11 +44,14 @@ pub(crate) fn valid_secret(secret: &str) -> bool {
     secret.len() >= 24 && secret.len() <= 200 && secret.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// Tokens recently seen, by the hash of their secret, with the tenant revision they were
+/// Tokens recently seen, by the SHA-256 of their secret, with the tenant revision they were
 /// looked up at. Every change to tokens or users commits a new revision, so an entry is used
 /// only while its tenant's live view is still at that revision.
 #[derive(Default)]
-pub(crate) struct TokenCache(std::sync::Mutex<HashMap<String, (Arc<Principal>, i64)>>);
+pub(crate) struct TokenCache(std::sync::Mutex<HashMap<Digest32, (Arc<Principal>, i64)>>);
+
+/// A SHA-256 digest.
+type Digest32 = [u8; 32];
 
 /// Entries kept at most; the cache is emptied when it grows past this.
 const TOKEN_CACHE_MAX: usize = 10_000;
@@ -52,14 +60,14 @@ impl Services {
     /// Finds who a bearer token belongs to, without tying it to a tenant in the URL.
     pub(super) async fn principal(&self, bearer: Option<&str>) -> ServiceResult<Arc<Principal>> {
         let secret = bearer.ok_or_else(|| ServiceError::Unauthorized("a bearer token is required".to_owned()))?;
-        let hash = hash_secret(secret);
+        let hash: Digest32 = Sha256::digest(secret.as_bytes()).into();
         let cached = self.tokens.0.lock().ok().and_then(|m| m.get(&hash).cloned());
         if let Some((principal, revision)) = cached
             && self.live(&principal.tenant.id).await?.revision == revision
         {
             return Ok(principal);
         }
-        let principal = Arc::new(self.look_up_token(&hash).await?);
+        let principal = Arc::new(self.look_up_token(&hex(&hash)).await?);
         // The revision is read after the lookup: a change in between only makes the entry
         // look stale, never fresh.
         let revision = self.live(&principal.tenant.id).await?.revision;

@@ -69,15 +69,21 @@ impl Services {
             Ok(m) => m,
             Err(poisoned) => poisoned.into_inner(),
         };
+        if let Some(slot) = map.get(tenant) {
+            return slot.clone();
+        }
         map.entry(tenant.clone()).or_insert_with(|| Arc::new(RwLock::new(Live::empty()))).clone()
     }
 
     /// The tenant as this server knows it, loading it on first use.
     pub async fn live(&self, tenant: &TenantId) -> ServiceResult<LiveRead> {
         let slot = self.slot(tenant);
-        if slot.read().await.revision == 0 {
-            self.catch_up(tenant).await?;
+        let read = slot.clone().read_owned().await;
+        if read.revision != 0 {
+            return Ok(read);
         }
+        drop(read);
+        self.catch_up(tenant).await?;
         Ok(slot.read_owned().await)
     }
 
