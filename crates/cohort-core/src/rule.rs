@@ -186,6 +186,8 @@ struct Walk<'a> {
     bound: Vec<&'a str>,
     /// Whether the rule names a field of the user on its own (`email`, not `user.email`).
     top_level: bool,
+    /// The compiled patterns of its `matches` calls.
+    patterns: Vec<Arc<regex::Regex>>,
 }
 
 /// Checks what the parser cannot: variables and `user` fields are known, the tree is shallow.
@@ -268,7 +270,7 @@ fn check<'a>(w: &mut Walk<'a>, expr: &'a cel::IdedExpr, depth: usize) -> Result<
 
 /// `text.matches(pattern)` or `matches(text, pattern)`: the pattern must be a string literal
 /// that compiles (it is compiled here, once, and kept for evaluation).
-fn check_pattern(w: &Walk<'_>, id: u64, call: &cel::common::ast::CallExpr) -> Result<(), RuleSyntaxError> {
+fn check_pattern(w: &mut Walk<'_>, id: u64, call: &cel::common::ast::CallExpr) -> Result<(), RuleSyntaxError> {
     let pattern = match (&call.target, call.args.as_slice()) {
         (Some(_), [p]) | (None, [_, p]) => p,
         _ => {
@@ -278,7 +280,9 @@ fn check_pattern(w: &Walk<'_>, id: u64, call: &cel::common::ast::CallExpr) -> Re
     };
     match &pattern.expr {
         Expr::Literal(LiteralValue::String(p)) => {
-            pattern::compiled(p.inner()).map(|_| ()).map_err(|why| at(w.source, w.info, pattern.id, why))
+            let re = pattern::compiled(p.inner()).map_err(|why| at(w.source, w.info, pattern.id, why))?;
+            w.patterns.push(re);
+            Ok(())
         }
         _ => Err(at(
             w.source,
@@ -493,6 +497,9 @@ pub struct CelRule {
     over_data: bool,
     /// Whether it names the user's fields on their own, and so needs them as variables.
     top_level: bool,
+    /// The compiled patterns of its `matches` calls: held here so that evaluation finds them
+    /// compiled for as long as the rule lives (see [`pattern`]).
+    _patterns: Vec<Arc<regex::Regex>>,
 }
 
 impl std::fmt::Debug for CelRule {
@@ -582,9 +589,10 @@ impl RuleEngine for Cel {
                 });
             }
         };
-        let mut walk = Walk { source, info: program.source_info(), bound: vec!["user"], top_level: false };
+        let mut walk =
+            Walk { source, info: program.source_info(), bound: vec!["user"], top_level: false, patterns: Vec::new() };
         check(&mut walk, program.expression(), 1)?;
-        let top_level = walk.top_level;
+        let (top_level, patterns) = (walk.top_level, walk.patterns);
         let (steps, cost) = Cost::estimate(program.expression(), Sizes::LEAST);
         if let Some((node, why)) = cost.refused {
             return Err(at(source, program.source_info(), node.id, why));
@@ -599,7 +607,7 @@ impl RuleEngine for Cel {
             });
         }
         let over_data = cost.over_data;
-        Ok(CelRule { program, over_data, top_level })
+        Ok(CelRule { program, over_data, top_level, _patterns: patterns })
     }
 
     fn subject(&self, user: &User) -> CelSubject {

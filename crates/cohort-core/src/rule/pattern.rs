@@ -3,10 +3,12 @@
 //! whatever the pattern) when the rule is compiled, then found by its text at each evaluation.
 //!
 //! CEL's functions are plain function pointers that see only their arguments, so the compiled
-//! patterns live in one table shared by every rule, keyed by their text.
+//! patterns are found in one table shared by every rule, keyed by their text. The rules own
+//! their patterns; the table only points at them, so a pattern lives exactly as long as a
+//! compiled rule that uses it, and the table never drops one a rule still needs.
 
 use rustc_hash::FxHashMap;
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, LazyLock, RwLock, Weak};
 
 /// The longest pattern accepted, in bytes.
 pub const MAX_PATTERN_BYTES: usize = 1024;
@@ -18,11 +20,15 @@ const COMPILED_BYTES: usize = 256 << 10;
 /// The deepest a pattern's groups and repetitions may nest.
 const NEST_LIMIT: u32 = 32;
 
-/// Distinct patterns kept at most; past it the table starts again (its patterns are compiled
-/// again as their rules next run).
-const TABLE_MAX: usize = 1000;
+/// The patterns of the rules compiled in this process, by their text.
+static COMPILED: LazyLock<RwLock<Table>> = LazyLock::new(RwLock::default);
 
-static COMPILED: LazyLock<RwLock<FxHashMap<Box<str>, Arc<regex::Regex>>>> = LazyLock::new(RwLock::default);
+#[derive(Default)]
+struct Table {
+    by_text: FxHashMap<Box<str>, Weak<regex::Regex>>,
+    /// The size at which entries of dropped rules are swept out next.
+    sweep_at: usize,
+}
 
 /// Compiles `pattern`, or says why it is refused: too long, not a valid expression of the
 /// `regex` syntax, or too large once compiled.
@@ -49,17 +55,19 @@ fn build(pattern: &str) -> Result<regex::Regex, String> {
         })
 }
 
-/// The compiled `pattern`, compiling and keeping it when it is new.
+/// The compiled `pattern`: the one a live rule already holds, or compiled now. The caller
+/// keeps the `Arc` for as long as the pattern must stay findable.
 pub(super) fn compiled(pattern: &str) -> Result<Arc<regex::Regex>, String> {
-    if let Some(re) = COMPILED.read().ok().and_then(|t| t.get(pattern).cloned()) {
+    if let Some(re) = COMPILED.read().ok().and_then(|t| t.by_text.get(pattern).and_then(Weak::upgrade)) {
         return Ok(re);
     }
     let re = Arc::new(build(pattern)?);
     if let Ok(mut table) = COMPILED.write() {
-        if table.len() >= TABLE_MAX {
-            table.clear();
+        if table.by_text.len() >= table.sweep_at {
+            table.by_text.retain(|_, weak| weak.strong_count() > 0);
+            table.sweep_at = (table.by_text.len() * 2).max(64);
         }
-        table.insert(pattern.into(), re.clone());
+        table.by_text.insert(pattern.into(), Arc::downgrade(&re));
     }
     Ok(re)
 }
@@ -79,12 +87,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_pattern_is_compiled_once_and_found_again_by_its_text() {
-        let a = compiled("^[a-z.]+@support[.]company[.]com$").unwrap();
-        let b = compiled("^[a-z.]+@support[.]company[.]com$").unwrap();
+    fn a_pattern_is_compiled_once_while_a_rule_holds_it_and_forgotten_after() {
+        // A pattern no other test uses: tests share the table.
+        let a = compiled("^[a-z.]+@only-here[.]example$").unwrap();
+        let b = compiled("^[a-z.]+@only-here[.]example$").unwrap();
         assert!(Arc::ptr_eq(&a, &b));
-        assert!(a.is_match("kim.lee@support.company.com"));
-        assert!(!a.is_match("kim@company.com"));
+        assert!(a.is_match("kim.lee@only-here.example"));
+        assert!(!a.is_match("kim@example.com"));
+        let weak = Arc::downgrade(&a);
+        drop((a, b));
+        assert!(weak.upgrade().is_none(), "the table does not keep a pattern alive");
+        // Many patterns come and go; those still held stay found.
+        let kept = compiled("^kept-here$").unwrap();
+        for i in 0..500 {
+            drop(compiled(&format!("^swept-{i}$")).unwrap());
+        }
+        assert!(Arc::ptr_eq(&kept, &compiled("^kept-here$").unwrap()));
+        assert!(COMPILED.read().unwrap().by_text.len() < 500, "dropped rules' entries are swept");
     }
 
     #[test]
