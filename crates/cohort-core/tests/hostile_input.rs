@@ -138,24 +138,29 @@ fn big_user() -> cohort_core::model::User {
     }
 }
 
+/// A rule either compiles, and then decides a user with the longest lists without stalling,
+/// or is refused with a position and a reason.
+fn compiles_or_says_why(src: &str) -> Result<(), TestCaseError> {
+    let cel = Cel::default();
+    match bounded("compile", src, || cel.compile(src)) {
+        Ok(rule) => {
+            let subject = cel.subject(&big_user());
+            let _ = bounded("evaluate", src, || cel.matches(&rule, &subject));
+        }
+        Err(e) => {
+            prop_assert!(e.line >= 1 && e.column >= 1);
+            prop_assert!(!e.message.is_empty());
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
 
     #[test]
     fn rule_expressions_compile_or_say_why_and_every_accepted_one_evaluates_quickly(src in cel_input()) {
-        let cel = Cel::default();
-        let compiled = bounded("compile", &src, || cel.compile(&src));
-        match compiled {
-            Ok(rule) => {
-                // Whatever was accepted decides a user with the longest lists without stalling.
-                let subject = cel.subject(&big_user());
-                let _ = bounded("evaluate", &src, || cel.matches(&rule, &subject));
-            }
-            Err(e) => {
-                prop_assert!(e.line >= 1 && e.column >= 1);
-                prop_assert!(!e.message.is_empty());
-            }
-        }
+        compiles_or_says_why(&src)?;
     }
 
     #[test]
@@ -165,20 +170,9 @@ proptest! {
             (pattern_piece(), 1usize..300).prop_map(|(p, n)| p.repeat(n)),
         ]
     ) {
-        let cel = Cel::default();
         // A raw string: the pattern reaches the regex compiler as written.
         let src = format!("user.email.matches(r'{pattern}') || user.attributes.k1.exists(v, v.matches(r'{pattern}'))");
-        let compiled = bounded("compile", &src, || cel.compile(&src));
-        match compiled {
-            Ok(rule) => {
-                let subject = cel.subject(&big_user());
-                let _ = bounded("evaluate", &src, || cel.matches(&rule, &subject));
-            }
-            Err(e) => {
-                prop_assert!(e.line >= 1 && e.column >= 1);
-                prop_assert!(!e.message.is_empty());
-            }
-        }
+        compiles_or_says_why(&src)?;
     }
 
     #[test]

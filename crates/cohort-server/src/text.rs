@@ -109,7 +109,7 @@ mod tests {
     #[test]
     fn a_json_text_that_holds_a_control_character_is_never_passed_as_clean() {
         let clean = |text: &str| !json_may_hold_control(text.as_bytes());
-        // Every character, as serde writes it (escaped or raw) and escaped by hand as `\uXXXX`.
+        // Every character, as serde writes it (escaped or raw) and escaped by hand (a backslash, `u`, four hex digits).
         for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
             let bad = c.is_control() && !matches!(c, '\t' | '\n' | '\r');
             let written = serde_json::to_string(&serde_json::json!({"k": format!("a{c}b")})).unwrap();
