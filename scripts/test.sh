@@ -42,6 +42,19 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build tests"
 cargo nextest run --workspace --locked --no-run
 
+# Run as root, pg_virtualenv makes its throw-away cluster as 15/regress in /etc/postgresql and
+# refuses to start when one is there: a run that was killed leaves it behind. Drop only a cluster
+# that pg_virtualenv marked as its own.
+if [ "$(id -u)" = 0 ]; then
+  for marker in /etc/postgresql/*/regress/.by_pg_virtualenv; do
+    [ -f "$marker" ] || continue
+    v=$(basename "$(dirname "$(dirname "$marker")")")
+    echo "== dropping the throw-away cluster $v/regress that a killed run left behind"
+    pg_ctlcluster --mode immediate "$v" regress stop 2>/dev/null || true
+    pg_dropcluster "$v" regress
+  done
+fi
+
 pg_virtualenv sh -c '
   set -e
   export COHORT_TEST_PG_URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST:-localhost}:${PGPORT:-5432}/${PGDATABASE:-postgres}"
