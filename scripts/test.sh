@@ -50,8 +50,10 @@ if [ "$(id -u)" = 0 ]; then
     [ -f "$marker" ] || continue
     v=$(basename "$(dirname "$(dirname "$marker")")")
     echo "== dropping the throw-away cluster $v/regress that a killed run left behind"
+    rm -f "$marker"
     pg_ctlcluster --mode immediate "$v" regress stop 2>/dev/null || true
-    pg_dropcluster "$v" regress
+    pg_dropcluster "$v" regress 2>/dev/null || true
+    rm -rf "/etc/postgresql/$v/regress" "/var/lib/postgresql/$v/regress"
   done
 fi
 
