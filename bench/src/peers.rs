@@ -125,10 +125,10 @@ pub async fn write_to_store(url: &str, d: &Dataset) {
     use cohort_core::Timestamp;
     use cohort_core::model::*;
     use cohort_core::name::*;
-    use cohort_server::runtime::{RandomIds, SystemClock};
+    use cohort_service::runtime::{RandomIds, SystemClock};
     use std::sync::Arc;
     let store = cohort_store::Store::connect(url).await.unwrap();
-    let services = cohort_server::Services::new(store.clone(), Arc::new(SystemClock), Arc::new(RandomIds), Default::default());
+    let services = cohort_service::Services::new(store.clone(), Arc::new(SystemClock), Arc::new(RandomIds), Default::default());
     services.bootstrap(Some(TOKEN.to_owned())).await.unwrap();
     let tenant = store.read().await.unwrap().tenant_by_slug("default").await.unwrap().unwrap();
     let t0 = Timestamp(1);

@@ -38,6 +38,7 @@ pub use session::ConsoleSession;
 pub use sign_in::{Invitation, SignInFlow};
 pub use token::TokenRecord;
 pub use user::UserFilter;
+pub use user::attributes_json;
 
 use cohort_core::TenantId;
 use sqlx::AnyConnection;

@@ -25,7 +25,9 @@ pub struct UserFilter {
     pub limit: i64,
 }
 
-fn encode_attributes(a: &Attributes) -> String {
+/// A user's attributes as JSON, each a string or a list of strings: how they are stored, and
+/// the one shape every face and audit body shows them in.
+pub fn attributes_json(a: &Attributes) -> Value {
     let map: Map<String, Value> = a
         .as_map()
         .iter()
@@ -37,7 +39,11 @@ fn encode_attributes(a: &Attributes) -> String {
             (k.clone(), v)
         })
         .collect();
-    Value::Object(map).to_string()
+    Value::Object(map)
+}
+
+fn encode_attributes(a: &Attributes) -> String {
+    attributes_json(a).to_string()
 }
 
 fn encode_sso_groups(g: &SsoGroups) -> String {

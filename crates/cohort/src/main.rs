@@ -9,9 +9,10 @@ mod remote;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use cohort_server::service::Bootstrap;
-use cohort_server::{Config, Services, app, rest, runtime, worker};
+use cohort_service::Bootstrap;
+use cohort_service::{Config, Services, runtime, worker};
 use cohort_store::Store;
+use cohort_web::{app, rest};
 use std::sync::Arc;
 
 #[derive(Parser)]
@@ -132,7 +133,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         max_import_rows: args.max_import_rows,
         public_url: args.public_url.clone(),
-        sessions: cohort_server::service::SessionLimits {
+        sessions: cohort_service::SessionLimits {
             idle_ms: i64::from(args.session_idle_minutes) * 60_000,
             absolute_ms: i64::from(args.session_max_hours) * 3_600_000,
             ..Default::default()
