@@ -64,7 +64,22 @@ impl MembershipSource {
     /// Whether rows of this source are made by a machine (a rule, an identity provider)
     /// rather than a person; such rows never confer `cohort:` permissions.
     pub fn is_automated(self) -> bool {
-        matches!(self, Self::Rule | Self::Scim | Self::Sso)
+        // Every source says; a new one does not compile until it does.
+        match self {
+            Self::Rule | Self::Scim | Self::Sso => true,
+            Self::Manual | Self::Import => false,
+        }
+    }
+
+    /// Whether a person may edit a row of this source in place (its role, expiry and reason,
+    /// through REST, the console or the CLI). Rows of other sources are kept by their source
+    /// (its rule, its SCIM client, the user's next sign-in, the import that wrote them); a
+    /// person may only remove them.
+    pub fn hand_editable(self) -> bool {
+        match self {
+            Self::Manual => true,
+            Self::Rule | Self::Scim | Self::Sso | Self::Import => false,
+        }
     }
 }
 

@@ -2,13 +2,13 @@
 //! the mappings of provider groups onto cohort groups.
 
 use super::authz::{Guard, scope};
+use super::snapshot::ProviderSnapshot;
 use super::{Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::oidc::allowed_url;
 use cohort_core::model::{GroupSource, IdentityProvider};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{GroupId, TenantId};
-use serde::Serialize;
 
 /// What an admin gives to set up the provider. The secret may be left out when replacing a
 /// provider of the same issuer and client: the one kept stays.
@@ -38,41 +38,6 @@ pub struct ProviderInput {
     pub sso_only: bool,
     /// The directory for Entra's groups overage; Microsoft Graph when none.
     pub directory_url: Option<String>,
-}
-
-/// The provider as the audit log records it: never the secret.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ProviderSnapshot<'a> {
-    issuer: &'a str,
-    client_id: &'a str,
-    scopes: &'a [String],
-    groups_claim: &'a str,
-    login_claim: &'a str,
-    email_claim: &'a str,
-    name_claim: &'a str,
-    create_users: bool,
-    link_by_email: bool,
-    sso_only: bool,
-    directory_url: Option<&'a str>,
-}
-
-impl<'a> From<&'a IdentityProvider> for ProviderSnapshot<'a> {
-    fn from(p: &'a IdentityProvider) -> Self {
-        Self {
-            issuer: &p.issuer,
-            client_id: &p.client_id,
-            scopes: &p.scopes,
-            groups_claim: &p.groups_claim,
-            login_claim: &p.login_claim,
-            email_claim: &p.email_claim,
-            name_claim: &p.name_claim,
-            create_users: p.create_users,
-            link_by_email: p.link_by_email,
-            sso_only: p.sso_only,
-            directory_url: p.directory_url.as_deref(),
-        }
-    }
 }
 
 /// Longest provider group id or name kept.

@@ -162,7 +162,7 @@ impl Services {
             let state = &change.before.state;
             state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
             let guard = Guard::new(ctx, &change.before, self.now());
-            let row = state.rows(group, user).find(|(s, _)| *s == MembershipSource::Manual).map(|(_, f)| *f);
+            let row = state.rows(group, user).find(|(s, _)| s.hand_editable()).map(|(_, f)| *f);
             let proof = match (patch.role, row.map(|f| f.role)) {
                 (Some(_), _) | (_, Some(MemberRole::Manager)) => guard.require(P::GroupsWrite)?,
                 _ => guard.require_or_manager(P::GroupsWrite, group)?,
@@ -182,7 +182,7 @@ impl Services {
                 .membership_rows(tenant, group, user)
                 .await?
                 .into_iter()
-                .find(|m| m.source == MembershipSource::Manual)
+                .find(|m| m.source.hand_editable())
                 .ok_or_else(|| ServiceError::NotFound(format!("manual membership of `{user}` in `{group}`")))?;
             let mut m = before.clone();
             m.role = patch.role.unwrap_or(m.role);

@@ -60,7 +60,6 @@ impl Policy {
         }
         Ok(reach)
     }
-
 }
 
 /// What the resolved addresses of one call may be.

@@ -4,7 +4,7 @@
 
 use crate::format::{attributes_json, rfc3339};
 use cohort_core::Timestamp;
-use cohort_core::model::{ApiToken, Group, Membership, Resource, Role, Rule, Tenant, User};
+use cohort_core::model::{ApiToken, Group, IdentityProvider, Membership, Resource, Role, Rule, Tenant, User};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -249,6 +249,41 @@ impl From<&Resource> for ResourceSnapshot {
             description: r.description.to_string(),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
+        }
+    }
+}
+
+/// The provider as the audit log records it: never the secret.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderSnapshot<'a> {
+    issuer: &'a str,
+    client_id: &'a str,
+    scopes: &'a [String],
+    groups_claim: &'a str,
+    login_claim: &'a str,
+    email_claim: &'a str,
+    name_claim: &'a str,
+    create_users: bool,
+    link_by_email: bool,
+    sso_only: bool,
+    directory_url: Option<&'a str>,
+}
+
+impl<'a> From<&'a IdentityProvider> for ProviderSnapshot<'a> {
+    fn from(p: &'a IdentityProvider) -> Self {
+        Self {
+            issuer: &p.issuer,
+            client_id: &p.client_id,
+            scopes: &p.scopes,
+            groups_claim: &p.groups_claim,
+            login_claim: &p.login_claim,
+            email_claim: &p.email_claim,
+            name_claim: &p.name_claim,
+            create_users: p.create_users,
+            link_by_email: p.link_by_email,
+            sso_only: p.sso_only,
+            directory_url: p.directory_url.as_deref(),
         }
     }
 }

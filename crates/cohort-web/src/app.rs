@@ -7,6 +7,8 @@ mod edge;
 
 pub use crate::shared::{AppState, REQUEST_ID};
 
+use crate::shared::ErrorFormat;
+
 use crate::problem::ApiError;
 use crate::shared::request_id;
 use crate::{console, rest, scim};
@@ -42,9 +44,9 @@ pub fn router(services: AppState) -> Router {
     let limit = services.config().max_body_bytes;
     let doc = rest::openapi_json();
     let request_id = HeaderName::from_static(REQUEST_ID);
-    rest::router()
-        .merge(scim::router())
-        .merge(console::router())
+    mount(rest::router(), rest::ERRORS)
+        .merge(mount(scim::router(), scim::ERRORS))
+        .merge(mount(console::router(), console::ERRORS))
         .route(
             "/openapi.json",
             axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
@@ -63,6 +65,11 @@ pub fn router(services: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %request_id_of(req))
         }))
         .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
+}
+
+/// A face's routes behind the edge's marker of its error format.
+fn mount(face: Router<AppState>, errors: ErrorFormat) -> Router<AppState> {
+    face.layer(axum::middleware::from_fn(move |req, next| edge::face(errors, req, next)))
 }
 
 fn request_id_of<B>(req: &Request<B>) -> &str {

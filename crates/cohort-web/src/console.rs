@@ -34,6 +34,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
+/// The format this face answers its errors in.
+pub(crate) const ERRORS: crate::shared::ErrorFormat = crate::shared::ErrorFormat::Page;
+
 /// The console's routes, for the composition room to mount.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -62,6 +65,14 @@ pub(crate) fn router() -> Router<AppState> {
         .layer(axum::middleware::from_fn(protect))
 }
 
+/// The console's page for an error the router made (a method a path does not take, a body
+/// over the limit, a refused path), for the edge.
+pub(crate) fn error_page(e: &cohort_service::error::ServiceError) -> Response {
+    let mut r = layout::error(None, e);
+    guard_headers(&mut r, false);
+    r
+}
+
 async fn home(axum::extract::Path(tenant): axum::extract::Path<String>) -> Response {
     Redirect::to(&layout::groups_url(&tenant)).into_response()
 }
@@ -71,6 +82,11 @@ async fn home(axum::extract::Path(tenant): axum::extract::Path<String>) -> Respo
 async fn protect(req: Request, next: Next) -> Response {
     let asset = req.uri().path().starts_with("/console-assets/");
     let mut r = next.run(req).await;
+    guard_headers(&mut r, asset);
+    r
+}
+
+fn guard_headers(r: &mut Response, asset: bool) {
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -85,5 +101,4 @@ async fn protect(req: Request, next: Next) -> Response {
     if !asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    r
 }

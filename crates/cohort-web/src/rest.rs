@@ -110,6 +110,9 @@ pub fn openapi_json() -> String {
     openapi().to_pretty_json().unwrap_or_default()
 }
 
+/// The format this face answers its errors in.
+pub(crate) const ERRORS: crate::shared::ErrorFormat = crate::shared::ErrorFormat::Problem;
+
 /// The REST routes, for the composition room to mount.
 pub(crate) fn router() -> Router<AppState> {
     api().split_for_parts().0

@@ -36,6 +36,9 @@ const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// Most resources one page may hold.
 pub const MAX_COUNT: i64 = 1000;
 
+/// The format this face answers its errors in.
+pub(crate) const ERRORS: crate::shared::ErrorFormat = crate::shared::ErrorFormat::Scim;
+
 /// The SCIM routes of every tenant.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -1,4 +1,5 @@
-//! What the composition room hands every face: the shared state and the request id.
+//! What the composition room hands every face: the shared state, the request id, and the
+//! format each face declares for its errors.
 
 use cohort_service::Services;
 use std::sync::Arc;
@@ -25,4 +26,34 @@ pub(crate) fn csv_file(body: String, file: &str) -> axum::response::Response {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     r
+}
+
+/// The format a face answers its errors in. Each face declares its own (`ERRORS` in its module);
+/// the composition room marks every answer of the face with it, and the edge answers the
+/// router's own errors for that face (405, 413, a refused path or query) in it, leaving alone
+/// an error the face made in its own media type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorFormat {
+    /// RFC 9457 `application/problem+json` (the REST API).
+    Problem,
+    /// RFC 7644 errors, `application/scim+json` (SCIM).
+    Scim,
+    /// An HTML page (the console and sign-in).
+    Page,
+    /// RFC 6749 §5.2 errors, `application/json` with `error` and `error_description` (the
+    /// endpoints apps call to get tokens).
+    OAuth,
+}
+
+impl ErrorFormat {
+    /// Whether an answer of `content_type` is already in this format.
+    pub fn owns(self, content_type: &str) -> bool {
+        let media = content_type.split(';').next().unwrap_or_default().trim();
+        match self {
+            Self::Problem => media.eq_ignore_ascii_case("application/problem+json"),
+            Self::Scim => media.eq_ignore_ascii_case("application/scim+json"),
+            Self::Page => media.eq_ignore_ascii_case("text/html"),
+            Self::OAuth => media.eq_ignore_ascii_case("application/json"),
+        }
+    }
 }

@@ -184,12 +184,17 @@ async fn a_department_change_through_the_api_moves_the_user() {
     assert_eq!(may(&app, &ann).await, true, "access follows at once");
     let state = app.get(&format!("{T}/groups/{sales}/rules/{rule_id}"), ROOT).await.ok(200).clone();
     assert_eq!(state["membersMatched"], 1);
+    // The rule keeps its row: a person cannot edit it in place.
+    let edit = json!({"expiresAt": "2999-01-01T00:00:00Z"});
+    app.patch(&format!("{T}/groups/{sales}/members/{ann}"), ROOT, edit.clone()).await.problem(404);
+    assert_eq!(rule_members(&app, &sales).await, vec![ann.clone()]);
 
     // A manual row stays when the rule lets go; the rule row goes.
     app.post(&format!("{T}/groups/{sales}/members"), ROOT, json!({"userId": ann})).await.ok(201);
     app.patch(&format!("{T}/users/{ann}"), ROOT, json!({"department": "Ops"})).await.ok(200);
     assert!(rule_members(&app, &sales).await.is_empty());
     assert_eq!(may(&app, &ann).await, true, "still a member by hand");
+    app.patch(&format!("{T}/groups/{sales}/members/{ann}"), ROOT, edit).await.ok(200);
     app.delete(&format!("{T}/groups/{sales}/members/{ann}?source=manual"), ROOT).await.ok(200);
     assert_eq!(may(&app, &ann).await, false);
     let state = app.get(&format!("{T}/groups/{sales}/rules/{rule_id}"), ROOT).await.ok(200).clone();

@@ -503,7 +503,7 @@ async fn members_page(
                                 td { @if let Some(at) = m.expires_at { span title=(when(at)) { (time_left(now, at)) } } @else { span.muted { "never" } } }
                                 td { (when(m.added_at)) @if !m.reason.as_str().is_empty() { br; span.muted { (m.reason) } } }
                                 td {
-                                    @if may_edit && m.source == MembershipSource::Manual && (managers || m.role == MemberRole::Member) {
+                                    @if may_edit && m.source.hand_editable() && (managers || m.role == MemberRole::Member) {
                                         a href=(format!("{url}/members/{}/remove", u.id)) aria-label=(format!("Remove {} from {}", person(u), g.name)) { "Remove" }
                                     }
                                 }
