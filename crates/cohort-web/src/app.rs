@@ -11,7 +11,7 @@ use crate::shared::ErrorFormat;
 
 use crate::problem::ApiError;
 use crate::shared::request_id;
-use crate::{console, rest, scim};
+use crate::{console, rest, scim, sign_in};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, header};
@@ -47,6 +47,7 @@ pub fn router(services: AppState) -> Router {
     mount(rest::router(), rest::ERRORS)
         .merge(mount(scim::router(), scim::ERRORS))
         .merge(mount(console::router(), console::ERRORS))
+        .merge(mount(sign_in::router(), sign_in::ERRORS))
         .route(
             "/openapi.json",
             axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),

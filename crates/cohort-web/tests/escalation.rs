@@ -280,7 +280,7 @@ impl World {
             Some(s) => s,
             None => {
                 let token = format!("token={}", who.token);
-                let p = self.app.console(Method::POST, "/t/default/portal/sign-in", None, HERE, Some(&token)).await;
+                let p = self.app.console(Method::POST, "/t/default/login/token", None, HERE, Some(&token)).await;
                 let s = match p.cookie {
                     Some(c) => {
                         let page = self.app.console(Method::GET, &format!("{CONSOLE}/why"), Some(&c), None, None).await;

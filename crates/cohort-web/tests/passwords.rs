@@ -96,13 +96,7 @@ async fn an_invitation_sets_a_password_once_and_the_password_signs_in() {
     let page = app.console(Method::GET, GROUPS, Some(&session), None, None).await;
     assert!(page.html.contains("Team"), "a manager sees their group");
     let signed_out = app
-        .console(
-            Method::POST,
-            "/t/default/portal/sign-out",
-            Some(&session),
-            HERE,
-            Some(&form(&[("csrf", &page.csrf())])),
-        )
+        .console(Method::POST, "/t/default/sign-out", Some(&session), HERE, Some(&form(&[("csrf", &page.csrf())])))
         .await;
     assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
 

@@ -108,8 +108,7 @@ async fn signing_in_syncs_the_providers_groups_and_each_sign_in_follows_them() {
     app.delete(&format!("{T}/groups/{eng}/members/{id}"), ROOT).await.ok(200);
     assert!(!allowed(&app, &id, "docs:read").await);
     // The console shows a synced group's source and the provider's id.
-    let login =
-        app.console(Method::POST, "/t/default/portal/sign-in", None, None, Some(&format!("token={ROOT}"))).await;
+    let login = app.console(Method::POST, "/t/default/login/token", None, None, Some(&format!("token={ROOT}"))).await;
     let admin = login.cookie.expect("the admin signs in with a token");
     let page = app
         .console(Method::GET, &format!("/t/default/portal/access-management/groups/{sales}"), Some(&admin), None, None)
@@ -331,8 +330,7 @@ async fn admins_set_the_provider_up_on_the_sign_in_page() {
     let idp = Idp::start();
     const HERE: Option<&str> = Some("http://cohort.test");
     const PAGE: &str = "/t/default/portal/access-management/sign-in";
-    let login =
-        app.console(Method::POST, "/t/default/portal/sign-in", None, HERE, Some(&format!("token={ROOT}"))).await;
+    let login = app.console(Method::POST, "/t/default/login/token", None, HERE, Some(&format!("token={ROOT}"))).await;
     let admin = login.cookie.unwrap();
     let empty = app.console(Method::GET, PAGE, Some(&admin), None, None).await;
     assert_eq!(empty.status, StatusCode::OK);
@@ -371,8 +369,7 @@ async fn admins_set_the_provider_up_on_the_sign_in_page() {
     let group_admin = app.builtin("default", ROOT, "group-admin").await;
     app.post(&format!("{T}/users/{lead}/roles"), ROOT, json!({"roleId": group_admin})).await.ok(201);
     let token = app.token_for("default", ROOT, &lead).await;
-    let theirs =
-        app.console(Method::POST, "/t/default/portal/sign-in", None, HERE, Some(&format!("token={token}"))).await;
+    let theirs = app.console(Method::POST, "/t/default/login/token", None, HERE, Some(&format!("token={token}"))).await;
     let theirs = theirs.cookie.unwrap();
     let denied = app.console(Method::GET, PAGE, Some(&theirs), None, None).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);

@@ -71,9 +71,9 @@ impl Walk {
     }
 
     fn sign_in(&mut self, token: &str) {
-        self.go("/t/default/portal/sign-in");
+        self.go("/t/default/login");
         self.browser.fill("#token", token);
-        self.browser.click("form[action$='/sign-in'] button[type=submit]");
+        self.browser.click("form[action$='/login/token'] button[type=submit]");
         assert!(self.browser.current().ends_with("/portal/access-management/groups"), "{}", self.body());
     }
 

@@ -5,7 +5,6 @@
 //! router's 405 for a method a path does not take, 413 for a body over the limit, a panic's
 //! 500) in that format; an answer of no face (an unknown route) is a problem document.
 
-use crate::console;
 use crate::problem::ApiError;
 use crate::scim::ScimError;
 use crate::shared::ErrorFormat;
@@ -32,7 +31,7 @@ fn answer(format: ErrorFormat, status: StatusCode, detail: &str) -> Response {
     let mut r = match format {
         ErrorFormat::Problem => ApiError(e).into_response(),
         ErrorFormat::Scim => ScimError::new(status, None, detail).into_response(),
-        ErrorFormat::Page => console::error_page(&e),
+        ErrorFormat::Page => crate::html::error(&e),
         ErrorFormat::OAuth => {
             let code = match status {
                 StatusCode::UNAUTHORIZED => "invalid_client",

@@ -2,8 +2,8 @@
 
 use super::frame::{Tab, fail, group_frame, load};
 use super::layout::when;
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};

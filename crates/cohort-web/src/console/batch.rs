@@ -1,11 +1,11 @@
 //! Many groups at once: the rows ticked on the groups list, one edit for all of them, a page
 //! that says what will change, and the batch service applying it all or nothing.
 
-use super::auth::Posted;
 use super::frame::{fail, items, status_badge, user_by_email};
 use super::layout::{self, Section, groups_url};
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Posted;
+use crate::sign_in::Signed;
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};

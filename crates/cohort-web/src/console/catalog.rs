@@ -5,8 +5,8 @@
 use super::activity::events_table;
 use super::frame::{fail, group_url, user_url};
 use super::layout::{self, Section, badge, section_url};
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};

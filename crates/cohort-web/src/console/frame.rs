@@ -2,8 +2,8 @@
 //! the badges, notices and form errors, and finding a group or a user by what a person typed.
 
 use super::layout::{self, Section, badge, groups_url};
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
 use axum::response::Response;
 use cohort_core::GroupId;
 use cohort_core::model::{Group, GroupSource, GroupStatus};

@@ -1,14 +1,14 @@
 //! The groups pages: the list (search, filters, pages), creating a group with its parents, roles
 //! and first members, and a group's page with its tabs (members, settings).
 
-use super::auth::{self, Posted};
 use super::frame::{
     Tab, fail, form_errors, group_frame, group_id, group_url, items, load, notice, source_badge, status_badge,
     user_by_email,
 };
 use super::layout::{self, Section, badge, described, field_error, groups_url, person, reason, time_left, when};
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
+use crate::sign_in::{self, Posted};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -613,7 +613,7 @@ async fn confirm_remove(
 async fn remove_member(
     State(s): State<AppState>,
     Path((_, group, user)): Path<(String, String, String)>,
-    Posted(signed, auth::Nothing {}): Posted<auth::Nothing>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
 ) -> Response {
     let done = async {
         let id = group_id(&group)?;
@@ -782,7 +782,7 @@ async fn set_status(s: &AppState, signed: &Signed, group: &str, status: GroupSta
 async fn archive(
     State(s): State<AppState>,
     Path((_, group)): Path<(String, String)>,
-    Posted(signed, auth::Nothing {}): Posted<auth::Nothing>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
 ) -> Response {
     set_status(&s, &signed, &group, GroupStatus::Archived).await
 }
@@ -790,7 +790,7 @@ async fn archive(
 async fn unarchive(
     State(s): State<AppState>,
     Path((_, group)): Path<(String, String)>,
-    Posted(signed, auth::Nothing {}): Posted<auth::Nothing>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
 ) -> Response {
     set_status(&s, &signed, &group, GroupStatus::Active).await
 }
@@ -829,7 +829,7 @@ async fn confirm_delete(
 async fn delete(
     State(s): State<AppState>,
     Path((_, group)): Path<(String, String)>,
-    Posted(signed, auth::Nothing {}): Posted<auth::Nothing>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
 ) -> Response {
     let done = async {
         let id = group_id(&group)?;

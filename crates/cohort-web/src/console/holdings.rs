@@ -2,11 +2,11 @@
 //! Roles and Resources tabs, the same sections on a user's page), and a group's data scopes
 //! (its Scopes tab). Each change goes through the role and grant services, whose guard decides.
 
-use super::auth::{Nothing, Posted};
 use super::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, load, user_url};
 use super::layout::{badge, described, field_error};
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
+use crate::sign_in::{Nothing, Posted};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

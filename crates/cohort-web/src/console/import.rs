@@ -1,10 +1,10 @@
 //! A group's Import / export tab: the template, a CSV upload (or pasted rows), the preview of
 //! what it would add, skip and refuse line by line, its confirmation, and the export.
 
-use super::auth::{self, Posted, Uploaded};
 use super::frame::{Tab, fail, group_frame, group_id, group_url, load};
-use super::signed::Signed;
 use crate::shared::{AppState, csv_file};
+use crate::sign_in::Signed;
+use crate::sign_in::{self, Posted, Uploaded};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -147,7 +147,7 @@ async fn preview(
 async fn confirm(
     State(s): State<AppState>,
     Path((_, group, import)): Path<(String, String, String)>,
-    Posted(signed, auth::Nothing {}): Posted<auth::Nothing>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
 ) -> Response {
     let done = async {
         let id = group_id(&group)?;

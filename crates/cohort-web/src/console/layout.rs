@@ -1,10 +1,9 @@
-//! The frame every console page shares (header, navigation, sign-out), the error page, and the
-//! small pieces pages are built of.
+//! The frame every console page shares (header, navigation, sign-out), the error page in it,
+//! and the small pieces pages are built of.
 
-use super::assets;
-use super::signed::Signed;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use crate::html::{self, head};
+use crate::sign_in::Signed;
+use axum::response::Response;
 use cohort_core::Timestamp;
 use cohort_service::error::ServiceError;
 use maud::{DOCTYPE, Markup, html};
@@ -46,19 +45,6 @@ pub(super) fn section_url(tenant: &str, path: &str) -> String {
     format!("/t/{tenant}/portal/access-management/{path}")
 }
 
-fn head(title: &str) -> Markup {
-    html! {
-        head {
-            meta charset="utf-8";
-            meta name="viewport" content="width=device-width, initial-scale=1";
-            meta name="color-scheme" content="light dark";
-            title { (title) " · cohort" }
-            link rel="stylesheet" href=(assets::url(&assets::CSS));
-            script src=(assets::url(&assets::JS)) defer {}
-        }
-    }
-}
-
 /// A page of a signed-in person.
 pub(super) fn page(signed: &Signed, section: Section, title: &str, body: Markup) -> Markup {
     let t = &signed.tenant;
@@ -77,7 +63,7 @@ pub(super) fn page(signed: &Signed, section: Section, title: &str, body: Markup)
                             }
                         }
                     }
-                    form.signout method="post" action=(format!("/t/{t}/portal/sign-out")) {
+                    form.signout method="post" action=(crate::sign_in::sign_out_url(t)) {
                         (signed.csrf_field())
                         span.who { (signed.who) }
                         button type="submit" { "Sign out" }
@@ -89,48 +75,21 @@ pub(super) fn page(signed: &Signed, section: Section, title: &str, body: Markup)
     }
 }
 
-/// A page with no one signed in (the sign-in page).
-pub(super) fn bare(title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            (head(title))
-            body.bare { main #main { (body) } }
-        }
-    }
-}
-
-/// The answer to a request that failed: the page says why, with the status the API would give.
+/// The answer to a request that failed: the page says why, with the status the API would give,
+/// in the frame of the person signed in (bare when no one is).
 pub(super) fn error(signed: Option<&Signed>, e: &ServiceError) -> Response {
-    let problem = crate::problem::problem(e);
-    if let ServiceError::Unavailable(source) = e {
-        tracing::error!(error = %source, "storage failure");
+    match signed {
+        Some(s) => html::error_with(
+            e,
+            |title, body| page(s, Section::Groups, title, body),
+            Some(html! { a href=(groups_url(&s.tenant)) { "Back to groups" } }),
+        ),
+        None => html::error(e),
     }
-    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = html! {
-        h1 { (problem.title) }
-        p.error role="alert" { (problem.detail) }
-        @for f in &problem.errors { p.error { (f.field) ": " (f.message) } }
-        @if let Some(s) = signed { p { a href=(groups_url(&s.tenant)) { "Back to groups" } } }
-    };
-    let markup = match signed {
-        Some(s) => page(s, Section::Groups, &problem.title, body),
-        None => bare(&problem.title, body),
-    };
-    (status, markup).into_response()
 }
 
-/// How a page names a user: their email, else their login name, else their display name, else
-/// their id.
-pub(super) fn person(u: &cohort_core::model::User) -> String {
-    u.email
-        .as_ref()
-        .map(ToString::to_string)
-        .or_else(|| u.user_name.as_ref().map(ToString::to_string))
-        .filter(|s| !s.is_empty())
-        .or_else(|| Some(u.display_name.to_string()).filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| u.id.to_string())
-}
+/// How a page names a user.
+pub(super) use crate::html::person;
 
 /// The message of a refused input, for the field it belongs to.
 pub(super) fn reason(e: cohort_core::DomainError) -> String {

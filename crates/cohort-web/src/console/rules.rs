@@ -3,11 +3,11 @@
 //! deletion, and the rule log (the group's `auto_assignment` events).
 
 use super::activity::{events_table, group_events};
-use super::auth::{self, Posted};
 use super::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, load};
 use super::layout::{badge, described, field_error, when};
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
+use crate::sign_in::{self, Posted};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -299,7 +299,7 @@ async fn set_paused(s: &AppState, signed: &Signed, group: &str, rule: &str, paus
 async fn pause(
     State(s): State<AppState>,
     Path((_, group, rule)): Path<(String, String, String)>,
-    Posted(signed, auth::Nothing {}): Posted<auth::Nothing>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
 ) -> Response {
     set_paused(&s, &signed, &group, &rule, true).await
 }
@@ -307,7 +307,7 @@ async fn pause(
 async fn resume(
     State(s): State<AppState>,
     Path((_, group, rule)): Path<(String, String, String)>,
-    Posted(signed, auth::Nothing {}): Posted<auth::Nothing>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
 ) -> Response {
     set_paused(&s, &signed, &group, &rule, false).await
 }
@@ -345,7 +345,7 @@ async fn confirm_delete(
 async fn delete(
     State(s): State<AppState>,
     Path((_, group, rule)): Path<(String, String, String)>,
-    Posted(signed, auth::Nothing {}): Posted<auth::Nothing>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
 ) -> Response {
     let done = async {
         let id = group_id(&group)?;

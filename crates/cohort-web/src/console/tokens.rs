@@ -1,11 +1,11 @@
 //! Personal tokens: the list (everyone's for a token manager, else one's own), making one (its
 //! secret shown once, on the answer to the POST, never in a URL), regenerating and revoking.
 
-use super::auth::{Nothing, Posted};
 use super::frame::{fail, form_errors, notice, user_url};
 use super::layout::{self, Section, described, field_error, person, reason, section_url, when};
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
+use crate::sign_in::{Nothing, Posted};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -4,8 +4,8 @@
 
 use super::frame::{fail, group_url, status_badge};
 use super::layout::{self, Section, groups_url};
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};

@@ -5,9 +5,9 @@
 use super::frame::{fail, notice, user_url};
 use super::holdings::{catalog, grants_section, may_change, roles_section};
 use super::layout::{self, Section, badge, person, section_url, when};
-use super::signed::Signed;
 use super::tokens::tokens_section;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};

@@ -3,8 +3,8 @@
 
 use super::frame::{fail, user_by_email};
 use super::layout::{self, Section};
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};

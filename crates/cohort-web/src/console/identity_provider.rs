@@ -2,11 +2,11 @@
 //! register with it, saved or removed through the same service as `/identity-provider`; and
 //! the provider groups mapped onto cohort's groups, added and removed as `/sso-mappings` are.
 
-use super::auth::{Nothing, Posted, callback_url};
 use super::frame::fail;
 use super::layout::{self, Section, described, field_error, section_url};
-use super::signed::Signed;
 use crate::shared::AppState;
+use crate::sign_in::Signed;
+use crate::sign_in::{Nothing, Posted, callback_url};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;

@@ -1,4 +1,4 @@
-//! The console's stylesheet and script, compiled into the binary and served under names that
+//! The pages' stylesheet and script, compiled into the binary and served under names that
 //! carry a hash of their content, so they may be cached for a year and a new build is never
 //! served a stale copy.
 
@@ -9,9 +9,9 @@ use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
 /// One compiled-in file.
-pub(super) struct Asset {
+pub struct Asset {
     /// The served name, `console-<hash>.css`.
-    pub(super) name: String,
+    pub name: String,
     body: &'static str,
     content_type: &'static str,
 }
@@ -22,19 +22,19 @@ fn asset(stem: &str, ext: &str, body: &'static str, content_type: &'static str) 
 }
 
 /// The stylesheet.
-pub(super) static CSS: LazyLock<Asset> =
+pub static CSS: LazyLock<Asset> =
     LazyLock::new(|| asset("console", "css", include_str!("assets/console.css"), "text/css; charset=utf-8"));
 
 /// The script.
-pub(super) static JS: LazyLock<Asset> =
+pub static JS: LazyLock<Asset> =
     LazyLock::new(|| asset("console", "js", include_str!("assets/console.js"), "text/javascript; charset=utf-8"));
 
 /// The URL a page links an asset at.
-pub(super) fn url(a: &Asset) -> String {
+pub fn url(a: &Asset) -> String {
     format!("/console-assets/{}", a.name)
 }
 
-pub(super) async fn serve(Path(name): Path<String>) -> Response {
+pub async fn serve(Path(name): Path<String>) -> Response {
     let Some(a) = [&*CSS, &*JS].into_iter().find(|a| a.name == name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
