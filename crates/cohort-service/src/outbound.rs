@@ -116,11 +116,6 @@ impl Outbound {
         Self { policy, max_answer: 1 << 20, connect: Duration::from_secs(5), total: Duration::from_secs(10) }
     }
 
-    /// The policy this client keeps.
-    pub fn policy(&self) -> Policy {
-        self.policy
-    }
-
     fn agent(&self, reach: Reach) -> ureq::Agent {
         ureq::AgentBuilder::new()
             .timeout_connect(self.connect)
