@@ -1,7 +1,7 @@
 //! Access questions: what may a user do and why, who is in a group, may this user do X.
 
 use super::Live;
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::{Ctx, Services};
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::index::{Denial, Verdict};
@@ -11,7 +11,7 @@ use cohort_core::resolve::{
     describe_via, effective_member_counts, effective_members, path_to, resolve, write_path,
 };
 use cohort_core::state::TenantState;
-use cohort_core::{GroupId, ResourceId, RoleId, TenantId, Timestamp, UserId};
+use cohort_core::{GroupId, ResourceId, RoleId, Timestamp, UserId};
 
 /// One question, taken as given text so that an unknown or malformed value is a denial,
 /// never an error.
@@ -294,14 +294,8 @@ pub struct EffectiveMemberRow {
 
 impl Services {
     /// A user's effective access with provenance: needs `cohort:access.read` or to be the user.
-    pub async fn access(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        user: &UserId,
-        at_least: Option<i64>,
-    ) -> ServiceResult<UserAccess> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn access(&self, ctx: &Ctx, user: &UserId, at_least: Option<i64>) -> ServiceResult<UserAccess> {
+        let tenant = ctx.tenant();
         let snap = self.live_at_least(tenant, at_least).await?;
         let now = self.now();
         if &ctx.principal.user != user {
@@ -315,22 +309,20 @@ impl Services {
     pub async fn user_groups(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         user: &UserId,
         at_least: Option<i64>,
     ) -> ServiceResult<Vec<GroupAccess>> {
-        Ok(self.access(ctx, tenant, user, at_least).await?.groups)
+        Ok(self.access(ctx, user, at_least).await?.groups)
     }
 
     /// Every user effectively in a group: needs `cohort:groups.read` or to manage it.
     pub async fn effective_members(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         at_least: Option<i64>,
     ) -> ServiceResult<(i64, Vec<EffectiveMemberRow>)> {
-        let tenant = scope(ctx, tenant)?;
+        let tenant = ctx.tenant();
         let snap = self.live_at_least(tenant, at_least).await?;
         snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
@@ -343,13 +335,8 @@ impl Services {
 
     /// How many users are effectively in `group`: `(in it, only through groups below it)`,
     /// as [`Self::effective_members`] would list them. The same permission.
-    pub async fn effective_member_counts(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        group: &GroupId,
-    ) -> ServiceResult<(usize, usize)> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn effective_member_counts(&self, ctx: &Ctx, group: &GroupId) -> ServiceResult<(usize, usize)> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
@@ -361,11 +348,10 @@ impl Services {
     pub async fn check(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         inputs: &[CheckInput],
         at_least: Option<i64>,
     ) -> ServiceResult<Vec<CheckOutcome>> {
-        let tenant = scope(ctx, tenant)?;
+        let tenant = ctx.tenant();
         let live = self.live_at_least(tenant, at_least).await?;
         let now = self.now();
         if inputs.iter().any(|i| i.user_id() != ctx.principal.user.as_str()) {

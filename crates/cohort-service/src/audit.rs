@@ -1,9 +1,8 @@
 //! Reading the audit log.
 
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::{Ctx, Services};
 use crate::error::ServiceResult;
-use cohort_core::TenantId;
 use cohort_core::permission::CohortPermission as P;
 use cohort_store::{AuditFilter, AuditRecord};
 
@@ -12,13 +11,8 @@ pub type AuditQuery = AuditFilter;
 
 impl Services {
     /// Audit events, newest first: needs `cohort:audit.read`.
-    pub async fn list_audit(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        filter: &AuditQuery,
-    ) -> ServiceResult<Vec<AuditRecord>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_audit(&self, ctx: &Ctx, filter: &AuditQuery) -> ServiceResult<Vec<AuditRecord>> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::AuditRead)?;
         Ok(self.store.read().await?.list_audit(tenant, filter).await?)

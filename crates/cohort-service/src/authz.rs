@@ -115,11 +115,6 @@ pub fn allows(live: &Live, user: &UserId, permission: &str, now: Timestamp) -> b
     }
 }
 
-/// Refuses a tenant other than the caller's, as if it did not exist.
-pub fn scope<'a>(ctx: &Ctx, tenant: &'a TenantId) -> ServiceResult<&'a TenantId> {
-    if ctx.tenant() == tenant { Ok(tenant) } else { Err(ServiceError::NotFound(format!("tenant `{tenant}`"))) }
-}
-
 /// The caller's effective cohort permissions, decided against one revision of the tenant.
 pub struct Guard<'a> {
     ctx: &'a Ctx,

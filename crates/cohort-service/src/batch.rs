@@ -5,7 +5,7 @@ use super::{Ctx, Expect, NewMember, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::model::{GroupStatus, MemberRole, MembershipSource, Subject};
 use cohort_core::name::ShortText;
-use cohort_core::{GroupId, ResourceId, RoleId, TenantId, Timestamp, UserId};
+use cohort_core::{GroupId, ResourceId, RoleId, Timestamp, UserId};
 
 /// The most groups one batch may name.
 pub const MAX_BATCH_GROUPS: usize = 500;
@@ -56,7 +56,6 @@ impl Services {
     pub async fn batch_edit_groups(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         groups: &[GroupId],
         edit: &BatchEdit,
     ) -> ServiceResult<Written<BatchOutcome>> {
@@ -72,7 +71,7 @@ impl Services {
         if let Some(dup) = groups.iter().find(|g| !seen.insert(*g)) {
             return Err(invalid(format!("group `{dup}` is named twice")));
         }
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let mut changes = 0;
             for g in groups {
                 let subject = Subject::Group(g.clone());

@@ -2,7 +2,7 @@
 //! caller may make it, then finished (judged by the conferral rule, committed with its audit
 //! events) or abandoned. Only this module reaches a change's writer.
 
-use super::authz::{self, Allowed};
+use super::authz::Allowed;
 use super::{Ctx, LiveRead, Origin, Services, Written, live};
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::index::Touched;
@@ -170,17 +170,16 @@ impl Services {
         Ok(Change::new(w, before))
     }
 
-    /// Runs one change: refuses a tenant other than the caller's, opens the change, runs `step`
-    /// on it (which checks the caller's permission, gives the change its proof, and writes) and
+    /// Runs one change in the caller's tenant (the context carries it; no method takes another):
+    /// opens the change, runs `step` on it (which checks the caller's permission, gives the change its proof, and writes) and
     /// finishes it. A failing step leaves nothing behind; one the step refused
     /// ([`Change::refuse`]) is audited as a refused attempt.
     pub async fn change<T>(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         step: impl AsyncFnOnce(&mut Change) -> ServiceResult<T>,
     ) -> ServiceResult<Written<T>> {
-        let tenant = authz::scope(ctx, tenant)?;
+        let tenant = ctx.tenant();
         let mut change = self.begin(tenant).await?;
         match step(&mut change).await {
             Ok(value) => Ok(Written { value, revision: self.finish(change).await? }),

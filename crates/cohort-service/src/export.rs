@@ -1,24 +1,23 @@
 //! CSV export: a group's membership rows and the tenant's users, cells escaped so that no
 //! spreadsheet runs one as a formula.
 
-use super::authz::scope;
 use super::{Ctx, Services};
 use crate::error::ServiceResult;
 use crate::format::rfc3339;
+use cohort_core::GroupId;
 use cohort_core::csv;
-use cohort_core::{GroupId, TenantId};
 use cohort_store::{MembershipFilter, UserFilter};
 
 impl Services {
     /// A group's membership rows as CSV (`email,userId,role,source,expiresAt`), cells escaped
     /// so that no spreadsheet runs one as a formula.
-    pub async fn export_members(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId) -> ServiceResult<String> {
-        let tenant_id = scope(ctx, tenant)?;
+    pub async fn export_members(&self, ctx: &Ctx, group: &GroupId) -> ServiceResult<String> {
+        let tenant_id = ctx.tenant();
         let mut out = csv::row(["email", "userId", "role", "source", "expiresAt"]);
         let mut after = None;
         loop {
             let filter = MembershipFilter { after_user: after.clone(), limit: 1000 };
-            let rows = self.list_members(ctx, tenant_id, group, &filter).await?;
+            let rows = self.list_members(ctx, group, &filter).await?;
             let Some(last) = rows.last() else { break };
             after = Some(last.user_id.clone());
             let mut r = self.store.read().await?;
@@ -38,11 +37,11 @@ impl Services {
     }
 
     /// Every user as CSV (`email,userId,userName,displayName,department,title,status`).
-    pub async fn export_users(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<String> {
+    pub async fn export_users(&self, ctx: &Ctx) -> ServiceResult<String> {
         let mut out = csv::row(["email", "userId", "userName", "displayName", "department", "title", "status"]);
         let mut filter = UserFilter { limit: 1000, ..UserFilter::default() };
         loop {
-            let users = self.list_users(ctx, tenant, &filter).await?;
+            let users = self.list_users(ctx, &filter).await?;
             for u in &users {
                 let email = u.email.as_ref().map(ToString::to_string).unwrap_or_default();
                 let name = u.user_name.as_ref().map(ToString::to_string).unwrap_or_default();

@@ -1,6 +1,6 @@
 //! Groups: create, read, list, change (including nesting), archive, unarchive, delete.
 
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::snapshot::GroupSnapshot;
 use super::user_type::known_type;
 use super::{Change, Ctx, Expect, NewMember, Origin, Services, Written};
@@ -9,7 +9,7 @@ use cohort_core::graph::check_parents;
 use cohort_core::model::{Group, GroupSource, GroupStatus, Subject};
 use cohort_core::name::{Description, GroupSlug, MemberTypes, Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{DomainError, GroupId, RoleId, TenantId, UserId};
+use cohort_core::{DomainError, GroupId, RoleId, UserId};
 use cohort_store::GroupFilter;
 use cohort_store::listing::Listing;
 use std::collections::BTreeSet;
@@ -123,13 +123,8 @@ impl Services {
     }
 
     /// Creates a group with its parents, roles and first members, in one change.
-    pub async fn create_group(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        input: NewGroup,
-    ) -> ServiceResult<Written<(Group, i64)>> {
-        self.change(ctx, tenant, async |change| self.create_group_in(change, ctx, input).await).await
+    pub async fn create_group(&self, ctx: &Ctx, input: NewGroup) -> ServiceResult<Written<(Group, i64)>> {
+        self.change(ctx, async |change| self.create_group_in(change, ctx, input).await).await
     }
 
     /// Checks that the tenant keeps every type of `types`.
@@ -277,8 +272,8 @@ impl Services {
     }
 
     /// One group: needs `cohort:groups.read`, or to manage it.
-    pub async fn get_group(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId) -> ServiceResult<(Group, i64)> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn get_group(&self, ctx: &Ctx, id: &GroupId) -> ServiceResult<(Group, i64)> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         if snap.state.group(id).is_none() {
             return Err(not_found(id));
@@ -288,34 +283,24 @@ impl Services {
     }
 
     /// Groups by name.
-    pub async fn list_groups(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        filter: &GroupFilter,
-    ) -> ServiceResult<Vec<(Group, i64)>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_groups(&self, ctx: &Ctx, filter: &GroupFilter) -> ServiceResult<Vec<(Group, i64)>> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::GroupsRead)?;
         Ok(self.store.read().await?.list_groups(tenant, filter, self.now()).await?)
     }
 
     /// A page of the groups matching a storage condition, with how many match in all.
-    pub async fn list_groups_where(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        listing: &Listing,
-    ) -> ServiceResult<(i64, Vec<Group>)> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_groups_where(&self, ctx: &Ctx, listing: &Listing) -> ServiceResult<(i64, Vec<Group>)> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::GroupsRead)?;
         Ok(self.store.read().await?.list_groups_where(tenant, listing).await?)
     }
 
     /// A group's direct members: users with a live row of any source, then child groups.
-    pub async fn direct_members(&self, ctx: &Ctx, tenant: &TenantId, id: &GroupId) -> ServiceResult<Vec<Subject>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn direct_members(&self, ctx: &Ctx, id: &GroupId) -> ServiceResult<Vec<Subject>> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         if snap.state.group(id).is_none() {
             return Err(not_found(id));
@@ -336,11 +321,10 @@ impl Services {
     pub async fn update_group(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         id: &GroupId,
         patch: GroupPatch,
     ) -> ServiceResult<Written<(Group, i64)>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             if change.before.state.group(id).is_none() {
                 return Err(not_found(id));
@@ -413,11 +397,10 @@ impl Services {
     pub async fn set_group_status(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         id: &GroupId,
         status: GroupStatus,
     ) -> ServiceResult<Written<(Group, i64)>> {
-        self.change(ctx, tenant, async |change| self.set_group_status_in(change, ctx, id, status).await).await
+        self.change(ctx, async |change| self.set_group_status_in(change, ctx, id, status).await).await
     }
 
     /// [`Self::set_group_status`] as one step of a change the caller finishes (batch edits).
@@ -458,14 +441,8 @@ impl Services {
     }
 
     /// Deletes a group with its memberships, role assignments and nesting edges, at once.
-    pub async fn delete_group(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        id: &GroupId,
-        expect: &Expect,
-    ) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| self.delete_group_in(change, ctx, id, expect).await).await
+    pub async fn delete_group(&self, ctx: &Ctx, id: &GroupId, expect: &Expect) -> ServiceResult<Written<()>> {
+        self.change(ctx, async |change| self.delete_group_in(change, ctx, id, expect).await).await
     }
 
     /// [`Self::delete_group`] as one step of a change the caller finishes (batch edits).

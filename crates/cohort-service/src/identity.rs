@@ -1,14 +1,14 @@
 //! The tenant's identity provider (set up, shown without its secret, removed: admins only) and
 //! the mappings of provider groups onto cohort groups.
 
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::snapshot::ProviderSnapshot;
 use super::{Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::oidc::allowed_url;
+use cohort_core::GroupId;
 use cohort_core::model::{GroupSource, IdentityProvider};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{GroupId, TenantId};
 
 /// What an admin gives to set up the provider. The secret may be left out when replacing a
 /// provider of the same issuer and client: the one kept stays.
@@ -73,10 +73,9 @@ impl Services {
     pub async fn put_identity_provider(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         input: ProviderInput,
     ) -> ServiceResult<Written<IdentityProvider>> {
-        let tenant = scope(ctx, tenant)?;
+        let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
         Guard::new(ctx, &live, self.now()).require(P::Admin)?;
         drop(live);
@@ -151,7 +150,7 @@ impl Services {
             created_at: kept.as_ref().map_or(now, |k| k.created_at),
             updated_at: now,
         };
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             change.tx.allow(Guard::new(ctx, &change.before, self.now()).require(P::Admin)?)?;
             let before = change.tx.read().get_identity_provider(tenant).await?;
             change.tx.write()?.put_identity_provider(&provider).await?;
@@ -169,8 +168,8 @@ impl Services {
     }
 
     /// The tenant's identity provider (its secret is never answered by any face). Admins only.
-    pub async fn get_identity_provider(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<IdentityProvider> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn get_identity_provider(&self, ctx: &Ctx) -> ServiceResult<IdentityProvider> {
+        let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
         Guard::new(ctx, &live, self.now()).require(P::Admin)?;
         drop(live);
@@ -184,8 +183,8 @@ impl Services {
 
     /// Removes the tenant's identity provider: nobody signs in through it any more; the `sso`
     /// groups and memberships stay. Admins only.
-    pub async fn delete_identity_provider(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn delete_identity_provider(&self, ctx: &Ctx) -> ServiceResult<Written<()>> {
+        self.change(ctx, async |change| {
             change.tx.allow(Guard::new(ctx, &change.before, self.now()).require(P::Admin)?)?;
             let tenant = change.tenant().clone();
             let Some(before) = change.tx.read().get_identity_provider(&tenant).await? else {
@@ -207,13 +206,8 @@ impl Services {
 
     /// The provider groups mapped onto `group` (or onto every group), as `(group, provider
     /// group)`: needs `cohort:groups.read`.
-    pub async fn list_sso_mappings(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        group: Option<&GroupId>,
-    ) -> ServiceResult<Vec<(GroupId, String)>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_sso_mappings(&self, ctx: &Ctx, group: Option<&GroupId>) -> ServiceResult<Vec<(GroupId, String)>> {
+        let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
         Guard::new(ctx, &live, self.now()).require(P::GroupsRead)?;
         if let Some(g) = group {
@@ -230,12 +224,11 @@ impl Services {
     pub async fn add_sso_mapping(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         provider_group: &str,
     ) -> ServiceResult<Written<String>> {
         let provider_group = self::provider_group(provider_group)?;
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let guard = Guard::new(ctx, &change.before, self.now());
             change.tx.allow(guard.require(P::GroupsWrite)?)?;
             let facts =
@@ -281,11 +274,10 @@ impl Services {
     pub async fn remove_sso_mapping(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         provider_group: &str,
     ) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             change.tx.allow(Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?)?;
             change.before.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
             if !change.tx.write()?.delete_sso_mapping(group, provider_group).await? {

@@ -13,7 +13,7 @@ use cohort_core::model::UserStatus;
 use cohort_core::model::{Import, ImportRow, ImportRows, MemberRole, Membership, MembershipSource, UserImportRow};
 use cohort_core::name::{Attributes, Email, GroupSlug, ShortText, SsoGroups, UserType};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{GroupId, ImportId, TenantId, Timestamp, UserId};
+use cohort_core::{GroupId, ImportId, Timestamp, UserId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The header a members import file starts with (`role` may be left out).
@@ -447,11 +447,10 @@ impl Services {
     pub async fn preview_member_import(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         file: &[u8],
     ) -> ServiceResult<Written<ImportPreview>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let facts =
                 change.before.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
             let active = facts.active;
@@ -474,11 +473,10 @@ impl Services {
     pub async fn confirm_member_import(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         id: &ImportId,
     ) -> ServiceResult<Written<ImportOutcome>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let (ImportRows::Members(g, rows), applied) = self.kept_import(change, id).await? else {
                 return Err(import_not_found(id));
             };
@@ -526,13 +524,8 @@ impl Services {
     /// Reads a file of new users (`email,displayName,department,title,type,groups`) and keeps
     /// what it would do. Needs `cohort:users.write`; putting users in groups also needs
     /// `cohort:groups.write`.
-    pub async fn preview_user_import(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        file: &[u8],
-    ) -> ServiceResult<Written<UserImportPreview>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn preview_user_import(&self, ctx: &Ctx, file: &[u8]) -> ServiceResult<Written<UserImportPreview>> {
+        self.change(ctx, async |change| {
             let guard = Guard::new(ctx, &change.before, self.now());
             let proof = guard.require(P::UsersWrite)?;
             let may_add_to_groups = guard.require(P::GroupsWrite).is_ok();
@@ -545,13 +538,8 @@ impl Services {
 
     /// Creates the users of a previewed import with their memberships, in one transaction:
     /// a row whose email was taken or whose group went away since the preview is left out.
-    pub async fn confirm_user_import(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        id: &ImportId,
-    ) -> ServiceResult<Written<ImportOutcome>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn confirm_user_import(&self, ctx: &Ctx, id: &ImportId) -> ServiceResult<Written<ImportOutcome>> {
+        self.change(ctx, async |change| {
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
             let (ImportRows::Users(rows), applied) = self.kept_import(change, id).await? else {
                 return Err(import_not_found(id));

@@ -1,13 +1,13 @@
 //! Memberships: add, change, remove and list the rows of a group.
 
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::snapshot::MembershipSnapshot;
 use super::{Change, Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::model::{GroupSource, MemberRole, Membership, MembershipSource};
 use cohort_core::name::ShortText;
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{GroupId, TenantId, Timestamp, UserId};
+use cohort_core::{GroupId, Timestamp, UserId};
 use cohort_store::MembershipFilter;
 
 /// A member to add by hand.
@@ -48,14 +48,8 @@ fn invalid(field: &str, message: String) -> ServiceError {
 impl Services {
     /// Adds a user to a group by hand. Group managers may add ordinary members to the groups
     /// they manage; only holders of `cohort:groups.write` make managers.
-    pub async fn add_member(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        group: &GroupId,
-        input: NewMember,
-    ) -> ServiceResult<Written<Membership>> {
-        self.change(ctx, tenant, async |change| self.add_member_in(change, ctx, group, input).await).await
+    pub async fn add_member(&self, ctx: &Ctx, group: &GroupId, input: NewMember) -> ServiceResult<Written<Membership>> {
+        self.change(ctx, async |change| self.add_member_in(change, ctx, group, input).await).await
     }
 
     /// [`Self::add_member`] as one step of a change the caller finishes (batch edits).
@@ -152,12 +146,11 @@ impl Services {
     pub async fn update_member(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         user: &UserId,
         patch: MemberPatch,
     ) -> ServiceResult<Written<Membership>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             let state = &change.before.state;
             state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
@@ -208,12 +201,11 @@ impl Services {
     pub async fn remove_member(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         user: &UserId,
         source: MembershipSource,
     ) -> ServiceResult<Written<RemovedMembership>> {
-        self.change(ctx, tenant, async |change| self.remove_member_in(change, ctx, group, user, source).await).await
+        self.change(ctx, async |change| self.remove_member_in(change, ctx, group, user, source).await).await
     }
 
     /// [`Self::remove_member`] as one step of a change the caller finishes (batch edits).
@@ -260,11 +252,10 @@ impl Services {
     pub async fn list_members(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         filter: &MembershipFilter,
     ) -> ServiceResult<Vec<Membership>> {
-        let tenant = scope(ctx, tenant)?;
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
@@ -276,14 +267,20 @@ impl Services {
     pub async fn list_members_with_users(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         filter: &MembershipFilter,
     ) -> ServiceResult<Vec<(Membership, cohort_core::model::User)>> {
-        let rows = self.list_members(ctx, tenant, group, filter).await?;
+        let rows = self.list_members(ctx, group, filter).await?;
         let ids: Vec<&UserId> = rows.iter().map(|m| &m.user_id).collect();
-        let users: std::collections::HashMap<UserId, cohort_core::model::User> =
-            self.store.read().await?.users_by_ids(tenant, &ids).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
+        let users: std::collections::HashMap<UserId, cohort_core::model::User> = self
+            .store
+            .read()
+            .await?
+            .users_by_ids(ctx.tenant(), &ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect();
         Ok(rows.into_iter().filter_map(|m| users.get(&m.user_id).cloned().map(|u| (m, u))).collect())
     }
 
@@ -292,11 +289,10 @@ impl Services {
     pub async fn user_to_add(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         email: &cohort_core::name::Email,
     ) -> ServiceResult<cohort_core::model::User> {
-        let tenant = scope(ctx, tenant)?;
+        let tenant = ctx.tenant();
         {
             let snap = self.live(tenant).await?;
             snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
@@ -314,11 +310,10 @@ impl Services {
     pub async fn direct_member(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         user: &UserId,
     ) -> ServiceResult<cohort_core::model::User> {
-        let tenant = scope(ctx, tenant)?;
+        let tenant = ctx.tenant();
         {
             let snap = self.live(tenant).await?;
             snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;

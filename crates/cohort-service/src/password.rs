@@ -13,7 +13,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use cohort_core::model::{SignInMethod, User, UserStatus};
 use cohort_core::name::Email;
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{TenantId, Timestamp, UserId};
+use cohort_core::{Timestamp, UserId};
 use cohort_store::Invitation;
 
 /// How long an invitation works.
@@ -117,13 +117,8 @@ impl Services {
     /// Makes a one-time invitation for `user` to set a password (their earlier unused ones stop
     /// working): by that user themself or an admin, as every credential (someone who manages
     /// tokens but is not an admin is refused, and the refusal audited).
-    pub async fn create_invitation(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        user: &UserId,
-    ) -> ServiceResult<Written<InvitationCreated>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn create_invitation(&self, ctx: &Ctx, user: &UserId) -> ServiceResult<Written<InvitationCreated>> {
+        self.change(ctx, async |change| {
             let own = user == &ctx.principal.user;
             // Like a token for someone else: managing credentials opens the door, and only an
             // admin goes through it (a refusal there is audited).

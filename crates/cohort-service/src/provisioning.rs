@@ -8,7 +8,7 @@ use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::model::{Group, MemberRole, Membership, MembershipSource, Subject};
 use cohort_core::name::{Name, ShortText};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{GroupId, TenantId, UserId};
+use cohort_core::{GroupId, UserId};
 use std::collections::BTreeSet;
 
 fn invalid(field: &str, message: String) -> ServiceError {
@@ -38,15 +38,9 @@ impl Services {
     /// Applies a provisioning system's `edits` to `group` in one change: all of it or
     /// nothing. Needs `cohort:groups.write`. Member edits touch only the rows and edges they
     /// name, so their cost follows the edit, not the group's size.
-    pub async fn edit_group(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        group: &GroupId,
-        edits: GroupEdits,
-    ) -> ServiceResult<Written<()>> {
+    pub async fn edit_group(&self, ctx: &Ctx, group: &GroupId, edits: GroupEdits) -> ServiceResult<Written<()>> {
         let source = MembershipSource::Scim;
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             let state = &change.before.state;
             let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
@@ -224,11 +218,10 @@ impl Services {
     pub async fn create_scim_group(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         input: NewGroup,
         members: &[UserId],
     ) -> ServiceResult<Written<Group>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let (group, _) = self.create_group_in(change, ctx, input).await?;
             if let Some(u) = members.iter().find(|u| change.before.state.user(u).is_none()) {
                 return Err(invalid("members", format!("user `{u}` not found")));

@@ -1,6 +1,6 @@
 //! Resource types, resources, grants of levels on them, and group data scopes.
 
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::snapshot::ResourceSnapshot;
 use super::{Change, Ctx, Live, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
@@ -9,7 +9,7 @@ use cohort_core::model::{Grant, Resource, ResourceType, Subject};
 use cohort_core::name::{Description, Keyword, Levels, Name, Scopes};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::resolve::{describe_via, resolve};
-use cohort_core::{GroupId, ResourceId, TenantId, UserId};
+use cohort_core::{GroupId, ResourceId, UserId};
 use cohort_store::ResourceFilter;
 use serde::Serialize;
 
@@ -61,8 +61,8 @@ struct GrantRecord<'a> {
 
 impl Services {
     /// Resource types with their levels.
-    pub async fn list_resource_types(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<Vec<ResourceType>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_resource_types(&self, ctx: &Ctx) -> ServiceResult<Vec<ResourceType>> {
+        let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
         Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
         Ok(self.store.read().await?.list_resource_types(tenant).await?)
@@ -72,11 +72,10 @@ impl Services {
     pub async fn create_resource_type(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         name: Keyword,
         levels: Levels,
     ) -> ServiceResult<Written<ResourceType>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
             change.tx.allow(proof)?;
@@ -103,8 +102,8 @@ impl Services {
     }
 
     /// Deletes a resource type that is not built in and has no resources.
-    pub async fn delete_resource_type(&self, ctx: &Ctx, tenant: &TenantId, name: &str) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn delete_resource_type(&self, ctx: &Ctx, name: &str) -> ServiceResult<Written<()>> {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
             change.tx.allow(proof)?;
@@ -134,13 +133,8 @@ impl Services {
     }
 
     /// Creates a resource.
-    pub async fn create_resource(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        input: NewResource,
-    ) -> ServiceResult<Written<Resource>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn create_resource(&self, ctx: &Ctx, input: NewResource) -> ServiceResult<Written<Resource>> {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
             change.tx.allow(proof)?;
@@ -178,21 +172,16 @@ impl Services {
     }
 
     /// One resource.
-    pub async fn get_resource(&self, ctx: &Ctx, tenant: &TenantId, id: &ResourceId) -> ServiceResult<Resource> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn get_resource(&self, ctx: &Ctx, id: &ResourceId) -> ServiceResult<Resource> {
+        let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
         Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
         self.store.read().await?.get_resource(tenant, id).await?.ok_or_else(|| not_found(id))
     }
 
     /// Resources by name.
-    pub async fn list_resources(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        filter: &ResourceFilter,
-    ) -> ServiceResult<Vec<Resource>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_resources(&self, ctx: &Ctx, filter: &ResourceFilter) -> ServiceResult<Vec<Resource>> {
+        let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
         Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
         Ok(self.store.read().await?.list_resources(tenant, filter).await?)
@@ -202,11 +191,10 @@ impl Services {
     pub async fn update_resource(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         id: &ResourceId,
         patch: ResourcePatch,
     ) -> ServiceResult<Written<Resource>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
             change.tx.allow(proof)?;
@@ -245,8 +233,8 @@ impl Services {
     }
 
     /// Deletes a resource and every grant on it, at once.
-    pub async fn delete_resource(&self, ctx: &Ctx, tenant: &TenantId, id: &ResourceId) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn delete_resource(&self, ctx: &Ctx, id: &ResourceId) -> ServiceResult<Written<()>> {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::ResourcesWrite)?;
             change.tx.allow(proof)?;
@@ -271,12 +259,11 @@ impl Services {
     pub async fn grant(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         subject: &Subject,
         resource: &ResourceId,
         level: &str,
     ) -> ServiceResult<Written<Grant>> {
-        self.change(ctx, tenant, async |change| self.grant_in(change, ctx, subject, resource, level).await).await
+        self.change(ctx, async |change| self.grant_in(change, ctx, subject, resource, level).await).await
     }
 
     /// [`Self::grant`] as one step of a change the caller finishes (batch edits).
@@ -331,14 +318,8 @@ impl Services {
     }
 
     /// Removes a group's or a user's grant on a resource.
-    pub async fn revoke(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        subject: &Subject,
-        resource: &ResourceId,
-    ) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| self.revoke_in(change, ctx, subject, resource).await).await
+    pub async fn revoke(&self, ctx: &Ctx, subject: &Subject, resource: &ResourceId) -> ServiceResult<Written<()>> {
+        self.change(ctx, async |change| self.revoke_in(change, ctx, subject, resource).await).await
     }
 
     /// [`Self::revoke`] as one step of a change the caller finishes (batch edits).
@@ -369,8 +350,8 @@ impl Services {
 
     /// Grants held by a group (readers and its managers) or directly by a user (readers and
     /// the user themself).
-    pub async fn grants_of(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject) -> ServiceResult<Vec<Grant>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn grants_of(&self, ctx: &Ctx, subject: &Subject) -> ServiceResult<Vec<Grant>> {
+        let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
         subject_exists(&live.state, subject)?;
         let guard = Guard::new(ctx, &live, self.now());
@@ -379,8 +360,8 @@ impl Services {
     }
 
     /// Every grant on a resource.
-    pub async fn grants_on(&self, ctx: &Ctx, tenant: &TenantId, resource: &ResourceId) -> ServiceResult<Vec<Grant>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn grants_on(&self, ctx: &Ctx, resource: &ResourceId) -> ServiceResult<Vec<Grant>> {
+        let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
         live.state.resource(resource).ok_or_else(|| not_found(resource))?;
         Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
@@ -391,12 +372,11 @@ impl Services {
     pub async fn holders(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         resource: &ResourceId,
         level: &str,
         at_least: Option<i64>,
     ) -> ServiceResult<(i64, Vec<Holder>)> {
-        let tenant = scope(ctx, tenant)?;
+        let tenant = ctx.tenant();
         let live = self.live_at_least(tenant, at_least).await?;
         let levels = live.state.resource_levels(resource).ok_or_else(|| not_found(resource))?;
         let wanted =
@@ -426,8 +406,8 @@ impl Services {
     }
 
     /// A group's data scopes.
-    pub async fn scopes(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId) -> ServiceResult<Scopes> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn scopes(&self, ctx: &Ctx, group: &GroupId) -> ServiceResult<Scopes> {
+        let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
         live.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         Guard::new(ctx, &live, self.now()).require_or_manager(P::GroupsRead, group)?;
@@ -435,14 +415,8 @@ impl Services {
     }
 
     /// Replaces a group's data scopes.
-    pub async fn set_scopes(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        group: &GroupId,
-        scopes: Scopes,
-    ) -> ServiceResult<Written<Scopes>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn set_scopes(&self, ctx: &Ctx, group: &GroupId, scopes: Scopes) -> ServiceResult<Written<Scopes>> {
+        self.change(ctx, async |change| {
             let facts =
                 change.before.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;

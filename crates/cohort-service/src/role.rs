@@ -2,15 +2,15 @@
 //! do not hold (assigning one is bounded by the conferral rule, like every change), and groups
 //! filled by rules, SCIM or SSO never confer `cohort:` permissions.
 
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::cohort_flow::refuse_cohort_flow;
 use super::snapshot::RoleSnapshot;
 use super::{Change, Ctx, Services, Written, subject_exists, subject_target};
 use crate::error::{FieldError, ServiceError, ServiceResult};
+use cohort_core::RoleId;
 use cohort_core::model::{Role, Subject};
 use cohort_core::name::{Description, Name};
 use cohort_core::permission::{CohortPermission as P, Permission};
-use cohort_core::{RoleId, TenantId};
 use cohort_store::After;
 use serde_json::json;
 
@@ -56,8 +56,8 @@ fn confers_cohort(perms: &[Permission]) -> bool {
 
 impl Services {
     /// Creates a role; the caller must hold every permission in it (admins excepted).
-    pub async fn create_role(&self, ctx: &Ctx, tenant: &TenantId, input: NewRole) -> ServiceResult<Written<Role>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn create_role(&self, ctx: &Ctx, input: NewRole) -> ServiceResult<Written<Role>> {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             let guard = Guard::new(ctx, &change.before, self.now());
             let proof = guard.require(P::RolesWrite)?;
@@ -98,8 +98,8 @@ impl Services {
     }
 
     /// One role.
-    pub async fn get_role(&self, ctx: &Ctx, tenant: &TenantId, id: &RoleId) -> ServiceResult<Role> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn get_role(&self, ctx: &Ctx, id: &RoleId) -> ServiceResult<Role> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
         self.store.read().await?.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))
@@ -109,26 +109,19 @@ impl Services {
     pub async fn list_roles(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         q: Option<&str>,
         after: Option<&After>,
         limit: i64,
     ) -> ServiceResult<Vec<Role>> {
-        let tenant = scope(ctx, tenant)?;
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
         Ok(self.store.read().await?.list_roles(tenant, q, after, limit).await?)
     }
 
     /// Changes a role. Built-in roles cannot change.
-    pub async fn update_role(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        id: &RoleId,
-        patch: RolePatch,
-    ) -> ServiceResult<Written<Role>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn update_role(&self, ctx: &Ctx, id: &RoleId, patch: RolePatch) -> ServiceResult<Written<Role>> {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             let guard = Guard::new(ctx, &change.before, self.now());
             let proof = guard.require(P::RolesWrite)?;
@@ -183,8 +176,8 @@ impl Services {
     }
 
     /// Deletes a role and every assignment of it. Built-in roles cannot be deleted.
-    pub async fn delete_role(&self, ctx: &Ctx, tenant: &TenantId, id: &RoleId) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn delete_role(&self, ctx: &Ctx, id: &RoleId) -> ServiceResult<Written<()>> {
+        self.change(ctx, async |change| {
             let tenant = &change.tenant().clone();
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::RolesWrite)?;
             change.tx.allow(proof)?;
@@ -211,14 +204,8 @@ impl Services {
     }
 
     /// Assigns a role to a group or a user.
-    pub async fn assign_role(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        subject: &Subject,
-        role_id: &RoleId,
-    ) -> ServiceResult<Written<Role>> {
-        self.change(ctx, tenant, async |change| self.assign_role_in(change, ctx, subject, role_id).await).await
+    pub async fn assign_role(&self, ctx: &Ctx, subject: &Subject, role_id: &RoleId) -> ServiceResult<Written<Role>> {
+        self.change(ctx, async |change| self.assign_role_in(change, ctx, subject, role_id).await).await
     }
 
     /// [`Self::assign_role`] as one step of a change the caller finishes (batch edits).
@@ -287,14 +274,8 @@ impl Services {
     }
 
     /// Removes a role from a group or a user.
-    pub async fn unassign_role(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        subject: &Subject,
-        role_id: &RoleId,
-    ) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| self.unassign_role_in(change, ctx, subject, role_id).await).await
+    pub async fn unassign_role(&self, ctx: &Ctx, subject: &Subject, role_id: &RoleId) -> ServiceResult<Written<()>> {
+        self.change(ctx, async |change| self.unassign_role_in(change, ctx, subject, role_id).await).await
     }
 
     /// [`Self::unassign_role`] as one step of a change the caller finishes (batch edits).
@@ -340,8 +321,8 @@ impl Services {
 
     /// Roles assigned to a group (readers and its managers) or directly to a user (readers and
     /// the user themself).
-    pub async fn roles_of(&self, ctx: &Ctx, tenant: &TenantId, subject: &Subject) -> ServiceResult<Vec<Role>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn roles_of(&self, ctx: &Ctx, subject: &Subject) -> ServiceResult<Vec<Role>> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         subject_exists(&snap.state, subject)?;
         let guard = Guard::new(ctx, &snap, self.now());

@@ -9,7 +9,7 @@
 
 mod engine;
 
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::cohort_flow::cohort_giver_at_or_above;
 use super::snapshot::RuleSnapshot;
 use super::{Change, Ctx, Origin, Services, Written};
@@ -19,7 +19,7 @@ use cohort_core::name::ShortText;
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::rule::RuleEngine;
 use cohort_core::state::TenantState;
-use cohort_core::{GroupId, RuleId, TenantId, Timestamp, UserId};
+use cohort_core::{GroupId, RuleId, Timestamp, UserId};
 use cohort_store::RuleOutcome;
 pub use engine::RuleCompiler;
 use engine::{GroupRules, Program, decide_all};
@@ -369,12 +369,11 @@ impl Services {
     pub async fn preview_rule(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         existing: Option<&RuleId>,
         draft: RuleDraft,
     ) -> ServiceResult<RulePlan> {
-        let mut change = self.begin(scope(ctx, tenant)?).await?;
+        let mut change = self.begin(ctx.tenant()).await?;
         // Dropping the change rolls it back.
         Ok(self.plan_draft(&mut change, ctx, group, existing, draft).await?.planned.0)
     }
@@ -383,12 +382,11 @@ impl Services {
     pub async fn save_rule(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         group: &GroupId,
         existing: Option<&RuleId>,
         draft: RuleDraft,
     ) -> ServiceResult<Written<SavedRule>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let DraftPlan { before, mut rule, planned } = self.plan_draft(change, ctx, group, existing, draft).await?;
             if !rule.paused {
                 rule.last_evaluated_at = Some(self.now());
@@ -413,14 +411,8 @@ impl Services {
 
     /// Deletes a rule; the members only it brought leave the group (unless another rule of
     /// the group is paused).
-    pub async fn delete_rule(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        group: &GroupId,
-        id: &RuleId,
-    ) -> ServiceResult<Written<RulePlan>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn delete_rule(&self, ctx: &Ctx, group: &GroupId, id: &RuleId) -> ServiceResult<Written<RulePlan>> {
+        self.change(ctx, async |change| {
             self.allow_rule_change(change, ctx)?;
             let t = change.tenant().clone();
             let before = change
@@ -448,8 +440,8 @@ impl Services {
     }
 
     /// The rules of a group with their state (readers and the group's managers).
-    pub async fn list_rules(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId) -> ServiceResult<Vec<Rule>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_rules(&self, ctx: &Ctx, group: &GroupId) -> ServiceResult<Vec<Rule>> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         if snap.state.group(group).is_none() {
             return Err(ServiceError::NotFound(format!("group `{group}`")));
@@ -459,8 +451,8 @@ impl Services {
     }
 
     /// One rule of a group.
-    pub async fn get_rule(&self, ctx: &Ctx, tenant: &TenantId, group: &GroupId, id: &RuleId) -> ServiceResult<Rule> {
-        self.list_rules(ctx, tenant, group).await?.into_iter().find(|r| &r.id == id).ok_or_else(|| rule_not_found(id))
+    pub async fn get_rule(&self, ctx: &Ctx, group: &GroupId, id: &RuleId) -> ServiceResult<Rule> {
+        self.list_rules(ctx, group).await?.into_iter().find(|r| &r.id == id).ok_or_else(|| rule_not_found(id))
     }
 
     /// Re-runs every active rule of the tenant for users who were created (no `before`),

@@ -99,9 +99,8 @@ impl Services {
             Err(e) => return Err(e),
         };
         let ctx = Ctx { principal, request_id: request_id.to_owned() };
-        let tenant = ctx.tenant().clone();
         let secret = random_secret(SESSION_PREFIX);
-        self.change(&ctx, &tenant, async |change| {
+        self.change(&ctx, async |change| {
             let guard = Guard::new(&ctx, &change.before, self.now());
             let held = held(&guard);
             if held.is_empty() && guard.managed().next().is_none() {
@@ -231,8 +230,7 @@ impl Services {
 
     /// Ends the caller's session (signing out).
     pub async fn sign_out(&self, ctx: &Ctx, secret: &str) -> ServiceResult<Written<()>> {
-        let tenant = ctx.tenant().clone();
-        self.change(ctx, &tenant, async |change| {
+        self.change(ctx, async |change| {
             let guard = Guard::new(ctx, &change.before, self.now());
             change.tx.allow(guard.require_self(&ctx.principal.user)?)?;
             let tenant = change.tenant().clone();

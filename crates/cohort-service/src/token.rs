@@ -1,14 +1,14 @@
 //! API tokens: create (secret shown once), list without secrets, regenerate, revoke.
 
 use super::authn::{hash_secret, new_secret};
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::snapshot::TokenSnapshot;
 use super::{Change, Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::model::{ApiToken, TokenScope};
 use cohort_core::name::Name;
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{TenantId, TokenId, UserId};
+use cohort_core::{TokenId, UserId};
 
 /// A token and its secret, which is shown only now.
 #[derive(Clone, Debug)]
@@ -26,12 +26,11 @@ impl Services {
     pub async fn create_token(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         name: Name,
         user: Option<UserId>,
         token_scope: TokenScope,
     ) -> ServiceResult<Written<TokenCreated>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let state = &change.before.state;
             let user = user.unwrap_or_else(|| ctx.principal.user.clone());
             let guard = Guard::new(ctx, &change.before, self.now());
@@ -79,8 +78,8 @@ impl Services {
     }
 
     /// The caller's tokens, or everyone's with `cohort:tokens.manage`.
-    pub async fn list_tokens(&self, ctx: &Ctx, tenant: &TenantId, all: bool) -> ServiceResult<Vec<ApiToken>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_tokens(&self, ctx: &Ctx, all: bool) -> ServiceResult<Vec<ApiToken>> {
+        let tenant = ctx.tenant();
         let mut r = self.store.read().await?;
         if all {
             let snap = self.live(tenant).await?;
@@ -93,13 +92,8 @@ impl Services {
 
     /// Replaces a token's secret: the caller's own tokens, or (admins only) anyone's, since
     /// whoever regenerates a token receives its new secret.
-    pub async fn regenerate_token(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        id: &TokenId,
-    ) -> ServiceResult<Written<TokenCreated>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn regenerate_token(&self, ctx: &Ctx, id: &TokenId) -> ServiceResult<Written<TokenCreated>> {
+        self.change(ctx, async |change| {
             let token = change.token(id).await?;
             let guard = Guard::new(ctx, &change.before, self.now());
             let proof = if token.user_id == ctx.principal.user {
@@ -129,8 +123,8 @@ impl Services {
 
     /// Revokes a token (own tokens, or any with `cohort:tokens.manage`): taking a credential
     /// away confers nothing.
-    pub async fn revoke_token(&self, ctx: &Ctx, tenant: &TenantId, id: &TokenId) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn revoke_token(&self, ctx: &Ctx, id: &TokenId) -> ServiceResult<Written<()>> {
+        self.change(ctx, async |change| {
             let token = change.token(id).await?;
             let guard = Guard::new(ctx, &change.before, self.now());
             let proof = if token.user_id == ctx.principal.user {

@@ -1,6 +1,6 @@
 //! Users: create, read, list, change, suspend, delete.
 
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::snapshot::UserSnapshot;
 use super::user_type::known_type;
 use super::{Change, Ctx, Expect, Origin, Services, Written};
@@ -8,7 +8,7 @@ use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::model::{MemberRole, Membership, MembershipSource, User, UserStatus};
 use cohort_core::name::{Attributes, Email, Name, ShortText, SsoGroups, UserType};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{GroupId, TenantId, UserId};
+use cohort_core::{GroupId, UserId};
 use cohort_store::UserFilter;
 use cohort_store::listing::Listing;
 
@@ -79,14 +79,8 @@ fn user_name_taken(name: &Name) -> ServiceError {
 impl Services {
     /// Creates a user, and adds them to `groups` (as ordinary members) in the same change.
     /// Putting them in groups needs `cohort:groups.write` too.
-    pub async fn create_user(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        input: NewUser,
-        groups: &[GroupId],
-    ) -> ServiceResult<Written<User>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn create_user(&self, ctx: &Ctx, input: NewUser, groups: &[GroupId]) -> ServiceResult<Written<User>> {
+        self.change(ctx, async |change| {
             let guard = Guard::new(ctx, &change.before, self.now());
             let proof = guard.require(P::UsersWrite)?;
             if !groups.is_empty() {
@@ -167,8 +161,8 @@ impl Services {
     }
 
     /// One user: needs `cohort:users.read`, or to be that user.
-    pub async fn get_user(&self, ctx: &Ctx, tenant: &TenantId, id: &UserId) -> ServiceResult<User> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn get_user(&self, ctx: &Ctx, id: &UserId) -> ServiceResult<User> {
+        let tenant = ctx.tenant();
         if &ctx.principal.user != id {
             let snap = self.live(tenant).await?;
             Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
@@ -182,8 +176,8 @@ impl Services {
     }
 
     /// Users by email.
-    pub async fn list_users(&self, ctx: &Ctx, tenant: &TenantId, filter: &UserFilter) -> ServiceResult<Vec<User>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_users(&self, ctx: &Ctx, filter: &UserFilter) -> ServiceResult<Vec<User>> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
         Ok(self.store.read().await?.list_users(tenant, filter).await?)
@@ -191,35 +185,24 @@ impl Services {
 
     /// Succeeds when the caller may read users (for documents that hold no data, such as an
     /// import template).
-    pub async fn may_read_users(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<()> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn may_read_users(&self, ctx: &Ctx) -> ServiceResult<()> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
         Ok(())
     }
 
     /// A page of the users matching a storage condition, with how many match in all.
-    pub async fn list_users_where(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        listing: &Listing,
-    ) -> ServiceResult<(i64, Vec<User>)> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_users_where(&self, ctx: &Ctx, listing: &Listing) -> ServiceResult<(i64, Vec<User>)> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
         Ok(self.store.read().await?.list_users_where(tenant, listing).await?)
     }
 
     /// Changes a user.
-    pub async fn update_user(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        id: &UserId,
-        patch: UserPatch,
-    ) -> ServiceResult<Written<User>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn update_user(&self, ctx: &Ctx, id: &UserId, patch: UserPatch) -> ServiceResult<Written<User>> {
+        self.change(ctx, async |change| {
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
             change.tx.allow(proof)?;
             let before = change.user(id).await?;
@@ -228,7 +211,7 @@ impl Services {
             if let Some(email) = patch.email {
                 if let Some(e) = &email
                     && user.email.as_ref().map(Email::key) != Some(e.key())
-                    && change.tx.read().user_by_email(tenant, e).await?.is_some()
+                    && change.tx.read().user_by_email(ctx.tenant(), e).await?.is_some()
                 {
                     return Err(email_taken(e));
                 }
@@ -237,7 +220,7 @@ impl Services {
             if let Some(name) = patch.user_name {
                 if let Some(n) = &name
                     && user.user_name.as_ref().map(Name::key) != Some(n.key())
-                    && change.tx.read().user_by_user_name(tenant, n).await?.is_some()
+                    && change.tx.read().user_by_user_name(ctx.tenant(), n).await?.is_some()
                 {
                     return Err(user_name_taken(n));
                 }
@@ -284,14 +267,8 @@ impl Services {
     }
 
     /// Deletes a user with their memberships, direct roles and tokens.
-    pub async fn delete_user(
-        &self,
-        ctx: &Ctx,
-        tenant: &TenantId,
-        id: &UserId,
-        expect: &Expect,
-    ) -> ServiceResult<Written<()>> {
-        self.change(ctx, tenant, async |change| {
+    pub async fn delete_user(&self, ctx: &Ctx, id: &UserId, expect: &Expect) -> ServiceResult<Written<()>> {
+        self.change(ctx, async |change| {
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
             change.tx.allow(proof)?;
             let before = change.user(id).await?;

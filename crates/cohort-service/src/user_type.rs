@@ -2,11 +2,10 @@
 //! `service`). Every user has one; a group may admit only some ([`cohort_core::name::MemberTypes`]),
 //! which every change is held to when it commits.
 
-use super::authz::{Guard, scope};
+use super::authz::Guard;
 use super::{Change, Ctx, Services, Written};
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::DomainError;
-use cohort_core::TenantId;
 use cohort_core::name::UserType;
 use cohort_core::permission::CohortPermission as P;
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,8 +52,8 @@ impl Services {
     }
 
     /// The tenant's user types with their use; anyone who may read users may read them.
-    pub async fn list_user_types(&self, ctx: &Ctx, tenant: &TenantId) -> ServiceResult<Vec<UserTypeUse>> {
-        let tenant = scope(ctx, tenant)?;
+    pub async fn list_user_types(&self, ctx: &Ctx) -> ServiceResult<Vec<UserTypeUse>> {
+        let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
         Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
         drop(snap);
@@ -69,10 +68,9 @@ impl Services {
     pub async fn set_user_types(
         &self,
         ctx: &Ctx,
-        tenant: &TenantId,
         types: BTreeSet<UserType>,
     ) -> ServiceResult<Written<Vec<UserTypeUse>>> {
-        self.change(ctx, tenant, async |change| {
+        self.change(ctx, async |change| {
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::Admin)?;
             change.tx.allow(proof)?;
             if !types.contains(&UserType::default()) {

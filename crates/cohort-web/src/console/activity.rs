@@ -37,7 +37,7 @@ pub(super) async fn group_events(
         limit: EVENTS,
         ..AuditFilter::default()
     };
-    Ok(Some(s.list_audit(&signed.ctx, signed.ctx.tenant(), &filter).await?))
+    Ok(Some(s.list_audit(&signed.ctx, &filter).await?))
 }
 
 /// What an event's body says, in one line (its after state, else its before state).

@@ -58,13 +58,13 @@ const ACTIONS: [(&str, &str); 9] = [
 /// row checkboxes to it).
 pub(super) async fn controls(s: &AppState, signed: &Signed) -> Markup {
     let roles = if signed.holdings.can(P::RolesRead) {
-        s.list_roles(&signed.ctx, signed.ctx.tenant(), None, None, 200).await.unwrap_or_default()
+        s.list_roles(&signed.ctx, None, None, 200).await.unwrap_or_default()
     } else {
         Vec::new()
     };
     let filter = ResourceFilter { type_name: None, q: None, after: None, limit: 200 };
     let resources = if signed.holdings.can(P::ResourcesRead) {
-        s.list_resources(&signed.ctx, signed.ctx.tenant(), &filter).await.unwrap_or_default()
+        s.list_resources(&signed.ctx, &filter).await.unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -130,12 +130,12 @@ async fn edit_of(s: &AppState, signed: &Signed, f: &BatchForm) -> Result<(BatchE
     };
     let role = async || {
         let id = RoleId::parse(&f.role).map_err(|_| bad("choose a role"))?;
-        let r = s.get_role(&signed.ctx, signed.ctx.tenant(), &id).await?;
+        let r = s.get_role(&signed.ctx, &id).await?;
         Ok::<_, ServiceError>((id, r.name.to_string()))
     };
     let resource = async || {
         let id = ResourceId::parse(&f.resource).map_err(|_| bad("choose a resource"))?;
-        let r = s.get_resource(&signed.ctx, signed.ctx.tenant(), &id).await?;
+        let r = s.get_resource(&signed.ctx, &id).await?;
         Ok::<_, ServiceError>((id, r.name.to_string()))
     };
     let names = |us: &[(UserId, String)]| us.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ");
@@ -198,7 +198,7 @@ async fn chosen(s: &AppState, signed: &Signed, f: &BatchForm) -> Result<Vec<(Gro
     let mut out = Vec::new();
     for raw in &f.groups {
         let id = GroupId::parse(raw).map_err(|_| ServiceError::NotFound(format!("group `{raw}`")))?;
-        out.push(s.get_group(&signed.ctx, signed.ctx.tenant(), &id).await?);
+        out.push(s.get_group(&signed.ctx, &id).await?);
     }
     Ok(out)
 }
@@ -210,7 +210,7 @@ async fn confirm(State(s): State<AppState>, Posted(signed, f): Posted<BatchForm>
         let mut affected = 0;
         if matches!(edit, BatchEdit::Delete | BatchEdit::Archive) {
             for (g, _) in &groups {
-                let (direct, inherited) = s.effective_member_counts(&signed.ctx, signed.ctx.tenant(), &g.id).await?;
+                let (direct, inherited) = s.effective_member_counts(&signed.ctx, &g.id).await?;
                 affected += direct + inherited;
             }
         }
@@ -250,7 +250,7 @@ async fn apply(State(s): State<AppState>, Posted(signed, f): Posted<BatchForm>) 
     let done = async {
         let groups: Vec<GroupId> = chosen(&s, &signed, &f).await?.into_iter().map(|(g, _)| g.id).collect();
         let (edit, _) = edit_of(&s, &signed, &f).await?;
-        s.batch_edit_groups(&signed.ctx, signed.ctx.tenant(), &groups, &edit).await
+        s.batch_edit_groups(&signed.ctx, &groups, &edit).await
     }
     .await;
     match done {

@@ -50,7 +50,7 @@ async fn roles(State(s): State<AppState>, signed: Signed, Query(q): Query<Search
     let found = async {
         let after = q.cursor.as_deref().map(crate::cursor::decode).transpose()?;
         let text = Some(q.q.trim()).filter(|v| !v.is_empty());
-        s.list_roles(&signed.ctx, signed.ctx.tenant(), text, after.as_ref(), PAGE).await
+        s.list_roles(&signed.ctx, text, after.as_ref(), PAGE).await
     }
     .await;
     let roles = match found {
@@ -90,14 +90,14 @@ async fn roles(State(s): State<AppState>, signed: Signed, Query(q): Query<Search
 
 async fn resources(State(s): State<AppState>, signed: Signed, Query(q): Query<SearchQuery>) -> Response {
     let found = async {
-        let types = s.list_resource_types(&signed.ctx, signed.ctx.tenant()).await?;
+        let types = s.list_resource_types(&signed.ctx).await?;
         let filter = ResourceFilter {
             type_name: Some(q.type_name.clone()).filter(|v| !v.is_empty()),
             q: Some(q.q.trim().to_owned()).filter(|v| !v.is_empty()),
             after: q.cursor.as_deref().map(crate::cursor::decode).transpose()?,
             limit: PAGE,
         };
-        let resources = s.list_resources(&signed.ctx, signed.ctx.tenant(), &filter).await?;
+        let resources = s.list_resources(&signed.ctx, &filter).await?;
         Ok::<_, ServiceError>((types, resources))
     }
     .await;
@@ -159,20 +159,18 @@ const HOLDERS_SHOWN: usize = 200;
 async fn resource(State(s): State<AppState>, signed: Signed, Path((_, raw)): Path<(String, String)>) -> Response {
     let found = async {
         let id = ResourceId::parse(&raw).map_err(|_| ServiceError::NotFound(format!("resource `{raw}`")))?;
-        let r = s.get_resource(&signed.ctx, signed.ctx.tenant(), &id).await?;
-        let grants = s.grants_on(&signed.ctx, signed.ctx.tenant(), &id).await?;
+        let r = s.get_resource(&signed.ctx, &id).await?;
+        let grants = s.grants_on(&signed.ctx, &id).await?;
         let total = grants.len();
         let mut named = Vec::new();
         for g in grants.into_iter().take(HOLDERS_SHOWN) {
             let name = match &g.subject {
-                Subject::Group(gid) => s
-                    .get_group(&signed.ctx, signed.ctx.tenant(), gid)
-                    .await
-                    .map_or_else(|_| gid.to_string(), |(x, _)| x.name.to_string()),
-                Subject::User(uid) => s
-                    .get_user(&signed.ctx, signed.ctx.tenant(), uid)
-                    .await
-                    .map_or_else(|_| uid.to_string(), |u| layout::person(&u)),
+                Subject::Group(gid) => {
+                    s.get_group(&signed.ctx, gid).await.map_or_else(|_| gid.to_string(), |(x, _)| x.name.to_string())
+                }
+                Subject::User(uid) => {
+                    s.get_user(&signed.ctx, uid).await.map_or_else(|_| uid.to_string(), |u| layout::person(&u))
+                }
             };
             named.push((g, name));
         }
@@ -260,7 +258,7 @@ async fn audit(State(s): State<AppState>, signed: Signed, Query(q): Query<AuditQ
             after,
             limit: PAGE,
         };
-        s.list_audit(&signed.ctx, signed.ctx.tenant(), &filter).await
+        s.list_audit(&signed.ctx, &filter).await
     }
     .await;
     let records = match found {

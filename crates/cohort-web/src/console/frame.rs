@@ -99,7 +99,7 @@ pub(super) async fn user_by_email(
 ) -> Result<Option<cohort_core::model::User>, ServiceError> {
     let Ok(email) = Email::parse(text) else { return Ok(None) };
     let filter = UserFilter { q: Some(email.to_string()), status: None, after: None, limit: 5 };
-    let users = s.list_users(&signed.ctx, signed.ctx.tenant(), &filter).await?;
+    let users = s.list_users(&signed.ctx, &filter).await?;
     Ok(users.into_iter().find(|u| u.email.as_ref().is_some_and(|e| e.key() == email.key())))
 }
 
@@ -163,5 +163,5 @@ pub(super) fn group_frame(
 }
 
 pub(super) async fn load(s: &AppState, signed: &Signed, group: &str) -> Result<(Group, i64), ServiceError> {
-    s.get_group(&signed.ctx, signed.ctx.tenant(), &group_id(group)?).await
+    s.get_group(&signed.ctx, &group_id(group)?).await
 }

@@ -86,7 +86,7 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
             limit: PAGE,
             roots: false,
         };
-        match s.list_groups(&signed.ctx, signed.ctx.tenant(), &filter).await {
+        match s.list_groups(&signed.ctx, &filter).await {
             Ok(g) => {
                 let next = crate::cursor::next(&g, PAGE, |(g, _)| (g.name.key(), g.id.to_string()));
                 (g, next)
@@ -97,7 +97,7 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
         // A group manager sees the groups they manage.
         let mut groups = Vec::new();
         for id in &signed.holdings.manages {
-            match s.get_group(&signed.ctx, signed.ctx.tenant(), id).await {
+            match s.get_group(&signed.ctx, id).await {
                 Ok(g) => groups.push(g),
                 Err(e) => return fail(&signed, e),
             }
@@ -105,7 +105,7 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
         (groups, None)
     };
     let parent_name = match &parent {
-        Some(p) => s.get_group(&signed.ctx, signed.ctx.tenant(), p).await.ok().map(|(g, _)| g.name.to_string()),
+        Some(p) => s.get_group(&signed.ctx, p).await.ok().map(|(g, _)| g.name.to_string()),
         None => None,
     };
     let writer = signed.holdings.can(P::GroupsWrite);
@@ -224,7 +224,7 @@ async fn new_form(State(s): State<AppState>, signed: Signed) -> Response {
 async fn create_page(s: &AppState, signed: &Signed, f: &CreateForm, errors: &[(String, String)]) -> Response {
     let t = &signed.tenant;
     let roles = if signed.holdings.can(P::RolesRead) {
-        s.list_roles(&signed.ctx, signed.ctx.tenant(), None, None, 200).await.unwrap_or_default()
+        s.list_roles(&signed.ctx, None, None, 200).await.unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -305,7 +305,7 @@ pub(super) async fn find_group(s: &AppState, signed: &Signed, text: &str) -> Res
         roots: false,
     };
     let key = text.to_lowercase();
-    let found = s.list_groups(&signed.ctx, signed.ctx.tenant(), &filter).await?;
+    let found = s.list_groups(&signed.ctx, &filter).await?;
     Ok(found.into_iter().map(|(g, _)| g).find(|g| g.slug.as_str() == key || g.name.key() == key))
 }
 
@@ -369,7 +369,7 @@ async fn create(State(s): State<AppState>, Posted(signed, f): Posted<CreateForm>
         slug,
         ..NewGroup::named(name, GroupSource::Local)
     };
-    match s.create_group(&signed.ctx, signed.ctx.tenant(), input).await {
+    match s.create_group(&signed.ctx, input).await {
         Ok(w) => Redirect::to(&format!("{}?done=created", group_url(&signed.tenant, &w.value.0.id))).into_response(),
         Err(e) => match form_errors(&e, &[("parentIds", "parents"), ("roleIds", "roles"), ("members", "members")]) {
             Some(errors) => create_page(&s, &signed, &f, &errors).await,
@@ -416,22 +416,16 @@ async fn members_page(
 ) -> Response {
     let result = async {
         let id = group_id(group)?;
-        let (g, count) = s.get_group(&signed.ctx, signed.ctx.tenant(), &id).await?;
+        let (g, count) = s.get_group(&signed.ctx, &id).await?;
         let after_user = match q.cursor.as_deref().map(crate::cursor::decode).transpose()? {
             Some(a) => {
                 Some(UserId::parse(&a.id).map_err(|_| ServiceError::BadRequest("the cursor is not valid".to_owned()))?)
             }
             None => None,
         };
-        let rows = s
-            .list_members_with_users(
-                &signed.ctx,
-                signed.ctx.tenant(),
-                &id,
-                &MembershipFilter { after_user, limit: MEMBERS_PAGE },
-            )
-            .await?;
-        let effective = s.effective_member_counts(&signed.ctx, signed.ctx.tenant(), &id).await?;
+        let rows =
+            s.list_members_with_users(&signed.ctx, &id, &MembershipFilter { after_user, limit: MEMBERS_PAGE }).await?;
+        let effective = s.effective_member_counts(&signed.ctx, &id).await?;
         Ok::<_, ServiceError>((g, count, rows, effective))
     }
     .await;
@@ -551,7 +545,7 @@ async fn add_member(
         }
     };
     let user = match Email::parse(&f.email) {
-        Ok(email) => match s.user_to_add(&signed.ctx, signed.ctx.tenant(), &id, &email).await {
+        Ok(email) => match s.user_to_add(&signed.ctx, &id, &email).await {
             Ok(u) => Some(u),
             Err(e) => match form_errors(&e, &[]) {
                 Some(mut es) => {
@@ -571,7 +565,7 @@ async fn add_member(
         return members_page(&s, &signed, &group, q, &f, &errors).await;
     };
     let input = NewMember { user_id: user.id, role, expires_at, reason };
-    match s.add_member(&signed.ctx, signed.ctx.tenant(), &id, input).await {
+    match s.add_member(&signed.ctx, &id, input).await {
         Ok(_) => Redirect::to(&format!("{}?done=added", group_url(&signed.tenant, &id))).into_response(),
         Err(e) => match form_errors(&e, &[("userId", "email")]) {
             Some(errors) => members_page(&s, &signed, &group, q, &f, &errors).await,
@@ -588,8 +582,8 @@ async fn confirm_remove(
     let found = async {
         let id = group_id(&group)?;
         let uid = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
-        let (g, _) = s.get_group(&signed.ctx, signed.ctx.tenant(), &id).await?;
-        let u = s.direct_member(&signed.ctx, signed.ctx.tenant(), &id, &uid).await?;
+        let (g, _) = s.get_group(&signed.ctx, &id).await?;
+        let u = s.direct_member(&signed.ctx, &id, &uid).await?;
         Ok::<_, ServiceError>((g, u))
     }
     .await;
@@ -618,7 +612,7 @@ async fn remove_member(
     let done = async {
         let id = group_id(&group)?;
         let uid = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
-        s.remove_member(&signed.ctx, signed.ctx.tenant(), &id, &uid, MembershipSource::Manual).await?;
+        s.remove_member(&signed.ctx, &id, &uid, MembershipSource::Manual).await?;
         Ok::<_, ServiceError>(id)
     }
     .await;
@@ -756,7 +750,7 @@ async fn save_settings(
         member_types: None::<MemberTypes>,
         ..GroupPatch::default()
     };
-    match s.update_group(&signed.ctx, signed.ctx.tenant(), &g.id, patch).await {
+    match s.update_group(&signed.ctx, &g.id, patch).await {
         Ok(_) => Redirect::to(&format!("{}/settings?done=saved", group_url(&signed.tenant, &g.id))).into_response(),
         Err(e) => match form_errors(&e, &[]) {
             Some(errors) => settings_page(&signed, &g, n, Some(&f), &errors, None),
@@ -768,7 +762,7 @@ async fn save_settings(
 async fn set_status(s: &AppState, signed: &Signed, group: &str, status: GroupStatus) -> Response {
     let done = async {
         let id = group_id(group)?;
-        s.set_group_status(&signed.ctx, signed.ctx.tenant(), &id, status).await?;
+        s.set_group_status(&signed.ctx, &id, status).await?;
         Ok::<_, ServiceError>(id)
     }
     .await;
@@ -802,7 +796,7 @@ async fn confirm_delete(
 ) -> Response {
     let found = async {
         let (g, n) = load(&s, &signed, &group).await?;
-        let (direct, inherited) = s.effective_member_counts(&signed.ctx, signed.ctx.tenant(), &g.id).await?;
+        let (direct, inherited) = s.effective_member_counts(&signed.ctx, &g.id).await?;
         Ok::<_, ServiceError>((g, n, direct + inherited))
     }
     .await;
@@ -833,7 +827,7 @@ async fn delete(
 ) -> Response {
     let done = async {
         let id = group_id(&group)?;
-        s.delete_group(&signed.ctx, signed.ctx.tenant(), &id, &Expect::Any).await
+        s.delete_group(&signed.ctx, &id, &Expect::Any).await
     }
     .await;
     match done {

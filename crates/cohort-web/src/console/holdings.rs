@@ -132,10 +132,10 @@ pub(super) async fn catalog(s: &AppState, signed: &Signed) -> Result<Catalog, Se
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for t in s.list_resource_types(&signed.ctx, signed.ctx.tenant()).await? {
+    for t in s.list_resource_types(&signed.ctx).await? {
         let filter =
             ResourceFilter { type_name: Some(t.name.to_string()), q: None, after: None, limit: RESOURCES_OFFERED };
-        let resources = s.list_resources(&signed.ctx, signed.ctx.tenant(), &filter).await?;
+        let resources = s.list_resources(&signed.ctx, &filter).await?;
         out.push((t, resources));
     }
     Ok(out)
@@ -239,10 +239,10 @@ async fn roles_tab(
     let found = async {
         let (g, n) = load(&s, &signed, &group).await?;
         let subject = Subject::Group(g.id.clone());
-        let held = s.roles_of(&signed.ctx, signed.ctx.tenant(), &subject).await?;
+        let held = s.roles_of(&signed.ctx, &subject).await?;
         let may_edit = may_change(&signed, &subject) && g.status == GroupStatus::Active;
         let offered = if may_edit && signed.holdings.can(P::RolesRead) {
-            s.list_roles(&signed.ctx, signed.ctx.tenant(), None, None, 500).await?
+            s.list_roles(&signed.ctx, None, None, 500).await?
         } else {
             Vec::new()
         };
@@ -271,7 +271,7 @@ async fn resources_tab(
     let found = async {
         let (g, n) = load(&s, &signed, &group).await?;
         let subject = Subject::Group(g.id.clone());
-        let grants = s.grants_of(&signed.ctx, signed.ctx.tenant(), &subject).await?;
+        let grants = s.grants_of(&signed.ctx, &subject).await?;
         let catalog = catalog(&s, &signed).await?;
         Ok::<_, ServiceError>((g, n, grants, catalog))
     }
@@ -304,7 +304,7 @@ async fn assign(
     let done = async {
         let (subject, url) = subject_of(&signed, &params)?;
         let role = RoleId::parse(&f.role).map_err(|_| ServiceError::NotFound(format!("role `{}`", f.role)))?;
-        s.assign_role(&signed.ctx, signed.ctx.tenant(), &subject, &role).await?;
+        s.assign_role(&signed.ctx, &subject, &role).await?;
         Ok::<_, ServiceError>(back(&subject, &url, "roles", "role-assigned"))
     }
     .await;
@@ -320,7 +320,7 @@ async fn unassign(
         let (subject, url) = subject_of(&signed, &params)?;
         let raw = params.get("role").map_or("", String::as_str);
         let role = RoleId::parse(raw).map_err(|_| ServiceError::NotFound(format!("role `{raw}`")))?;
-        s.unassign_role(&signed.ctx, signed.ctx.tenant(), &subject, &role).await?;
+        s.unassign_role(&signed.ctx, &subject, &role).await?;
         Ok::<_, ServiceError>(back(&subject, &url, "roles", "role-removed"))
     }
     .await;
@@ -346,7 +346,7 @@ async fn grant(
 ) -> Response {
     let done = async {
         let (subject, url) = subject_of(&signed, &params)?;
-        s.grant(&signed.ctx, signed.ctx.tenant(), &subject, &resource_id(&f.resource)?, f.level.trim()).await?;
+        s.grant(&signed.ctx, &subject, &resource_id(&f.resource)?, f.level.trim()).await?;
         Ok::<_, ServiceError>(back(&subject, &url, "resources", "granted"))
     }
     .await;
@@ -361,7 +361,7 @@ async fn revoke(
     let done = async {
         let (subject, url) = subject_of(&signed, &params)?;
         let resource = resource_id(params.get("resource").map_or("", String::as_str))?;
-        s.revoke(&signed.ctx, signed.ctx.tenant(), &subject, &resource).await?;
+        s.revoke(&signed.ctx, &subject, &resource).await?;
         Ok::<_, ServiceError>(back(&subject, &url, "resources", "revoked"))
     }
     .await;
@@ -405,7 +405,7 @@ async fn scopes_tab(
 ) -> Response {
     let found = async {
         let (g, n) = load(&s, &signed, &group).await?;
-        let scopes = s.scopes(&signed.ctx, signed.ctx.tenant(), &g.id).await?;
+        let scopes = s.scopes(&signed.ctx, &g.id).await?;
         Ok::<_, ServiceError>((g, n, scopes_text(&scopes)))
     }
     .await;
@@ -463,7 +463,7 @@ async fn set_scopes(
         Ok(v) => v,
         Err(m) => return scopes_page(&signed, &g, n, &f.scopes, &[("scopes".to_owned(), m)], None),
     };
-    match s.set_scopes(&signed.ctx, signed.ctx.tenant(), &g.id, scopes).await {
+    match s.set_scopes(&signed.ctx, &g.id, scopes).await {
         Ok(_) => {
             Redirect::to(&format!("{}/scopes?done=scopes-saved", group_url(&signed.tenant, &g.id))).into_response()
         }

@@ -88,8 +88,8 @@ pub(super) struct PageQuery {
 /// The mappings as `(provider group, group id, group name)`.
 async fn mappings(s: &AppState, signed: &Signed) -> Result<Vec<(String, String, String)>, ServiceError> {
     let mut out = Vec::new();
-    for (g, p) in s.list_sso_mappings(&signed.ctx, signed.ctx.tenant(), None).await? {
-        let name = s.get_group(&signed.ctx, signed.ctx.tenant(), &g).await.map(|(g, _)| g.name.to_string())?;
+    for (g, p) in s.list_sso_mappings(&signed.ctx, None).await? {
+        let name = s.get_group(&signed.ctx, &g).await.map(|(g, _)| g.name.to_string())?;
         out.push((p, g.to_string(), name));
     }
     out.sort();
@@ -108,7 +108,7 @@ async fn show(
     done: Option<&str>,
     errors: &[(String, String)],
 ) -> Response {
-    let kept = match s.get_identity_provider(&signed.ctx, signed.ctx.tenant()).await {
+    let kept = match s.get_identity_provider(&signed.ctx).await {
         Ok(p) => Some(p),
         Err(ServiceError::NotFound(_)) => None,
         Err(e) => return fail(signed, e),
@@ -272,7 +272,7 @@ async fn save(State(s): State<AppState>, headers: HeaderMap, Posted(signed, f): 
         sso_only: f.sso_only.is_some(),
         directory_url: blank(&f.directory_url),
     };
-    match s.put_identity_provider(&signed.ctx, signed.ctx.tenant(), input).await {
+    match s.put_identity_provider(&signed.ctx, input).await {
         Ok(_) => Redirect::to(&format!("{}?done=saved", settings_url(&signed.tenant))).into_response(),
         Err(ServiceError::Invalid(errors)) => {
             let snake = |f: &str| {
@@ -287,7 +287,7 @@ async fn save(State(s): State<AppState>, headers: HeaderMap, Posted(signed, f): 
                 })
             };
             let errors: Vec<(String, String)> = errors.iter().map(|e| (snake(&e.field), e.message.clone())).collect();
-            let kept = s.get_identity_provider(&signed.ctx, signed.ctx.tenant()).await.ok();
+            let kept = s.get_identity_provider(&signed.ctx).await.ok();
             let maps = mappings(&s, &signed).await.unwrap_or_default();
             let mut r =
                 render(&signed, &callback_url(&s, &headers, &signed.tenant), kept.as_ref(), &f, &maps, None, &errors);
@@ -299,7 +299,7 @@ async fn save(State(s): State<AppState>, headers: HeaderMap, Posted(signed, f): 
 }
 
 async fn remove(State(s): State<AppState>, Posted(signed, Nothing {}): Posted<Nothing>) -> Response {
-    match s.delete_identity_provider(&signed.ctx, signed.ctx.tenant()).await {
+    match s.delete_identity_provider(&signed.ctx).await {
         Ok(_) => Redirect::to(&format!("{}?done=removed", settings_url(&signed.tenant))).into_response(),
         Err(e) => fail(&signed, e),
     }
@@ -328,7 +328,7 @@ async fn add_mapping(
         Ok(None) => return refused("group", format!("no active group is called `{}`", f.group.trim())).await,
         Err(e) => return fail(&signed, e),
     };
-    match s.add_sso_mapping(&signed.ctx, signed.ctx.tenant(), &group.id, &f.provider_group).await {
+    match s.add_sso_mapping(&signed.ctx, &group.id, &f.provider_group).await {
         Ok(_) => Redirect::to(&format!("{}?done=mapped", settings_url(&signed.tenant))).into_response(),
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(..))) => {
             let field =
@@ -341,7 +341,7 @@ async fn add_mapping(
 
 async fn remove_mapping(State(s): State<AppState>, Posted(signed, f): Posted<MappingForm>) -> Response {
     let removed = match cohort_core::GroupId::parse(&f.group) {
-        Ok(g) => s.remove_sso_mapping(&signed.ctx, signed.ctx.tenant(), &g, &f.provider_group).await.map(drop),
+        Ok(g) => s.remove_sso_mapping(&signed.ctx, &g, &f.provider_group).await.map(drop),
         Err(e) => Err(e.into()),
     };
     match removed {

@@ -74,7 +74,7 @@ async fn template(State(s): State<AppState>, signed: Signed, Path((_, group)): P
 async fn export(State(s): State<AppState>, signed: Signed, Path((_, group)): Path<(String, String)>) -> Response {
     let done = async {
         let (g, _) = load(&s, &signed, &group).await?;
-        Ok::<_, ServiceError>((s.export_members(&signed.ctx, signed.ctx.tenant(), &g.id).await?, g))
+        Ok::<_, ServiceError>((s.export_members(&signed.ctx, &g.id).await?, g))
     }
     .await;
     match done {
@@ -94,7 +94,7 @@ async fn preview(
     };
     let done = async {
         let (g, n) = load(&s, &signed, &group).await?;
-        let p = s.preview_member_import(&signed.ctx, signed.ctx.tenant(), &g.id, &file).await?.value;
+        let p = s.preview_member_import(&signed.ctx, &g.id, &file).await?.value;
         Ok::<_, ServiceError>((g, n, p))
     }
     .await;
@@ -152,7 +152,7 @@ async fn confirm(
     let done = async {
         let id = group_id(&group)?;
         let import = ImportId::parse(&import).map_err(|_| ServiceError::NotFound(format!("import `{import}`")))?;
-        s.confirm_member_import(&signed.ctx, signed.ctx.tenant(), &id, &import).await?;
+        s.confirm_member_import(&signed.ctx, &id, &import).await?;
         Ok::<_, ServiceError>(id)
     }
     .await;

@@ -152,7 +152,7 @@ async fn rules_page(
 ) -> Response {
     let found = async {
         let (g, n) = load(s, signed, group).await?;
-        let rules = s.list_rules(&signed.ctx, signed.ctx.tenant(), &g.id).await?;
+        let rules = s.list_rules(&signed.ctx, &g.id).await?;
         let log = group_events(s, signed, &g.id, Some("auto_assignment")).await?;
         Ok::<_, ServiceError>((g, n, rules, log))
     }
@@ -209,18 +209,11 @@ async fn preview(
     let planned = async {
         let (g, n) = load(&s, &signed, &group).await?;
         let existing = match rule_id(&f.rule)? {
-            Some(id) => Some(s.get_rule(&signed.ctx, signed.ctx.tenant(), &g.id, &id).await?),
+            Some(id) => Some(s.get_rule(&signed.ctx, &g.id, &id).await?),
             None => None,
         };
-        let plan: RulePlan = s
-            .preview_rule(
-                &signed.ctx,
-                signed.ctx.tenant(),
-                &g.id,
-                existing.as_ref().map(|r| &r.id),
-                draft(&f, existing.as_ref()),
-            )
-            .await?;
+        let plan: RulePlan =
+            s.preview_rule(&signed.ctx, &g.id, existing.as_ref().map(|r| &r.id), draft(&f, existing.as_ref())).await?;
         Ok::<_, ServiceError>((g, n, plan))
     }
     .await;
@@ -262,11 +255,11 @@ async fn save(
     let done = async {
         let id = group_id(&group)?;
         let existing = match rule_id(&f.rule)? {
-            Some(r) => Some(s.get_rule(&signed.ctx, signed.ctx.tenant(), &id, &r).await?),
+            Some(r) => Some(s.get_rule(&signed.ctx, &id, &r).await?),
             None => None,
         };
         let d = draft(&f, existing.as_ref());
-        s.save_rule(&signed.ctx, signed.ctx.tenant(), &id, existing.as_ref().map(|r| &r.id), d).await?;
+        s.save_rule(&signed.ctx, &id, existing.as_ref().map(|r| &r.id), d).await?;
         Ok::<_, ServiceError>(id)
     }
     .await;
@@ -283,9 +276,9 @@ async fn set_paused(s: &AppState, signed: &Signed, group: &str, rule: &str, paus
     let done = async {
         let id = group_id(group)?;
         let rid = rule_id(rule)?.ok_or_else(|| ServiceError::NotFound("rule".to_owned()))?;
-        let r = s.get_rule(&signed.ctx, signed.ctx.tenant(), &id, &rid).await?;
+        let r = s.get_rule(&signed.ctx, &id, &rid).await?;
         let d = RuleDraft { expression: r.expression.clone(), paused };
-        s.save_rule(&signed.ctx, signed.ctx.tenant(), &id, Some(&r.id), d).await?;
+        s.save_rule(&signed.ctx, &id, Some(&r.id), d).await?;
         Ok::<_, ServiceError>(id)
     }
     .await;
@@ -320,7 +313,7 @@ async fn confirm_delete(
     let found = async {
         let (g, n) = load(&s, &signed, &group).await?;
         let rid = rule_id(&rule)?.ok_or_else(|| ServiceError::NotFound("rule".to_owned()))?;
-        let r = s.get_rule(&signed.ctx, signed.ctx.tenant(), &g.id, &rid).await?;
+        let r = s.get_rule(&signed.ctx, &g.id, &rid).await?;
         Ok::<_, ServiceError>((g, n, r))
     }
     .await;
@@ -350,7 +343,7 @@ async fn delete(
     let done = async {
         let id = group_id(&group)?;
         let rid = rule_id(&rule)?.ok_or_else(|| ServiceError::NotFound("rule".to_owned()))?;
-        s.delete_rule(&signed.ctx, signed.ctx.tenant(), &id, &rid).await?;
+        s.delete_rule(&signed.ctx, &id, &rid).await?;
         Ok::<_, ServiceError>(id)
     }
     .await;

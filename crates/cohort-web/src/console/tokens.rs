@@ -119,7 +119,7 @@ async fn list_page(
     errors: &[(String, String)],
 ) -> Response {
     let all = signed.holdings.can(P::TokensManage);
-    let tokens = match s.list_tokens(&signed.ctx, signed.ctx.tenant(), all).await {
+    let tokens = match s.list_tokens(&signed.ctx, all).await {
         Ok(v) => v,
         Err(e) => return fail(signed, e),
     };
@@ -176,7 +176,7 @@ async fn create(State(s): State<AppState>, Posted(signed, f): Posted<CreateForm>
         let user = (!f.user.is_empty())
             .then(|| UserId::parse(&f.user).map_err(|_| ServiceError::NotFound(format!("user `{}`", f.user))))
             .transpose()?;
-        s.create_token(&signed.ctx, signed.ctx.tenant(), name, user, scope).await
+        s.create_token(&signed.ctx, name, user, scope).await
     }
     .await;
     match made {
@@ -193,7 +193,7 @@ async fn visible(s: &AppState, signed: &Signed, raw: &str) -> Result<ApiToken, S
     let missing = || ServiceError::NotFound(format!("token `{raw}`"));
     let id = TokenId::parse(raw).map_err(|_| missing())?;
     let all = signed.holdings.can(P::TokensManage);
-    let tokens = s.list_tokens(&signed.ctx, signed.ctx.tenant(), all).await?;
+    let tokens = s.list_tokens(&signed.ctx, all).await?;
     tokens.into_iter().find(|t| t.id == id).ok_or_else(missing)
 }
 
@@ -202,7 +202,7 @@ async fn confirm(s: &AppState, signed: &Signed, raw: &str, regenerate: bool) -> 
         Ok(k) => k,
         Err(e) => return fail(signed, e),
     };
-    let owner = match s.get_user(&signed.ctx, signed.ctx.tenant(), &k.user_id).await {
+    let owner = match s.get_user(&signed.ctx, &k.user_id).await {
         Ok(u) => person(&u),
         Err(_) => k.user_id.to_string(),
     };
@@ -257,7 +257,7 @@ async fn regenerate(
     Path((_, token)): Path<(String, String)>,
     Posted(signed, Nothing {}): Posted<Nothing>,
 ) -> Response {
-    let made = async { s.regenerate_token(&signed.ctx, signed.ctx.tenant(), &token_id(&token)?).await }.await;
+    let made = async { s.regenerate_token(&signed.ctx, &token_id(&token)?).await }.await;
     match made {
         Ok(w) => shown_once(&signed, &w.value, "Token regenerated"),
         Err(e) => fail(&signed, e),
@@ -270,7 +270,7 @@ async fn revoke(
     Posted(signed, Nothing {}): Posted<Nothing>,
 ) -> Response {
     // The session may have been opened by this very token: it ends with it.
-    match async { s.revoke_token(&signed.ctx, signed.ctx.tenant(), &token_id(&token)?).await }.await {
+    match async { s.revoke_token(&signed.ctx, &token_id(&token)?).await }.await {
         Ok(_) => Redirect::to(&format!("{}?done=token-revoked", tokens_url(&signed.tenant))).into_response(),
         Err(e) => fail(&signed, e),
     }

@@ -86,7 +86,7 @@ async fn tree(State(s): State<AppState>, signed: Signed, Query(q): Query<TreeQue
             .then(|| GroupId::parse(&q.parent).map_err(|_| ServiceError::NotFound(format!("group `{}`", q.parent))))
             .transpose()?;
         let parent_group = match &parent {
-            Some(p) => Some(s.get_group(&signed.ctx, signed.ctx.tenant(), p).await?.0),
+            Some(p) => Some(s.get_group(&signed.ctx, p).await?.0),
             None => None,
         };
         let filter = GroupFilter {
@@ -96,7 +96,7 @@ async fn tree(State(s): State<AppState>, signed: Signed, Query(q): Query<TreeQue
             limit: PAGE,
             ..GroupFilter::default()
         };
-        let groups = s.list_groups(&signed.ctx, signed.ctx.tenant(), &filter).await?;
+        let groups = s.list_groups(&signed.ctx, &filter).await?;
         Ok::<_, ServiceError>((parent_group, groups))
     }
     .await;
@@ -160,7 +160,7 @@ async fn pick(
                     limit: SUGGESTIONS,
                     ..GroupFilter::default()
                 };
-                let groups = s.list_groups(ctx, ctx.tenant(), &filter).await?;
+                let groups = s.list_groups(ctx, &filter).await?;
                 groups
                     .into_iter()
                     .map(|(g, _)| Suggestion { value: g.slug.to_string(), label: g.name.to_string() })
@@ -168,7 +168,7 @@ async fn pick(
             }
             "users" if signed.holdings.can(P::UsersRead) => {
                 let filter = UserFilter { q: Some(text), status: None, after: None, limit: SUGGESTIONS };
-                let users = s.list_users(ctx, ctx.tenant(), &filter).await?;
+                let users = s.list_users(ctx, &filter).await?;
                 users
                     .into_iter()
                     .filter_map(|u| {

@@ -52,7 +52,7 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
         let after = q.cursor.as_deref().map(crate::cursor::decode).transpose()?;
         let filter =
             UserFilter { q: Some(q.q.trim().to_owned()).filter(|v| !v.is_empty()), status, after, limit: PAGE };
-        let users = s.list_users(&signed.ctx, signed.ctx.tenant(), &filter).await?;
+        let users = s.list_users(&signed.ctx, &filter).await?;
         Ok::<_, ServiceError>((status, users))
     }
     .await;
@@ -218,26 +218,26 @@ async fn page(
 ) -> Response {
     let found = async {
         let id = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
-        let u = s.get_user(&signed.ctx, signed.ctx.tenant(), &id).await?;
+        let u = s.get_user(&signed.ctx, &id).await?;
         let own = signed.ctx.principal.user == id;
         let access = if own || signed.holdings.can(P::AccessRead) {
-            Some(s.access(&signed.ctx, signed.ctx.tenant(), &id, None).await?)
+            Some(s.access(&signed.ctx, &id, None).await?)
         } else {
             None
         };
         let subject = Subject::User(id.clone());
         let reads = signed.holdings.can(P::UsersRead) || own;
-        let roles = if reads { s.roles_of(&signed.ctx, signed.ctx.tenant(), &subject).await? } else { Vec::new() };
-        let grants = if reads { s.grants_of(&signed.ctx, signed.ctx.tenant(), &subject).await? } else { Vec::new() };
+        let roles = if reads { s.roles_of(&signed.ctx, &subject).await? } else { Vec::new() };
+        let grants = if reads { s.grants_of(&signed.ctx, &subject).await? } else { Vec::new() };
         let may_edit = may_change(&signed, &subject);
         let offered = if may_edit && signed.holdings.can(P::RolesRead) {
-            s.list_roles(&signed.ctx, signed.ctx.tenant(), None, None, 500).await?
+            s.list_roles(&signed.ctx, None, None, 500).await?
         } else {
             Vec::new()
         };
         let catalog = catalog(&s, &signed).await?;
         let tokens = if own || signed.holdings.can(P::TokensManage) {
-            let all = s.list_tokens(&signed.ctx, signed.ctx.tenant(), !own).await?;
+            let all = s.list_tokens(&signed.ctx, !own).await?;
             Some(all.into_iter().filter(|t| t.user_id == id).collect::<Vec<_>>())
         } else {
             None

@@ -55,7 +55,7 @@ async fn ask(s: &AppState, signed: &Signed, q: &WhyQuery) -> Result<Option<(Stri
     } else {
         CheckInput::Level { user_id, resource_id: q.resource.trim().to_owned(), level: q.level.trim().to_owned() }
     };
-    let mut out = s.check(&signed.ctx, signed.ctx.tenant(), &[input], None).await?;
+    let mut out = s.check(&signed.ctx, &[input], None).await?;
     Ok(out.pop().map(|o| (name, o.decision)))
 }
 
@@ -66,7 +66,7 @@ async fn page(State(s): State<AppState>, signed: Signed, Query(q): Query<WhyQuer
     };
     let filter = ResourceFilter { type_name: None, q: None, after: None, limit: 200 };
     let resources = if signed.holdings.can(cohort_core::permission::CohortPermission::ResourcesRead) {
-        s.list_resources(&signed.ctx, signed.ctx.tenant(), &filter).await.unwrap_or_default()
+        s.list_resources(&signed.ctx, &filter).await.unwrap_or_default()
     } else {
         Vec::new()
     };

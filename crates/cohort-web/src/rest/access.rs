@@ -120,7 +120,7 @@ async fn user_access(
 ) -> Result<Json<AccessView>, ApiError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
-    Ok(Json(AccessView::from(&s.access(&ctx, ctx.tenant(), &id, q.at_least_revision).await?)))
+    Ok(Json(AccessView::from(&s.access(&ctx, &id, q.at_least_revision).await?)))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/users/{userId}/groups", tag = "access", params(FreshQuery),
@@ -133,7 +133,7 @@ async fn user_groups(
 ) -> Result<Json<UserGroupsView>, ApiError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
-    let groups = s.user_groups(&ctx, ctx.tenant(), &id, q.at_least_revision).await?;
+    let groups = s.user_groups(&ctx, &id, q.at_least_revision).await?;
     Ok(Json(UserGroupsView { items: groups.iter().map(EffectiveGroupView::from).collect() }))
 }
 
@@ -145,7 +145,7 @@ async fn check(
     ApiJson(b): ApiJson<CheckBody>,
 ) -> Result<Json<CheckResultView>, ApiError> {
     let (input, at_least) = b.input("body")?;
-    let mut out = s.check(&ctx, ctx.tenant(), &[input], at_least).await?;
+    let mut out = s.check(&ctx, &[input], at_least).await?;
     let o = out.pop().ok_or_else(|| ServiceError::BadRequest("no check".to_owned()))?;
     Ok(Json(CheckResultView { allowed: o.decision.allowed, reason: o.decision.reason, revision: o.revision }))
 }
@@ -171,7 +171,7 @@ async fn check_batch(
         .map(|(i, c)| c.input(&format!("checks[{i}]")).map(|(input, _)| input))
         .collect::<Result<Vec<_>, _>>()?;
     let results = s
-        .check(&ctx, ctx.tenant(), &inputs, b.at_least_revision)
+        .check(&ctx, &inputs, b.at_least_revision)
         .await?
         .into_iter()
         .map(|o| CheckResultView { allowed: o.decision.allowed, reason: o.decision.reason, revision: o.revision })
@@ -182,11 +182,11 @@ async fn check_batch(
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me", params(TenantPath), tag = "access",
     responses((status = 200, body = UserView), (status = "4XX", body = Problem)))]
 async fn me(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(UserView::from(&s.get_user(&ctx, ctx.tenant(), &ctx.principal.user).await?)))
+    Ok(Json(UserView::from(&s.get_user(&ctx, &ctx.principal.user).await?)))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/access", params(TenantPath), tag = "access",
     responses((status = 200, body = AccessView), (status = "4XX", body = Problem)))]
 async fn me_access(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<AccessView>, ApiError> {
-    Ok(Json(AccessView::from(&s.access(&ctx, ctx.tenant(), &ctx.principal.user, None).await?)))
+    Ok(Json(AccessView::from(&s.access(&ctx, &ctx.principal.user, None).await?)))
 }

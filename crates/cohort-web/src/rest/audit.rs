@@ -103,7 +103,7 @@ async fn list_audit(
         after,
         limit,
     };
-    let records = s.list_audit(&ctx, ctx.tenant(), &filter).await?;
+    let records = s.list_audit(&ctx, &filter).await?;
     let next_cursor = super::page::next(&records, limit, |r| (r.revision.to_string(), r.event.id.to_string()));
     let parse = |s: &Option<String>| s.as_deref().and_then(|v| serde_json::from_str(v).ok());
     let items = records

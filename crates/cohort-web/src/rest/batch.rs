@@ -123,6 +123,6 @@ async fn batch_edit(
         }
     };
     f.finish()?;
-    let w = s.batch_edit_groups(&ctx, ctx.tenant(), &groups, &checked(edit)?).await?;
+    let w = s.batch_edit_groups(&ctx, &groups, &checked(edit)?).await?;
     Ok(written(StatusCode::OK, w.revision, &BatchView { groups: w.value.groups, changes: w.value.changes }))
 }

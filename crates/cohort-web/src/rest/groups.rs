@@ -153,7 +153,7 @@ async fn create_group(
         roles: roles.into_iter().map(checked).collect::<Result<_, _>>()?,
         members: members.into_iter().map(checked).collect::<Result<_, _>>()?,
     };
-    let w = s.create_group(&ctx, ctx.tenant(), input).await?;
+    let w = s.create_group(&ctx, input).await?;
     Ok(written(StatusCode::CREATED, w.revision, &GroupView::new(&w.value.0, w.value.1)))
 }
 
@@ -182,7 +182,7 @@ async fn list_groups(
         limit: page.limit()?,
         roots: false,
     };
-    let groups = s.list_groups(&ctx, ctx.tenant(), &filter).await?;
+    let groups = s.list_groups(&ctx, &filter).await?;
     let next_cursor = next(&groups, filter.limit, |(g, _)| (g.name.key(), g.id.to_string()));
     Ok(Json(GroupPage { items: groups.iter().map(|(g, n)| GroupView::new(g, *n)).collect(), next_cursor }))
 }
@@ -196,7 +196,7 @@ async fn get_group(
 ) -> Result<Json<GroupView>, ApiError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
-    let (g, n) = s.get_group(&ctx, ctx.tenant(), &id).await?;
+    let (g, n) = s.get_group(&ctx, &id).await?;
     Ok(Json(GroupView::new(&g, n)))
 }
 
@@ -222,7 +222,7 @@ async fn update_group(
         member_types: b.member_types.as_deref().and_then(|v| member_types(&mut f, v)),
     };
     f.finish()?;
-    let w = s.update_group(&ctx, ctx.tenant(), &id, patch).await?;
+    let w = s.update_group(&ctx, &id, patch).await?;
     Ok(written(StatusCode::OK, w.revision, &GroupView::new(&w.value.0, w.value.1)))
 }
 
@@ -235,7 +235,7 @@ async fn delete_group(
 ) -> Result<Response, ApiError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
-    let w = s.delete_group(&ctx, ctx.tenant(), &id, &cohort_service::Expect::Any).await?;
+    let w = s.delete_group(&ctx, &id, &cohort_service::Expect::Any).await?;
     Ok(written_empty(w.revision))
 }
 
@@ -248,7 +248,7 @@ async fn archive_group(
 ) -> Result<Response, ApiError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
-    let w = s.set_group_status(&ctx, ctx.tenant(), &id, GroupStatus::Archived).await?;
+    let w = s.set_group_status(&ctx, &id, GroupStatus::Archived).await?;
     Ok(written(StatusCode::OK, w.revision, &GroupView::new(&w.value.0, w.value.1)))
 }
 
@@ -261,7 +261,7 @@ async fn unarchive_group(
 ) -> Result<Response, ApiError> {
     let (_, id) = path;
     let id = path_id(GroupId::parse, &id)?;
-    let w = s.set_group_status(&ctx, ctx.tenant(), &id, GroupStatus::Active).await?;
+    let w = s.set_group_status(&ctx, &id, GroupStatus::Active).await?;
     Ok(written(StatusCode::OK, w.revision, &GroupView::new(&w.value.0, w.value.1)))
 }
 

@@ -144,20 +144,20 @@ async fn put_provider(
     Caller(ctx): Caller,
     ApiJson(b): ApiJson<ProviderBody>,
 ) -> Result<Response, ApiError> {
-    let w = s.put_identity_provider(&ctx, ctx.tenant(), b.into()).await?;
+    let w = s.put_identity_provider(&ctx, b.into()).await?;
     Ok(written(StatusCode::OK, w.revision, &ProviderView::from(&w.value)))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/identity-provider", params(TenantPath), tag = "sign-in",
     responses((status = 200, body = ProviderView), (status = "4XX", body = Problem)))]
 async fn get_provider(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<ProviderView>, ApiError> {
-    Ok(Json(ProviderView::from(&s.get_identity_provider(&ctx, ctx.tenant()).await?)))
+    Ok(Json(ProviderView::from(&s.get_identity_provider(&ctx).await?)))
 }
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/identity-provider", params(TenantPath), tag = "sign-in",
     responses((status = 204), (status = "4XX", body = Problem)))]
 async fn delete_provider(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Response, ApiError> {
-    Ok(written_empty(s.delete_identity_provider(&ctx, ctx.tenant()).await?.revision))
+    Ok(written_empty(s.delete_identity_provider(&ctx).await?.revision))
 }
 
 /// A provider group to map onto a group.
@@ -188,7 +188,7 @@ async fn add_mapping(
 ) -> Result<Response, ApiError> {
     let (_, group) = path;
     let group = path_id(GroupId::parse, &group)?;
-    let w = s.add_sso_mapping(&ctx, ctx.tenant(), &group, &b.provider_group).await?;
+    let w = s.add_sso_mapping(&ctx, &group, &b.provider_group).await?;
     Ok(written(StatusCode::CREATED, w.revision, &MappingView { group_id: group.to_string(), provider_group: w.value }))
 }
 
@@ -201,7 +201,7 @@ async fn list_mappings(
 ) -> Result<Json<Vec<MappingView>>, ApiError> {
     let (_, group) = path;
     let group = path_id(GroupId::parse, &group)?;
-    let rows = s.list_sso_mappings(&ctx, ctx.tenant(), Some(&group)).await?;
+    let rows = s.list_sso_mappings(&ctx, Some(&group)).await?;
     Ok(Json(rows.into_iter().map(|(g, p)| MappingView { group_id: g.to_string(), provider_group: p }).collect()))
 }
 
@@ -214,7 +214,7 @@ async fn remove_mapping(
 ) -> Result<Response, ApiError> {
     let (_, group, provider_group) = path;
     let group = path_id(GroupId::parse, &group)?;
-    Ok(written_empty(s.remove_sso_mapping(&ctx, ctx.tenant(), &group, &provider_group).await?.revision))
+    Ok(written_empty(s.remove_sso_mapping(&ctx, &group, &provider_group).await?.revision))
 }
 
 /// An invitation to set a password, shown only in this answer.
@@ -239,7 +239,7 @@ async fn create_invitation(
 ) -> Result<Response, ApiError> {
     let (tenant, user) = path;
     let user = path_id(UserId::parse, &user)?;
-    let w = s.create_invitation(&ctx, ctx.tenant(), &user).await?;
+    let w = s.create_invitation(&ctx, &user).await?;
     let body = InvitationView {
         user_id: w.value.user_id.to_string(),
         path: format!("/t/{tenant}/login/invitation/{}", w.value.secret),

@@ -187,7 +187,7 @@ async fn import_template(
     Path(path): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let group = path_id(GroupId::parse, &path.1)?;
-    s.get_group(&ctx, ctx.tenant(), &group).await?;
+    s.get_group(&ctx, &group).await?;
     Ok(crate::shared::csv_file(format!("{IMPORT_HEADER}\r\n"), "members-template.csv"))
 }
 
@@ -204,7 +204,7 @@ async fn preview_import(
     file: Bytes,
 ) -> Result<Response, ApiError> {
     let group = path_id(GroupId::parse, &path.1)?;
-    let w = s.preview_member_import(&ctx, ctx.tenant(), &group, &file).await?;
+    let w = s.preview_member_import(&ctx, &group, &file).await?;
     Ok(written(StatusCode::CREATED, w.revision, &ImportPreviewView::from(&w.value)))
 }
 
@@ -219,7 +219,7 @@ async fn confirm_import(
     let (_, group, import) = path;
     let group = path_id(GroupId::parse, &group)?;
     let import = path_id(ImportId::parse, &import)?;
-    let w = s.confirm_member_import(&ctx, ctx.tenant(), &group, &import).await?;
+    let w = s.confirm_member_import(&ctx, &group, &import).await?;
     Ok(written(StatusCode::OK, w.revision, &ImportOutcomeView::from(&w.value)))
 }
 
@@ -233,7 +233,7 @@ async fn export_members(
     Path(path): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let group = path_id(GroupId::parse, &path.1)?;
-    Ok(crate::shared::csv_file(s.export_members(&ctx, ctx.tenant(), &group).await?, "members.csv"))
+    Ok(crate::shared::csv_file(s.export_members(&ctx, &group).await?, "members.csv"))
 }
 
 /// Every user as CSV (`email,userId,userName,displayName,department,title,status`), escaped
@@ -241,7 +241,7 @@ async fn export_members(
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/users/export", tag = "users", params(TenantPath),
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem)))]
 async fn export_users(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Response, ApiError> {
-    Ok(crate::shared::csv_file(s.export_users(&ctx, ctx.tenant()).await?, "users.csv"))
+    Ok(crate::shared::csv_file(s.export_users(&ctx).await?, "users.csv"))
 }
 
 /// The file to fill in for a users import: `email,displayName,department,title,groups`
@@ -249,7 +249,7 @@ async fn export_users(State(s): State<AppState>, Caller(ctx): Caller) -> Result<
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/users/import-template", tag = "users", params(TenantPath),
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem)))]
 async fn user_import_template(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Response, ApiError> {
-    s.may_read_users(&ctx, ctx.tenant()).await?;
+    s.may_read_users(&ctx).await?;
     Ok(crate::shared::csv_file(format!("{USER_IMPORT_HEADER}\r\n"), "users-template.csv"))
 }
 
@@ -263,7 +263,7 @@ async fn preview_user_import(
     Caller(ctx): Caller,
     file: Bytes,
 ) -> Result<Response, ApiError> {
-    let w = s.preview_user_import(&ctx, ctx.tenant(), &file).await?;
+    let w = s.preview_user_import(&ctx, &file).await?;
     Ok(written(StatusCode::CREATED, w.revision, &UserImportPreviewView::from(&w.value)))
 }
 
@@ -276,6 +276,6 @@ async fn confirm_user_import(
     Path(path): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let import = path_id(ImportId::parse, &path.1)?;
-    let w = s.confirm_user_import(&ctx, ctx.tenant(), &import).await?;
+    let w = s.confirm_user_import(&ctx, &import).await?;
     Ok(written(StatusCode::OK, w.revision, &ImportOutcomeView::from(&w.value)))
 }

@@ -144,7 +144,7 @@ async fn add_member(
     let input = b.parse(&mut f);
     f.finish()?;
     let input = checked(input)?;
-    let w = s.add_member(&ctx, ctx.tenant(), &group, input).await?;
+    let w = s.add_member(&ctx, &group, input).await?;
     Ok(written(StatusCode::CREATED, w.revision, &MembershipView::new(&w.value, s.now())))
 }
 
@@ -165,7 +165,7 @@ async fn list_members(
         None => None,
     };
     let limit = page.limit()?;
-    let rows = s.list_members(&ctx, ctx.tenant(), &group, &MembershipFilter { after_user, limit }).await?;
+    let rows = s.list_members(&ctx, &group, &MembershipFilter { after_user, limit }).await?;
     let users: std::collections::BTreeSet<&UserId> = rows.iter().map(|m| &m.user_id).collect();
     let next_cursor =
         if users.len() as i64 == limit { users.last().map(|u| super::page::encode("", u.as_str())) } else { None };
@@ -195,7 +195,7 @@ async fn update_member(
         reason: b.reason.as_deref().and_then(|v| f.take(ShortText::parse("reason", v, false))),
     };
     f.finish()?;
-    let w = s.update_member(&ctx, ctx.tenant(), &group, &user, patch).await?;
+    let w = s.update_member(&ctx, &group, &user, patch).await?;
     Ok(written(StatusCode::OK, w.revision, &MembershipView::new(&w.value, s.now())))
 }
 
@@ -214,7 +214,7 @@ async fn remove_member(
         Some(v) => MembershipSource::parse("source", v)?,
         None => MembershipSource::Manual,
     };
-    let w = s.remove_member(&ctx, ctx.tenant(), &group, &user, source).await?;
+    let w = s.remove_member(&ctx, &group, &user, source).await?;
     let remaining: Vec<String> = w.value.remaining_sources.iter().map(|s| s.as_str().to_owned()).collect();
     Ok(written(
         StatusCode::OK,
@@ -233,7 +233,7 @@ async fn effective_members(
 ) -> Result<Json<EffectiveMembersView>, ApiError> {
     let (_, id) = path;
     let group = path_id(GroupId::parse, &id)?;
-    let (revision, rows) = s.effective_members(&ctx, ctx.tenant(), &group, q.at_least_revision).await?;
+    let (revision, rows) = s.effective_members(&ctx, &group, q.at_least_revision).await?;
     let items = rows
         .into_iter()
         .map(|r| EffectiveMemberView {

@@ -165,7 +165,7 @@ async fn create_resource_type(
         }
     };
     f.finish()?;
-    let w = s.create_resource_type(&ctx, ctx.tenant(), checked(name)?, checked(levels)?).await?;
+    let w = s.create_resource_type(&ctx, checked(name)?, checked(levels)?).await?;
     Ok(written(StatusCode::CREATED, w.revision, &ResourceTypeView::from(&w.value)))
 }
 
@@ -175,7 +175,7 @@ async fn list_resource_types(
     State(s): State<AppState>,
     Caller(ctx): Caller,
 ) -> Result<Json<Vec<ResourceTypeView>>, ApiError> {
-    Ok(Json(s.list_resource_types(&ctx, ctx.tenant()).await?.iter().map(ResourceTypeView::from).collect()))
+    Ok(Json(s.list_resource_types(&ctx).await?.iter().map(ResourceTypeView::from).collect()))
 }
 
 #[utoipa::path(delete, path = "/t/{tenant}/api/v1/resource-types/{typeName}", tag = "resources",
@@ -186,7 +186,7 @@ async fn delete_resource_type(
     Path(path): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (_, name) = path;
-    Ok(written_empty(s.delete_resource_type(&ctx, ctx.tenant(), &name).await?.revision))
+    Ok(written_empty(s.delete_resource_type(&ctx, &name).await?.revision))
 }
 
 #[utoipa::path(post, path = "/t/{tenant}/api/v1/resources", params(TenantPath), tag = "resources", request_body = CreateResourceBody,
@@ -203,7 +203,7 @@ async fn create_resource(
     f.finish()?;
     let input =
         NewResource { type_name: checked(type_name)?, name: checked(name)?, description: checked(description)? };
-    let w = s.create_resource(&ctx, ctx.tenant(), input).await?;
+    let w = s.create_resource(&ctx, input).await?;
     Ok(written(StatusCode::CREATED, w.revision, &ResourceView::from(&w.value)))
 }
 
@@ -217,7 +217,7 @@ async fn list_resources(
     let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() };
     let filter =
         ResourceFilter { type_name: q.type_name.clone(), q: q.q.clone(), after: page.after()?, limit: page.limit()? };
-    let list = s.list_resources(&ctx, ctx.tenant(), &filter).await?;
+    let list = s.list_resources(&ctx, &filter).await?;
     let next_cursor = next(&list, filter.limit, |r| (r.name.key(), r.id.to_string()));
     Ok(Json(ResourcePage { items: list.iter().map(ResourceView::from).collect(), next_cursor }))
 }
@@ -231,7 +231,7 @@ async fn get_resource(
 ) -> Result<Json<ResourceView>, ApiError> {
     let (_, id) = path;
     let id = path_id(ResourceId::parse, &id)?;
-    Ok(Json(ResourceView::from(&s.get_resource(&ctx, ctx.tenant(), &id).await?)))
+    Ok(Json(ResourceView::from(&s.get_resource(&ctx, &id).await?)))
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/resources/{resourceId}", tag = "resources", request_body = PatchResourceBody,
@@ -250,7 +250,7 @@ async fn update_resource(
         description: b.description.as_deref().and_then(|v| f.take(Description::parse(v))),
     };
     f.finish()?;
-    let w = s.update_resource(&ctx, ctx.tenant(), &id, patch).await?;
+    let w = s.update_resource(&ctx, &id, patch).await?;
     Ok(written(StatusCode::OK, w.revision, &ResourceView::from(&w.value)))
 }
 
@@ -263,7 +263,7 @@ async fn delete_resource(
 ) -> Result<Response, ApiError> {
     let (_, id) = path;
     let id = path_id(ResourceId::parse, &id)?;
-    Ok(written_empty(s.delete_resource(&ctx, ctx.tenant(), &id).await?.revision))
+    Ok(written_empty(s.delete_resource(&ctx, &id).await?.revision))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/resources/{resourceId}/grants", tag = "resources",
@@ -275,7 +275,7 @@ async fn resource_grants(
 ) -> Result<Json<Vec<GrantView>>, ApiError> {
     let (_, id) = path;
     let id = path_id(ResourceId::parse, &id)?;
-    Ok(Json(s.grants_on(&ctx, ctx.tenant(), &id).await?.iter().map(GrantView::from).collect()))
+    Ok(Json(s.grants_on(&ctx, &id).await?.iter().map(GrantView::from).collect()))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/resources/{resourceId}/holders", tag = "resources", params(HoldersQuery),
@@ -288,7 +288,7 @@ async fn resource_holders(
 ) -> Result<Json<HoldersView>, ApiError> {
     let (_, id) = path;
     let id = path_id(ResourceId::parse, &id)?;
-    let (revision, holders) = s.holders(&ctx, ctx.tenant(), &id, &q.level, q.at_least_revision).await?;
+    let (revision, holders) = s.holders(&ctx, &id, &q.level, q.at_least_revision).await?;
     let items = holders
         .into_iter()
         .map(|h| HolderView { user_id: h.user_id.to_string(), level: h.level, reason: h.reason })
@@ -303,16 +303,16 @@ async fn grant_to(s: &Services, ctx: &Ctx, subject: Subject, b: &GrantBody) -> R
             .map_err(|_| DomainError::invalid("resourceId", format!("resource `{}` not found", b.resource_id))),
     );
     f.finish()?;
-    let w = s.grant(ctx, ctx.tenant(), &subject, &checked(resource)?, &b.level).await?;
+    let w = s.grant(ctx, &subject, &checked(resource)?, &b.level).await?;
     Ok(written(StatusCode::CREATED, w.revision, &GrantView::from(&w.value)))
 }
 
 async fn grants_of(s: &Services, ctx: &Ctx, subject: Subject) -> Result<Json<Vec<GrantView>>, ApiError> {
-    Ok(Json(s.grants_of(ctx, ctx.tenant(), &subject).await?.iter().map(GrantView::from).collect()))
+    Ok(Json(s.grants_of(ctx, &subject).await?.iter().map(GrantView::from).collect()))
 }
 
 async fn revoke_from(s: &Services, ctx: &Ctx, subject: Subject, resource: &str) -> Result<Response, ApiError> {
-    let w = s.revoke(ctx, ctx.tenant(), &subject, &path_id(ResourceId::parse, resource)?).await?;
+    let w = s.revoke(ctx, &subject, &path_id(ResourceId::parse, resource)?).await?;
     Ok(written_empty(w.revision))
 }
 
@@ -392,7 +392,7 @@ async fn get_scopes(
     Path(path): Path<(String, String)>,
 ) -> Result<Json<ScopesBody>, ApiError> {
     let (_, id) = path;
-    let scopes = s.scopes(&ctx, ctx.tenant(), &path_id(GroupId::parse, &id)?).await?;
+    let scopes = s.scopes(&ctx, &path_id(GroupId::parse, &id)?).await?;
     Ok(Json(ScopesBody { scopes: scopes.as_map().clone() }))
 }
 
@@ -409,6 +409,6 @@ async fn set_scopes(
     let mut f = Fields::default();
     let scopes = f.take(Scopes::new(b.scopes));
     f.finish()?;
-    let w = s.set_scopes(&ctx, ctx.tenant(), &group, checked(scopes)?).await?;
+    let w = s.set_scopes(&ctx, &group, checked(scopes)?).await?;
     Ok(written(StatusCode::OK, w.revision, &ScopesBody { scopes: w.value.as_map().clone() }))
 }

@@ -58,18 +58,18 @@ pub(super) async fn assign_to(
             .map_err(|_| DomainError::invalid("roleId", format!("role `{}` not found", b.role_id))),
     );
     f.finish()?;
-    let w = s.assign_role(ctx, ctx.tenant(), &subject, &checked(role)?).await?;
+    let w = s.assign_role(ctx, &subject, &checked(role)?).await?;
     Ok(written(StatusCode::CREATED, w.revision, &RoleView::from(&w.value)))
 }
 
 /// The roles assigned to a group or directly to a user.
 pub(super) async fn list_of(s: &Services, ctx: &Ctx, subject: Subject) -> Result<Json<Vec<RoleView>>, ApiError> {
-    Ok(Json(s.roles_of(ctx, ctx.tenant(), &subject).await?.iter().map(RoleView::from).collect()))
+    Ok(Json(s.roles_of(ctx, &subject).await?.iter().map(RoleView::from).collect()))
 }
 
 /// Removes a role from a group or a user.
 pub(super) async fn unassign_from(s: &Services, ctx: &Ctx, subject: Subject, role: &str) -> Result<Response, ApiError> {
-    let w = s.unassign_role(ctx, ctx.tenant(), &subject, &path_id(RoleId::parse, role)?).await?;
+    let w = s.unassign_role(ctx, &subject, &path_id(RoleId::parse, role)?).await?;
     Ok(written_empty(w.revision))
 }
 
@@ -130,7 +130,7 @@ async fn create_role(
     let perms = permissions(&mut f, &b.permissions);
     f.finish()?;
     let input = NewRole { name: checked(name)?, description: checked(description)?, permissions: checked(perms)? };
-    let w = s.create_role(&ctx, ctx.tenant(), input).await?;
+    let w = s.create_role(&ctx, input).await?;
     Ok(written(StatusCode::CREATED, w.revision, &RoleView::from(&w.value)))
 }
 
@@ -143,7 +143,7 @@ async fn list_roles(
 ) -> Result<Json<RolePage>, ApiError> {
     let page = PageQuery { limit: q.limit, cursor: q.cursor.clone() };
     let limit = page.limit()?;
-    let roles = s.list_roles(&ctx, ctx.tenant(), q.q.as_deref(), page.after()?.as_ref(), limit).await?;
+    let roles = s.list_roles(&ctx, q.q.as_deref(), page.after()?.as_ref(), limit).await?;
     let next_cursor = next(&roles, limit, |r| (r.name.key(), r.id.to_string()));
     Ok(Json(RolePage { items: roles.iter().map(RoleView::from).collect(), next_cursor }))
 }
@@ -157,7 +157,7 @@ async fn get_role(
 ) -> Result<Json<RoleView>, ApiError> {
     let (_, id) = path;
     let id = path_id(RoleId::parse, &id)?;
-    Ok(Json(RoleView::from(&s.get_role(&ctx, ctx.tenant(), &id).await?)))
+    Ok(Json(RoleView::from(&s.get_role(&ctx, &id).await?)))
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/roles/{roleId}", tag = "roles", request_body = PatchRoleBody,
@@ -177,7 +177,7 @@ async fn update_role(
         permissions: b.permissions.as_deref().and_then(|v| permissions(&mut f, v)),
     };
     f.finish()?;
-    let w = s.update_role(&ctx, ctx.tenant(), &id, patch).await?;
+    let w = s.update_role(&ctx, &id, patch).await?;
     Ok(written(StatusCode::OK, w.revision, &RoleView::from(&w.value)))
 }
 
@@ -190,6 +190,6 @@ async fn delete_role(
 ) -> Result<Response, ApiError> {
     let (_, id) = path;
     let id = path_id(RoleId::parse, &id)?;
-    let w = s.delete_role(&ctx, ctx.tenant(), &id).await?;
+    let w = s.delete_role(&ctx, &id).await?;
     Ok(written_empty(w.revision))
 }

@@ -137,11 +137,11 @@ async fn save(
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     if !confirm {
-        let plan = s.preview_rule(ctx, ctx.tenant(), group, id, draft.clone()).await?;
+        let plan = s.preview_rule(ctx, group, id, draft.clone()).await?;
         let rule = previewed(id, group, &draft, &plan);
         return Ok((StatusCode::OK, Json(change_view(false, Some(rule), &plan))).into_response());
     }
-    let w = s.save_rule(ctx, ctx.tenant(), group, id, draft).await?;
+    let w = s.save_rule(ctx, group, id, draft).await?;
     let view = change_view(true, Some(RuleView::from(&w.value.rule)), &w.value.plan);
     Ok(written(status, w.revision, &view))
 }
@@ -169,7 +169,7 @@ async fn list_rules(
     Path(path): Path<(String, String)>,
 ) -> Result<Json<RuleList>, ApiError> {
     let group = path_id(GroupId::parse, &path.1)?;
-    let rules = s.list_rules(&ctx, ctx.tenant(), &group).await?;
+    let rules = s.list_rules(&ctx, &group).await?;
     Ok(Json(RuleList { items: rules.iter().map(RuleView::from).collect() }))
 }
 
@@ -182,7 +182,7 @@ async fn get_rule(
 ) -> Result<Json<RuleView>, ApiError> {
     let group = path_id(GroupId::parse, &path.1)?;
     let id = path_id(RuleId::parse, &path.2)?;
-    Ok(Json(RuleView::from(&s.get_rule(&ctx, ctx.tenant(), &group, &id).await?)))
+    Ok(Json(RuleView::from(&s.get_rule(&ctx, &group, &id).await?)))
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/groups/{groupId}/rules/{ruleId}", tag = "rules",
@@ -197,7 +197,7 @@ async fn update_rule(
 ) -> Result<Response, ApiError> {
     let group = path_id(GroupId::parse, &path.1)?;
     let id = path_id(RuleId::parse, &path.2)?;
-    let current = s.get_rule(&ctx, ctx.tenant(), &group, &id).await?;
+    let current = s.get_rule(&ctx, &group, &id).await?;
     let draft = RuleDraft {
         expression: b.expression.unwrap_or(current.expression),
         paused: b.paused.unwrap_or(current.paused),
@@ -215,6 +215,6 @@ async fn delete_rule(
 ) -> Result<Response, ApiError> {
     let group = path_id(GroupId::parse, &path.1)?;
     let id = path_id(RuleId::parse, &path.2)?;
-    let w = s.delete_rule(&ctx, ctx.tenant(), &group, &id).await?;
+    let w = s.delete_rule(&ctx, &group, &id).await?;
     Ok(written(StatusCode::OK, w.revision, &change_view(true, None, &w.value)))
 }

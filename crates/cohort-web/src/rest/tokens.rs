@@ -75,7 +75,7 @@ async fn create_token(
         None => Some(TokenScope::Api),
     };
     f.finish()?;
-    let w = s.create_token(&ctx, ctx.tenant(), checked(name)?, checked(user)?, checked(scope)?).await?;
+    let w = s.create_token(&ctx, checked(name)?, checked(user)?, checked(scope)?).await?;
     let body = TokenSecretView { token: TokenView::from(&w.value.token), secret: w.value.secret };
     Ok(written(StatusCode::CREATED, w.revision, &body))
 }
@@ -87,7 +87,7 @@ async fn list_tokens(
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<TokenListQuery>,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
-    let tokens = s.list_tokens(&ctx, ctx.tenant(), q.all.unwrap_or(false)).await?;
+    let tokens = s.list_tokens(&ctx, q.all.unwrap_or(false)).await?;
     Ok(Json(tokens.iter().map(TokenView::from).collect()))
 }
 
@@ -100,7 +100,7 @@ async fn regenerate_token(
 ) -> Result<Response, ApiError> {
     let (_, id) = path;
     let id = path_id(TokenId::parse, &id)?;
-    let w = s.regenerate_token(&ctx, ctx.tenant(), &id).await?;
+    let w = s.regenerate_token(&ctx, &id).await?;
     let body = TokenSecretView { token: TokenView::from(&w.value.token), secret: w.value.secret };
     Ok(written(StatusCode::OK, w.revision, &body))
 }
@@ -114,6 +114,6 @@ async fn revoke_token(
 ) -> Result<Response, ApiError> {
     let (_, id) = path;
     let id = path_id(TokenId::parse, &id)?;
-    let w = s.revoke_token(&ctx, ctx.tenant(), &id).await?;
+    let w = s.revoke_token(&ctx, &id).await?;
     Ok(written_empty(w.revision))
 }

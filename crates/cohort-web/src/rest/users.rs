@@ -61,7 +61,7 @@ pub struct UserTypesBody {
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/user-types", params(TenantPath), tag = "users",
     responses((status = 200, body = UserTypesView), (status = "4XX", body = Problem)))]
 async fn list_user_types(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<UserTypesView>, ApiError> {
-    Ok(Json(UserTypesView::from(s.list_user_types(&ctx, ctx.tenant()).await?)))
+    Ok(Json(UserTypesView::from(s.list_user_types(&ctx).await?)))
 }
 
 impl From<Vec<UserTypeUse>> for UserTypesView {
@@ -87,7 +87,7 @@ async fn set_user_types(
     let types: Vec<Option<UserType>> = b.types.iter().map(|t| f.take(UserType::parse("types", t))).collect();
     f.finish()?;
     let types = types.into_iter().map(checked).collect::<Result<_, _>>()?;
-    let w = s.set_user_types(&ctx, ctx.tenant(), types).await?;
+    let w = s.set_user_types(&ctx, types).await?;
     let view = UserTypesView::from(w.value);
     Ok(written(StatusCode::OK, w.revision, &view))
 }
@@ -223,7 +223,7 @@ async fn create_user(
         user_name: None,
         external_id: None,
     };
-    let w = s.create_user(&ctx, ctx.tenant(), input, &checked(groups)?).await?;
+    let w = s.create_user(&ctx, input, &checked(groups)?).await?;
     Ok(written(StatusCode::CREATED, w.revision, &UserView::from(&w.value)))
 }
 
@@ -240,7 +240,7 @@ async fn list_users(
         None => None,
     };
     let filter = UserFilter { q: q.q.clone(), status, after: page.after()?, limit: page.limit()? };
-    let users = s.list_users(&ctx, ctx.tenant(), &filter).await?;
+    let users = s.list_users(&ctx, &filter).await?;
     let next_cursor = next(&users, filter.limit, |u| (u.email_key(), u.id.to_string()));
     Ok(Json(UserPage { items: users.iter().map(UserView::from).collect(), next_cursor }))
 }
@@ -254,7 +254,7 @@ async fn get_user(
 ) -> Result<Json<UserView>, ApiError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
-    Ok(Json(UserView::from(&s.get_user(&ctx, ctx.tenant(), &id).await?)))
+    Ok(Json(UserView::from(&s.get_user(&ctx, &id).await?)))
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/users/{userId}", tag = "users", request_body = PatchUserBody,
@@ -280,7 +280,7 @@ async fn update_user(
         ..UserPatch::default()
     };
     f.finish()?;
-    let w = s.update_user(&ctx, ctx.tenant(), &id, patch).await?;
+    let w = s.update_user(&ctx, &id, patch).await?;
     Ok(written(StatusCode::OK, w.revision, &UserView::from(&w.value)))
 }
 
@@ -293,7 +293,7 @@ async fn delete_user(
 ) -> Result<Response, ApiError> {
     let (_, id) = path;
     let id = path_id(UserId::parse, &id)?;
-    let w = s.delete_user(&ctx, ctx.tenant(), &id, &cohort_service::Expect::Any).await?;
+    let w = s.delete_user(&ctx, &id, &cohort_service::Expect::Any).await?;
     Ok(written_empty(w.revision))
 }
 

@@ -120,13 +120,12 @@ fn external_id_of(map: &Map<String, Value>) -> Result<Option<ShortText>, ScimErr
 }
 
 async fn render(s: &AppState, caller: &ScimCaller, g: &Group, p: &Projection) -> Result<Value, ScimError> {
-    let members =
-        if p.wants("members") { Some(s.direct_members(&caller.ctx, caller.ctx.tenant(), &g.id).await?) } else { None };
+    let members = if p.wants("members") { Some(s.direct_members(&caller.ctx, &g.id).await?) } else { None };
     Ok(p.apply(to_json(g, members.as_deref(), &caller.base)))
 }
 
 async fn current(s: &AppState, caller: &ScimCaller, id: &GroupId) -> Result<Group, ScimError> {
-    Ok(s.get_group(&caller.ctx, caller.ctx.tenant(), id).await?.0)
+    Ok(s.get_group(&caller.ctx, id).await?.0)
 }
 
 pub(super) async fn create(
@@ -148,7 +147,7 @@ pub(super) async fn create(
         }
     }
     let new = NewGroup { external_id: external_id_of(&map)?, ..NewGroup::named(name, GroupSource::Scim) };
-    let w = s.create_scim_group(&caller.ctx, caller.ctx.tenant(), new, &users).await?;
+    let w = s.create_scim_group(&caller.ctx, new, &users).await?;
     Ok(answer(StatusCode::CREATED, &render(&s, &caller, &w.value, &Projection::default()).await?))
 }
 
@@ -181,7 +180,7 @@ pub(super) async fn search(
 
 async fn list_with(s: &AppState, caller: &ScimCaller, q: &ListQuery) -> Result<Response, ScimError> {
     let req = q.parse()?;
-    let (total, groups) = s.list_groups_where(&caller.ctx, caller.ctx.tenant(), &req.listing(GROUP, RESOLVE)?).await?;
+    let (total, groups) = s.list_groups_where(&caller.ctx, &req.listing(GROUP, RESOLVE)?).await?;
     let mut out = Vec::with_capacity(groups.len());
     for g in &groups {
         out.push(render(s, caller, g, &req.projection).await?);
@@ -209,7 +208,7 @@ pub(super) async fn replace(
         expect: if_match(&headers),
         ..GroupEdits::default()
     };
-    s.edit_group(&caller.ctx, caller.ctx.tenant(), &id, edits).await?;
+    s.edit_group(&caller.ctx, &id, edits).await?;
     let after = current(&s, &caller, &id).await?;
     Ok(answer(StatusCode::OK, &render(&s, &caller, &after, &Projection::default()).await?))
 }
@@ -330,7 +329,7 @@ pub(super) async fn patch(
     let id = group_id(&id)?;
     let ops = patch::operations(&body(&raw)?)?;
     let edits = GroupEdits { expect: if_match(&headers), ..edits_of(&ops, &id)? };
-    s.edit_group(&caller.ctx, caller.ctx.tenant(), &id, edits).await?;
+    s.edit_group(&caller.ctx, &id, edits).await?;
     // Entra ID and Okta expect 204 for a PATCH; the resource is one GET away.
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -342,6 +341,6 @@ pub(super) async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ScimError> {
     let id = group_id(&id)?;
-    s.delete_group(&caller.ctx, caller.ctx.tenant(), &id, &if_match(&headers)).await?;
+    s.delete_group(&caller.ctx, &id, &if_match(&headers)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -226,7 +226,7 @@ fn user_id(id: &str) -> Result<UserId, ScimError> {
 }
 
 async fn groups_of(s: &AppState, caller: &ScimCaller, u: &UserId) -> Result<Vec<(String, String, bool)>, ScimError> {
-    let groups = s.user_groups(&caller.ctx, caller.ctx.tenant(), u, None).await?;
+    let groups = s.user_groups(&caller.ctx, u, None).await?;
     Ok(groups.into_iter().map(|g| (g.group.to_string(), g.name, g.direct)).collect())
 }
 
@@ -254,7 +254,7 @@ pub(super) async fn create(
         user_name: Some(input.user_name),
         external_id: input.external_id,
     };
-    let w = s.create_user(&caller.ctx, caller.ctx.tenant(), new, &[]).await?;
+    let w = s.create_user(&caller.ctx, new, &[]).await?;
     Ok(answer(StatusCode::CREATED, &render(&s, &caller, &w.value, &Projection::default()).await?))
 }
 
@@ -264,7 +264,7 @@ pub(super) async fn get(
     Path((_, id)): Path<(String, String)>,
     ScimQuery(q): ScimQuery,
 ) -> Result<Response, ScimError> {
-    let u = s.get_user(&caller.ctx, caller.ctx.tenant(), &user_id(&id)?).await?;
+    let u = s.get_user(&caller.ctx, &user_id(&id)?).await?;
     let req = q.parse()?;
     Ok(answer(StatusCode::OK, &render(&s, &caller, &u, &req.projection).await?))
 }
@@ -287,7 +287,7 @@ pub(super) async fn search(
 
 async fn list_with(s: &AppState, caller: &ScimCaller, q: &ListQuery) -> Result<Response, ScimError> {
     let req = q.parse()?;
-    let (total, users) = s.list_users_where(&caller.ctx, caller.ctx.tenant(), &req.listing(USER, RESOLVE)?).await?;
+    let (total, users) = s.list_users_where(&caller.ctx, &req.listing(USER, RESOLVE)?).await?;
     let mut out = Vec::with_capacity(users.len());
     for u in &users {
         out.push(render(s, caller, u, &req.projection).await?);
@@ -318,7 +318,7 @@ async fn store(
         user_type: None,
         expect,
     };
-    let w = s.update_user(&caller.ctx, caller.ctx.tenant(), id, patch).await?;
+    let w = s.update_user(&caller.ctx, id, patch).await?;
     Ok(answer(StatusCode::OK, &render(s, caller, &w.value, &Projection::default()).await?))
 }
 
@@ -330,7 +330,7 @@ pub(super) async fn replace(
     raw: ScimBody,
 ) -> Result<Response, ScimError> {
     let id = user_id(&id)?;
-    let current = s.get_user(&caller.ctx, caller.ctx.tenant(), &id).await?;
+    let current = s.get_user(&caller.ctx, &id).await?;
     let map = body(&raw)?;
     if let Some(given) = text(&map, "id")?
         && given != id.as_str()
@@ -349,7 +349,7 @@ pub(super) async fn patch(
 ) -> Result<Response, ScimError> {
     let id = user_id(&id)?;
     let ops = patch::operations(&body(&raw)?)?;
-    let current = s.get_user(&caller.ctx, caller.ctx.tenant(), &id).await?;
+    let current = s.get_user(&caller.ctx, &id).await?;
     let Value::Object(mut doc) = to_json(&current, None, &caller.base) else {
         return Err(ScimError::invalid_syntax("the user could not be read"));
     };
@@ -391,6 +391,6 @@ pub(super) async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ScimError> {
     let id = user_id(&id)?;
-    s.delete_user(&caller.ctx, caller.ctx.tenant(), &id, &if_match(&headers)).await?;
+    s.delete_user(&caller.ctx, &id, &if_match(&headers)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -77,8 +77,7 @@ impl FromRequestParts<AppState> for Signed {
             Err(Resume::Failed(e)) => return Err(html::error(&e)),
         };
         let holdings = s.holdings(&ctx).await.map_err(|e| html::error(&e))?;
-        let who =
-            s.get_user(&ctx, ctx.tenant(), &ctx.principal.user).await.map(|u| html::person(&u)).unwrap_or_default();
+        let who = s.get_user(&ctx, &ctx.principal.user).await.map(|u| html::person(&u)).unwrap_or_default();
         Ok(Self { csrf: csrf_of(&secret), ctx, tenant, who, holdings, secret })
     }
 }
