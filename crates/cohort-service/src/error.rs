@@ -33,8 +33,13 @@ pub enum ServiceError {
     #[error("{0} not found")]
     NotFound(String),
     /// The change clashes with current state (409).
-    #[error("{1}")]
-    Conflict(String, String),
+    #[error("{reason}")]
+    Conflict {
+        /// The field that clashes, in the request's spelling.
+        field: String,
+        /// How it clashes.
+        reason: String,
+    },
     /// A conditional write found the resource at another version than the one expected (412).
     #[error("{0}")]
     PreconditionFailed(String),
@@ -69,7 +74,7 @@ impl From<DomainError> for ServiceError {
         match e {
             DomainError::Invalid { field, reason } => Self::Invalid(vec![FieldError { field, message: reason }]),
             DomainError::NotFound(what) => Self::NotFound(what),
-            DomainError::Conflict { field, reason } => Self::Conflict(field, reason),
+            DomainError::Conflict { field, reason } => Self::Conflict { field, reason },
             DomainError::Forbidden(why) => Self::Forbidden(why),
         }
     }
@@ -79,7 +84,7 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::NotFound("the resource".to_owned()),
-            StoreError::Conflict { field, reason } => Self::Conflict(field, reason),
+            StoreError::Conflict { field, reason } => Self::Conflict { field, reason },
             StoreError::Unsupported(why) => {
                 Self::Invalid(vec![FieldError { field: "filter".to_owned(), message: why }])
             }

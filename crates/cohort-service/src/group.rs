@@ -107,9 +107,10 @@ impl Services {
     ) -> ServiceResult<()> {
         let tenant = change.tenant().clone();
         match change.tx.read().group_name_owner(&tenant, name).await? {
-            Some(owner) if Some(&owner) != me => {
-                Err(ServiceError::Conflict("name".to_owned(), format!("group name `{name}` is already taken")))
-            }
+            Some(owner) if Some(&owner) != me => Err(ServiceError::Conflict {
+                field: "name".to_owned(),
+                reason: format!("group name `{name}` is already taken"),
+            }),
             _ => Ok(()),
         }
     }
@@ -151,10 +152,10 @@ impl Services {
         let slug = match input.slug {
             Some(slug) => {
                 if !self.slug_free(change, &slug, None).await? {
-                    return Err(ServiceError::Conflict(
-                        "slug".to_owned(),
-                        format!("group slug `{slug}` is already taken"),
-                    ));
+                    return Err(ServiceError::Conflict {
+                        field: "slug".to_owned(),
+                        reason: format!("group slug `{slug}` is already taken"),
+                    });
                 }
                 slug
             }
@@ -268,7 +269,10 @@ impl Services {
                 return Ok(candidate);
             }
         }
-        Err(ServiceError::Conflict("slug".to_owned(), format!("no free slug derived from `{base}`; give one")))
+        Err(ServiceError::Conflict {
+            field: "slug".to_owned(),
+            reason: format!("no free slug derived from `{base}`; give one"),
+        })
     }
 
     /// One group: needs `cohort:groups.read`, or to manage it.
@@ -345,10 +349,10 @@ impl Services {
             }
             if let Some(slug) = patch.slug {
                 if !self.slug_free(change, &slug, Some(id)).await? {
-                    return Err(ServiceError::Conflict(
-                        "slug".to_owned(),
-                        format!("group slug `{slug}` is already taken"),
-                    ));
+                    return Err(ServiceError::Conflict {
+                        field: "slug".to_owned(),
+                        reason: format!("group slug `{slug}` is already taken"),
+                    });
                 }
                 group.slug = slug;
             }
@@ -418,10 +422,10 @@ impl Services {
         change.tx.allow(Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?)?;
         let (before, count) = change.tx.read().get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))?;
         if before.status == status {
-            return Err(ServiceError::Conflict(
-                "status".to_owned(),
-                format!("group `{id}` is already {}", status.as_str()),
-            ));
+            return Err(ServiceError::Conflict {
+                field: "status".to_owned(),
+                reason: format!("group `{id}` is already {}", status.as_str()),
+            });
         }
         let mut group = before.clone();
         group.status = status;

@@ -234,10 +234,10 @@ impl Services {
             let facts =
                 change.before.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
             if facts.source == GroupSource::Sso {
-                return Err(ServiceError::Conflict(
-                    "groupId".to_owned(),
-                    "an `sso` group follows its own provider group; map onto a group made in cohort".to_owned(),
-                ));
+                return Err(ServiceError::Conflict {
+                    field: "groupId".to_owned(),
+                    reason: "an `sso` group follows its own provider group; map onto a group made in cohort".to_owned(),
+                });
             }
             let refusal = match guard.require_holds_what(group) {
                 Err(e) => Some(e),
@@ -251,10 +251,10 @@ impl Services {
                 return Err(change.refuse("sso_mapping.add", ("group", group.as_str()), attempted, e));
             }
             if !change.tx.write()?.insert_sso_mapping(group, &provider_group, self.now()).await? {
-                return Err(ServiceError::Conflict(
-                    "providerGroup".to_owned(),
-                    format!("`{provider_group}` is already mapped onto this group"),
-                ));
+                return Err(ServiceError::Conflict {
+                    field: "providerGroup".to_owned(),
+                    reason: format!("`{provider_group}` is already mapped onto this group"),
+                });
             }
             self.audit(
                 change,

@@ -291,7 +291,7 @@ impl Lines for UserLines {
 }
 
 fn already_confirmed(id: &ImportId) -> ServiceError {
-    ServiceError::Conflict("importId".to_owned(), format!("import `{id}` was already confirmed"))
+    ServiceError::Conflict { field: "importId".to_owned(), reason: format!("import `{id}` was already confirmed") }
 }
 
 fn file_error(message: String) -> ServiceError {
@@ -459,7 +459,10 @@ impl Services {
             let may_make_managers = guard.require(P::GroupsWrite).is_ok();
             change.tx.allow(proof)?;
             if !active {
-                return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
+                return Err(ServiceError::Conflict {
+                    field: "groupId".to_owned(),
+                    reason: format!("group `{group}` is archived"),
+                });
             }
             let lines = MemberLines { group, may_make_managers, now: self.now() };
             self.preview_import(change, ctx, &lines, file, |rows| ImportRows::Members(group.clone(), rows)).await
@@ -497,7 +500,10 @@ impl Services {
                 return Err(already_confirmed(id));
             }
             if !active {
-                return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
+                return Err(ServiceError::Conflict {
+                    field: "groupId".to_owned(),
+                    reason: format!("group `{group}` is archived"),
+                });
             }
             let (now, state) = (self.now(), &change.before.state);
             let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };

@@ -18,9 +18,12 @@ pub mod authz;
 mod batch;
 mod change;
 mod cohort_flow;
+mod data_scope;
 mod expiry;
 mod export;
+mod grant;
 mod group;
+mod holdings;
 mod identity;
 mod import;
 mod live;
@@ -28,9 +31,11 @@ mod membership;
 mod password;
 mod provisioning;
 mod resource;
+mod resource_type;
 mod role;
 mod rule;
 mod session;
+mod sign_in_limit;
 mod snapshot;
 mod sso;
 mod tenant;
@@ -44,7 +49,9 @@ pub use access::{
 pub use audit::AuditQuery;
 pub use batch::{BatchEdit, BatchOutcome, MAX_BATCH_GROUPS};
 pub use change::Change;
+pub use grant::Holder;
 pub use group::{GroupPatch, NewGroup};
+pub use holdings::Holdings;
 pub use identity::ProviderInput;
 pub use import::{
     IMPORT_HEADER, ImportOutcome, ImportPreview, PreviewRow, RowError, SkippedRow, USER_IMPORT_HEADER,
@@ -54,10 +61,10 @@ pub use live::{Live, LiveRead};
 pub use membership::{MemberPatch, NewMember, RemovedMembership};
 pub use password::{InvitationCreated, MIN_PASSWORD};
 pub use provisioning::GroupEdits;
-pub use resource::{Holder, NewResource, ResourcePatch};
+pub use resource::{NewResource, ResourcePatch};
 pub use role::{NewRole, RolePatch};
 pub use rule::{MAX_RULES_PER_GROUP, PlannedMember, RuleDraft, RulePlan, SavedRule};
-pub use session::{Holdings, Resume, SessionEnd, SessionLimits, SignedIn};
+pub use session::{Resume, SessionEnd, SessionLimits, SignedIn};
 pub use tenant::{Bootstrap, NewTenant, TenantCreated};
 pub use token::TokenCreated;
 pub use user::{NewUser, UserPatch};
@@ -188,8 +195,8 @@ pub struct Services {
     live: live::Registry,
     tokens: authn::TokenCache,
     rules: rule::RuleCompiler,
-    sign_ins: session::FailedSignIns<std::net::IpAddr>,
-    account_sign_ins: session::FailedSignIns<(TenantId, String)>,
+    sign_ins: sign_in_limit::FailedSignIns<std::net::IpAddr>,
+    account_sign_ins: sign_in_limit::FailedSignIns<(TenantId, String)>,
     oidc: crate::oidc::Oidc,
 }
 
@@ -204,8 +211,8 @@ impl Services {
             live: live::Registry::default(),
             tokens: authn::TokenCache::default(),
             rules: rule::RuleCompiler::default(),
-            sign_ins: session::FailedSignIns::default(),
-            account_sign_ins: session::FailedSignIns::default(),
+            sign_ins: sign_in_limit::FailedSignIns::default(),
+            account_sign_ins: sign_in_limit::FailedSignIns::default(),
             oidc: crate::oidc::Oidc::default(),
         }
     }

@@ -68,7 +68,10 @@ impl Services {
             MemberRole::Member => guard.require_or_manager(P::GroupsWrite, group)?,
         })?;
         if !facts.active {
-            return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
+            return Err(ServiceError::Conflict {
+                field: "groupId".to_owned(),
+                reason: format!("group `{group}` is archived"),
+            });
         }
         self.put_member_in(change, ctx, group, input).await
     }
@@ -94,10 +97,10 @@ impl Services {
             return Err(invalid("expiresAt", "must be in the future".to_owned()));
         }
         if state.rows(group, &input.user_id).any(|(s, _)| s == MembershipSource::Manual) {
-            return Err(ServiceError::Conflict(
-                "userId".to_owned(),
-                format!("user `{}` is already a member of `{group}`", input.user_id),
-            ));
+            return Err(ServiceError::Conflict {
+                field: "userId".to_owned(),
+                reason: format!("user `{}` is already a member of `{group}`", input.user_id),
+            });
         }
         let m = Membership {
             group_id: group.clone(),
@@ -121,13 +124,13 @@ impl Services {
         }
         let tenant = change.tenant().clone();
         if change.tx.read().get_identity_provider(&tenant).await?.is_some_and(|p| p.sso_only) {
-            return Err(ServiceError::Conflict(
-                "groupId".to_owned(),
-                format!(
+            return Err(ServiceError::Conflict {
+                field: "groupId".to_owned(),
+                reason: format!(
                     "group `{group}` follows the identity provider (ssoOnly): its members change only at sign-in and \
                      through SCIM"
                 ),
-            ));
+            });
         }
         Ok(())
     }

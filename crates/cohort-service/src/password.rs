@@ -147,10 +147,10 @@ impl Services {
             change.tx.allow(proof)?;
             let target = change.user(user).await?;
             if target.email.is_none() {
-                return Err(ServiceError::Conflict(
-                    "userId".to_owned(),
-                    "this user has no email to sign in with".to_owned(),
-                ));
+                return Err(ServiceError::Conflict {
+                    field: "userId".to_owned(),
+                    reason: "this user has no email to sign in with".to_owned(),
+                });
             }
             let now = self.now();
             let secret = random_secret(INVITATION_PREFIX);

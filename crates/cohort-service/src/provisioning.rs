@@ -79,7 +79,10 @@ impl Services {
                 )
             };
             if !add.is_empty() && !facts.active {
-                return Err(ServiceError::Conflict("members".to_owned(), format!("group `{group}` is archived")));
+                return Err(ServiceError::Conflict {
+                    field: "members".to_owned(),
+                    reason: format!("group `{group}` is archived"),
+                });
             }
             let now = self.now();
             for s in &add {

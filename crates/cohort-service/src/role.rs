@@ -66,10 +66,10 @@ impl Services {
                 return Err(change.refuse("role.create", ("role", ""), attempted, e));
             }
             if change.tx.read().role_by_name(tenant, input.name.as_str()).await?.is_some() {
-                return Err(ServiceError::Conflict(
-                    "name".to_owned(),
-                    format!("role name `{}` is already taken", input.name),
-                ));
+                return Err(ServiceError::Conflict {
+                    field: "name".to_owned(),
+                    reason: format!("role name `{}` is already taken", input.name),
+                });
             }
             let now = self.now();
             let role = Role {
@@ -133,18 +133,18 @@ impl Services {
                 return Err(change.refuse("role.update", ("role", id.as_str()), attempted, e));
             }
             if before.builtin {
-                return Err(ServiceError::Conflict(
-                    "id".to_owned(),
-                    format!("built-in role `{}` cannot be changed", before.name),
-                ));
+                return Err(ServiceError::Conflict {
+                    field: "id".to_owned(),
+                    reason: format!("built-in role `{}` cannot be changed", before.name),
+                });
             }
             let mut role = before.clone();
             if let Some(name) = patch.name {
                 if change.tx.read().role_by_name(tenant, name.as_str()).await?.is_some_and(|r| &r.id != id) {
-                    return Err(ServiceError::Conflict(
-                        "name".to_owned(),
-                        format!("role name `{name}` is already taken"),
-                    ));
+                    return Err(ServiceError::Conflict {
+                        field: "name".to_owned(),
+                        reason: format!("role name `{name}` is already taken"),
+                    });
                 }
                 role.name = name;
             }
@@ -183,10 +183,10 @@ impl Services {
             change.tx.allow(proof)?;
             let before = change.tx.read().get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))?;
             if before.builtin {
-                return Err(ServiceError::Conflict(
-                    "id".to_owned(),
-                    format!("built-in role `{}` cannot be deleted", before.name),
-                ));
+                return Err(ServiceError::Conflict {
+                    field: "id".to_owned(),
+                    reason: format!("built-in role `{}` cannot be deleted", before.name),
+                });
             }
             change.tx.write()?.delete_role(id).await?;
             change.touch_role(id);
@@ -226,7 +226,10 @@ impl Services {
         if let Subject::Group(g) = subject {
             let facts = state.group(g).ok_or_else(|| ServiceError::NotFound(format!("group `{g}`")))?;
             if !facts.active {
-                return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{g}` is archived")));
+                return Err(ServiceError::Conflict {
+                    field: "groupId".to_owned(),
+                    reason: format!("group `{g}` is archived"),
+                });
             }
         }
         self.put_role_in(change, ctx, subject, role_id).await
@@ -257,10 +260,10 @@ impl Services {
         let (kind, id) = subject_target(subject);
         change.touch_subject(subject);
         if !change.tx.write()?.assign_role(subject, role_id, Some(&ctx.principal.user), self.now()).await? {
-            return Err(ServiceError::Conflict(
-                "roleId".to_owned(),
-                format!("role `{role_id}` is already assigned to `{id}`"),
-            ));
+            return Err(ServiceError::Conflict {
+                field: "roleId".to_owned(),
+                reason: format!("role `{role_id}` is already assigned to `{id}`"),
+            });
         }
         self.audit(
             change,
@@ -297,10 +300,10 @@ impl Services {
         let role = change.tx.read().get_role(tenant, role_id).await?.ok_or_else(|| role_not_found(role_id))?;
         let own_admin = role.permissions.iter().any(|p| p.covers(P::Admin.as_str()));
         if own_admin && subject == &Subject::User(ctx.principal.user.clone()) {
-            return Err(ServiceError::Conflict(
-                "roleId".to_owned(),
-                "you cannot remove your own admin role; ask another admin".to_owned(),
-            ));
+            return Err(ServiceError::Conflict {
+                field: "roleId".to_owned(),
+                reason: "you cannot remove your own admin role; ask another admin".to_owned(),
+            });
         }
         change.tx.write()?.unassign_role(subject, role_id).await.map_err(|e| match e {
             cohort_store::StoreError::NotFound => ServiceError::NotFound(format!("assignment of role `{role_id}`")),

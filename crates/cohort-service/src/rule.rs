@@ -270,22 +270,28 @@ impl Services {
         let state = &change.before.state;
         let facts = state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
         if facts.source != GroupSource::Local {
-            return Err(ServiceError::Conflict(
-                "groupId".to_owned(),
-                format!("group `{group}` is provisioned by {}, which decides its members", facts.source.as_str()),
-            ));
+            return Err(ServiceError::Conflict {
+                field: "groupId".to_owned(),
+                reason: format!(
+                    "group `{group}` is provisioned by {}, which decides its members",
+                    facts.source.as_str()
+                ),
+            });
         }
         if !facts.active {
-            return Err(ServiceError::Conflict("groupId".to_owned(), format!("group `{group}` is archived")));
+            return Err(ServiceError::Conflict {
+                field: "groupId".to_owned(),
+                reason: format!("group `{group}` is archived"),
+            });
         }
         if let Some(giver) = cohort_giver_at_or_above(state, group) {
-            return Err(ServiceError::Conflict(
-                "groupId".to_owned(),
-                format!(
+            return Err(ServiceError::Conflict {
+                field: "groupId".to_owned(),
+                reason: format!(
                     "group `{giver}` confers `cohort:` permissions to the members of `{group}`; a group filled by \
                      rules cannot"
                 ),
-            ));
+            });
         }
         Ok(())
     }
@@ -320,10 +326,10 @@ impl Services {
             ),
             None => {
                 if change.tx.read().list_rules(&tenant, Some(group)).await?.len() >= MAX_RULES_PER_GROUP {
-                    return Err(ServiceError::Conflict(
-                        "groupId".to_owned(),
-                        format!("group `{group}` already has {MAX_RULES_PER_GROUP} rules"),
-                    ));
+                    return Err(ServiceError::Conflict {
+                        field: "groupId".to_owned(),
+                        reason: format!("group `{group}` already has {MAX_RULES_PER_GROUP} rules"),
+                    });
                 }
                 None
             }

@@ -252,56 +252,6 @@ impl Services {
     }
 }
 
-/// Failed sign-ins one client address may make in [`FAILED_SIGN_IN_WINDOW_MS`].
-pub const MAX_FAILED_SIGN_INS: usize = 10;
-
-/// The window failed sign-ins are counted over: 5 minutes.
-pub const FAILED_SIGN_IN_WINDOW_MS: i64 = 5 * 60_000;
-
-/// Keys kept at most; the oldest are dropped past it, so a flood of addresses or accounts
-/// costs bounded memory.
-const FAILED_SIGN_IN_ADDRESSES: usize = 10_000;
-
-/// Recent failed sign-ins per key (a client address, or an account), on this server.
-pub struct FailedSignIns<K>(std::sync::Mutex<std::collections::HashMap<K, Vec<i64>>>);
-
-impl<K> Default for FailedSignIns<K> {
-    fn default() -> Self {
-        Self(std::sync::Mutex::new(std::collections::HashMap::new()))
-    }
-}
-
-impl<K: std::hash::Hash + Eq + Clone> FailedSignIns<K> {
-    /// Refuses `key` (429, saying `whose`: "your address", "this account") while it has
-    /// [`MAX_FAILED_SIGN_INS`] failures in the window.
-    pub fn admit(&self, key: &K, now: cohort_core::Timestamp, whose: &str) -> ServiceResult<()> {
-        let Ok(mut m) = self.0.lock() else { return Ok(()) };
-        let Some(times) = m.get_mut(key) else { return Ok(()) };
-        times.retain(|t| now.millis() - t < FAILED_SIGN_IN_WINDOW_MS);
-        match times.first() {
-            Some(oldest) if times.len() >= MAX_FAILED_SIGN_INS => {
-                let minutes = ((oldest + FAILED_SIGN_IN_WINDOW_MS - now.millis() + 59_999) / 60_000).max(1);
-                Err(ServiceError::TooMany(format!(
-                    "too many failed sign-ins for {whose}; try again in {minutes} minute{}",
-                    if minutes == 1 { "" } else { "s" }
-                )))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    pub fn fail(&self, key: &K, now: cohort_core::Timestamp) {
-        let Ok(mut m) = self.0.lock() else { return };
-        if m.len() >= FAILED_SIGN_IN_ADDRESSES && !m.contains_key(key) {
-            m.retain(|_, times| times.last().is_some_and(|t| now.millis() - t < FAILED_SIGN_IN_WINDOW_MS));
-            if m.len() >= FAILED_SIGN_IN_ADDRESSES {
-                m.clear();
-            }
-        }
-        m.entry(key.clone()).or_default().push(now.millis());
-    }
-}
-
 /// The `cohort:` permissions the caller holds.
 fn held(guard: &Guard<'_>) -> Vec<Permission> {
     CohortPermission::ALL
@@ -329,40 +279,6 @@ impl From<ServiceError> for Resume {
 impl From<cohort_store::StoreError> for Resume {
     fn from(e: cohort_store::StoreError) -> Self {
         Self::Failed(e.into())
-    }
-}
-
-/// What the caller may do, for a page to show only the controls they may use (the services
-/// still decide every request).
-#[derive(Clone, Debug, Default)]
-pub struct Holdings {
-    /// The `cohort:` permissions held.
-    pub held: Vec<CohortPermission>,
-    /// The active groups managed.
-    pub manages: std::collections::BTreeSet<cohort_core::GroupId>,
-}
-
-impl Holdings {
-    /// Whether `p` is held.
-    pub fn can(&self, p: CohortPermission) -> bool {
-        self.held.contains(&p)
-    }
-
-    /// Whether the caller may change `group`'s members (hold `cohort:groups.write` or manage it).
-    pub fn edits_members_of(&self, group: &cohort_core::GroupId) -> bool {
-        self.can(CohortPermission::GroupsWrite) || self.manages.contains(group)
-    }
-}
-
-impl Services {
-    /// What the caller holds now.
-    pub async fn holdings(&self, ctx: &Ctx) -> ServiceResult<Holdings> {
-        let live = self.live(ctx.tenant()).await?;
-        let guard = Guard::new(ctx, &live, self.now());
-        Ok(Holdings {
-            held: CohortPermission::ALL.into_iter().filter(|p| guard.can(*p)).collect(),
-            manages: guard.managed().cloned().collect(),
-        })
     }
 }
 

@@ -247,7 +247,7 @@ impl Services {
                 };
                 match self.create_user_in(change, origin, input).await {
                     Ok(u) => u,
-                    Err(ServiceError::Conflict(field, _)) => {
+                    Err(ServiceError::Conflict { field, .. }) => {
                         return Err(ServiceError::Forbidden(format!(
                             "a user of this tenant already has your {}, and this tenant does not link accounts by \
                              it: ask an administrator",

@@ -69,7 +69,7 @@ impl Services {
         match self.seed(input, true, token, None).await {
             Ok(created) => Ok(Bootstrap::Created(Box::new(created))),
             // Another server sharing the database bootstrapped first.
-            Err(ServiceError::Conflict(..)) => Ok(Bootstrap::AlreadyDone),
+            Err(ServiceError::Conflict { .. }) => Ok(Bootstrap::AlreadyDone),
             Err(e) => Err(e),
         }
     }
@@ -78,10 +78,10 @@ impl Services {
     pub async fn create_tenant(&self, ctx: &Ctx, input: NewTenant) -> ServiceResult<TenantCreated> {
         require_system(ctx)?;
         if self.store.read().await?.tenant_by_slug(input.slug.as_str()).await?.is_some() {
-            return Err(ServiceError::Conflict(
-                "slug".to_owned(),
-                format!("tenant slug `{}` is already taken", input.slug),
-            ));
+            return Err(ServiceError::Conflict {
+                field: "slug".to_owned(),
+                reason: format!("tenant slug `{}` is already taken", input.slug),
+            });
         }
         self.seed(input, false, None, Some(ctx)).await
     }

@@ -169,8 +169,9 @@ impl Services {
             admins.sort();
             admins.first().map(|u| (*u).clone())
         };
-        let admin = admin.ok_or_else(|| {
-            ServiceError::Conflict("tenant".to_owned(), format!("tenant `{}` has no active admin", tenant.slug))
+        let admin = admin.ok_or_else(|| ServiceError::Conflict {
+            field: "tenant".to_owned(),
+            reason: format!("tenant `{}` has no active admin", tenant.slug),
         })?;
         let mut change = self.begin(&tenant.id).await?;
         change.tx.allow(super::authz::Allowed::offline(&tenant.id))?;

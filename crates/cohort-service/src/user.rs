@@ -69,11 +69,11 @@ fn invalid(field: &str, message: String) -> ServiceError {
 }
 
 fn email_taken(email: &Email) -> ServiceError {
-    ServiceError::Conflict("email".to_owned(), format!("email `{email}` is already taken"))
+    ServiceError::Conflict { field: "email".to_owned(), reason: format!("email `{email}` is already taken") }
 }
 
 fn user_name_taken(name: &Name) -> ServiceError {
-    ServiceError::Conflict("userName".to_owned(), format!("user name `{name}` is already taken"))
+    ServiceError::Conflict { field: "userName".to_owned(), reason: format!("user name `{name}` is already taken") }
 }
 
 impl Services {
@@ -93,7 +93,10 @@ impl Services {
                 let state = &change.before.state;
                 let facts = state.group(g).ok_or_else(|| invalid("groupIds", format!("group `{g}` not found")))?;
                 if !facts.active {
-                    return Err(ServiceError::Conflict("groupIds".to_owned(), format!("group `{g}` is archived")));
+                    return Err(ServiceError::Conflict {
+                        field: "groupIds".to_owned(),
+                        reason: format!("group `{g}` is archived"),
+                    });
                 }
                 state.admits(g, &user.user_type)?;
                 let m = Membership {
@@ -240,7 +243,10 @@ impl Services {
             }
             if let Some(status) = patch.status {
                 if status == UserStatus::Suspended && &ctx.principal.user == id {
-                    return Err(ServiceError::Conflict("status".to_owned(), "you cannot suspend yourself".to_owned()));
+                    return Err(ServiceError::Conflict {
+                        field: "status".to_owned(),
+                        reason: "you cannot suspend yourself".to_owned(),
+                    });
                 }
                 user.status = status;
             }
@@ -274,7 +280,10 @@ impl Services {
             let before = change.user(id).await?;
             expect.check(&format!("user `{id}`"), before.updated_at)?;
             if &ctx.principal.user == id {
-                return Err(ServiceError::Conflict("id".to_owned(), "you cannot delete yourself".to_owned()));
+                return Err(ServiceError::Conflict {
+                    field: "id".to_owned(),
+                    reason: "you cannot delete yourself".to_owned(),
+                });
             }
             change.tx.write()?.delete_user(id).await?;
             change.touch_user(id);

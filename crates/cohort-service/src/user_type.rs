@@ -86,13 +86,13 @@ impl Services {
             let uses = change.tx.read().user_type_uses(&tenant_id).await?;
             for gone in before.difference(&types) {
                 if let Some((users, groups)) = uses.get(gone.as_str()).filter(|(u, g)| *u + *g > 0) {
-                    return Err(ServiceError::Conflict(
-                        "types".to_owned(),
-                        format!(
+                    return Err(ServiceError::Conflict {
+                        field: "types".to_owned(),
+                        reason: format!(
                             "user type `{gone}` is still in use ({users} users have it, {groups} groups admit it): \
                              change them first"
                         ),
-                    ));
+                    });
                 }
             }
             change.tx.write()?.set_user_types(&types).await?;

@@ -56,7 +56,7 @@ fn parts(e: &ServiceError) -> (StatusCode, &'static str, &'static str) {
         E::NotAdmitted(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not-admitted", "User type not admitted"),
         E::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
         E::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-        E::Conflict(..) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+        E::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
         E::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "precondition-failed", "Precondition failed"),
         E::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
         E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
@@ -79,7 +79,7 @@ pub fn problem(e: &ServiceError) -> Problem {
             let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
             (detail, errors.iter().map(|e| field(&e.field, &e.message)).collect())
         }
-        E::Conflict(f, reason) => (reason.clone(), vec![field(f, reason)]),
+        E::Conflict { field: f, reason } => (reason.clone(), vec![field(f, reason)]),
         E::Expression(x) => (e.to_string(), vec![field("expression", &x.to_string())]),
         E::Unavailable(_) => ("the service cannot complete this request now; try again".to_owned(), vec![]),
         E::Internal => ("the service failed to complete this request".to_owned(), vec![]),

@@ -82,7 +82,7 @@ pub(super) fn form_errors(e: &ServiceError, rename: &[(&str, &str)]) -> Option<V
     };
     match e {
         ServiceError::Invalid(errors) => Some(errors.iter().map(|x| (field(&x.field), x.message.clone())).collect()),
-        ServiceError::Conflict(f, m) => Some(vec![(field(f), m.clone())]),
+        ServiceError::Conflict { field: f, reason: m } => Some(vec![(field(f), m.clone())]),
         ServiceError::NotAdmitted(n) => Some(vec![(field("members"), n.to_string())]),
         ServiceError::Expression(_) => {
             Some(crate::problem::problem(e).errors.iter().map(|x| (field(&x.field), x.message.clone())).collect())

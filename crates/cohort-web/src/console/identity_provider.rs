@@ -330,9 +330,12 @@ async fn add_mapping(
     };
     match s.add_sso_mapping(&signed.ctx, &group.id, &f.provider_group).await {
         Ok(_) => Redirect::to(&format!("{}?done=mapped", settings_url(&signed.tenant))).into_response(),
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(..))) => {
-            let field =
-                if matches!(&e, ServiceError::Conflict(f, _) if f == "groupId") { "group" } else { "provider_group" };
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict { .. })) => {
+            let field = if matches!(&e, ServiceError::Conflict { field, .. } if field == "groupId") {
+                "group"
+            } else {
+                "provider_group"
+            };
             refused(field, crate::problem::problem(&e).detail).await
         }
         Err(e) => fail(&signed, e),

@@ -73,7 +73,7 @@ impl From<ServiceError> for ScimError {
             ServiceError::BadRequest(d) => Self::invalid_syntax(&d),
             e @ ServiceError::Expression(_) => Self::new(StatusCode::BAD_REQUEST, Some("invalidValue"), &e.to_string()),
             ServiceError::NotFound(what) => Self::not_found(&what),
-            ServiceError::Conflict(_, d) => Self::new(StatusCode::CONFLICT, Some("uniqueness"), &d),
+            ServiceError::Conflict { reason: d, .. } => Self::new(StatusCode::CONFLICT, Some("uniqueness"), &d),
             ServiceError::PreconditionFailed(d) => Self::new(StatusCode::PRECONDITION_FAILED, None, &d),
             ServiceError::Unauthorized(d) => Self::new(StatusCode::UNAUTHORIZED, None, &d),
             ServiceError::Forbidden(d) => Self::new(StatusCode::FORBIDDEN, None, &d),
