@@ -1,0 +1,266 @@
+//! A group's page and its members tab: the members, adding one, removing one (confirmed).
+
+use crate::console::frame::{Tab, fail, form_errors, group_frame, group_id, group_url};
+use crate::console::layout::{self, Section, badge, described, field_error, person, reason, time_left, when};
+use crate::shared::AppState;
+use crate::sign_in::Signed;
+use crate::sign_in::{self, Posted};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use cohort_core::UserId;
+use cohort_core::model::{GroupStatus, MemberRole, MembershipSource};
+use cohort_core::name::{Email, ShortText};
+use cohort_core::permission::CohortPermission as P;
+use cohort_service::NewMember;
+use cohort_service::error::ServiceError;
+use cohort_store::MembershipFilter;
+use maud::html;
+use serde::Deserialize;
+
+/// Members on one page of the members tab.
+const MEMBERS_PAGE: i64 = 100;
+
+#[derive(Deserialize, Default)]
+pub(super) struct MembersQuery {
+    cursor: Option<String>,
+    pub(super) done: Option<String>,
+}
+
+/// What the add-member form was given.
+#[derive(Deserialize, Default)]
+pub(super) struct AddForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    expires: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub(super) async fn members(
+    State(s): State<AppState>,
+    signed: Signed,
+    Path((_, group)): Path<(String, String)>,
+    Query(q): Query<MembersQuery>,
+) -> Response {
+    members_page(&s, &signed, &group, q, &AddForm::default(), &[]).await
+}
+
+pub(super) async fn members_page(
+    s: &AppState,
+    signed: &Signed,
+    group: &str,
+    q: MembersQuery,
+    add: &AddForm,
+    errors: &[(String, String)],
+) -> Response {
+    let result = async {
+        let id = group_id(group)?;
+        let (g, count) = s.get_group(&signed.ctx, &id).await?;
+        let after_user = match q.cursor.as_deref().map(crate::cursor::decode).transpose()? {
+            Some(a) => {
+                Some(UserId::parse(&a.id).map_err(|_| ServiceError::BadRequest("the cursor is not valid".to_owned()))?)
+            }
+            None => None,
+        };
+        let rows =
+            s.list_members_with_users(&signed.ctx, &id, &MembershipFilter { after_user, limit: MEMBERS_PAGE }).await?;
+        let effective = s.effective_member_counts(&signed.ctx, &id).await?;
+        Ok::<_, ServiceError>((g, count, rows, effective))
+    }
+    .await;
+    let (g, count, rows, effective) = match result {
+        Ok(v) => v,
+        Err(e) => return fail(signed, e),
+    };
+    let t = &signed.tenant;
+    let url = group_url(t, &g.id);
+    let now = s.now();
+    let may_edit = signed.holdings.edits_members_of(&g.id) && g.status == GroupStatus::Active;
+    let managers = signed.holdings.can(P::GroupsWrite);
+    let distinct_users: std::collections::BTreeSet<&UserId> = rows.iter().map(|(m, _)| &m.user_id).collect();
+    let next = (distinct_users.len() as i64 == MEMBERS_PAGE)
+        .then(|| distinct_users.last().map(|u| crate::cursor::encode("", u.as_str())))
+        .flatten();
+    let (direct, inherited) = effective;
+    let body = html! {
+        @if may_edit {
+            section.card aria-labelledby="add-title" {
+                h2 #add-title { "Add a member" }
+                @if !errors.is_empty() { p.error role="alert" { "The member was not added." } }
+                form.inline method="post" action=(format!("{url}/members")) {
+                    (signed.csrf_field())
+                    div.field {
+                        label for="email" { "Email" }
+                        input #email type="email" name="email" value=(add.email) required autocomplete="off" data-picker="users" aria-describedby=[described(errors, "email")];
+                        (field_error(errors, "email"))
+                    }
+                    div.field {
+                        label for="role" { "Role" }
+                        select #role name="role" {
+                            option value="member" selected[add.role != "manager"] { "Member" }
+                            @if managers { option value="manager" selected[add.role == "manager"] { "Manager" } }
+                        }
+                        (field_error(errors, "role"))
+                    }
+                    div.field {
+                        label for="expires" { "Expires " span.muted { "(optional, UTC)" } }
+                        input #expires type="datetime-local" name="expires" value=(add.expires) aria-describedby=[described(errors, "expiresAt")];
+                        (field_error(errors, "expiresAt"))
+                    }
+                    div.field {
+                        label for="reason" { "Reason " span.muted { "(optional)" } }
+                        input #reason type="text" name="reason" value=(add.reason) maxlength="200";
+                        (field_error(errors, "reason"))
+                    }
+                    button.primary type="submit" { "Add member" }
+                }
+            }
+        }
+        h2 { "Direct members" }
+        @if rows.is_empty() {
+            div.empty {
+                p { "No one is in this group yet." }
+                @if may_edit { p.muted { "Add people above; rules, SCIM and sign-in can add them too." } }
+            }
+        } @else {
+            div.table-wrap {
+                table {
+                    caption.visually-hidden { "Direct members" }
+                    thead { tr { th scope="col" { "User" } th scope="col" { "Role" } th scope="col" { "Source" } th scope="col" { "Expires" } th scope="col" { "Added" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                    tbody {
+                        @for (m, u) in &rows {
+                            tr {
+                                td { (person(u)) @if !u.display_name.as_str().is_empty() { br; span.muted { (u.display_name) } } }
+                                td { (m.role.as_str()) }
+                                td { (badge("source", m.source.as_str())) }
+                                td { @if let Some(at) = m.expires_at { span title=(when(at)) { (time_left(now, at)) } } @else { span.muted { "never" } } }
+                                td { (when(m.added_at)) @if !m.reason.as_str().is_empty() { br; span.muted { (m.reason) } } }
+                                td {
+                                    @if may_edit && m.source.hand_editable() && (managers || m.role == MemberRole::Member) {
+                                        a href=(format!("{url}/members/{}/remove", u.id)) aria-label=(format!("Remove {} from {}", person(u), g.name)) { "Remove" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(c) = &next { nav.pager aria-label="Pages" { a href=(format!("{url}?cursor={c}")) rel="next" { "Next page" } } }
+        }
+        h2 { "Effective members" }
+        p.muted { (direct + inherited) " user" @if direct + inherited != 1 { "s" } " get what this group confers: " (direct) " directly, " (inherited) " through child groups." }
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    (status, group_frame(signed, &g, count, Tab::Members, q.done.as_deref(), body)).into_response()
+}
+
+pub(super) async fn add_member(
+    State(s): State<AppState>,
+    Path((_, group)): Path<(String, String)>,
+    Posted(signed, f): Posted<AddForm>,
+) -> Response {
+    let id = match group_id(&group) {
+        Ok(id) => id,
+        Err(e) => return fail(&signed, e),
+    };
+    let mut errors = Vec::new();
+    let role = match f.role.as_str() {
+        "" | "member" => MemberRole::Member,
+        "manager" => MemberRole::Manager,
+        other => {
+            errors.push(("role".to_owned(), format!("`{other}` is not a role: choose member or manager")));
+            MemberRole::Member
+        }
+    };
+    let expires_at = crate::console::catalog::local_time("expiresAt", &f.expires).unwrap_or_else(|_| {
+        errors.push(("expiresAt".to_owned(), format!("`{}` is not a date and time", f.expires.trim())));
+        None
+    });
+    let reason = match ShortText::parse("reason", &f.reason, false) {
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(("reason".to_owned(), reason(e)));
+            ShortText::empty()
+        }
+    };
+    let user = match Email::parse(&f.email) {
+        Ok(email) => match s.user_to_add(&signed.ctx, &id, &email).await {
+            Ok(u) => Some(u),
+            Err(e) => match form_errors(&e, &[]) {
+                Some(mut es) => {
+                    errors.append(&mut es);
+                    None
+                }
+                None => return fail(&signed, e),
+            },
+        },
+        Err(_) => {
+            errors.push(("email".to_owned(), format!("`{}` is not a valid email address", f.email.trim())));
+            None
+        }
+    };
+    let q = MembersQuery::default();
+    let Some(user) = user.filter(|_| errors.is_empty()) else {
+        return members_page(&s, &signed, &group, q, &f, &errors).await;
+    };
+    let input = NewMember { user_id: user.id, role, expires_at, reason };
+    match s.add_member(&signed.ctx, &id, input).await {
+        Ok(_) => Redirect::to(&format!("{}?done=added", group_url(&signed.tenant, &id))).into_response(),
+        Err(e) => match form_errors(&e, &[("userId", "email")]) {
+            Some(errors) => members_page(&s, &signed, &group, q, &f, &errors).await,
+            None => fail(&signed, e),
+        },
+    }
+}
+
+pub(super) async fn confirm_remove(
+    State(s): State<AppState>,
+    signed: Signed,
+    Path((_, group, user)): Path<(String, String, String)>,
+) -> Response {
+    let found = async {
+        let id = group_id(&group)?;
+        let uid = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
+        let (g, _) = s.get_group(&signed.ctx, &id).await?;
+        let u = s.direct_member(&signed.ctx, &id, &uid).await?;
+        Ok::<_, ServiceError>((g, u))
+    }
+    .await;
+    let (g, u) = match found {
+        Ok(v) => v,
+        Err(e) => return fail(&signed, e),
+    };
+    let url = group_url(&signed.tenant, &g.id);
+    let body = html! {
+        h1 { "Remove " (person(&u)) " from " (g.name) "?" }
+        p { "They lose what " (g.name) " confers, unless they are in it another way (a rule, SCIM or sign-in) or hold it through another group." }
+        form.actions method="post" action=(format!("{url}/members/{}/remove", u.id)) {
+            (signed.csrf_field())
+            button.danger type="submit" { "Remove" }
+            a href=(url) { "Cancel" }
+        }
+    };
+    layout::page(&signed, Section::Groups, "Remove member", body).into_response()
+}
+
+pub(super) async fn remove_member(
+    State(s): State<AppState>,
+    Path((_, group, user)): Path<(String, String, String)>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
+) -> Response {
+    let done = async {
+        let id = group_id(&group)?;
+        let uid = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
+        s.remove_member(&signed.ctx, &id, &uid, MembershipSource::Manual).await?;
+        Ok::<_, ServiceError>(id)
+    }
+    .await;
+    match done {
+        Ok(id) => Redirect::to(&format!("{}?done=removed", group_url(&signed.tenant, &id))).into_response(),
+        Err(e) => fail(&signed, e),
+    }
+}

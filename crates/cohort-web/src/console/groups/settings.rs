@@ -1,0 +1,232 @@
+//! A group's settings tab: its name and fields, archiving, unarchiving and deleting (confirmed).
+
+use super::members::MembersQuery;
+use crate::console::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, load};
+use crate::console::layout::{self, Section, described, field_error, groups_url, reason};
+use crate::shared::AppState;
+use crate::sign_in::Signed;
+use crate::sign_in::{self, Posted};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use cohort_core::model::{Group, GroupSource, GroupStatus};
+use cohort_core::name::{Description, MemberTypes, Name};
+use cohort_core::permission::CohortPermission as P;
+use cohort_service::error::ServiceError;
+use cohort_service::{Expect, GroupPatch};
+use maud::html;
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub(super) struct SettingsForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    apply_privileges: Option<String>,
+    notify_members: Option<String>,
+}
+
+pub(super) async fn settings(
+    State(s): State<AppState>,
+    signed: Signed,
+    Path((_, group)): Path<(String, String)>,
+    Query(q): Query<MembersQuery>,
+) -> Response {
+    match load(&s, &signed, &group).await {
+        Ok((g, n)) => settings_page(&signed, &g, n, None, &[], q.done.as_deref()),
+        Err(e) => fail(&signed, e),
+    }
+}
+
+pub(super) fn settings_page(
+    signed: &Signed,
+    g: &Group,
+    count: i64,
+    f: Option<&SettingsForm>,
+    errors: &[(String, String)],
+    done: Option<&str>,
+) -> Response {
+    let url = group_url(&signed.tenant, &g.id);
+    let writer = signed.holdings.can(P::GroupsWrite);
+    let describer = writer || signed.holdings.manages.contains(&g.id);
+    let name = f.map_or(g.name.as_str(), |f| f.name.as_str());
+    let description = f.map_or(g.description.as_str(), |f| f.description.as_str());
+    let apply = f.map_or(g.apply_privileges, |f| f.apply_privileges.is_some());
+    let notify = f.map_or(g.notify_members, |f| f.notify_members.is_some());
+    let synced = g.source != GroupSource::Local;
+    let body = html! {
+        @if !describer {
+            dl.facts {
+                dt { "Name" } dd { (g.name) }
+                dt { "Description" } dd { @if g.description.as_str().is_empty() { span.muted { "none" } } @else { (g.description) } }
+                dt { "Apply privileges" } dd { @if g.apply_privileges { "on" } @else { "off" } }
+                dt { "Notify members" } dd { @if g.notify_members { "on" } @else { "off" } }
+            }
+        } @else {
+            @if !errors.is_empty() { p.error role="alert" { "The settings were not saved. Correct the fields marked below." } }
+            form.stack method="post" action=(format!("{url}/settings")) {
+                (signed.csrf_field())
+                div.field {
+                    label for="name" { @if synced { "Display name" } @else { "Name" } }
+                    input #name type="text" name="name" value=(name) required maxlength="128" disabled[!writer] aria-describedby=[described(errors, "name")];
+                    @if synced { p.hint { "The identity provider's name stays beside it; its later renames no longer overwrite yours." } }
+                    (field_error(errors, "name"))
+                }
+                div.field {
+                    label for="description" { "Description" }
+                    textarea #description name="description" rows="3" maxlength="2000" { (description) }
+                    (field_error(errors, "description"))
+                }
+                @if writer {
+                    div.field {
+                        label.check { input type="checkbox" name="apply_privileges" value="on" checked[apply] aria-describedby="apply-hint"; " Apply privileges" }
+                        p.hint #apply-hint { "When off, the group confers nothing: its roles, levels and scopes stop reaching its members (and the members of its child groups), who keep only what they hold directly or through other groups." }
+                    }
+                    div.field {
+                        label.check { input type="checkbox" name="notify_members" value="on" checked[notify] aria-describedby="notify-hint"; " Notify members" }
+                        p.hint #notify-hint { "Members are told when their access through this group changes." }
+                    }
+                }
+                button.primary type="submit" { "Save" }
+            }
+            @if writer {
+                section.card.danger-zone aria-labelledby="status-title" {
+                    h2 #status-title { "Archive or delete" }
+                    @if g.status == GroupStatus::Active {
+                        form method="post" action=(format!("{url}/archive")) {
+                            (signed.csrf_field())
+                            p { "Archiving keeps members and grants but stops the group conferring anything." }
+                            button type="submit" { "Archive" }
+                        }
+                    } @else {
+                        form method="post" action=(format!("{url}/unarchive")) {
+                            (signed.csrf_field())
+                            button type="submit" { "Unarchive" }
+                        }
+                    }
+                    p { a.button.danger href=(format!("{url}/delete")) { "Delete group…" } }
+                }
+            }
+        }
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    (status, group_frame(signed, g, count, Tab::Settings, done, body)).into_response()
+}
+
+pub(super) async fn save_settings(
+    State(s): State<AppState>,
+    Path((_, group)): Path<(String, String)>,
+    Posted(signed, f): Posted<SettingsForm>,
+) -> Response {
+    let (g, n) = match load(&s, &signed, &group).await {
+        Ok(v) => v,
+        Err(e) => return fail(&signed, e),
+    };
+    let writer = signed.holdings.can(P::GroupsWrite);
+    let mut errors = Vec::new();
+    let description =
+        Description::parse(&f.description).map_err(|e| errors.push(("description".to_owned(), reason(e)))).ok();
+    // Only what changed is sent: a manager may change the description alone.
+    let name = if writer && f.name != g.name.as_str() {
+        Name::parse("name", &f.name).map_err(|e| errors.push(("name".to_owned(), reason(e)))).ok()
+    } else {
+        None
+    };
+    if !errors.is_empty() {
+        return settings_page(&signed, &g, n, Some(&f), &errors, None);
+    }
+    let changed = |new: bool, old: bool| (writer && new != old).then_some(new);
+    let patch = GroupPatch {
+        name,
+        description: description.filter(|d| d.as_str() != g.description.as_str()),
+        apply_privileges: changed(f.apply_privileges.is_some(), g.apply_privileges),
+        notify_members: changed(f.notify_members.is_some(), g.notify_members),
+        member_types: None::<MemberTypes>,
+        ..GroupPatch::default()
+    };
+    match s.update_group(&signed.ctx, &g.id, patch).await {
+        Ok(_) => Redirect::to(&format!("{}/settings?done=saved", group_url(&signed.tenant, &g.id))).into_response(),
+        Err(e) => match form_errors(&e, &[]) {
+            Some(errors) => settings_page(&signed, &g, n, Some(&f), &errors, None),
+            None => fail(&signed, e),
+        },
+    }
+}
+
+pub(super) async fn set_status(s: &AppState, signed: &Signed, group: &str, status: GroupStatus) -> Response {
+    let done = async {
+        let id = group_id(group)?;
+        s.set_group_status(&signed.ctx, &id, status).await?;
+        Ok::<_, ServiceError>(id)
+    }
+    .await;
+    let word = if status == GroupStatus::Archived { "archived" } else { "unarchived" };
+    match done {
+        Ok(id) => Redirect::to(&format!("{}/settings?done={word}", group_url(&signed.tenant, &id))).into_response(),
+        Err(e) => fail(signed, e),
+    }
+}
+
+pub(super) async fn archive(
+    State(s): State<AppState>,
+    Path((_, group)): Path<(String, String)>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
+) -> Response {
+    set_status(&s, &signed, &group, GroupStatus::Archived).await
+}
+
+pub(super) async fn unarchive(
+    State(s): State<AppState>,
+    Path((_, group)): Path<(String, String)>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
+) -> Response {
+    set_status(&s, &signed, &group, GroupStatus::Active).await
+}
+
+pub(super) async fn confirm_delete(
+    State(s): State<AppState>,
+    signed: Signed,
+    Path((_, group)): Path<(String, String)>,
+) -> Response {
+    let found = async {
+        let (g, n) = load(&s, &signed, &group).await?;
+        let (direct, inherited) = s.effective_member_counts(&signed.ctx, &g.id).await?;
+        Ok::<_, ServiceError>((g, n, direct + inherited))
+    }
+    .await;
+    let (g, _, affected) = match found {
+        Ok(v) => v,
+        Err(e) => return fail(&signed, e),
+    };
+    let url = group_url(&signed.tenant, &g.id);
+    let body = html! {
+        h1 { "Delete " (g.name) "?" }
+        p {
+            strong { (affected) " user" @if affected != 1 { "s" } }
+            " lose what this group confers (its direct members and the members of its child groups), at once. Its memberships, roles, grants, scopes, rules and nesting go with it. This cannot be undone; archiving keeps them instead."
+        }
+        form.actions method="post" action=(format!("{url}/delete")) {
+            (signed.csrf_field())
+            button.danger type="submit" { "Delete group" }
+            a href=(format!("{url}/settings")) { "Cancel" }
+        }
+    };
+    layout::page(&signed, Section::Groups, "Delete group", body).into_response()
+}
+
+pub(super) async fn delete(
+    State(s): State<AppState>,
+    Path((_, group)): Path<(String, String)>,
+    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
+) -> Response {
+    let done = async {
+        let id = group_id(&group)?;
+        s.delete_group(&signed.ctx, &id, &Expect::Any).await
+    }
+    .await;
+    match done {
+        Ok(_) => Redirect::to(&format!("{}?done=deleted", groups_url(&signed.tenant))).into_response(),
+        Err(e) => fail(&signed, e),
+    }
+}
