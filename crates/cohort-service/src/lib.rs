@@ -4,6 +4,8 @@
 //! tenant's identity provider live here too; nothing here speaks HTTP to a caller (the faces
 //! are `cohort-web`'s).
 
+mod config;
+mod context;
 pub mod error;
 pub mod format;
 mod oidc;
@@ -49,6 +51,8 @@ pub use access::{
 pub use audit::AuditQuery;
 pub use batch::{BatchEdit, BatchOutcome, MAX_BATCH_GROUPS};
 pub use change::Change;
+pub use config::Config;
+pub use context::{Ctx, Origin, Principal};
 pub use grant::Holder;
 pub use group::{GroupPatch, NewGroup};
 pub use holdings::Holdings;
@@ -72,85 +76,9 @@ pub use user_type::{MAX_USER_TYPES, UserTypeUse};
 
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::model::Subject;
-use cohort_core::model::{Tenant, TokenScope};
-use cohort_core::{Clock, IdSource, TenantId, Timestamp, TokenId, UserId};
+use cohort_core::{Clock, IdSource, TenantId, Timestamp};
 use cohort_store::Store;
 use std::sync::Arc;
-
-/// Limits and defaults of one deployment.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Longest allowed chain of nested groups.
-    pub max_depth: usize,
-    /// Largest accepted request body, in bytes.
-    pub max_body_bytes: usize,
-    /// Most rows one CSV import may hold.
-    pub max_import_rows: usize,
-    /// The URL clients reach the server at (`https://access.example.com`), for the links it
-    /// hands out (SCIM `meta.location`); without it, `http://` and the request's `Host`.
-    pub public_url: Option<String>,
-    /// How long console sessions live.
-    pub sessions: SessionLimits,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            max_depth: cohort_core::graph::DEFAULT_MAX_DEPTH,
-            max_body_bytes: 1024 * 1024,
-            max_import_rows: 1000,
-            public_url: None,
-            sessions: SessionLimits::default(),
-        }
-    }
-}
-
-/// Who is calling: a token of a user in a tenant.
-#[derive(Clone, Debug)]
-pub struct Principal {
-    /// The tenant the token belongs to.
-    pub tenant: Tenant,
-    /// The user the token acts as.
-    pub user: UserId,
-    /// The token, when the caller came with one (a console session opened through the
-    /// identity provider or with a password has none).
-    pub token: Option<TokenId>,
-    /// Whether the token may also manage tenants.
-    pub system: bool,
-    /// Which face the token opens.
-    pub scope: TokenScope,
-}
-
-/// The caller of one request.
-#[derive(Clone, Debug)]
-pub struct Ctx {
-    /// Who (shared with the token cache: looking it up copies nothing).
-    pub principal: std::sync::Arc<Principal>,
-    /// The request's id, recorded in audit events.
-    pub request_id: String,
-}
-
-impl Ctx {
-    /// The caller's tenant.
-    pub fn tenant(&self) -> &TenantId {
-        &self.principal.tenant.id
-    }
-}
-
-/// Who made a change and in which request, for its audit events.
-#[derive(Clone, Copy, Debug)]
-pub struct Origin<'a> {
-    /// The acting user, absent for cohort itself.
-    pub actor: Option<&'a UserId>,
-    /// The request id.
-    pub request_id: &'a str,
-}
-
-impl<'a> From<&'a Ctx> for Origin<'a> {
-    fn from(ctx: &'a Ctx) -> Self {
-        Self { actor: Some(&ctx.principal.user), request_id: &ctx.request_id }
-    }
-}
 
 /// The versions of a resource a conditional write expects (SCIM's `If-Match`). The resource's
 /// version is its `updatedAt`; it is compared inside the write's transaction, holding the
