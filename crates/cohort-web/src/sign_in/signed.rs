@@ -1,10 +1,10 @@
-//! Who a console request is from: the signed-in person, as the pages see them (the session
+//! Who a page's request is from: the signed-in person, as the pages see them (the session
 //! that proves it is resumed in `session`).
 
 use cohort_service::{Ctx, Holdings};
 use maud::{Markup, html};
 
-/// A signed-in person on a console request.
+/// A signed-in person on a request for a page.
 pub(crate) struct Signed {
     /// The caller, for the services.
     pub(crate) ctx: Ctx,
