@@ -1,16 +1,14 @@
 //! The composition room: the state every face shares, the middleware every request passes,
-//! and the one router that mounts each face. Faces (REST, SCIM, the console, and those to come) never
-//! import each other (nor this room: what they share is in `shared`); they are put together
-//! only here.
+//! and the one router that mounts each face (and the sign-in room's pages) behind the marker of
+//! the error format it declares. Faces never import each other (nor this room: what they share
+//! is in the shared rooms); they are put together only here.
 
 mod edge;
 
 pub use crate::shared::{AppState, REQUEST_ID};
 
-use crate::shared::ErrorFormat;
-
 use crate::problem::ApiError;
-use crate::shared::request_id;
+use crate::shared::{ErrorFormat, request_id};
 use crate::{console, rest, scim, sign_in};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
