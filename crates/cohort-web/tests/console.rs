@@ -271,6 +271,11 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
     // A session of one tenant opens nothing in another, and its token does not sign in there.
     let there = send(&app, Method::GET, "/t/other/portal/access-management/groups", Some(&cookie), None, None).await;
     assert_eq!(there.status, StatusCode::SEE_OTHER);
+    // Nor can it sign out there, and trying does not end it at home.
+    let token = csrf(&app, &cookie).await;
+    let out = send(&app, Method::POST, "/t/other/sign-out", Some(&cookie), HERE, Some(&format!("csrf={token}"))).await;
+    assert_eq!((out.status, out.location.as_str()), (StatusCode::SEE_OTHER, "/t/other/login"));
+    assert_eq!(send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await.status, StatusCode::OK);
     let p = send(&app, Method::POST, "/t/other/login/token", None, HERE, Some(&format!("token={ROOT}"))).await;
     assert_eq!(p.status, StatusCode::UNAUTHORIZED);
 }
