@@ -41,6 +41,8 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build tests"
 cargo nextest run --workspace --locked --no-run
+echo "== doc tests of the use cases (a read without the guard's proof does not build)"
+cargo test --doc -p cohort-service --locked
 
 # Run as root, pg_virtualenv makes its throw-away cluster as 15/regress in /etc/postgresql and
 # refuses to start when one is there: a run that was killed leaves it behind. Drop only a cluster

@@ -14,7 +14,7 @@ impl Services {
     pub async fn list_audit(&self, ctx: &Ctx, filter: &AuditQuery) -> ServiceResult<Vec<AuditRecord>> {
         let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
-        Guard::new(ctx, &snap, self.now()).require(P::AuditRead)?;
-        Ok(self.store.read().await?.list_audit(tenant, filter).await?)
+        let proof = Guard::new(ctx, &snap, self.now()).require(P::AuditRead)?;
+        Ok(self.vault.read(&proof).await?.list_audit(tenant, filter).await?)
     }
 }

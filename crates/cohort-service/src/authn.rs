@@ -82,7 +82,7 @@ impl Services {
 
     async fn look_up_token(&self, hash: &str) -> ServiceResult<Principal> {
         let invalid = || ServiceError::Unauthorized("the bearer token is not valid".to_owned());
-        let mut r = self.store.read().await?;
+        let mut r = self.vault.unguarded().await?;
         let record = r.token_by_hash(hash).await?.ok_or_else(invalid)?;
         let tenant = r.tenant_by_id(&record.tenant_id).await?.ok_or_else(invalid)?;
         let user = r.get_user(&tenant.id, &record.token.user_id).await?.ok_or_else(invalid)?;

@@ -204,11 +204,11 @@ impl<'a> Guard<'a> {
 
     /// Allows reading what a group holds (readers and its managers) or what a user holds
     /// directly (readers and the user themself).
-    pub fn require_read_of(&self, subject: &Subject) -> ServiceResult<()> {
+    pub fn require_read_of(&self, subject: &Subject) -> ServiceResult<Allowed> {
         match subject {
-            Subject::Group(g) => self.require_or_manager(CohortPermission::GroupsRead, g).map(drop),
-            Subject::User(u) if u == &self.ctx.principal.user => Ok(()),
-            Subject::User(_) => self.require(CohortPermission::UsersRead).map(drop),
+            Subject::Group(g) => self.require_or_manager(CohortPermission::GroupsRead, g),
+            Subject::User(u) if u == &self.ctx.principal.user => self.require_self(u),
+            Subject::User(_) => self.require(CohortPermission::UsersRead),
         }
     }
 

@@ -154,7 +154,7 @@ impl Change {
 impl Services {
     /// Opens a change to `tenant`, holding its write lock, with the facts as they stand.
     pub async fn begin(&self, tenant: &TenantId) -> ServiceResult<Change> {
-        let w = self.store.write(tenant).await?;
+        let w = self.vault.write(tenant).await?;
         let prior = w.revision() - 1;
         // Holding the tenant's write lock, nobody else can commit: catching up reaches `prior`.
         if self.live(tenant).await?.revision != prior {

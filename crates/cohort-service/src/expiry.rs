@@ -18,7 +18,7 @@ impl Services {
         loop {
             let now = self.now();
             // Look first without the write lock: most sweeps find nothing and change nothing.
-            if self.store.read().await?.expired_memberships(tenant, now, 1).await?.is_empty() {
+            if self.vault.unguarded().await?.expired_memberships(tenant, now, 1).await?.is_empty() {
                 return Ok(removed);
             }
             let mut change = self.begin(tenant).await?;

@@ -12,17 +12,15 @@ impl Services {
     /// A group's membership rows as CSV (`email,userId,role,source,expiresAt`), cells escaped
     /// so that no spreadsheet runs one as a formula.
     pub async fn export_members(&self, ctx: &Ctx, group: &GroupId) -> ServiceResult<String> {
-        let tenant_id = ctx.tenant();
         let mut out = csv::row(["email", "userId", "role", "source", "expiresAt"]);
         let mut after = None;
         loop {
             let filter = MembershipFilter { after_user: after.clone(), limit: 1000 };
-            let rows = self.list_members(ctx, group, &filter).await?;
-            let Some(last) = rows.last() else { break };
+            let rows = self.list_members_with_users(ctx, group, &filter).await?;
+            let Some((last, _)) = rows.last() else { break };
             after = Some(last.user_id.clone());
-            let mut r = self.store.read().await?;
-            for m in &rows {
-                let email = r.get_user(tenant_id, &m.user_id).await?.and_then(|u| u.email).map(|e| e.to_string());
+            for (m, user) in &rows {
+                let email = user.email.as_ref().map(ToString::to_string);
                 let expires = m.expires_at.map(rfc3339).unwrap_or_default();
                 out.push_str(&csv::row([
                     email.as_deref().unwrap_or(""),

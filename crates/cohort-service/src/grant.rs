@@ -135,8 +135,8 @@ impl Services {
         let live = self.live(tenant).await?;
         subject_exists(&live.state, subject)?;
         let guard = Guard::new(ctx, &live, self.now());
-        guard.require_read_of(subject)?;
-        Ok(self.store.read().await?.grants_of(tenant, subject).await?)
+        let proof = guard.require_read_of(subject)?;
+        Ok(self.vault.read(&proof).await?.grants_of(tenant, subject).await?)
     }
 
     /// Every grant on a resource.
@@ -144,8 +144,8 @@ impl Services {
         let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
         live.state.resource(resource).ok_or_else(|| not_found(resource))?;
-        Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
-        Ok(self.store.read().await?.grants_on(tenant, resource).await?)
+        let proof = Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
+        Ok(self.vault.read(&proof).await?.grants_on(tenant, resource).await?)
     }
 
     /// Every user who holds at least `level` on a resource, and why ("who can use agent X").

@@ -77,7 +77,7 @@ impl Services {
     ) -> ServiceResult<Written<IdentityProvider>> {
         let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
-        Guard::new(ctx, &live, self.now()).require(P::Admin)?;
+        let proof = Guard::new(ctx, &live, self.now()).require(P::Admin)?;
         drop(live);
         let mut errors = Vec::new();
         let issuer = input.issuer.trim().trim_end_matches('/').to_owned();
@@ -117,7 +117,7 @@ impl Services {
         if directory_url.as_deref().is_some_and(|d| !allowed_url(d)) {
             field(&mut errors, "directoryUrl", "must be an https URL (http only to this machine)");
         }
-        let kept = self.store.read().await?.get_identity_provider(tenant).await?;
+        let kept = self.vault.read(&proof).await?.get_identity_provider(tenant).await?;
         let client_secret = match (input.client_secret, &kept) {
             (Some(s), _) => s,
             (None, Some(k)) if k.issuer == issuer && k.client_id == input.client_id => k.client_secret.clone(),
@@ -171,10 +171,10 @@ impl Services {
     pub async fn get_identity_provider(&self, ctx: &Ctx) -> ServiceResult<IdentityProvider> {
         let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
-        Guard::new(ctx, &live, self.now()).require(P::Admin)?;
+        let proof = Guard::new(ctx, &live, self.now()).require(P::Admin)?;
         drop(live);
-        self.store
-            .read()
+        self.vault
+            .read(&proof)
             .await?
             .get_identity_provider(tenant)
             .await?
@@ -209,11 +209,11 @@ impl Services {
     pub async fn list_sso_mappings(&self, ctx: &Ctx, group: Option<&GroupId>) -> ServiceResult<Vec<(GroupId, String)>> {
         let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
-        Guard::new(ctx, &live, self.now()).require(P::GroupsRead)?;
+        let proof = Guard::new(ctx, &live, self.now()).require(P::GroupsRead)?;
         if let Some(g) = group {
             live.state.group(g).ok_or_else(|| ServiceError::NotFound(format!("group `{g}`")))?;
         }
-        Ok(self.store.read().await?.list_sso_mappings(tenant, group).await?)
+        Ok(self.vault.read(&proof).await?.list_sso_mappings(tenant, group).await?)
     }
 
     /// Maps a provider group onto `group`: its members then hold an `sso` membership there from

@@ -11,6 +11,7 @@ pub mod format;
 mod oidc;
 pub mod outbound;
 pub mod runtime;
+pub mod vault;
 pub mod worker;
 
 mod access;
@@ -116,7 +117,7 @@ pub struct Written<T> {
 
 /// The use cases, over one store.
 pub struct Services {
-    store: Store,
+    vault: vault::Vault,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     config: Config,
@@ -132,7 +133,7 @@ impl Services {
     /// Builds the services.
     pub fn new(store: Store, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>, config: Config) -> Self {
         Self {
-            store,
+            vault: vault::Vault::new(store),
             clock,
             ids,
             config,
@@ -145,9 +146,9 @@ impl Services {
         }
     }
 
-    /// The store.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// Closes the store's connections (at shutdown).
+    pub async fn close(&self) {
+        self.vault.close().await;
     }
 
     /// The configuration.

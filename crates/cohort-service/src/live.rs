@@ -97,7 +97,7 @@ impl Services {
         let live = self.live(tenant).await?;
         let Some(min) = min.filter(|m| *m > live.revision) else { return Ok(live) };
         drop(live);
-        let committed = self.store.read().await?.revision(tenant).await?;
+        let committed = self.vault.unguarded().await?.revision(tenant).await?;
         if min > committed {
             return Err(ServiceError::BadRequest(format!(
                 "revision {min} has not been committed; the latest is {committed}"
@@ -124,7 +124,7 @@ impl Services {
     /// missing revisions touched, or loads the tenant whole the first time.
     pub async fn catch_up(&self, tenant: &TenantId) -> ServiceResult<()> {
         let slot = self.slot(tenant);
-        let mut r = self.store.read_consistent().await?;
+        let mut r = self.vault.unguarded_consistent().await?;
         let latest = r.revision(tenant).await?;
         if slot.read().await.revision >= latest {
             return Ok(());
@@ -256,7 +256,7 @@ impl Services {
             if read_back_whole(touched, &live.state) {
                 return Err(StoreError::Unavailable("large change: reload whole".to_owned()));
             }
-            let mut r = self.store.read_consistent().await?;
+            let mut r = self.vault.unguarded_consistent().await?;
             let mut footprint = AccessIndex::footprint(&live.state, touched);
             r.apply_touched(tenant, &mut live.state, touched).await?;
             footprint.merge(AccessIndex::footprint(&live.state, touched));
@@ -272,7 +272,7 @@ impl Services {
 
     /// Loads every tenant, so the first request to each is as fast as the rest.
     pub async fn warm_up(&self) -> ServiceResult<usize> {
-        let tenants = self.store.read().await?.list_tenants().await?;
+        let tenants = self.vault.unguarded().await?.list_tenants().await?;
         for t in &tenants {
             self.catch_up(&t.id).await?;
         }

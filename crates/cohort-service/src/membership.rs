@@ -4,6 +4,7 @@ use super::authz::Guard;
 use super::snapshot::MembershipSnapshot;
 use super::{Change, Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
+use crate::vault::TenantRead;
 use cohort_core::model::{GroupSource, MemberRole, Membership, MembershipSource};
 use cohort_core::name::ShortText;
 use cohort_core::permission::CohortPermission as P;
@@ -258,11 +259,16 @@ impl Services {
         group: &GroupId,
         filter: &MembershipFilter,
     ) -> ServiceResult<Vec<Membership>> {
-        let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
+        Ok(self.read_members(ctx, group).await?.list_memberships(ctx.tenant(), group, filter).await?)
+    }
+
+    /// A reader for `group`'s members, for its readers and managers.
+    async fn read_members(&self, ctx: &Ctx, group: &GroupId) -> ServiceResult<TenantRead> {
+        let snap = self.live(ctx.tenant()).await?;
         snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
-        Ok(self.store.read().await?.list_memberships(tenant, group, filter).await?)
+        let proof = Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
+        drop(snap);
+        self.vault.read(&proof).await
     }
 
     /// [`Self::list_members`], each row with its user (for pages that show people, to the
@@ -273,17 +279,11 @@ impl Services {
         group: &GroupId,
         filter: &MembershipFilter,
     ) -> ServiceResult<Vec<(Membership, cohort_core::model::User)>> {
-        let rows = self.list_members(ctx, group, filter).await?;
+        let mut r = self.read_members(ctx, group).await?;
+        let rows = r.list_memberships(ctx.tenant(), group, filter).await?;
         let ids: Vec<&UserId> = rows.iter().map(|m| &m.user_id).collect();
-        let users: std::collections::HashMap<UserId, cohort_core::model::User> = self
-            .store
-            .read()
-            .await?
-            .users_by_ids(ctx.tenant(), &ids)
-            .await?
-            .into_iter()
-            .map(|u| (u.id.clone(), u))
-            .collect();
+        let users: std::collections::HashMap<UserId, cohort_core::model::User> =
+            r.users_by_ids(ctx.tenant(), &ids).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
         Ok(rows.into_iter().filter_map(|m| users.get(&m.user_id).cloned().map(|u| (m, u))).collect())
     }
 
@@ -296,13 +296,13 @@ impl Services {
         email: &cohort_core::name::Email,
     ) -> ServiceResult<cohort_core::model::User> {
         let tenant = ctx.tenant();
-        {
+        let proof = {
             let snap = self.live(tenant).await?;
             snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-            Guard::new(ctx, &snap, self.now()).require_or_manager(P::UsersRead, group)?;
-        }
-        self.store
-            .read()
+            Guard::new(ctx, &snap, self.now()).require_or_manager(P::UsersRead, group)?
+        };
+        self.vault
+            .read(&proof)
             .await?
             .user_by_email(tenant, email)
             .await?
@@ -317,16 +317,17 @@ impl Services {
         user: &UserId,
     ) -> ServiceResult<cohort_core::model::User> {
         let tenant = ctx.tenant();
-        {
+        let proof = {
             let snap = self.live(tenant).await?;
             snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-            Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
+            let proof = Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
             if snap.state.rows(group, user).next().is_none() {
                 return Err(ServiceError::NotFound(format!("member `{user}`")));
             }
-        }
-        self.store
-            .read()
+            proof
+        };
+        self.vault
+            .read(&proof)
             .await?
             .get_user(tenant, user)
             .await?

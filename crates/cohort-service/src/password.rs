@@ -174,7 +174,7 @@ impl Services {
     /// for an unknown, used or expired one.
     pub async fn invitation_user(&self, tenant_slug: &str, secret: &str) -> ServiceResult<User> {
         let gone = || ServiceError::NotFound("this invitation: it was used, has expired or never was".to_owned());
-        let mut r = self.store.read().await?;
+        let mut r = self.vault.unguarded().await?;
         let tenant = r.tenant_by_slug(tenant_slug).await?.ok_or_else(gone)?;
         let inv = r.get_invitation(&tenant.id, &hash_secret(secret)).await?.ok_or_else(gone)?;
         if inv.used_at.is_some() || inv.expires_at <= self.now() {
@@ -199,7 +199,7 @@ impl Services {
         let hash = blocking(move || hasher.hash_password(owned.as_bytes()).map(|h| h.to_string()))
             .await?
             .map_err(|_| ServiceError::Internal)?;
-        let tenant = self.store.read().await?.tenant_by_slug(tenant_slug).await?.ok_or(ServiceError::Internal)?;
+        let tenant = self.vault.unguarded().await?.tenant_by_slug(tenant_slug).await?.ok_or(ServiceError::Internal)?;
         let mut change = self.begin(&tenant.id).await?;
         change.tx.allow(Allowed::sign_in(&tenant.id))?;
         if !change.tx.write()?.use_invitation(&hash_secret(secret), self.now()).await? {
@@ -225,8 +225,8 @@ impl Services {
     ) -> ServiceResult<Written<SignedIn>> {
         let now = self.now();
         let tenant = self
-            .store
-            .read()
+            .vault
+            .unguarded()
             .await?
             .tenant_by_slug(tenant_slug)
             .await?
@@ -257,7 +257,7 @@ impl Services {
     ) -> ServiceResult<Written<SignedIn>> {
         let wrong = || ServiceError::Unauthorized("this email and password do not sign in here".to_owned());
         let (user, hash) = {
-            let mut r = self.store.read().await?;
+            let mut r = self.vault.unguarded().await?;
             let user = match Email::parse(email.trim()) {
                 Ok(e) => r.user_by_email(&tenant.id, &e).await?,
                 Err(_) => None,

@@ -12,8 +12,8 @@ impl Services {
     pub async fn list_resource_types(&self, ctx: &Ctx) -> ServiceResult<Vec<ResourceType>> {
         let tenant = ctx.tenant();
         let live = self.live(tenant).await?;
-        Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
-        Ok(self.store.read().await?.list_resource_types(tenant).await?)
+        let proof = Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
+        Ok(self.vault.read(&proof).await?.list_resource_types(tenant).await?)
     }
 
     /// Creates a resource type with its ordered levels (levels cannot change later).

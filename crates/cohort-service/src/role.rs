@@ -101,8 +101,8 @@ impl Services {
     pub async fn get_role(&self, ctx: &Ctx, id: &RoleId) -> ServiceResult<Role> {
         let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
-        Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
-        self.store.read().await?.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))
+        let proof = Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
+        self.vault.read(&proof).await?.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))
     }
 
     /// Roles by name.
@@ -115,8 +115,8 @@ impl Services {
     ) -> ServiceResult<Vec<Role>> {
         let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
-        Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
-        Ok(self.store.read().await?.list_roles(tenant, q, after, limit).await?)
+        let proof = Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
+        Ok(self.vault.read(&proof).await?.list_roles(tenant, q, after, limit).await?)
     }
 
     /// Changes a role. Built-in roles cannot change.
@@ -329,7 +329,7 @@ impl Services {
         let snap = self.live(tenant).await?;
         subject_exists(&snap.state, subject)?;
         let guard = Guard::new(ctx, &snap, self.now());
-        guard.require_read_of(subject)?;
-        Ok(self.store.read().await?.roles_of(tenant, subject).await?)
+        let proof = guard.require_read_of(subject)?;
+        Ok(self.vault.read(&proof).await?.roles_of(tenant, subject).await?)
     }
 }

@@ -452,8 +452,8 @@ impl Services {
         if snap.state.group(group).is_none() {
             return Err(ServiceError::NotFound(format!("group `{group}`")));
         }
-        Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
-        Ok(self.store.read().await?.list_rules(tenant, Some(group)).await?)
+        let proof = Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
+        Ok(self.vault.read(&proof).await?.list_rules(tenant, Some(group)).await?)
     }
 
     /// One rule of a group.

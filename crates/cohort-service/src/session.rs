@@ -73,7 +73,7 @@ impl Services {
     ) -> ServiceResult<Written<SignedIn>> {
         let result = self.token_sign_in(tenant_slug, token, client, request_id).await;
         if let Err(e @ (ServiceError::Unauthorized(_) | ServiceError::Forbidden(_))) = &result
-            && let Some(tenant) = self.store.read().await?.tenant_by_slug(tenant_slug).await?
+            && let Some(tenant) = self.vault.unguarded().await?.tenant_by_slug(tenant_slug).await?
         {
             self.audit_failed_sign_in(&tenant.id, SignInMethod::Token, None, request_id, e).await;
         }
@@ -182,7 +182,7 @@ impl Services {
     /// that has ended is forgotten, and the caller told why.
     pub async fn resume(&self, tenant_slug: &str, secret: &str, request_id: &str) -> Result<Ctx, Resume> {
         let hash = hash_secret(secret);
-        let mut r = self.store.read().await?;
+        let mut r = self.vault.unguarded().await?;
         let tenant = r.tenant_by_slug(tenant_slug).await?.ok_or(Resume::Ended(SessionEnd::None))?;
         let session = r.get_session(&tenant.id, &hash).await?.ok_or(Resume::Ended(SessionEnd::None))?;
         let now = self.now();

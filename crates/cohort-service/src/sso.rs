@@ -92,7 +92,7 @@ impl Services {
         };
         let state_hash = hash_secret(&secrets.state);
         let stale = cohort_core::Timestamp(self.now().millis() - FLOW_FOR_MS);
-        let mut r = self.store.read().await?;
+        let mut r = self.vault.unguarded().await?;
         if r.insert_sign_in_flow(&tenant.id, &state_hash, &flow, stale).await? > self.config.sessions.pending_sign_ins {
             // Flows are begun by anyone: past the limit, new ones wait for old ones to finish or age.
             r.forget_sign_in_flow(&tenant.id, &state_hash).await?;
@@ -104,7 +104,7 @@ impl Services {
     }
 
     async fn provider_of(&self, tenant_slug: &str) -> ServiceResult<(Tenant, IdentityProvider)> {
-        let mut r = self.store.read().await?;
+        let mut r = self.vault.unguarded().await?;
         let tenant = r.tenant_by_slug(tenant_slug).await?.ok_or_else(|| ServiceError::NotFound("tenant".to_owned()))?;
         let provider = r
             .get_identity_provider(&tenant.id)
@@ -157,7 +157,7 @@ impl Services {
         let now = self.now();
         let stale = cohort_core::Timestamp(now.millis() - FLOW_FOR_MS);
         let flow =
-            self.store.read().await?.take_sign_in_flow(&tenant.id, &hash_secret(state), stale).await?.ok_or_else(
+            self.vault.unguarded().await?.take_sign_in_flow(&tenant.id, &hash_secret(state), stale).await?.ok_or_else(
                 || ServiceError::Unauthorized("this sign-in has expired or was already used: sign in again".to_owned()),
             )?;
         let tokens = self

@@ -80,14 +80,12 @@ impl Services {
     /// The caller's tokens, or everyone's with `cohort:tokens.manage`.
     pub async fn list_tokens(&self, ctx: &Ctx, all: bool) -> ServiceResult<Vec<ApiToken>> {
         let tenant = ctx.tenant();
-        let mut r = self.store.read().await?;
-        if all {
-            let snap = self.live(tenant).await?;
-            Guard::new(ctx, &snap, self.now()).require(P::TokensManage)?;
-            Ok(r.list_tokens(tenant, None).await?)
-        } else {
-            Ok(r.list_tokens(tenant, Some(&ctx.principal.user)).await?)
-        }
+        let snap = self.live(tenant).await?;
+        let guard = Guard::new(ctx, &snap, self.now());
+        let proof = if all { guard.require(P::TokensManage)? } else { guard.require_self(&ctx.principal.user)? };
+        drop(snap);
+        let mut r = self.vault.read(&proof).await?;
+        Ok(r.list_tokens(tenant, (!all).then_some(&ctx.principal.user)).await?)
     }
 
     /// Replaces a token's secret: the caller's own tokens, or (admins only) anyone's, since
@@ -155,7 +153,7 @@ impl Services {
     /// first-start token, manages tenants when the tenant is `default`. Audited as
     /// `token.create` with the request id `admin-token`.
     pub async fn mint_admin_token(&self, tenant: &str) -> ServiceResult<TokenCreated> {
-        let found = self.store.read().await?.tenant_by_slug(tenant).await?;
+        let found = self.vault.unguarded().await?.tenant_by_slug(tenant).await?;
         let tenant = found.ok_or_else(|| ServiceError::NotFound(format!("tenant `{tenant}`")))?;
         let now = self.now();
         let admin = {

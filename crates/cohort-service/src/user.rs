@@ -166,12 +166,13 @@ impl Services {
     /// One user: needs `cohort:users.read`, or to be that user.
     pub async fn get_user(&self, ctx: &Ctx, id: &UserId) -> ServiceResult<User> {
         let tenant = ctx.tenant();
-        if &ctx.principal.user != id {
+        let proof = {
             let snap = self.live(tenant).await?;
-            Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
-        }
-        self.store
-            .read()
+            let guard = Guard::new(ctx, &snap, self.now());
+            if &ctx.principal.user == id { guard.require_self(id)? } else { guard.require(P::UsersRead)? }
+        };
+        self.vault
+            .read(&proof)
             .await?
             .get_user(tenant, id)
             .await?
@@ -182,8 +183,8 @@ impl Services {
     pub async fn list_users(&self, ctx: &Ctx, filter: &UserFilter) -> ServiceResult<Vec<User>> {
         let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
-        Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
-        Ok(self.store.read().await?.list_users(tenant, filter).await?)
+        let proof = Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
+        Ok(self.vault.read(&proof).await?.list_users(tenant, filter).await?)
     }
 
     /// Succeeds when the caller may read users (for documents that hold no data, such as an
@@ -199,8 +200,8 @@ impl Services {
     pub async fn list_users_where(&self, ctx: &Ctx, listing: &Listing) -> ServiceResult<(i64, Vec<User>)> {
         let tenant = ctx.tenant();
         let snap = self.live(tenant).await?;
-        Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
-        Ok(self.store.read().await?.list_users_where(tenant, listing).await?)
+        let proof = Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
+        Ok(self.vault.read(&proof).await?.list_users_where(tenant, listing).await?)
     }
 
     /// Changes a user.

@@ -67,7 +67,7 @@ impl Workers {
 /// catching every known tenant up when notices may have been lost. Nothing to do on SQLite.
 async fn follow_changes(services: Arc<Services>, mut stop: Stop) {
     loop {
-        let listener = match services.store().listen().await {
+        let listener = match services.vault.listen().await {
             Ok(None) => return,
             Ok(Some(l)) => Ok(l),
             Err(e) => Err(e),
@@ -103,7 +103,7 @@ async fn follow_changes(services: Arc<Services>, mut stop: Stop) {
 /// before the worker stops.
 async fn sweep_expired(services: Arc<Services>, mut stop: Stop, every: Duration) {
     while stop.sleep(every).await {
-        let tenants = match services.store().read().await {
+        let tenants = match services.vault.unguarded().await {
             Ok(mut r) => r.list_tenants().await,
             Err(e) => Err(e),
         };

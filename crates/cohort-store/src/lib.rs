@@ -129,7 +129,7 @@ impl Store {
     }
 
     /// A read-only transaction that sees one consistent snapshot of the database.
-    pub async fn read_consistent(&self) -> Result<Db<Transaction<'static, Any>>, StoreError> {
+    pub async fn read_consistent(&self) -> Result<ConsistentReader, StoreError> {
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
@@ -175,6 +175,9 @@ pub struct Db<C>(C);
 
 /// A pooled connection for reads.
 pub type Reader = Db<PoolConnection<Any>>;
+
+/// A read-only transaction: several reads of one consistent snapshot.
+pub type ConsistentReader = Db<Transaction<'static, Any>>;
 
 /// Reads inside a change's transaction (what a [`Writer`] sees, without its writes).
 pub type TxReader = Db<Transaction<'static, Any>>;

@@ -115,7 +115,7 @@ async fn admin_token(args: AdminTokenArgs) -> anyhow::Result<()> {
     let services =
         Services::new(store, Arc::new(runtime::SystemClock), Arc::new(runtime::RandomIds), Config::default());
     let created = services.mint_admin_token(&args.tenant).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    services.store().close().await;
+    services.close().await;
     println!("New admin token for tenant `{}` (shown once, keep it): {}", args.tenant, created.secret);
     Ok(())
 }
@@ -172,7 +172,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await?;
     tracing::info!("no longer accepting; in-flight requests answered; stopping the workers");
     workers.stop().await;
-    services.store().close().await;
+    services.close().await;
     println!("cohort stopped");
     Ok(())
 }

@@ -1,0 +1,94 @@
+//! The store behind the guard. A use case reads a tenant's rows through a [`TenantRead`], which
+//! is handed out only for a proof ([`Allowed`]) the guard gave for that tenant, as a change's
+//! writer is handed out only once the change holds one. Reads with no caller to judge
+//! (authenticating one, signing in, the live views' refresh, the workers, first start) go
+//! through [`Vault::unguarded`]: one name finds them all. Nothing else reaches the store; a use
+//! case that tries does not build:
+//!
+//! ```compile_fail,E0616
+//! async fn skip_the_guard(vault: &cohort_service::vault::Vault) {
+//!     let _ = vault.store.read().await;
+//! }
+//! ```
+
+use crate::authz::Allowed;
+use crate::error::ServiceResult;
+use cohort_core::TenantId;
+use cohort_core::model::Tenant;
+use cohort_store::{ChangeListener, ConsistentReader, Reader, Store, StoreError, Writer};
+use std::ops::{Deref, DerefMut};
+
+/// The store, reachable only through the doors below.
+pub struct Vault {
+    store: Store,
+}
+
+/// A reader of one tenant's rows, for a read the guard allowed.
+pub struct TenantRead {
+    reader: Reader,
+    tenant: TenantId,
+}
+
+impl TenantRead {
+    /// The tenant the proof was given for: the one to read.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+}
+
+impl Deref for TenantRead {
+    type Target = Reader;
+
+    fn deref(&self) -> &Reader {
+        &self.reader
+    }
+}
+
+impl DerefMut for TenantRead {
+    fn deref_mut(&mut self) -> &mut Reader {
+        &mut self.reader
+    }
+}
+
+impl Vault {
+    /// The vault over `store`.
+    pub(crate) fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// A reader of the tenant `proof` was given for.
+    pub async fn read(&self, proof: &Allowed) -> ServiceResult<TenantRead> {
+        Ok(TenantRead { reader: self.store.read().await?, tenant: proof.tenant().clone() })
+    }
+
+    /// A reader for a read with no caller to judge: authenticating one, signing in, the live
+    /// views, the workers, first start.
+    pub async fn unguarded(&self) -> Result<Reader, StoreError> {
+        self.store.read().await
+    }
+
+    /// The same, as one consistent snapshot of several reads.
+    pub async fn unguarded_consistent(&self) -> Result<ConsistentReader, StoreError> {
+        self.store.read_consistent().await
+    }
+
+    /// The writer of a change to `tenant`; the change hands it out only for a proof.
+    pub(crate) async fn write(&self, tenant: &TenantId) -> ServiceResult<Writer> {
+        Ok(self.store.write(tenant).await?)
+    }
+
+    /// The writer that makes a tenant.
+    pub(crate) async fn create_tenant(&self, tenant: &Tenant) -> ServiceResult<Writer> {
+        Ok(self.store.create_tenant(tenant).await?)
+    }
+
+    /// Listens for other servers' commits (PostgreSQL; none on SQLite).
+    pub(crate) async fn listen(&self) -> Result<Option<ChangeListener>, StoreError> {
+        self.store.listen().await
+    }
+
+    /// Closes the store's connections (at shutdown).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}
