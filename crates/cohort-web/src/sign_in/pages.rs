@@ -134,9 +134,10 @@ pub(super) async fn sso_callback(
 
 /// The sign-in page again, saying why signing in failed.
 async fn sign_in_failed(s: &AppState, tenant: &str, e: &ServiceError) -> Response {
-    let status = axum::http::StatusCode::from_u16(crate::problem::problem(e).status).unwrap_or_default();
+    let problem = crate::problem::problem(e);
+    let status = axum::http::StatusCode::from_u16(problem.status).unwrap_or_default();
     let sso = s.sso_issuer(tenant).await.ok().flatten();
-    (status, sign_in_form(tenant, sso.as_deref(), None, Some(&crate::problem::problem(e).detail))).into_response()
+    (status, sign_in_form(tenant, sso.as_deref(), None, Some(&problem.detail))).into_response()
 }
 
 #[derive(Deserialize, Default)]
