@@ -87,6 +87,10 @@ prefixed_id!(
     RuleId, "rul_", "rule"
 );
 prefixed_id!(
+    /// An app registered with a tenant, which may call its API as itself.
+    AppId, "app_", "app"
+);
+prefixed_id!(
     /// An audit event.
     EventId, "evt_", "event"
 );

@@ -17,5 +17,5 @@ pub mod state;
 pub mod time;
 
 pub use error::DomainError;
-pub use id::{EventId, GroupId, IdSource, ImportId, ResourceId, RoleId, RuleId, TenantId, TokenId, UserId};
+pub use id::{AppId, EventId, GroupId, IdSource, ImportId, ResourceId, RoleId, RuleId, TenantId, TokenId, UserId};
 pub use time::{Clock, Timestamp};

@@ -2,6 +2,7 @@
 //! index must agree with.
 
 use crate::id::{GroupId, ResourceId, RoleId, UserId};
+use crate::index::Touched;
 use crate::model::MembershipSource;
 use crate::permission::Permission;
 use crate::state::TenantState;
@@ -257,10 +258,18 @@ pub struct EffectiveMember {
 
 /// `group` and every group below it that confers, when `group` itself confers.
 fn conferring_reach(state: &TenantState, group: &GroupId) -> BTreeSet<GroupId> {
-    if !state.group(group).is_some_and(|f| f.confers()) {
-        return BTreeSet::new();
+    let mut reach = BTreeSet::new();
+    if state.group(group).is_some_and(|f| f.confers()) {
+        reach_below(state, group, &mut reach);
     }
-    let mut reach: BTreeSet<GroupId> = BTreeSet::from([group.clone()]);
+    reach
+}
+
+/// Adds `group` and the groups below it that confer (through groups that confer) to `reach`.
+fn reach_below(state: &TenantState, group: &GroupId, reach: &mut BTreeSet<GroupId>) {
+    if !reach.insert(group.clone()) {
+        return;
+    }
     let mut stack = vec![group.clone()];
     while let Some(g) = stack.pop() {
         for child in state.children(&g) {
@@ -269,7 +278,36 @@ fn conferring_reach(state: &TenantState, group: &GroupId) -> BTreeSet<GroupId> {
             }
         }
     }
-    reach
+}
+
+/// How many active users a change to what `touched` names gives or takes access from, at
+/// `now`: the users it names, the live members of its groups (whether or not they confer
+/// today: unarchiving one reaches them) and of the conferring groups below them, and whoever
+/// holds its roles or levels on its resources, directly or through a group. What a person is
+/// told before confirming such a change.
+pub fn users_reached(state: &TenantState, touched: &Touched, now: Timestamp) -> usize {
+    let active = |u: &&UserId| state.user(u).is_some_and(|f| f.active);
+    let mut users: rustc_hash::FxHashSet<&UserId> = touched.users.iter().filter(active).collect();
+    let mut reach = BTreeSet::new();
+    for g in &touched.groups {
+        reach_below(state, g, &mut reach);
+    }
+    for r in &touched.roles {
+        users.extend(state.users_with_role(r).filter(active));
+        for g in state.groups_with_role(r).filter(|g| state.group(g).is_some_and(|f| f.confers())) {
+            reach_below(state, g, &mut reach);
+        }
+    }
+    for r in &touched.resources {
+        users.extend(state.users_granted(r).filter(active));
+        for g in state.groups_granted(r).filter(|g| state.group(g).is_some_and(|f| f.confers())) {
+            reach_below(state, g, &mut reach);
+        }
+    }
+    for g in &reach {
+        users.extend(live_members(state, g, now));
+    }
+    users.len()
 }
 
 /// The active users with a live row in `g` at `now`.

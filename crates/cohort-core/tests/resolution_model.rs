@@ -7,9 +7,10 @@
 mod common;
 
 use cohort_core::graph::check_parents;
+use cohort_core::index::Touched;
 use cohort_core::model::{GroupSource, MemberRole, MembershipSource, Subject};
 use cohort_core::permission::Permission;
-use cohort_core::resolve::{check_permission, effective_member_counts, effective_members, resolve};
+use cohort_core::resolve::{check_permission, effective_member_counts, effective_members, resolve, users_reached};
 use cohort_core::state::{GroupFacts, MemberFacts, RoleFacts, TenantState, UserFacts};
 use cohort_core::{DomainError, GroupId, RoleId, Timestamp, UserId};
 use common::{gid, rid, uid};
@@ -323,6 +324,19 @@ fn compare(state: &TenantState, model: &Model) {
             (direct, listed.len() - direct),
             "counts of group {g}"
         );
+        if state.group(&gid(g)).is_some_and(|f| f.confers()) {
+            let touched = Touched { groups: [gid(g)].into(), ..Touched::default() };
+            assert_eq!(users_reached(state, &touched, now), listed.len(), "users a change to group {g} reaches");
+        }
+    }
+    // A change to a role reaches exactly the active users who hold it, directly or through a group.
+    for r in 0..ROLES {
+        let touched = Touched { roles: [rid(r)].into(), ..Touched::default() };
+        let holders = (0..USERS)
+            .filter(|u| state.user(&uid(*u)).is_some_and(|f| f.active))
+            .filter(|u| resolve(state, &uid(*u), now).roles.iter().any(|h| h.role == rid(r)))
+            .count();
+        assert_eq!(users_reached(state, &touched, now), holders, "users a change to role {r} reaches");
     }
 }
 

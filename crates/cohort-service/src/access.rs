@@ -4,14 +4,37 @@ use super::Live;
 use super::authz::Guard;
 use super::{Ctx, Services};
 use crate::error::{ServiceError, ServiceResult};
-use cohort_core::index::{Denial, Verdict};
+use cohort_core::index::{Denial, Touched, Verdict};
+use cohort_core::model::Subject;
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::resolve::{
     Decision, EffectivePermission, EffectiveScope, GroupPath, Via, check_level, check_permission, describe_path,
-    describe_via, effective_member_counts, effective_members, path_to, resolve, write_path,
+    describe_via, effective_member_counts, effective_members, path_to, resolve, users_reached, write_path,
 };
 use cohort_core::state::TenantState;
 use cohort_core::{GroupId, ResourceId, RoleId, Timestamp, UserId};
+
+/// What a change that gives or takes access is made to, for counting whom it reaches.
+#[derive(Clone, Debug)]
+pub enum Reach {
+    /// A group: its members and those of the groups below it.
+    Group(GroupId),
+    /// One user.
+    User(UserId),
+    /// A role: whoever holds it.
+    Role(RoleId),
+    /// A resource: whoever holds a level on it.
+    Resource(ResourceId),
+}
+
+/// How many users a change reaches, counted at one revision.
+#[derive(Clone, Copy, Debug)]
+pub struct Reached {
+    /// Active users whose access it changes.
+    pub users: usize,
+    /// The revision counted at.
+    pub revision: i64,
+}
 
 /// One question, taken as given text so that an unknown or malformed value is a denial,
 /// never an error.
@@ -298,7 +321,7 @@ impl Services {
         let tenant = ctx.tenant();
         let snap = self.live_at_least(tenant, at_least).await?;
         let now = self.now();
-        if &ctx.principal.user != user {
+        if !ctx.is_user(user) {
             Guard::new(ctx, &snap, now).require(P::AccessRead)?;
         }
         snap.state.user(user).ok_or_else(|| ServiceError::NotFound(format!("user `{user}`")))?;
@@ -343,6 +366,48 @@ impl Services {
         Ok(effective_member_counts(&snap.state, group, self.now()))
     }
 
+    /// How many users a change to `target` would give or take access from, and the revision
+    /// counted at: what a person is told before confirming it (a confirmed change carries the
+    /// revision, [`Ctx::confirmed_at`]). Needs the right to read `target`.
+    pub async fn users_reached(&self, ctx: &Ctx, target: &Reach) -> ServiceResult<Reached> {
+        let live = self.live(ctx.tenant()).await?;
+        let (state, now) = (&live.state, self.now());
+        let guard = Guard::new(ctx, &live, now);
+        let missing = |what: String| Err(ServiceError::NotFound(what));
+        let mut touched = Touched::default();
+        match target {
+            Reach::Group(g) => {
+                if state.group(g).is_none() {
+                    return missing(format!("group `{g}`"));
+                }
+                guard.require_or_manager(P::GroupsRead, g)?;
+                touched.groups.insert(g.clone());
+            }
+            Reach::User(u) => {
+                if state.user(u).is_none() {
+                    return missing(format!("user `{u}`"));
+                }
+                guard.require_read_of(&Subject::User(u.clone()))?;
+                touched.users.insert(u.clone());
+            }
+            Reach::Role(r) => {
+                if state.role(r).is_none() {
+                    return missing(format!("role `{r}`"));
+                }
+                guard.require(P::RolesRead)?;
+                touched.roles.insert(r.clone());
+            }
+            Reach::Resource(r) => {
+                if state.resource(r).is_none() {
+                    return missing(format!("resource `{r}`"));
+                }
+                guard.require(P::ResourcesRead)?;
+                touched.resources.insert(r.clone());
+            }
+        }
+        Ok(Reached { users: users_reached(state, &touched, now), revision: live.revision })
+    }
+
     /// Answers checks, reflecting at least revision `at_least` when given; deny by default.
     /// Asking about another user needs `cohort:access.read`.
     pub async fn check(
@@ -354,7 +419,7 @@ impl Services {
         let tenant = ctx.tenant();
         let live = self.live_at_least(tenant, at_least).await?;
         let now = self.now();
-        if inputs.iter().any(|i| i.user_id() != ctx.principal.user.as_str()) {
+        if inputs.iter().any(|i| ctx.user().is_none_or(|u| i.user_id() != u.as_str())) {
             Guard::new(ctx, &live, now).require(P::AccessRead)?;
         }
         Ok(inputs.iter().map(|i| CheckOutcome { decision: decide(&live, i, now), revision: live.revision }).collect())

@@ -1,6 +1,6 @@
 //! Authentication: bearer tokens, stored only as SHA-256 hashes.
 
-use super::{Ctx, Principal, Services};
+use super::{Actor, Ctx, Principal, Services};
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::model::{TokenScope, UserStatus};
 use rand::Rng;
@@ -92,7 +92,7 @@ impl Services {
         r.touch_token(&tenant.id, &record.token.id, self.now()).await?;
         Ok(Principal {
             tenant,
-            user: user.id,
+            actor: Actor::User(user.id),
             token: Some(record.token.id),
             system: record.token.system,
             scope: record.token.scope,
@@ -125,7 +125,7 @@ impl Services {
                 scope.as_str()
             )));
         }
-        Ok(Ctx { principal, request_id: request_id.to_owned() })
+        Ok(Ctx::new(principal, request_id))
     }
 
     /// Authenticates a request to the system API (`/api/v1/...`): only system tokens pass.
@@ -134,6 +134,6 @@ impl Services {
         if !principal.system {
             return Err(ServiceError::Forbidden("this needs a system token".to_owned()));
         }
-        Ok(Ctx { principal, request_id: request_id.to_owned() })
+        Ok(Ctx::new(principal, request_id))
     }
 }

@@ -2,13 +2,13 @@
 //! change passes before it commits: it may confer only what its actor holds. A write can only
 //! be committed with the [`Allowed`] proof that comes out of these checks.
 
-use super::Ctx;
 use super::Live;
+use super::{Actor, Ctx};
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::conferral::Held;
 use cohort_core::index::{AccessIndex, Footprint, Verdict};
 use cohort_core::model::{MemberRole, Subject, TokenScope};
-use cohort_core::permission::{CohortPermission, Permission, governs_cohort};
+use cohort_core::permission::{CohortPermission, Permission, covers, governs_cohort};
 use cohort_core::resolve::check_permission;
 use cohort_core::state::TenantState;
 use cohort_core::{GroupId, TenantId, Timestamp, UserId};
@@ -21,7 +21,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 #[derive(Debug)]
 pub struct Allowed {
     tenant: TenantId,
-    by: Option<UserId>,
+    by: Option<Actor>,
     /// Whether an identity provider makes the change (through SCIM), rather than a person.
     automated: bool,
     grounds: Grounds,
@@ -52,7 +52,7 @@ impl Allowed {
     fn by(ctx: &Ctx, grounds: Grounds) -> Self {
         Self {
             tenant: ctx.tenant().clone(),
-            by: Some(ctx.principal.user.clone()),
+            by: Some(ctx.principal.actor.clone()),
             automated: ctx.principal.scope == TokenScope::Scim,
             grounds,
         }
@@ -90,9 +90,15 @@ impl Allowed {
         &self.tenant
     }
 
-    /// The user the change acts for (none for the server's own work).
-    pub fn actor(&self) -> Option<&UserId> {
+    /// Who the change acts for (none for the server's own work).
+    pub fn actor(&self) -> Option<&Actor> {
         self.by.as_ref()
+    }
+
+    /// The user the change acts for, for the `by` of what it makes (none for an app and for
+    /// the server's own work: the audit log names the app).
+    pub fn by_user(&self) -> Option<&UserId> {
+        self.by.as_ref().and_then(Actor::user)
     }
 
     /// What allowed the change.
@@ -115,6 +121,25 @@ pub fn allows(live: &Live, user: &UserId, permission: &str, now: Timestamp) -> b
     }
 }
 
+/// Whether `actor` holds `permission` at `now`: a user by their groups and roles, an app by
+/// its registration.
+fn actor_allows(live: &Live, actor: &Actor, permission: &str, now: Timestamp) -> bool {
+    match actor {
+        Actor::User(user) => allows(live, user, permission, now),
+        Actor::App { permissions, .. } => permissions.iter().any(|p| covers(p.as_str(), permission)),
+    }
+}
+
+/// What `actor` holds, as the conferral rule compares it.
+fn actor_held(live: &Live, actor: &Actor) -> Held {
+    match actor {
+        Actor::User(user) => live.index.held(user),
+        Actor::App { permissions, .. } => {
+            Held { permissions: permissions.iter().map(|p| p.as_str().to_owned()).collect(), ..Held::default() }
+        }
+    }
+}
+
 /// The caller's effective cohort permissions, decided against one revision of the tenant.
 pub struct Guard<'a> {
     ctx: &'a Ctx,
@@ -129,7 +154,7 @@ impl<'a> Guard<'a> {
 
     /// Whether the caller holds `wanted` (a held `cohort:*` covers `cohort:groups.read`).
     pub fn holds(&self, wanted: &str) -> bool {
-        allows(self.live, &self.ctx.principal.user, wanted, self.now)
+        actor_allows(self.live, &self.ctx.principal.actor, wanted, self.now)
     }
 
     /// Whether the caller holds a cohort permission.
@@ -148,7 +173,7 @@ impl<'a> Guard<'a> {
 
     /// Whether the caller manages `group` through a live manager membership of an active group.
     pub fn manages(&self, group: &GroupId) -> bool {
-        let user = &self.ctx.principal.user;
+        let Some(user) = self.ctx.user() else { return false };
         let state = &self.live.state;
         state.group(group).is_some_and(|g| g.active)
             && state.rows(group, user).any(|(_, f)| f.role == MemberRole::Manager && f.is_live(self.now))
@@ -157,7 +182,8 @@ impl<'a> Guard<'a> {
     /// The groups the caller manages, as [`Self::manages`] decides.
     pub fn managed(&self) -> impl Iterator<Item = &'a GroupId> + 'a {
         let (state, now) = (&self.live.state, self.now);
-        state.memberships_of(&self.ctx.principal.user).filter_map(move |(g, _, f)| {
+        let rows = self.ctx.user().into_iter().flat_map(move |user| state.memberships_of(user));
+        rows.filter_map(move |(g, _, f)| {
             (f.role == MemberRole::Manager && f.is_live(now) && state.group(g).is_some_and(|g| g.active)).then_some(g)
         })
     }
@@ -165,7 +191,7 @@ impl<'a> Guard<'a> {
     /// Allows a caller to act on what is their own (their tokens): refused for what is
     /// another user's.
     pub fn require_self(&self, owner: &UserId) -> ServiceResult<Allowed> {
-        if owner == &self.ctx.principal.user {
+        if self.ctx.is_user(owner) {
             Ok(Allowed::by(self.ctx, Grounds::Own))
         } else {
             Err(ServiceError::Forbidden("this belongs to another user".to_owned()))
@@ -187,11 +213,10 @@ impl<'a> Guard<'a> {
     /// everything): for a change that makes members later, on someone else's word (a provider
     /// group mapped onto the group brings its members in at their next sign-in).
     pub fn require_holds_what(&self, group: &GroupId) -> ServiceResult<()> {
-        let user = &self.ctx.principal.user;
         if self.can(CohortPermission::Admin) {
             return Ok(());
         }
-        let lacking = self.live.index.held(user).lacking(&self.live.index.group_held(group));
+        let lacking = actor_held(self.live, &self.ctx.principal.actor).lacking(&self.live.index.group_held(group));
         if lacking.is_empty() {
             Ok(())
         } else {
@@ -207,7 +232,7 @@ impl<'a> Guard<'a> {
     pub fn require_read_of(&self, subject: &Subject) -> ServiceResult<Allowed> {
         match subject {
             Subject::Group(g) => self.require_or_manager(CohortPermission::GroupsRead, g),
-            Subject::User(u) if u == &self.ctx.principal.user => self.require_self(u),
+            Subject::User(u) if self.ctx.is_user(u) => self.require_self(u),
             Subject::User(_) => self.require(CohortPermission::UsersRead),
         }
     }
@@ -270,8 +295,8 @@ impl Conferral {
     pub fn start(proof: &Allowed, live: &Live, footprint: &Footprint, now: Timestamp) -> Self {
         let actor = proof
             .actor()
-            .filter(|u| !allows(live, u, CohortPermission::Admin.as_str(), now))
-            .map(|u| live.index.held(u));
+            .filter(|a| !actor_allows(live, a, CohortPermission::Admin.as_str(), now))
+            .map(|a| actor_held(live, a));
         let automated_before = automated_in_cohort_groups(&live.state, &live.index, footprint, now);
         Self {
             actor,

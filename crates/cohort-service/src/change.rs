@@ -3,7 +3,7 @@
 //! events) or abandoned. Only this module reaches a change's writer.
 
 use super::authz::Allowed;
-use super::{Ctx, LiveRead, Origin, Services, Written, live};
+use super::{Actor, Ctx, LiveRead, Origin, Services, Written, live};
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::index::Touched;
 use cohort_core::model::Subject;
@@ -181,7 +181,21 @@ impl Services {
     ) -> ServiceResult<Written<T>> {
         let tenant = ctx.tenant();
         let mut change = self.begin(tenant).await?;
+        if let Some(confirmed) = ctx.confirmed_at
+            && confirmed != change.before.revision
+        {
+            let moved = ServiceError::PreconditionFailed(format!(
+                "the tenant has changed since you confirmed (revision {confirmed}, now {})",
+                change.before.revision
+            ));
+            return Err(self.give_up(change, ctx, moved).await);
+        }
         match step(&mut change).await {
+            Ok(value) if ctx.trial => {
+                let revision = change.before.revision;
+                self.roll_back(change).await;
+                Ok(Written { value, revision })
+            }
             Ok(value) => Ok(Written { value, revision: self.finish(change).await? }),
             Err(e) => Err(self.give_up(change, ctx, e).await),
         }
@@ -207,7 +221,10 @@ impl Services {
                 let tenant_target = ("tenant".to_owned(), tenant.to_string());
                 let first = events.first();
                 let (kind, id) = first.map_or(tenant_target, |e| (e.target_type.clone(), e.target_id.clone()));
-                let origin = Origin { actor: proof.actor(), request_id: first.map_or("", |e| e.request_id.as_str()) };
+                let origin = Origin {
+                    actor: proof.actor().map(Actor::id),
+                    request_id: first.map_or("", |e| e.request_id.as_str()),
+                };
                 let attempted = first.and_then(|e| e.after.as_deref()).and_then(|a| serde_json::from_str(a).ok());
                 let action = first.map_or("change", |e| e.action.as_str());
                 self.record_refusal(&tenant, origin, action, (&kind, &id), attempted, &refusal.detail).await;
@@ -220,18 +237,25 @@ impl Services {
 
     /// Gives up `change`, which failed with `e`: rolled back now, and its refused attempt, if
     /// the step refused one, audited (see [`Self::record_refusal`]); returns `e` to answer with.
-    async fn give_up(&self, change: Change, ctx: &Ctx, e: ServiceError) -> ServiceError {
-        let Change { tx: Gate { w, .. }, before, refusal, .. } = change;
-        let tenant = w.tenant().clone();
-        drop(before);
-        if let Err(e) = w.rollback().await {
-            tracing::warn!(tenant = %tenant, error = %e, "rolling a failed change back failed");
-        }
+    async fn give_up(&self, mut change: Change, ctx: &Ctx, e: ServiceError) -> ServiceError {
+        let refusal = change.refusal.take();
+        let tenant = change.tenant().clone();
+        self.roll_back(change).await;
         if let Some(a) = refusal {
             let target = (a.target.0.as_str(), a.target.1.as_str());
             self.record_refusal(&tenant, ctx.into(), &a.action, target, Some(a.attempted), &e.to_string()).await;
         }
         e
+    }
+
+    /// Rolls a change back: nothing of it stays.
+    async fn roll_back(&self, change: Change) {
+        let Change { tx: Gate { w, .. }, before, .. } = change;
+        let tenant = w.tenant().clone();
+        drop(before);
+        if let Err(e) = w.rollback().await {
+            tracing::warn!(tenant = %tenant, error = %e, "rolling a change back failed");
+        }
     }
 
     /// Writes a refused attempt to the audit log as `<action>.refused`, with the reason and

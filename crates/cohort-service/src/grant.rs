@@ -80,7 +80,7 @@ impl Services {
             resource_id: resource.clone(),
             subject: subject.clone(),
             level: Keyword::parse("level", level)?,
-            granted_by: Some(ctx.principal.user.clone()),
+            granted_by: ctx.user().cloned(),
             granted_at: now,
         };
         change.tx.write()?.put_grant(&g).await?;
@@ -131,21 +131,24 @@ impl Services {
     /// Grants held by a group (readers and its managers) or directly by a user (readers and
     /// the user themself).
     pub async fn grants_of(&self, ctx: &Ctx, subject: &Subject) -> ServiceResult<Vec<Grant>> {
-        let tenant = ctx.tenant();
-        let live = self.live(tenant).await?;
-        subject_exists(&live.state, subject)?;
-        let guard = Guard::new(ctx, &live, self.now());
-        let proof = guard.require_read_of(subject)?;
-        Ok(self.vault.read(&proof).await?.grants_of(tenant, subject).await?)
+        let mut r = self
+            .read_for(ctx, |guard, state| {
+                subject_exists(state, subject)?;
+                guard.require_read_of(subject)
+            })
+            .await?;
+        Ok(r.grants_of(ctx.tenant(), subject).await?)
     }
 
     /// Every grant on a resource.
     pub async fn grants_on(&self, ctx: &Ctx, resource: &ResourceId) -> ServiceResult<Vec<Grant>> {
-        let tenant = ctx.tenant();
-        let live = self.live(tenant).await?;
-        live.state.resource(resource).ok_or_else(|| not_found(resource))?;
-        let proof = Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
-        Ok(self.vault.read(&proof).await?.grants_on(tenant, resource).await?)
+        let mut r = self
+            .read_for(ctx, |guard, state| {
+                state.resource(resource).ok_or_else(|| not_found(resource))?;
+                guard.require(P::ResourcesRead)
+            })
+            .await?;
+        Ok(r.grants_on(ctx.tenant(), resource).await?)
     }
 
     /// Every user who holds at least `level` on a resource, and why ("who can use agent X").

@@ -277,29 +277,20 @@ impl Services {
 
     /// One group: needs `cohort:groups.read`, or to manage it.
     pub async fn get_group(&self, ctx: &Ctx, id: &GroupId) -> ServiceResult<(Group, i64)> {
-        let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        if snap.state.group(id).is_none() {
-            return Err(not_found(id));
-        }
-        let proof = Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, id)?;
-        self.vault.read(&proof).await?.get_group(tenant, id, self.now()).await?.ok_or_else(|| not_found(id))
+        let mut r = self.read_members(ctx, id).await?;
+        r.get_group(ctx.tenant(), id, self.now()).await?.ok_or_else(|| not_found(id))
     }
 
     /// Groups by name.
     pub async fn list_groups(&self, ctx: &Ctx, filter: &GroupFilter) -> ServiceResult<Vec<(Group, i64)>> {
         let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &snap, self.now()).require(P::GroupsRead)?;
-        Ok(self.vault.read(&proof).await?.list_groups(tenant, filter, self.now()).await?)
+        Ok(self.read_holding(ctx, P::GroupsRead).await?.list_groups(tenant, filter, self.now()).await?)
     }
 
     /// A page of the groups matching a storage condition, with how many match in all.
     pub async fn list_groups_where(&self, ctx: &Ctx, listing: &Listing) -> ServiceResult<(i64, Vec<Group>)> {
         let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &snap, self.now()).require(P::GroupsRead)?;
-        Ok(self.vault.read(&proof).await?.list_groups_where(tenant, listing).await?)
+        Ok(self.read_holding(ctx, P::GroupsRead).await?.list_groups_where(tenant, listing).await?)
     }
 
     /// A group's direct members: users with a live row of any source, then child groups.

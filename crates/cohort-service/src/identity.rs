@@ -170,11 +170,7 @@ impl Services {
     /// The tenant's identity provider (its secret is never answered by any face). Admins only.
     pub async fn get_identity_provider(&self, ctx: &Ctx) -> ServiceResult<IdentityProvider> {
         let tenant = ctx.tenant();
-        let live = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &live, self.now()).require(P::Admin)?;
-        drop(live);
-        self.vault
-            .read(&proof)
+        self.read_holding(ctx, P::Admin)
             .await?
             .get_identity_provider(tenant)
             .await?
@@ -207,13 +203,16 @@ impl Services {
     /// The provider groups mapped onto `group` (or onto every group), as `(group, provider
     /// group)`: needs `cohort:groups.read`.
     pub async fn list_sso_mappings(&self, ctx: &Ctx, group: Option<&GroupId>) -> ServiceResult<Vec<(GroupId, String)>> {
-        let tenant = ctx.tenant();
-        let live = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &live, self.now()).require(P::GroupsRead)?;
-        if let Some(g) = group {
-            live.state.group(g).ok_or_else(|| ServiceError::NotFound(format!("group `{g}`")))?;
-        }
-        Ok(self.vault.read(&proof).await?.list_sso_mappings(tenant, group).await?)
+        let mut r = self
+            .read_for(ctx, |guard, state| {
+                let proof = guard.require(P::GroupsRead)?;
+                match group {
+                    Some(g) if state.group(g).is_none() => Err(ServiceError::NotFound(format!("group `{g}`"))),
+                    _ => Ok(proof),
+                }
+            })
+            .await?;
+        Ok(r.list_sso_mappings(ctx.tenant(), group).await?)
     }
 
     /// Maps a provider group onto `group`: its members then hold an `sso` membership there from

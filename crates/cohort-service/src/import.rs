@@ -382,7 +382,7 @@ impl Services {
         let import = Import {
             id: preview.id.clone(),
             rows: keep(kept),
-            created_by: Some(ctx.principal.user.clone()),
+            created_by: ctx.user().cloned(),
             created_at: self.now(),
             applied_at: None,
         };
@@ -420,7 +420,7 @@ impl Services {
                 source: MembershipSource::Import,
                 role,
                 expires_at: None,
-                added_by: Some(ctx.principal.user.clone()),
+                added_by: ctx.user().cloned(),
                 added_at: now,
                 reason: reason.clone(),
             })

@@ -47,13 +47,14 @@ mod user;
 mod user_type;
 
 pub use access::{
-    CheckInput, CheckOutcome, EffectiveMemberRow, GroupAccess, LevelAccess, PathWords, RoleAccess, UserAccess, ViaWords,
+    CheckInput, CheckOutcome, EffectiveMemberRow, GroupAccess, LevelAccess, PathWords, Reach, Reached, RoleAccess,
+    UserAccess, ViaWords,
 };
 pub use audit::AuditQuery;
 pub use batch::{BatchEdit, BatchOutcome, MAX_BATCH_GROUPS};
 pub use change::Change;
 pub use config::Config;
-pub use context::{Ctx, Origin, Principal};
+pub use context::{Actor, Ctx, Origin, Principal};
 pub use grant::Holder;
 pub use group::{GroupPatch, NewGroup};
 pub use holdings::Holdings;

@@ -109,7 +109,7 @@ impl Services {
             source: MembershipSource::Manual,
             role: input.role,
             expires_at: input.expires_at,
-            added_by: Some(ctx.principal.user.clone()),
+            added_by: ctx.user().cloned(),
             added_at: now,
             reason: input.reason,
         };
@@ -262,13 +262,14 @@ impl Services {
         Ok(self.read_members(ctx, group).await?.list_memberships(ctx.tenant(), group, filter).await?)
     }
 
-    /// A reader for `group`'s members, for its readers and managers.
-    async fn read_members(&self, ctx: &Ctx, group: &GroupId) -> ServiceResult<TenantRead> {
-        let snap = self.live(ctx.tenant()).await?;
-        snap.state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
-        let proof = Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
-        drop(snap);
-        self.vault.read(&proof).await
+    /// A reader for what `group` is and holds (its members, rules), for its readers and
+    /// managers.
+    pub(crate) async fn read_members(&self, ctx: &Ctx, group: &GroupId) -> ServiceResult<TenantRead> {
+        self.read_for(ctx, |guard, state| {
+            state.group(group).ok_or_else(|| ServiceError::NotFound(format!("group `{group}`")))?;
+            guard.require_or_manager(P::GroupsRead, group)
+        })
+        .await
     }
 
     /// [`Self::list_members`], each row with its user (for pages that show people, to the

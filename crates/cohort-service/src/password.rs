@@ -119,7 +119,7 @@ impl Services {
     /// tokens but is not an admin is refused, and the refusal audited).
     pub async fn create_invitation(&self, ctx: &Ctx, user: &UserId) -> ServiceResult<Written<InvitationCreated>> {
         self.change(ctx, async |change| {
-            let own = user == &ctx.principal.user;
+            let own = ctx.is_user(user);
             // Like a token for someone else: managing credentials opens the door, and only an
             // admin goes through it (a refusal there is audited).
             let (proof, admin) = {
@@ -156,7 +156,7 @@ impl Services {
             let secret = random_secret(INVITATION_PREFIX);
             let inv = Invitation {
                 user_id: user.clone(),
-                created_by: Some(ctx.principal.user.clone()),
+                created_by: ctx.user().cloned(),
                 created_at: now,
                 expires_at: Timestamp(now.millis() + INVITATION_FOR_MS),
                 used_at: None,
@@ -206,7 +206,7 @@ impl Services {
             return Err(ServiceError::NotFound("this invitation: it was used, has expired or never was".to_owned()));
         }
         change.tx.write()?.set_password(&user.id, &hash, self.now()).await?;
-        let origin = Origin { actor: Some(&user.id), request_id };
+        let origin = Origin { actor: Some(user.id.as_str()), request_id };
         self.audit(&mut change, origin, "password.set", ("user", user.id.as_str()), None::<&()>, None::<&()>);
         Ok(Written { value: (), revision: self.finish(change).await? })
     }

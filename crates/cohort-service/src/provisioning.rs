@@ -201,7 +201,7 @@ impl Services {
                     source: MembershipSource::Scim,
                     role: MemberRole::Member,
                     expires_at: None,
-                    added_by: Some(ctx.principal.user.clone()),
+                    added_by: ctx.user().cloned(),
                     added_at: now,
                     reason: ShortText::parse("reason", "", false)?,
                 })

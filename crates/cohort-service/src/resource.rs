@@ -81,17 +81,13 @@ impl Services {
     /// One resource.
     pub async fn get_resource(&self, ctx: &Ctx, id: &ResourceId) -> ServiceResult<Resource> {
         let tenant = ctx.tenant();
-        let live = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
-        self.vault.read(&proof).await?.get_resource(tenant, id).await?.ok_or_else(|| not_found(id))
+        self.read_holding(ctx, P::ResourcesRead).await?.get_resource(tenant, id).await?.ok_or_else(|| not_found(id))
     }
 
     /// Resources by name.
     pub async fn list_resources(&self, ctx: &Ctx, filter: &ResourceFilter) -> ServiceResult<Vec<Resource>> {
         let tenant = ctx.tenant();
-        let live = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
-        Ok(self.vault.read(&proof).await?.list_resources(tenant, filter).await?)
+        Ok(self.read_holding(ctx, P::ResourcesRead).await?.list_resources(tenant, filter).await?)
     }
 
     /// Renames or re-describes a resource.

@@ -11,9 +11,7 @@ impl Services {
     /// Resource types with their levels.
     pub async fn list_resource_types(&self, ctx: &Ctx) -> ServiceResult<Vec<ResourceType>> {
         let tenant = ctx.tenant();
-        let live = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &live, self.now()).require(P::ResourcesRead)?;
-        Ok(self.vault.read(&proof).await?.list_resource_types(tenant).await?)
+        Ok(self.read_holding(ctx, P::ResourcesRead).await?.list_resource_types(tenant).await?)
     }
 
     /// Creates a resource type with its ordered levels (levels cannot change later).

@@ -100,9 +100,7 @@ impl Services {
     /// One role.
     pub async fn get_role(&self, ctx: &Ctx, id: &RoleId) -> ServiceResult<Role> {
         let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
-        self.vault.read(&proof).await?.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))
+        self.read_holding(ctx, P::RolesRead).await?.get_role(tenant, id).await?.ok_or_else(|| role_not_found(id))
     }
 
     /// Roles by name.
@@ -114,9 +112,7 @@ impl Services {
         limit: i64,
     ) -> ServiceResult<Vec<Role>> {
         let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &snap, self.now()).require(P::RolesRead)?;
-        Ok(self.vault.read(&proof).await?.list_roles(tenant, q, after, limit).await?)
+        Ok(self.read_holding(ctx, P::RolesRead).await?.list_roles(tenant, q, after, limit).await?)
     }
 
     /// Changes a role. Built-in roles cannot change.
@@ -259,7 +255,7 @@ impl Services {
         }
         let (kind, id) = subject_target(subject);
         change.touch_subject(subject);
-        if !change.tx.write()?.assign_role(subject, role_id, Some(&ctx.principal.user), self.now()).await? {
+        if !change.tx.write()?.assign_role(subject, role_id, ctx.user(), self.now()).await? {
             return Err(ServiceError::Conflict {
                 field: "roleId".to_owned(),
                 reason: format!("role `{role_id}` is already assigned to `{id}`"),
@@ -299,7 +295,7 @@ impl Services {
         })?;
         let role = change.tx.read().get_role(tenant, role_id).await?.ok_or_else(|| role_not_found(role_id))?;
         let own_admin = role.permissions.iter().any(|p| p.covers(P::Admin.as_str()));
-        if own_admin && subject == &Subject::User(ctx.principal.user.clone()) {
+        if own_admin && matches!(subject, Subject::User(u) if ctx.is_user(u)) {
             return Err(ServiceError::Conflict {
                 field: "roleId".to_owned(),
                 reason: "you cannot remove your own admin role; ask another admin".to_owned(),
@@ -325,11 +321,12 @@ impl Services {
     /// Roles assigned to a group (readers and its managers) or directly to a user (readers and
     /// the user themself).
     pub async fn roles_of(&self, ctx: &Ctx, subject: &Subject) -> ServiceResult<Vec<Role>> {
-        let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        subject_exists(&snap.state, subject)?;
-        let guard = Guard::new(ctx, &snap, self.now());
-        let proof = guard.require_read_of(subject)?;
-        Ok(self.vault.read(&proof).await?.roles_of(tenant, subject).await?)
+        let mut r = self
+            .read_for(ctx, |guard, state| {
+                subject_exists(state, subject)?;
+                guard.require_read_of(subject)
+            })
+            .await?;
+        Ok(r.roles_of(ctx.tenant(), subject).await?)
     }
 }

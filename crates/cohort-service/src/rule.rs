@@ -341,7 +341,7 @@ impl Services {
                 group_id: group.clone(),
                 expression: draft.expression,
                 paused: draft.paused,
-                created_by: Some(ctx.principal.user.clone()),
+                created_by: ctx.user().cloned(),
                 created_at: now,
                 updated_at: now,
                 last_evaluated_at: None,
@@ -447,13 +447,7 @@ impl Services {
 
     /// The rules of a group with their state (readers and the group's managers).
     pub async fn list_rules(&self, ctx: &Ctx, group: &GroupId) -> ServiceResult<Vec<Rule>> {
-        let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        if snap.state.group(group).is_none() {
-            return Err(ServiceError::NotFound(format!("group `{group}`")));
-        }
-        let proof = Guard::new(ctx, &snap, self.now()).require_or_manager(P::GroupsRead, group)?;
-        Ok(self.vault.read(&proof).await?.list_rules(tenant, Some(group)).await?)
+        Ok(self.read_members(ctx, group).await?.list_rules(ctx.tenant(), Some(group)).await?)
     }
 
     /// One rule of a group.

@@ -4,7 +4,7 @@
 
 use super::authn::{hash_secret, random_secret};
 use super::authz::Guard;
-use super::{Change, Ctx, Principal, Services, Written};
+use super::{Actor, Change, Ctx, Principal, Services, Written};
 use crate::error::{ServiceError, ServiceResult};
 use cohort_core::model::{SignInMethod, TokenScope, UserStatus};
 use cohort_core::permission::{CohortPermission, Permission};
@@ -98,7 +98,7 @@ impl Services {
             Ok(_) | Err(ServiceError::Unauthorized(_)) => return Err(refused()),
             Err(e) => return Err(e),
         };
-        let ctx = Ctx { principal, request_id: request_id.to_owned() };
+        let ctx = Ctx::new(principal, request_id);
         let secret = random_secret(SESSION_PREFIX);
         self.change(&ctx, async |change| {
             let guard = Guard::new(&ctx, &change.before, self.now());
@@ -108,7 +108,7 @@ impl Services {
                     "the console is for people who hold a `cohort:` permission or manage a group".to_owned(),
                 ));
             }
-            change.tx.allow(guard.require_self(&ctx.principal.user)?)?;
+            change.tx.allow(guard.require_self(ctx.own_user()?)?)?;
             self.open_session_in(change, &ctx, SignInMethod::Token, held, &secret).await
         })
         .await
@@ -157,8 +157,9 @@ impl Services {
         secret: &str,
     ) -> ServiceResult<()> {
         let now = self.now();
+        let user = ctx.own_user()?;
         let session = ConsoleSession {
-            user_id: ctx.principal.user.clone(),
+            user_id: user.clone(),
             method,
             token_id: ctx.principal.token.clone(),
             held,
@@ -171,7 +172,7 @@ impl Services {
             change,
             ctx.into(),
             "session.create",
-            ("user", ctx.principal.user.as_str()),
+            ("user", user.as_str()),
             None::<&()>,
             Some(&serde_json::json!({ "method": method.as_str(), "token": token })),
         );
@@ -209,12 +210,12 @@ impl Services {
         };
         let principal = Arc::new(Principal {
             tenant: tenant.clone(),
-            user: user.id,
+            actor: Actor::User(user.id),
             system: token.as_ref().is_some_and(|t| t.system),
             token: token.map(|t| t.id),
             scope: TokenScope::Api,
         });
-        let ctx = Ctx { principal, request_id: request_id.to_owned() };
+        let ctx = Ctx::new(principal, request_id);
         let kept = {
             let live = self.live(&tenant.id).await?;
             let guard = Guard::new(&ctx, &live, now);
@@ -232,19 +233,13 @@ impl Services {
     pub async fn sign_out(&self, ctx: &Ctx, secret: &str) -> ServiceResult<Written<()>> {
         self.change(ctx, async |change| {
             let guard = Guard::new(ctx, &change.before, self.now());
-            change.tx.allow(guard.require_self(&ctx.principal.user)?)?;
+            let user = ctx.own_user()?;
+            change.tx.allow(guard.require_self(user)?)?;
             let tenant = change.tenant().clone();
             let method = change.tx.read().get_session(&tenant, &hash_secret(secret)).await?.map(|s| s.method);
             if change.tx.write()?.delete_session(&hash_secret(secret)).await? {
                 let before = method.map(|m| serde_json::json!({ "method": m.as_str() }));
-                self.audit(
-                    change,
-                    ctx.into(),
-                    "session.delete",
-                    ("user", ctx.principal.user.as_str()),
-                    before.as_ref(),
-                    None::<&()>,
-                );
+                self.audit(change, ctx.into(), "session.delete", ("user", user.as_str()), before.as_ref(), None::<&()>);
             }
             Ok(())
         })
@@ -285,7 +280,12 @@ impl From<cohort_store::StoreError> for Resume {
 /// The caller of a sign-in without a token (through the provider, or with a password): `user`
 /// of `tenant`.
 pub fn signing_in(tenant: &cohort_core::model::Tenant, user: &cohort_core::UserId, request_id: &str) -> Ctx {
-    let principal =
-        Principal { tenant: tenant.clone(), user: user.clone(), token: None, system: false, scope: TokenScope::Api };
-    Ctx { principal: Arc::new(principal), request_id: request_id.to_owned() }
+    let principal = Principal {
+        tenant: tenant.clone(),
+        actor: Actor::User(user.clone()),
+        token: None,
+        system: false,
+        scope: TokenScope::Api,
+    };
+    Ctx::new(Arc::new(principal), request_id)
 }

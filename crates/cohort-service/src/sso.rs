@@ -205,7 +205,7 @@ impl Services {
         if user.status != UserStatus::Active {
             return Err(ServiceError::Forbidden("your account is suspended: ask an administrator".to_owned()));
         }
-        let origin = Origin { actor: Some(&user.id), request_id };
+        let origin = Origin { actor: Some(user.id.as_str()), request_id };
         self.sync_sso_in(&mut change, origin, &user, &person.groups).await?;
         let ctx = super::session::signing_in(tenant, &user.id, request_id);
         let signed_in = self.finish_sign_in(change, ctx, SignInMethod::Sso).await?;

@@ -176,7 +176,11 @@ impl Services {
             Some(&UserSnapshot::from(&admin)),
         );
         if let Some(role) = admin_role {
-            change.tx.write()?.assign_role(&Subject::User(admin.id.clone()), &role.id, origin.actor, now).await?;
+            change
+                .tx
+                .write()?
+                .assign_role(&Subject::User(admin.id.clone()), &role.id, by.and_then(Ctx::user), now)
+                .await?;
             self.audit(
                 &mut change,
                 origin,

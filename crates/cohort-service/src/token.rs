@@ -32,9 +32,12 @@ impl Services {
     ) -> ServiceResult<Written<TokenCreated>> {
         self.change(ctx, async |change| {
             let state = &change.before.state;
-            let user = user.unwrap_or_else(|| ctx.principal.user.clone());
+            let user = match user {
+                Some(user) => user,
+                None => ctx.own_user()?.clone(),
+            };
             let guard = Guard::new(ctx, &change.before, self.now());
-            let proof = if user == ctx.principal.user {
+            let proof = if ctx.is_user(&user) {
                 match token_scope {
                     TokenScope::Api => guard.require_self(&user)?,
                     TokenScope::Scim => guard.require(P::TokensManage)?,
@@ -80,12 +83,13 @@ impl Services {
     /// The caller's tokens, or everyone's with `cohort:tokens.manage`.
     pub async fn list_tokens(&self, ctx: &Ctx, all: bool) -> ServiceResult<Vec<ApiToken>> {
         let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        let guard = Guard::new(ctx, &snap, self.now());
-        let proof = if all { guard.require(P::TokensManage)? } else { guard.require_self(&ctx.principal.user)? };
-        drop(snap);
-        let mut r = self.vault.read(&proof).await?;
-        Ok(r.list_tokens(tenant, (!all).then_some(&ctx.principal.user)).await?)
+        let mut r = self
+            .read_for(
+                ctx,
+                |guard, _| if all { guard.require(P::TokensManage) } else { guard.require_self(ctx.own_user()?) },
+            )
+            .await?;
+        Ok(r.list_tokens(tenant, if all { None } else { ctx.user() }).await?)
     }
 
     /// Replaces a token's secret: the caller's own tokens, or (admins only) anyone's, since
@@ -94,7 +98,7 @@ impl Services {
         self.change(ctx, async |change| {
             let token = change.token(id).await?;
             let guard = Guard::new(ctx, &change.before, self.now());
-            let proof = if token.user_id == ctx.principal.user {
+            let proof = if ctx.is_user(&token.user_id) {
                 guard.require_self(&token.user_id)?
             } else {
                 let proof = guard.require(P::TokensManage)?;
@@ -125,7 +129,7 @@ impl Services {
         self.change(ctx, async |change| {
             let token = change.token(id).await?;
             let guard = Guard::new(ctx, &change.before, self.now());
-            let proof = if token.user_id == ctx.principal.user {
+            let proof = if ctx.is_user(&token.user_id) {
                 guard.require_self(&token.user_id)?
             } else {
                 guard.require(P::TokensManage)?

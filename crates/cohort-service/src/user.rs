@@ -5,7 +5,7 @@ use super::snapshot::UserSnapshot;
 use super::user_type::known_type;
 use super::{Change, Ctx, Expect, Origin, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
-use cohort_core::model::{MemberRole, Membership, MembershipSource, User, UserStatus};
+use cohort_core::model::{MemberRole, Membership, MembershipSource, Subject, User, UserStatus};
 use cohort_core::name::{Attributes, Email, Name, ShortText, SsoGroups, UserType};
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{GroupId, UserId};
@@ -105,7 +105,7 @@ impl Services {
                     source: MembershipSource::Manual,
                     role: MemberRole::Member,
                     expires_at: None,
-                    added_by: Some(ctx.principal.user.clone()),
+                    added_by: ctx.user().cloned(),
                     added_at: self.now(),
                     reason: reason.clone(),
                 };
@@ -165,43 +165,27 @@ impl Services {
 
     /// One user: needs `cohort:users.read`, or to be that user.
     pub async fn get_user(&self, ctx: &Ctx, id: &UserId) -> ServiceResult<User> {
-        let tenant = ctx.tenant();
-        let proof = {
-            let snap = self.live(tenant).await?;
-            let guard = Guard::new(ctx, &snap, self.now());
-            if &ctx.principal.user == id { guard.require_self(id)? } else { guard.require(P::UsersRead)? }
-        };
-        self.vault
-            .read(&proof)
-            .await?
-            .get_user(tenant, id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))
+        let mut r = self.read_for(ctx, |guard, _| guard.require_read_of(&Subject::User(id.clone()))).await?;
+        r.get_user(ctx.tenant(), id).await?.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))
     }
 
     /// Users by email.
     pub async fn list_users(&self, ctx: &Ctx, filter: &UserFilter) -> ServiceResult<Vec<User>> {
         let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
-        Ok(self.vault.read(&proof).await?.list_users(tenant, filter).await?)
+        Ok(self.read_holding(ctx, P::UsersRead).await?.list_users(tenant, filter).await?)
     }
 
     /// Succeeds when the caller may read users (for documents that hold no data, such as an
     /// import template).
     pub async fn may_read_users(&self, ctx: &Ctx) -> ServiceResult<()> {
-        let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
-        Ok(())
+        let snap = self.live(ctx.tenant()).await?;
+        Guard::new(ctx, &snap, self.now()).require(P::UsersRead).map(drop)
     }
 
     /// A page of the users matching a storage condition, with how many match in all.
     pub async fn list_users_where(&self, ctx: &Ctx, listing: &Listing) -> ServiceResult<(i64, Vec<User>)> {
         let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
-        Ok(self.vault.read(&proof).await?.list_users_where(tenant, listing).await?)
+        Ok(self.read_holding(ctx, P::UsersRead).await?.list_users_where(tenant, listing).await?)
     }
 
     /// Changes a user.
@@ -243,7 +227,7 @@ impl Services {
                 user.user_type = t;
             }
             if let Some(status) = patch.status {
-                if status == UserStatus::Suspended && &ctx.principal.user == id {
+                if status == UserStatus::Suspended && ctx.is_user(id) {
                     return Err(ServiceError::Conflict {
                         field: "status".to_owned(),
                         reason: "you cannot suspend yourself".to_owned(),
@@ -280,7 +264,7 @@ impl Services {
             change.tx.allow(proof)?;
             let before = change.user(id).await?;
             expect.check(&format!("user `{id}`"), before.updated_at)?;
-            if &ctx.principal.user == id {
+            if ctx.is_user(id) {
                 return Err(ServiceError::Conflict {
                     field: "id".to_owned(),
                     reason: "you cannot delete yourself".to_owned(),

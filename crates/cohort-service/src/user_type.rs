@@ -54,10 +54,7 @@ impl Services {
     /// The tenant's user types with their use; anyone who may read users may read them.
     pub async fn list_user_types(&self, ctx: &Ctx) -> ServiceResult<Vec<UserTypeUse>> {
         let tenant = ctx.tenant();
-        let snap = self.live(tenant).await?;
-        let proof = Guard::new(ctx, &snap, self.now()).require(P::UsersRead)?;
-        drop(snap);
-        let mut r = self.vault.read(&proof).await?;
+        let mut r = self.read_holding(ctx, P::UsersRead).await?;
         let types = r.tenant_by_id(tenant).await?.map(|t| t.user_types).unwrap_or_default();
         let uses = r.user_type_uses(tenant).await?;
         Ok(with_uses(types, &uses))

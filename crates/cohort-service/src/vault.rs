@@ -11,10 +11,13 @@
 //! }
 //! ```
 
-use crate::authz::Allowed;
+use crate::Ctx;
+use crate::authz::{Allowed, Guard};
 use crate::error::ServiceResult;
 use cohort_core::TenantId;
 use cohort_core::model::Tenant;
+use cohort_core::permission::CohortPermission;
+use cohort_core::state::TenantState;
 use cohort_store::{ChangeListener, ConsistentReader, Reader, Store, StoreError, Writer};
 use std::ops::{Deref, DerefMut};
 
@@ -83,5 +86,27 @@ impl Vault {
     /// Closes the store's connections (at shutdown).
     pub async fn close(&self) {
         self.store.close().await;
+    }
+}
+
+impl crate::Services {
+    /// A reader of the caller's tenant for a read `judge` allows: the one opening of a guarded
+    /// read. The guard judges the caller against the live view (`judge` may also refuse what
+    /// the view says is not there), and the reader is handed out for its proof.
+    pub(crate) async fn read_for(
+        &self,
+        ctx: &Ctx,
+        judge: impl FnOnce(&Guard<'_>, &TenantState) -> ServiceResult<Allowed>,
+    ) -> ServiceResult<TenantRead> {
+        let proof = {
+            let live = self.live(ctx.tenant()).await?;
+            judge(&Guard::new(ctx, &live, self.now()), &live.state)?
+        };
+        self.vault.read(&proof).await
+    }
+
+    /// [`Self::read_for`] a caller who holds `permission`.
+    pub(crate) async fn read_holding(&self, ctx: &Ctx, permission: CohortPermission) -> ServiceResult<TenantRead> {
+        self.read_for(ctx, |guard, _| guard.require(permission)).await
     }
 }

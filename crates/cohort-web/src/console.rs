@@ -12,6 +12,7 @@
 mod activity;
 mod batch;
 mod catalog;
+mod confirm;
 mod frame;
 mod groups;
 mod holdings;

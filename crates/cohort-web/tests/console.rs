@@ -243,6 +243,20 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
         (format!("{SIGN_IN}/mappings"), format!("csrf={token}&provider_group=x&group=theirs")),
         (format!("{SIGN_IN}/mappings/remove"), format!("csrf={token}&provider_group=x&group={theirs}")),
     ];
+    // Confirmations too, at our own tenant's revision: another tenant's ids are not found.
+    let revision = app.post("/t/default/api/v1/groups", ROOT, json!({"name": "Ours"})).await.revision();
+    let confirmed = [
+        format!("{GROUPS}/{theirs}/archive"),
+        format!("{GROUPS}/{theirs}/unarchive"),
+        format!("{GROUPS}/{theirs}/delete"),
+        format!("{GROUPS}/{theirs}/roles/{their_role}/remove"),
+        format!("{GROUPS}/{theirs}/resources/{their_res}/revoke"),
+        format!("{USERS}/{their_user}/roles/{their_role}/remove"),
+        format!("{USERS}/{their_user}/resources/{their_res}/revoke"),
+    ];
+    let writes = writes.into_iter().chain(confirmed.into_iter().flat_map(|path| {
+        [(path.clone(), format!("csrf={token}")), (path, format!("csrf={token}&revision={revision}"))]
+    }));
     for (path, form) in writes {
         let p = send(&app, Method::POST, &path, Some(&cookie), HERE, Some(&form)).await;
         assert!(matches!(p.status.as_u16(), 404 | 422), "{path}: {}", p.status);
@@ -353,9 +367,20 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
         (format!("{USERS}/{other}/roles"), format!("csrf={token}&role={reader}")),
         (TOKENS.to_owned(), format!("csrf={token}&name=x&user={other}")),
     ];
+    // What is confirmed is refused before it is asked, and when confirmed.
+    let revision =
+        app.post(&format!("/t/default/api/v1/groups/{g}/roles"), ROOT, json!({"roleId": reader})).await.revision();
+    let confirmed = [
+        format!("{GROUPS}/{g}/archive"),
+        format!("{GROUPS}/{g}/delete"),
+        format!("{GROUPS}/{g}/roles/{reader}/remove"),
+    ];
+    let writes = writes.into_iter().chain(confirmed.into_iter().flat_map(|path| {
+        [(path.clone(), format!("csrf={token}")), (path, format!("csrf={token}&revision={revision}"))]
+    }));
     for (path, form) in writes {
         let p = send(&app, Method::POST, &path, Some(&cookie), HERE, Some(&form)).await;
-        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path} {form}");
     }
     let rules = send(&app, Method::GET, &format!("{GROUPS}/{g}/rules"), Some(&cookie), None, None).await;
     assert!(rules.status == StatusCode::OK && !rules.html.contains("Add a rule"), "{}", rules.html);
@@ -428,6 +453,24 @@ async fn a_group_manager_sees_and_edits_only_the_groups_they_manage() {
     )
     .await;
     assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+    // Managing a group's members is not archiving, deleting or taking its roles away.
+    let role = app.role("default", ROOT, "Reader", &["reports.read"]).await;
+    let revision =
+        app.post(&format!("/t/default/api/v1/groups/{mine}/roles"), ROOT, json!({"roleId": role})).await.revision();
+    for path in [
+        format!("{GROUPS}/{mine}/archive"),
+        format!("{GROUPS}/{mine}/delete"),
+        format!("{GROUPS}/{mine}/roles/{role}/remove"),
+    ] {
+        for form in [format!("csrf={token}"), format!("csrf={token}&revision={revision}")] {
+            let p = send(&app, Method::POST, &path, Some(&cookie), HERE, Some(&form)).await;
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "{path} {form}");
+        }
+    }
+    assert_eq!(
+        app.get(&format!("/t/default/api/v1/groups/{mine}/roles"), ROOT).await.ok(200).as_array().unwrap().len(),
+        1
+    );
     let rows = app.get(&format!("/t/default/api/v1/groups/{mine}/members"), ROOT).await;
     assert_eq!(rows.ok(200)["items"].as_array().unwrap().len(), 2);
     assert_eq!(
@@ -709,12 +752,103 @@ async fn roles_levels_and_scopes_are_given_on_a_groups_tabs_and_reach_its_member
     }
     assert!(page.html.contains("inherited") && page.html.contains("via"), "{}", page.html);
 
-    let p = post(format!("{GROUPS}/{parent}/resources/{res}/revoke"), format!("csrf={token}")).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
-    let p = post(format!("{GROUPS}/{parent}/roles/{role}/remove"), format!("csrf={token}")).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    for path in [format!("{GROUPS}/{parent}/resources/{res}/revoke"), format!("{GROUPS}/{parent}/roles/{role}/remove")]
+    {
+        let asked = post(path.clone(), format!("csrf={token}")).await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.html);
+        let p = post(path, format!("csrf={token}&revision={}", asked.revision())).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    }
     assert_eq!(app.post("/t/default/api/v1/check", ROOT, check).await.ok(200)["allowed"], false);
     assert_eq!(app.post("/t/default/api/v1/check", ROOT, level).await.ok(200)["allowed"], false);
+}
+
+/// Nothing that confers is preselected, and what gives `cohort:` permissions or takes access
+/// away is asked first: what it does, to how many users (members of child groups included),
+/// counted at a revision; a confirmation the tenant has moved past counts again and asks
+/// again instead of applying.
+#[tokio::test]
+async fn conferring_and_taking_away_are_confirmed_with_a_count_at_a_revision() {
+    let app = TestApp::new().await;
+    let europe = app.group("default", ROOT, "Europe", &[]).await;
+    let france = app.group("default", ROOT, "France", &[&europe]).await;
+    let mut ids = Vec::new();
+    for (email, group) in [("ana@example.com", &france), ("bo@example.com", &france), ("cy@example.com", &europe)] {
+        let u = app.user("default", ROOT, email).await;
+        app.post(&format!("/t/default/api/v1/groups/{group}/members"), ROOT, json!({"userId": u})).await.ok(201);
+        ids.push(u);
+    }
+    let ana = ids[0].clone();
+    let reader = app.role("default", ROOT, "Report reader", &["reports.read"]).await;
+    let admin = app.builtin("default", ROOT, "admin").await;
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let post = async |path: &str, form: String| send(&app, Method::POST, path, Some(&cookie), HERE, Some(&form)).await;
+    let allowed = async |permission: &str| {
+        let check = json!({"userId": ana, "permission": permission});
+        app.post("/t/default/api/v1/check", ROOT, check).await.ok(200)["allowed"].as_bool().unwrap()
+    };
+    let roles = format!("{GROUPS}/{europe}/roles");
+
+    // The role picker starts on "Choose…"; sent as it is, it is refused beside the field.
+    let tab = send(&app, Method::GET, &roles, Some(&cookie), None, None).await;
+    let select = &tab.html[tab.html.find("<select id=\"role\"").unwrap()..];
+    assert!(select.contains("<option value=\"\">Choose…</option>"), "{select}");
+    assert!(!select[..select.find("</select>").unwrap()].contains("selected"), "{select}");
+    let empty = post(&roles, format!("csrf={token}&role=")).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.html);
+    assert!(empty.html.contains("id=\"role-error\"") && empty.html.contains("Choose a role to assign."));
+    let res = app.post("/t/default/api/v1/resources", ROOT, json!({"type": "agent", "name": "Bot"})).await.id();
+    let grants = format!("{GROUPS}/{europe}/resources");
+    let tab = send(&app, Method::GET, &grants, Some(&cookie), None, None).await;
+    assert_eq!(tab.html.matches("<option value=\"\">Choose…</option>").count(), 2, "{}", tab.html);
+    let empty = post(&grants, format!("csrf={token}&type=agent&resource={res}&level=")).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.html);
+    assert!(empty.html.contains("id=\"level-agent-error\""), "{}", empty.html);
+
+    // A role without `cohort:` permissions is assigned at once; the admin role is asked first.
+    assert_eq!(post(&roles, format!("csrf={token}&role={reader}")).await.status, StatusCode::SEE_OTHER);
+    let asked = post(&roles, format!("csrf={token}&role={admin}")).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.html);
+    assert!(asked.html.contains("manages cohort itself") && asked.html.contains("cohort:*"), "{}", asked.html);
+    assert!(asked.html.contains("<strong>3 users</strong>"), "{}", asked.html);
+    assert!(!allowed("cohort:groups.write").await, "asking changes nothing");
+    let done = post(&roles, format!("csrf={token}&role={admin}&revision={}", asked.revision())).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert!(allowed("cohort:groups.write").await);
+
+    // Removing a role: asked, with the count; a confirmation the tenant moved past is asked again.
+    let remove = format!("{GROUPS}/{europe}/roles/{reader}/remove");
+    let asked = post(&remove, format!("csrf={token}")).await;
+    assert!(asked.html.contains("Remove the role Report reader from Europe?"), "{}", asked.html);
+    assert!(asked.html.contains("<strong>3 users</strong> in Europe and its child groups"), "{}", asked.html);
+    let stale = asked.revision();
+    app.user("default", ROOT, "dee@example.com").await;
+    let again = post(&remove, format!("csrf={token}&revision={stale}")).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.html);
+    assert!(again.html.contains("Something changed") && again.revision() > stale, "{}", again.html);
+    assert!(allowed("reports.read").await, "a stale confirmation changes nothing");
+    let done = post(&remove, format!("csrf={token}&revision={}", again.revision())).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert!(!allowed("reports.read").await);
+
+    // Archiving counts the child group's members, and its notice is a warning.
+    let archive = format!("{GROUPS}/{europe}/archive");
+    let asked = post(&archive, format!("csrf={token}")).await;
+    assert!(
+        asked.html.contains("Archive Europe?") && asked.html.contains("<strong>3 users</strong>"),
+        "{}",
+        asked.html
+    );
+    let group = app.get(&format!("/t/default/api/v1/groups/{europe}"), ROOT).await;
+    assert_eq!(group.ok(200)["status"], "active");
+    let done = post(&archive, format!("csrf={token}&revision={}", asked.revision())).await;
+    let settled = send(&app, Method::GET, &done.location, Some(&cookie), None, None).await;
+    assert!(settled.html.contains("class=\"notice warning\""), "{}", settled.html);
+    assert!(!allowed("cohort:groups.write").await);
+    let group = app.get(&format!("/t/default/api/v1/groups/{europe}"), ROOT).await;
+    assert_eq!(group.ok(200)["status"], "archived");
+    app.assert_consistent().await;
 }
 
 #[tokio::test]

@@ -298,7 +298,15 @@ impl World {
             return common::Answer { status: StatusCode::UNAUTHORIZED, headers: Default::default(), body };
         };
         let form = format!("csrf={csrf}&{form}");
-        let p = self.app.console(Method::POST, &format!("{CONSOLE}{path}"), Some(&cookie), HERE, Some(&form)).await;
+        let mut p = self.app.console(Method::POST, &format!("{CONSOLE}{path}"), Some(&cookie), HERE, Some(&form)).await;
+        if p.status == StatusCode::OK && p.html.contains("name=\"revision\"") {
+            // A change that gives `cohort:` permissions is asked first: confirm it.
+            let confirmed = format!("{form}&revision={}", p.revision());
+            p = self
+                .app
+                .console(Method::POST, &format!("{CONSOLE}{path}"), Some(&cookie), HERE, Some(&confirmed))
+                .await;
+        }
         let status = if p.status == StatusCode::SEE_OTHER && !p.location.starts_with("/t/default/login") {
             StatusCode::OK
         } else {
@@ -634,5 +642,72 @@ async fn a_credential_is_issued_only_by_its_owner_or_an_admin() {
     let a = app.post(&format!("{T}/tokens/{keeper_tok}/regenerate"), ROOT, json!({})).await;
     let secret = a.ok(200)["secret"].as_str().unwrap().to_owned();
     app.get(&format!("{T}/me"), &secret).await.ok(200);
+    app.assert_consistent().await;
+}
+
+/// An app acting as itself (the token issues give apps their own credentials) holds exactly
+/// what its registration gives: no group or role of a user, nothing a user owns, and it
+/// confers only what it holds. The audit log names it.
+#[tokio::test]
+async fn an_app_holds_what_its_registration_gives_and_confers_no_more() {
+    use cohort_core::model::{MemberRole, TokenScope};
+    use cohort_core::name::ShortText;
+    use cohort_core::permission::Permission;
+    use cohort_core::{AppId, GroupId, UserId};
+    use cohort_service::error::ServiceError;
+    use cohort_service::{Actor, Ctx, NewMember, Principal};
+    use std::sync::Arc;
+
+    let app = TestApp::new().await;
+    let reports = app.role("default", ROOT, "Reports", &["reports:view"]).await;
+    let readers = app.group("default", ROOT, "Readers", &[]).await;
+    app.post(&format!("{T}/groups/{readers}/roles"), ROOT, json!({"roleId": reports})).await.ok(201);
+    let plain = app.group("default", ROOT, "Plain", &[]).await;
+    let ana = app.user("default", ROOT, "ana@example.com").await;
+    let root = app.services.authenticate("default", Some(ROOT), "test").await.unwrap();
+    let as_app = |id: &str, perms: &[&str]| {
+        let principal = Arc::new(Principal {
+            tenant: root.principal.tenant.clone(),
+            actor: Actor::App {
+                id: AppId::parse(id).unwrap(),
+                permissions: perms.iter().map(|p| Permission::parse(p).unwrap()).collect(),
+            },
+            token: None,
+            system: false,
+            scope: TokenScope::Api,
+        });
+        Ctx::new(principal, "app-test")
+    };
+    let member = || NewMember {
+        user_id: UserId::parse(&ana).unwrap(),
+        role: MemberRole::Member,
+        expires_at: None,
+        reason: ShortText::parse("reason", "", false).unwrap(),
+    };
+    let (plain, readers) = (GroupId::parse(&plain).unwrap(), GroupId::parse(&readers).unwrap());
+    let s = &app.services;
+
+    // What its permissions allow, it may do.
+    let writer = as_app("app_writer000001", &["cohort:groups.write"]);
+    s.add_member(&writer, &plain, member()).await.unwrap();
+    // It does not hold `reports:view`, so it may not give it.
+    let e = s.add_member(&writer, &readers, member()).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Forbidden(d) if d.contains("reports:view")), "{e:?}");
+    // Nor what its permissions do not name.
+    let e = s.list_users(&writer, &Default::default()).await.map(|_| ()).unwrap_err();
+    assert!(matches!(&e, ServiceError::Forbidden(d) if d.contains("cohort:users.read")), "{e:?}");
+    // It has no user of its own: no tokens, no profile, no session.
+    let e = s.list_tokens(&writer, false).await.unwrap_err();
+    assert!(matches!(&e, ServiceError::Forbidden(d) if d.contains("no user")), "{e:?}");
+    // Holding `reports:*`, it may.
+    let reporter = as_app("app_reporter0001", &["cohort:groups.write", "reports:*"]);
+    s.add_member(&reporter, &readers, member()).await.unwrap();
+    let a = app.get(&format!("{T}/users/{ana}/access"), ROOT).await;
+    assert!(a.ok(200).to_string().contains("reports:view"), "{}", a.body);
+    // The audit log says which app did what.
+    let a = app.get(&format!("{T}/audit?action=membership.add&limit=10"), ROOT).await;
+    let actors: Vec<&str> =
+        a.ok(200)["items"].as_array().unwrap().iter().filter_map(|e| e["actorId"].as_str()).collect();
+    assert!(actors.contains(&"app_writer000001") && actors.contains(&"app_reporter0001"), "{actors:?}");
     app.assert_consistent().await;
 }

@@ -67,7 +67,9 @@ pub(super) fn done_notice(done: Option<&str>) -> Option<&'static str> {
 }
 
 pub(super) fn notice(done: Option<&str>) -> Markup {
-    html! { @if let Some(n) = done_notice(done) { p.notice role="status" { (n) } } }
+    // What took access away is told as a warning, not as a success.
+    let warning = matches!(done, Some("archived" | "deleted" | "removed" | "role-removed" | "revoked"));
+    html! { @if let Some(n) = done_notice(done) { p.notice.warning[warning] role="status" { (n) } } }
 }
 
 /// Splits a list typed one to a line or separated by commas.

@@ -2,20 +2,21 @@
 //! Roles and Resources tabs, the same sections on a user's page), and a group's data scopes
 //! (its Scopes tab). Each change goes through the role and grant services, whose guard decides.
 
+use super::confirm::{Ask, Confirmed, confirmable};
 use super::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, load, user_url};
-use super::layout::{badge, described, field_error};
+use super::layout::{self, Section, badge, described, field_error};
 use crate::shared::AppState;
+use crate::sign_in::Posted;
 use crate::sign_in::Signed;
-use crate::sign_in::{Nothing, Posted};
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use cohort_core::model::{Grant, GroupStatus, Resource, ResourceType, Role, Subject};
 use cohort_core::name::Scopes;
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{ResourceId, RoleId, UserId};
+use cohort_service::Reach;
 use cohort_service::error::ServiceError;
 use cohort_store::ResourceFilter;
 use maud::{Markup, html};
@@ -62,6 +63,21 @@ fn back(subject: &Subject, url: &str, tab: &str, done: &str) -> Response {
     Redirect::to(&to).into_response()
 }
 
+/// The page that shows what `subject` holds on `tab`.
+fn back_url(subject: &Subject, url: &str, tab: &str) -> String {
+    match subject {
+        Subject::Group(_) => format!("{url}/{tab}"),
+        Subject::User(_) => format!("{url}#{tab}"),
+    }
+}
+
+fn section_of(subject: &Subject) -> Section {
+    match subject {
+        Subject::Group(_) => Section::Groups,
+        Subject::User(_) => Section::Users,
+    }
+}
+
 /// Whether the signed-in person may change what `subject` holds directly (the services decide;
 /// this only chooses which controls to show).
 pub(super) fn may_change(signed: &Signed, subject: &Subject) -> bool {
@@ -73,7 +89,14 @@ pub(super) fn may_change(signed: &Signed, subject: &Subject) -> bool {
 
 /// The roles `subject` holds directly, and (when `may_edit`) the form that assigns one of
 /// `offered`.
-pub(super) fn roles_section(signed: &Signed, url: &str, held: &[Role], offered: &[Role], may_edit: bool) -> Markup {
+pub(super) fn roles_section(
+    signed: &Signed,
+    url: &str,
+    held: &[Role],
+    offered: &[Role],
+    may_edit: bool,
+    errors: &[(String, String)],
+) -> Markup {
     let held_ids: BTreeSet<&RoleId> = held.iter().map(|r| &r.id).collect();
     let free: Vec<&Role> = offered.iter().filter(|r| !held_ids.contains(&r.id)).collect();
     html! {
@@ -112,9 +135,11 @@ pub(super) fn roles_section(signed: &Signed, url: &str, held: &[Role], offered: 
                     (signed.csrf_field())
                     div.field {
                         label for="role" { "Role to assign" }
-                        select #role name="role" required {
-                            @for r in &free { option value=(r.id.as_str()) { (r.name) } }
+                        select #role name="role" required aria-describedby=[described(errors, "role")] {
+                            option value="" { "Choose…" }
+                            @for r in &free { option value=(r.id.as_str()) { (r.name) @if r.permissions.iter().any(|p| p.is_cohort()) { " (manages cohort)" } } }
                         }
+                        (field_error(errors, "role"))
                     }
                     button.primary type="submit" { "Assign role" }
                 }
@@ -159,6 +184,7 @@ pub(super) fn grants_section(
     grants: &[Grant],
     catalog: &Catalog,
     may_edit: bool,
+    errors: &[(String, String)],
 ) -> Markup {
     let names: BTreeMap<&ResourceId, (&Resource, &ResourceType)> =
         catalog.iter().flat_map(|(t, rs)| rs.iter().map(move |r| (&r.id, (r, t)))).collect();
@@ -201,17 +227,23 @@ pub(super) fn grants_section(
                     @if may_edit && !resources.is_empty() {
                         form.inline method="post" action=(format!("{url}/resources")) {
                             (signed.csrf_field())
+                            input type="hidden" name="type" value=(t.name);
+                            @let (resource_field, level_field) = (format!("resource-{}", t.name), format!("level-{}", t.name));
                             div.field {
-                                label for=(format!("resource-{}", t.name)) { "Resource" }
-                                select id=(format!("resource-{}", t.name)) name="resource" required {
+                                label for=(resource_field) { "Resource" }
+                                select id=(resource_field) name="resource" required aria-describedby=[described(errors, &resource_field)] {
+                                    option value="" { "Choose…" }
                                     @for r in resources { option value=(r.id.as_str()) { (r.name) } }
                                 }
+                                (field_error(errors, &resource_field))
                             }
                             div.field {
-                                label for=(format!("level-{}", t.name)) { "Level" }
-                                select id=(format!("level-{}", t.name)) name="level" required {
+                                label for=(level_field) { "Level" }
+                                select id=(level_field) name="level" required aria-describedby=[described(errors, &level_field)] {
+                                    option value="" { "Choose…" }
                                     @for l in t.levels.as_slice() { option value=(l.as_str()) { (l.as_str()) } }
                                 }
+                                (field_error(errors, &level_field))
                             }
                             button.primary type="submit" { "Grant level" }
                         }
@@ -236,11 +268,21 @@ async fn roles_tab(
     Path((_, group)): Path<(String, String)>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
+    roles_page(&s, &signed, &group, q.done.as_deref(), &[]).await
+}
+
+async fn roles_page(
+    s: &AppState,
+    signed: &Signed,
+    group: &str,
+    done: Option<&str>,
+    errors: &[(String, String)],
+) -> Response {
     let found = async {
-        let (g, n) = load(&s, &signed, &group).await?;
+        let (g, n) = load(s, signed, group).await?;
         let subject = Subject::Group(g.id.clone());
         let held = s.roles_of(&signed.ctx, &subject).await?;
-        let may_edit = may_change(&signed, &subject) && g.status == GroupStatus::Active;
+        let may_edit = may_change(signed, &subject) && g.status == GroupStatus::Active;
         let offered = if may_edit && signed.holdings.can(P::RolesRead) {
             s.list_roles(&signed.ctx, None, None, 500).await?
         } else {
@@ -251,15 +293,15 @@ async fn roles_tab(
     .await;
     let (g, n, held, offered, may_edit) = match found {
         Ok(v) => v,
-        Err(e) => return fail(&signed, e),
+        Err(e) => return fail(signed, e),
     };
     let url = group_url(&signed.tenant, &g.id);
     let body = html! {
         h2 { "Roles" }
         p.muted { "Every member of " (g.name) ", and every member of its child groups, holds these roles' permissions while the group applies privileges." }
-        (roles_section(&signed, &url, &held, &offered, may_edit))
+        (roles_section(signed, &url, &held, &offered, may_edit, errors))
     };
-    group_frame(&signed, &g, n, Tab::Roles, q.done.as_deref(), body).into_response()
+    (layout::form_status(errors), group_frame(signed, &g, n, Tab::Roles, done, body)).into_response()
 }
 
 async fn resources_tab(
@@ -268,63 +310,179 @@ async fn resources_tab(
     Path((_, group)): Path<(String, String)>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
+    resources_page(&s, &signed, &group, q.done.as_deref(), &[]).await
+}
+
+async fn resources_page(
+    s: &AppState,
+    signed: &Signed,
+    group: &str,
+    done: Option<&str>,
+    errors: &[(String, String)],
+) -> Response {
     let found = async {
-        let (g, n) = load(&s, &signed, &group).await?;
+        let (g, n) = load(s, signed, group).await?;
         let subject = Subject::Group(g.id.clone());
         let grants = s.grants_of(&signed.ctx, &subject).await?;
-        let catalog = catalog(&s, &signed).await?;
+        let catalog = catalog(s, signed).await?;
         Ok::<_, ServiceError>((g, n, grants, catalog))
     }
     .await;
     let (g, n, grants, catalog) = match found {
         Ok(v) => v,
-        Err(e) => return fail(&signed, e),
+        Err(e) => return fail(signed, e),
     };
-    let may_edit = may_change(&signed, &Subject::Group(g.id.clone())) && g.status == GroupStatus::Active;
+    let may_edit = may_change(signed, &Subject::Group(g.id.clone())) && g.status == GroupStatus::Active;
     let url = group_url(&signed.tenant, &g.id);
     let body = html! {
         h2 { "Resources" }
         p.muted { "Levels on the resources apps protect. A level includes the ones below it; members keep the most permissive level any of their groups gives." }
-        (grants_section(&signed, &url, &grants, &catalog, may_edit))
+        (grants_section(signed, &url, &grants, &catalog, may_edit, errors))
     };
-    group_frame(&signed, &g, n, Tab::Resources, q.done.as_deref(), body).into_response()
+    (layout::form_status(errors), group_frame(signed, &g, n, Tab::Resources, done, body)).into_response()
 }
 
 #[derive(Deserialize, Default)]
 pub(super) struct RoleForm {
     #[serde(default)]
     role: String,
+    #[serde(flatten)]
+    confirmed: Confirmed,
 }
 
+/// The page a holding form came from, shown again with `errors` beside its fields.
+async fn form_again(s: &AppState, signed: &Signed, subject: &Subject, errors: &[(String, String)]) -> Response {
+    match subject {
+        Subject::Group(g) if errors.iter().any(|(f, _)| f == "role") => {
+            roles_page(s, signed, g.as_str(), None, errors).await
+        }
+        Subject::Group(g) => resources_page(s, signed, g.as_str(), None, errors).await,
+        Subject::User(u) => super::users::user_page(s, signed, u.as_str(), None, errors).await,
+    }
+}
+
+/// How a subject is named on a confirmation, and how its users are reached.
+async fn subject_words(s: &AppState, signed: &Signed, subject: &Subject) -> Result<(String, String), ServiceError> {
+    Ok(match subject {
+        Subject::Group(g) => {
+            let (g, _) = s.get_group(&signed.ctx, g).await?;
+            let reached = format!("in {} and its child groups", g.name);
+            (g.name.to_string(), reached)
+        }
+        Subject::User(u) => (layout::person(&s.get_user(&signed.ctx, u).await?), String::new()),
+    })
+}
+
+fn reach_of(subject: &Subject) -> Reach {
+    match subject {
+        Subject::Group(g) => Reach::Group(g.clone()),
+        Subject::User(u) => Reach::User(u.clone()),
+    }
+}
+
+/// Assigns a role; one that gives `cohort:` permissions is confirmed first.
 async fn assign(
     State(s): State<AppState>,
     Path(params): Path<HashMap<String, String>>,
     Posted(signed, f): Posted<RoleForm>,
 ) -> Response {
-    let done = async {
-        let (subject, url) = subject_of(&signed, &params)?;
-        let role = RoleId::parse(&f.role).map_err(|_| ServiceError::NotFound(format!("role `{}`", f.role)))?;
-        s.assign_role(&signed.ctx, &subject, &role).await?;
-        Ok::<_, ServiceError>(back(&subject, &url, "roles", "role-assigned"))
+    let (subject, url) = match subject_of(&signed, &params) {
+        Ok(v) => v,
+        Err(e) => return fail(&signed, e),
+    };
+    if f.role.is_empty() {
+        return form_again(&s, &signed, &subject, &[("role".to_owned(), "Choose a role to assign.".to_owned())]).await;
     }
-    .await;
-    done.unwrap_or_else(|e| fail(&signed, e))
+    let role = match RoleId::parse(&f.role) {
+        Ok(id) => s.get_role(&signed.ctx, &id).await,
+        Err(_) => Err(ServiceError::NotFound(format!("role `{}`", f.role))),
+    };
+    let apply = async |ctx: &cohort_service::Ctx, role: &RoleId| {
+        s.assign_role(ctx, &subject, role).await?;
+        Ok(back(&subject, &url, "roles", "role-assigned"))
+    };
+    let role = match role {
+        Ok(r) => r,
+        // Someone who may not read roles is offered none to pick; a role sent anyway goes
+        // to the service, whose guard decides (and audits a refusal).
+        Err(ServiceError::Forbidden(_)) if let Ok(id) = RoleId::parse(&f.role) => {
+            return apply(&signed.ctx, &id).await.unwrap_or_else(|e| fail(&signed, e));
+        }
+        Err(e) => return fail(&signed, e),
+    };
+    let apply = async |ctx: &cohort_service::Ctx| apply(ctx, &role.id).await;
+    let cohort: Vec<&str> = role.permissions.iter().filter(|p| p.is_cohort()).map(|p| p.as_str()).collect();
+    if cohort.is_empty() {
+        return apply(&signed.ctx).await.unwrap_or_else(|e| fail(&signed, e));
+    }
+    let ask = async || {
+        let (name, within) = subject_words(&s, &signed, &subject).await?;
+        Ok(Ask {
+            title: format!("Give {name} the role {}?", role.name),
+            what: html! {
+                p { "The role " strong { (role.name) } " manages cohort itself: it gives "
+                    @for (i, p) in cohort.iter().enumerate() { @if i > 0 { ", " } code { (p) } }
+                    ". Whoever holds it can change who holds what in this tenant." }
+            },
+            reach: reach_of(&subject),
+            reached_words: match &subject {
+                Subject::Group(_) => format!("{within} would hold it"),
+                Subject::User(_) => "would hold it".to_owned(),
+            },
+            action: format!("{url}/roles"),
+            fields: vec![("role", role.id.to_string())],
+            button: format!("Give {}", role.name),
+            danger: true,
+            cancel: back_url(&subject, &url, "roles"),
+            section: section_of(&subject),
+        })
+    };
+    confirmable(&s, &signed, &f.confirmed, ask, apply).await
 }
 
+/// Removes a role, once confirmed.
 async fn unassign(
     State(s): State<AppState>,
     Path(params): Path<HashMap<String, String>>,
-    Posted(signed, Nothing {}): Posted<Nothing>,
+    Posted(signed, f): Posted<Confirmed>,
 ) -> Response {
-    let done = async {
+    let found = async {
         let (subject, url) = subject_of(&signed, &params)?;
         let raw = params.get("role").map_or("", String::as_str);
         let role = RoleId::parse(raw).map_err(|_| ServiceError::NotFound(format!("role `{raw}`")))?;
-        s.unassign_role(&signed.ctx, &subject, &role).await?;
-        Ok::<_, ServiceError>(back(&subject, &url, "roles", "role-removed"))
-    }
-    .await;
-    done.unwrap_or_else(|e| fail(&signed, e))
+        Ok::<_, ServiceError>((subject, url, role))
+    };
+    let (subject, url, role) = match found.await {
+        Ok(v) => v,
+        Err(e) => return fail(&signed, e),
+    };
+    let ask = async || {
+        let (name, within) = subject_words(&s, &signed, &subject).await?;
+        let r = s.get_role(&signed.ctx, &role).await?;
+        Ok(Ask {
+            title: format!("Remove the role {} from {name}?", r.name),
+            what: html! {
+                p { "It gives " @for (i, p) in r.permissions.iter().enumerate() { @if i > 0 { ", " } code { (p.as_str()) } }
+                    ". What the same permissions come with through another role or group stays." }
+            },
+            reach: reach_of(&subject),
+            reached_words: match &subject {
+                Subject::Group(_) => format!("{within} would lose what it gives through {name}"),
+                Subject::User(_) => "would lose what it gives directly".to_owned(),
+            },
+            action: format!("{url}/roles/{role}/remove"),
+            fields: Vec::new(),
+            button: "Remove the role".to_owned(),
+            danger: true,
+            cancel: back_url(&subject, &url, "roles"),
+            section: section_of(&subject),
+        })
+    };
+    let apply = async |ctx: &cohort_service::Ctx| {
+        s.unassign_role(ctx, &subject, &role).await?;
+        Ok(back(&subject, &url, "roles", "role-removed"))
+    };
+    confirmable(&s, &signed, &f, ask, apply).await
 }
 
 #[derive(Deserialize, Default)]
@@ -333,19 +491,36 @@ pub(super) struct GrantForm {
     resource: String,
     #[serde(default)]
     level: String,
+    /// The resource type whose form was sent (which fields an error goes beside).
+    #[serde(default, rename = "type")]
+    type_name: String,
 }
 
 fn resource_id(raw: &str) -> Result<ResourceId, ServiceError> {
     ResourceId::parse(raw).map_err(|_| ServiceError::NotFound(format!("resource `{raw}`")))
 }
 
+/// Grants a level (levels never give `cohort:` permissions: not confirmed).
 async fn grant(
     State(s): State<AppState>,
     Path(params): Path<HashMap<String, String>>,
     Posted(signed, f): Posted<GrantForm>,
 ) -> Response {
+    let (subject, url) = match subject_of(&signed, &params) {
+        Ok(v) => v,
+        Err(e) => return fail(&signed, e),
+    };
+    let mut errors = Vec::new();
+    if f.resource.is_empty() {
+        errors.push((format!("resource-{}", f.type_name), "Choose a resource.".to_owned()));
+    }
+    if f.level.trim().is_empty() {
+        errors.push((format!("level-{}", f.type_name), "Choose a level.".to_owned()));
+    }
+    if !errors.is_empty() {
+        return form_again(&s, &signed, &subject, &errors).await;
+    }
     let done = async {
-        let (subject, url) = subject_of(&signed, &params)?;
         s.grant(&signed.ctx, &subject, &resource_id(&f.resource)?, f.level.trim()).await?;
         Ok::<_, ServiceError>(back(&subject, &url, "resources", "granted"))
     }
@@ -353,19 +528,48 @@ async fn grant(
     done.unwrap_or_else(|e| fail(&signed, e))
 }
 
+/// Revokes a level, once confirmed.
 async fn revoke(
     State(s): State<AppState>,
     Path(params): Path<HashMap<String, String>>,
-    Posted(signed, Nothing {}): Posted<Nothing>,
+    Posted(signed, f): Posted<Confirmed>,
 ) -> Response {
-    let done = async {
+    let found = async {
         let (subject, url) = subject_of(&signed, &params)?;
         let resource = resource_id(params.get("resource").map_or("", String::as_str))?;
-        s.revoke(&signed.ctx, &subject, &resource).await?;
-        Ok::<_, ServiceError>(back(&subject, &url, "resources", "revoked"))
-    }
-    .await;
-    done.unwrap_or_else(|e| fail(&signed, e))
+        Ok::<_, ServiceError>((subject, url, resource))
+    };
+    let (subject, url, resource) = match found.await {
+        Ok(v) => v,
+        Err(e) => return fail(&signed, e),
+    };
+    let ask = async || {
+        let (name, within) = subject_words(&s, &signed, &subject).await?;
+        let r = s.get_resource(&signed.ctx, &resource).await?;
+        let held = s.grants_of(&signed.ctx, &subject).await?;
+        let level = held.iter().find(|g| g.resource_id == resource).map(|g| g.level.to_string());
+        let level = level.ok_or_else(|| ServiceError::NotFound(format!("a grant on resource `{resource}`")))?;
+        Ok(Ask {
+            title: format!("Revoke {level} on {} from {name}?", r.name),
+            what: html! { p { "A level held through another group or directly stays; the most permissive one counts." } },
+            reach: reach_of(&subject),
+            reached_words: match &subject {
+                Subject::Group(_) => format!("{within} would lose {level} on {} through {name}", r.name),
+                Subject::User(_) => format!("would lose {level} on {} held directly", r.name),
+            },
+            action: format!("{url}/resources/{resource}/revoke"),
+            fields: Vec::new(),
+            button: "Revoke the level".to_owned(),
+            danger: true,
+            cancel: back_url(&subject, &url, "resources"),
+            section: section_of(&subject),
+        })
+    };
+    let apply = async |ctx: &cohort_service::Ctx| {
+        s.revoke(ctx, &subject, &resource).await?;
+        Ok(back(&subject, &url, "resources", "revoked"))
+    };
+    confirmable(&s, &signed, &f, ask, apply).await
 }
 
 #[derive(Deserialize, Default)]
@@ -446,7 +650,7 @@ fn scopes_page(
             pre.scopes { (text) }
         }
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = super::layout::form_status(errors);
     (status, group_frame(signed, g, count, Tab::Scopes, done, body)).into_response()
 }
 

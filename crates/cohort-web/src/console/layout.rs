@@ -133,6 +133,11 @@ pub(super) fn field_error(errors: &[(String, String)], field: &str) -> Markup {
     }
 }
 
+/// A form page's status: 422 when it is sent back with errors.
+pub(super) fn form_status(errors: &[(String, String)]) -> axum::http::StatusCode {
+    if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY }
+}
+
 /// The `aria-describedby` of a field that has an error.
 pub(super) fn described(errors: &[(String, String)], field: &str) -> Option<String> {
     errors.iter().any(|(f, _)| f == field).then(|| format!("{field}-error"))

@@ -10,7 +10,6 @@ use crate::sign_in::Signed;
 use crate::sign_in::{self, Posted};
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use cohort_core::RuleId;
@@ -179,7 +178,7 @@ async fn rules_page(
             None => p.muted { "The rule log is part of the audit log, which needs " code { "cohort:audit.read" } "." },
         }
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = super::layout::form_status(errors);
     (status, group_frame(signed, &g, n, Tab::Rules, done, body)).into_response()
 }
 

@@ -8,7 +8,6 @@ use crate::sign_in::Signed;
 use crate::sign_in::{Nothing, Posted};
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use cohort_core::model::{ApiToken, TokenScope, User};
@@ -48,7 +47,7 @@ fn tokens_with_form(
     let t = &signed.tenant;
     let url = tokens_url(t);
     let manager = signed.holdings.can(P::TokensManage);
-    let own = user.is_none_or(|u| u.id == signed.ctx.principal.user);
+    let own = user.is_none_or(|u| signed.ctx.is_user(&u.id));
     html! {
         @if tokens.is_empty() {
             div.empty { p { "No tokens." } p.muted { "A token lets a script or an app call the API as its owner." } }
@@ -132,7 +131,7 @@ async fn list_page(
         (notice(done))
         (tokens_with_form(signed, None, &tokens, name, errors))
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = super::layout::form_status(errors);
     (status, layout::page(signed, Section::Tokens, "Tokens", body)).into_response()
 }
 

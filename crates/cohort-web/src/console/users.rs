@@ -216,10 +216,21 @@ async fn page(
     Path((_, user)): Path<(String, String)>,
     Query(q): Query<PageQuery>,
 ) -> Response {
+    user_page(&s, &signed, &user, q.done.as_deref(), &[]).await
+}
+
+/// A user's page, with `errors` beside the fields of the form that was sent back.
+pub(super) async fn user_page(
+    s: &AppState,
+    signed: &Signed,
+    user: &str,
+    done: Option<&str>,
+    errors: &[(String, String)],
+) -> Response {
     let found = async {
-        let id = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
+        let id = UserId::parse(user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
         let u = s.get_user(&signed.ctx, &id).await?;
-        let own = signed.ctx.principal.user == id;
+        let own = signed.ctx.is_user(&id);
         let access = if own || signed.holdings.can(P::AccessRead) {
             Some(s.access(&signed.ctx, &id, None).await?)
         } else {
@@ -229,13 +240,13 @@ async fn page(
         let reads = signed.holdings.can(P::UsersRead) || own;
         let roles = if reads { s.roles_of(&signed.ctx, &subject).await? } else { Vec::new() };
         let grants = if reads { s.grants_of(&signed.ctx, &subject).await? } else { Vec::new() };
-        let may_edit = may_change(&signed, &subject);
+        let may_edit = may_change(signed, &subject);
         let offered = if may_edit && signed.holdings.can(P::RolesRead) {
             s.list_roles(&signed.ctx, None, None, 500).await?
         } else {
             Vec::new()
         };
-        let catalog = catalog(&s, &signed).await?;
+        let catalog = catalog(s, signed).await?;
         let tokens = if own || signed.holdings.can(P::TokensManage) {
             let all = s.list_tokens(&signed.ctx, !own).await?;
             Some(all.into_iter().filter(|t| t.user_id == id).collect::<Vec<_>>())
@@ -247,7 +258,7 @@ async fn page(
     .await;
     let (u, access_view, roles, grants, may_edit, offered, catalog, tokens) = match found {
         Ok(v) => v,
-        Err(e) => return fail(&signed, e),
+        Err(e) => return fail(signed, e),
     };
     let t = &signed.tenant;
     let url = user_url(t, &u.id);
@@ -255,7 +266,7 @@ async fn page(
     let body = html! {
         nav.crumbs aria-label="Breadcrumb" { a href=(section_url(t, "users")) { "Users" } " / " span { (name) } }
         h1 { (name) " " span.badges { (status_badge(u.status)) } }
-        (notice(q.done.as_deref()))
+        (notice(done))
         section aria-labelledby="profile-title" { h2 #profile-title { "Profile" } (profile(&u)) }
         section #access aria-labelledby="access-title" {
             h2 #access-title { "Effective access" }
@@ -267,18 +278,19 @@ async fn page(
         }
         section #roles aria-labelledby="roles-title" {
             h2 #roles-title { "Roles held directly" }
-            (roles_section(&signed, &url, &roles, &offered, may_edit))
+            (roles_section(signed, &url, &roles, &offered, may_edit, errors))
         }
         section #resources aria-labelledby="resources-title" {
             h2 #resources-title { "Levels held directly" }
-            (grants_section(&signed, &url, &grants, &catalog, may_edit))
+            (grants_section(signed, &url, &grants, &catalog, may_edit, errors))
         }
         @if let Some(tokens) = &tokens {
             section #tokens aria-labelledby="tokens-title" {
                 h2 #tokens-title { "Tokens" }
-                (tokens_section(&signed, Some(&u), tokens))
+                (tokens_section(signed, Some(&u), tokens))
             }
         }
     };
-    layout::page(&signed, Section::Users, &name, body).into_response()
+    let status = super::layout::form_status(errors);
+    (status, layout::page(signed, Section::Users, &name, body)).into_response()
 }

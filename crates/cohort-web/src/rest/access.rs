@@ -182,11 +182,11 @@ async fn check_batch(
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me", params(TenantPath), tag = "access",
     responses((status = 200, body = UserView), (status = "4XX", body = Problem)))]
 async fn me(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(UserView::from(&s.get_user(&ctx, &ctx.principal.user).await?)))
+    Ok(Json(UserView::from(&s.get_user(&ctx, ctx.own_user()?).await?)))
 }
 
 #[utoipa::path(get, path = "/t/{tenant}/api/v1/me/access", params(TenantPath), tag = "access",
     responses((status = 200, body = AccessView), (status = "4XX", body = Problem)))]
 async fn me_access(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<AccessView>, ApiError> {
-    Ok(Json(AccessView::from(&s.access(&ctx, &ctx.principal.user, None).await?)))
+    Ok(Json(AccessView::from(&s.access(&ctx, ctx.own_user()?, None).await?)))
 }

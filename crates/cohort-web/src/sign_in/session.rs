@@ -77,7 +77,10 @@ impl FromRequestParts<AppState> for Signed {
             Err(Resume::Failed(e)) => return Err(html::error(&e)),
         };
         let holdings = s.holdings(&ctx).await.map_err(|e| html::error(&e))?;
-        let who = s.get_user(&ctx, &ctx.principal.user).await.map(|u| html::person(&u)).unwrap_or_default();
+        let who = match ctx.user() {
+            Some(user) => s.get_user(&ctx, user).await.map(|u| html::person(&u)).unwrap_or_default(),
+            None => Default::default(),
+        };
         Ok(Self { csrf: csrf_of(&secret), ctx, tenant, who, holdings, secret })
     }
 }

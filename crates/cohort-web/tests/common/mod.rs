@@ -88,6 +88,12 @@ impl Page {
         let at = self.html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
         self.html[at..].split('"').next().unwrap().to_owned()
     }
+
+    /// The revision a confirmation page counted at, which its form posts back.
+    pub fn revision(&self) -> i64 {
+        let at = self.html.find("name=\"revision\" value=\"").expect("a confirmation page") + 23;
+        self.html[at..].split('"').next().unwrap().parse().unwrap()
+    }
 }
 
 /// A running application with the `default` tenant bootstrapped.

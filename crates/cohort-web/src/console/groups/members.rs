@@ -6,7 +6,6 @@ use crate::shared::AppState;
 use crate::sign_in::Signed;
 use crate::sign_in::{self, Posted};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cohort_core::UserId;
 use cohort_core::model::{GroupStatus, MemberRole, MembershipSource};
@@ -154,7 +153,7 @@ pub(super) async fn members_page(
         h2 { "Effective members" }
         p.muted { (direct + inherited) " user" @if direct + inherited != 1 { "s" } " get what this group confers: " (direct) " directly, " (inherited) " through child groups." }
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = crate::console::layout::form_status(errors);
     (status, group_frame(signed, &g, count, Tab::Members, q.done.as_deref(), body)).into_response()
 }
 

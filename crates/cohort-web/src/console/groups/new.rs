@@ -6,7 +6,6 @@ use crate::shared::AppState;
 use crate::sign_in::Posted;
 use crate::sign_in::Signed;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cohort_core::RoleId;
 use cohort_core::model::{Group, GroupSource, GroupStatus, MemberRole};
@@ -112,7 +111,7 @@ pub(super) async fn create_page(
             }
         }
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = crate::console::layout::form_status(errors);
     (status, layout::page(signed, Section::Groups, "Create group", body)).into_response()
 }
 

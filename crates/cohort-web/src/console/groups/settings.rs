@@ -1,19 +1,18 @@
 //! A group's settings tab: its name and fields, archiving, unarchiving and deleting (confirmed).
 
 use super::members::MembersQuery;
+use crate::console::confirm::{Ask, Confirmed, confirmable};
 use crate::console::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, load};
-use crate::console::layout::{self, Section, described, field_error, groups_url, reason};
+use crate::console::layout::{Section, described, field_error, groups_url, reason};
 use crate::shared::AppState;
+use crate::sign_in::Posted;
 use crate::sign_in::Signed;
-use crate::sign_in::{self, Posted};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cohort_core::model::{Group, GroupSource, GroupStatus};
 use cohort_core::name::{Description, MemberTypes, Name};
 use cohort_core::permission::CohortPermission as P;
-use cohort_service::error::ServiceError;
-use cohort_service::{Expect, GroupPatch};
+use cohort_service::{Ctx, Expect, GroupPatch, Reach};
 use maud::html;
 use serde::Deserialize;
 
@@ -97,12 +96,12 @@ pub(super) fn settings_page(
                         form method="post" action=(format!("{url}/archive")) {
                             (signed.csrf_field())
                             p { "Archiving keeps members and grants but stops the group conferring anything." }
-                            button type="submit" { "Archive" }
+                            button type="submit" { "Archive…" }
                         }
                     } @else {
                         form method="post" action=(format!("{url}/unarchive")) {
                             (signed.csrf_field())
-                            button type="submit" { "Unarchive" }
+                            button type="submit" { "Unarchive…" }
                         }
                     }
                     p { a.button.danger href=(format!("{url}/delete")) { "Delete group…" } }
@@ -110,7 +109,7 @@ pub(super) fn settings_page(
             }
         }
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = crate::console::layout::form_status(errors);
     (status, group_frame(signed, g, count, Tab::Settings, done, body)).into_response()
 }
 
@@ -154,79 +153,112 @@ pub(super) async fn save_settings(
     }
 }
 
-pub(super) async fn set_status(s: &AppState, signed: &Signed, group: &str, status: GroupStatus) -> Response {
-    let done = async {
-        let id = group_id(group)?;
-        s.set_group_status(&signed.ctx, &id, status).await?;
-        Ok::<_, ServiceError>(id)
-    }
-    .await;
-    let word = if status == GroupStatus::Archived { "archived" } else { "unarchived" };
-    match done {
-        Ok(id) => Redirect::to(&format!("{}/settings?done={word}", group_url(&signed.tenant, &id))).into_response(),
-        Err(e) => fail(signed, e),
-    }
+/// Archives or unarchives a group, once confirmed.
+async fn set_status(s: &AppState, signed: &Signed, group: &str, f: &Confirmed, status: GroupStatus) -> Response {
+    let id = match group_id(group) {
+        Ok(id) => id,
+        Err(e) => return fail(signed, e),
+    };
+    let url = group_url(&signed.tenant, &id);
+    let archiving = status == GroupStatus::Archived;
+    let ask = async || {
+        let (g, _) = s.get_group(&signed.ctx, &id).await?;
+        let (title, what, reached, button, path) = if archiving {
+            (
+                format!("Archive {}?", g.name),
+                "It keeps its members, roles, levels, scopes and rules, but confers nothing until it is unarchived.",
+                format!("in {} and its child groups would lose what it confers", g.name),
+                "Archive",
+                "archive",
+            )
+        } else {
+            (
+                format!("Unarchive {}?", g.name),
+                "It confers its roles, levels and scopes again.",
+                format!("in {} and its child groups would hold what it confers again", g.name),
+                "Unarchive",
+                "unarchive",
+            )
+        };
+        Ok(Ask {
+            title,
+            what: html! { p { (what) } },
+            reach: Reach::Group(id.clone()),
+            reached_words: reached,
+            action: format!("{url}/{path}"),
+            fields: Vec::new(),
+            button: button.to_owned(),
+            danger: archiving,
+            cancel: format!("{url}/settings"),
+            section: Section::Groups,
+        })
+    };
+    let apply = async |ctx: &Ctx| {
+        s.set_group_status(ctx, &id, status).await?;
+        let word = if archiving { "archived" } else { "unarchived" };
+        Ok(Redirect::to(&format!("{url}/settings?done={word}")).into_response())
+    };
+    confirmable(s, signed, f, ask, apply).await
 }
 
 pub(super) async fn archive(
     State(s): State<AppState>,
     Path((_, group)): Path<(String, String)>,
-    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
+    Posted(signed, f): Posted<Confirmed>,
 ) -> Response {
-    set_status(&s, &signed, &group, GroupStatus::Archived).await
+    set_status(&s, &signed, &group, &f, GroupStatus::Archived).await
 }
 
 pub(super) async fn unarchive(
     State(s): State<AppState>,
     Path((_, group)): Path<(String, String)>,
-    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
+    Posted(signed, f): Posted<Confirmed>,
 ) -> Response {
-    set_status(&s, &signed, &group, GroupStatus::Active).await
+    set_status(&s, &signed, &group, &f, GroupStatus::Active).await
 }
 
+/// The deletion's confirmation page.
 pub(super) async fn confirm_delete(
     State(s): State<AppState>,
     signed: Signed,
     Path((_, group)): Path<(String, String)>,
 ) -> Response {
-    let found = async {
-        let (g, n) = load(&s, &signed, &group).await?;
-        let (direct, inherited) = s.effective_member_counts(&signed.ctx, &g.id).await?;
-        Ok::<_, ServiceError>((g, n, direct + inherited))
-    }
-    .await;
-    let (g, _, affected) = match found {
-        Ok(v) => v,
-        Err(e) => return fail(&signed, e),
-    };
-    let url = group_url(&signed.tenant, &g.id);
-    let body = html! {
-        h1 { "Delete " (g.name) "?" }
-        p {
-            strong { (affected) " user" @if affected != 1 { "s" } }
-            " lose what this group confers (its direct members and the members of its child groups), at once. Its memberships, roles, grants, scopes, rules and nesting go with it. This cannot be undone; archiving keeps them instead."
-        }
-        form.actions method="post" action=(format!("{url}/delete")) {
-            (signed.csrf_field())
-            button.danger type="submit" { "Delete group" }
-            a href=(format!("{url}/settings")) { "Cancel" }
-        }
-    };
-    layout::page(&signed, Section::Groups, "Delete group", body).into_response()
+    delete_confirmed(&s, &signed, &group, &Confirmed::default()).await
 }
 
+/// Deletes a group, once confirmed.
 pub(super) async fn delete(
     State(s): State<AppState>,
     Path((_, group)): Path<(String, String)>,
-    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
+    Posted(signed, f): Posted<Confirmed>,
 ) -> Response {
-    let done = async {
-        let id = group_id(&group)?;
-        s.delete_group(&signed.ctx, &id, &Expect::Any).await
-    }
-    .await;
-    match done {
-        Ok(_) => Redirect::to(&format!("{}?done=deleted", groups_url(&signed.tenant))).into_response(),
-        Err(e) => fail(&signed, e),
-    }
+    delete_confirmed(&s, &signed, &group, &f).await
+}
+
+async fn delete_confirmed(s: &AppState, signed: &Signed, group: &str, f: &Confirmed) -> Response {
+    let id = match group_id(group) {
+        Ok(id) => id,
+        Err(e) => return fail(signed, e),
+    };
+    let url = group_url(&signed.tenant, &id);
+    let ask = async || {
+        let (g, _) = s.get_group(&signed.ctx, &id).await?;
+        Ok(Ask {
+            title: format!("Delete {}?", g.name),
+            what: html! { p { "Its memberships, roles, levels, scopes, rules and nesting go with it. This cannot be undone; archiving keeps them instead." } },
+            reach: Reach::Group(id.clone()),
+            reached_words: format!("in {} and its child groups would lose what it confers, at once", g.name),
+            action: format!("{url}/delete"),
+            fields: Vec::new(),
+            button: "Delete group".to_owned(),
+            danger: true,
+            cancel: format!("{url}/settings"),
+            section: Section::Groups,
+        })
+    };
+    let apply = async |ctx: &Ctx| {
+        s.delete_group(ctx, &id, &Expect::Any).await?;
+        Ok(Redirect::to(&format!("{}?done=deleted", groups_url(&signed.tenant))).into_response())
+    };
+    confirmable(s, signed, f, ask, apply).await
 }
