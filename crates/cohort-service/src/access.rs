@@ -17,8 +17,8 @@ use cohort_core::{GroupId, ResourceId, RoleId, Timestamp, UserId};
 /// What a change that gives or takes access is made to, for counting whom it reaches.
 #[derive(Clone, Debug)]
 pub enum Reach {
-    /// A group: its members and those of the groups below it.
-    Group(GroupId),
+    /// Groups: their members and those of the groups below them.
+    Groups(Vec<GroupId>),
     /// One user.
     User(UserId),
     /// A role: whoever holds it.
@@ -376,12 +376,14 @@ impl Services {
         let missing = |what: String| Err(ServiceError::NotFound(what));
         let mut touched = Touched::default();
         match target {
-            Reach::Group(g) => {
-                if state.group(g).is_none() {
-                    return missing(format!("group `{g}`"));
+            Reach::Groups(groups) => {
+                for g in groups {
+                    if state.group(g).is_none() {
+                        return missing(format!("group `{g}`"));
+                    }
+                    guard.require_or_manager(P::GroupsRead, g)?;
+                    touched.groups.insert(g.clone());
                 }
-                guard.require_or_manager(P::GroupsRead, g)?;
-                touched.groups.insert(g.clone());
             }
             Reach::User(u) => {
                 if state.user(u).is_none() {

@@ -10,6 +10,7 @@
 //! `PreEscaped`, and there are no template files to ship or find at run time.
 
 mod activity;
+mod assign;
 mod batch;
 mod catalog;
 mod confirm;
@@ -44,7 +45,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(rules::routes())
         .merge(activity::routes())
         .merge(why::routes())
-        .merge(holdings::routes())
+        .merge(assign::routes())
         .merge(users::routes())
         .merge(tokens::routes())
         .merge(catalog::routes())

@@ -657,6 +657,7 @@ async fn two_groups_are_archived_together_after_the_confirmation_page() {
     let a = app.group("default", ROOT, "Alpha", &[]).await;
     let b = app.group("default", ROOT, "Beta", &[]).await;
     let c = app.group("default", ROOT, "Gamma", &[]).await;
+    let res = app.post("/t/default/api/v1/resources", ROOT, json!({"type": "agent", "name": "Bot"})).await.id();
     let cookie = sign_in(&app, "default", ROOT).await;
     let list = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
     assert!(list.html.contains("form=\"batch\""), "{}", list.html);
@@ -665,12 +666,34 @@ async fn two_groups_are_archived_together_after_the_confirmation_page() {
     let ask = send(&app, Method::POST, &format!("{GROUPS}/batch"), Some(&cookie), HERE, Some(&form)).await;
     assert_eq!(ask.status, StatusCode::OK, "{}", ask.html);
     assert!(ask.html.contains("Edit 2 groups?") && ask.html.contains("Alpha") && ask.html.contains("Beta"));
+    // Nothing ticked, or no action chosen: said plainly, nothing changes.
+    for (form, says) in [
+        (format!("csrf={token}&action=archive"), "No group is ticked"),
+        (format!("csrf={token}&groups={a}&action="), "Choose what to do"),
+        (format!("csrf={token}&groups={a}&action=grant&resource=&level="), "Choose a resource"),
+    ] {
+        let p = send(&app, Method::POST, &format!("{GROUPS}/batch"), Some(&cookie), HERE, Some(&form)).await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+        assert!(p.html.contains(says), "{says}: {}", p.html);
+    }
+    // The panel shows each action's fields only for it, levels from the types' lists.
+    assert!(
+        list.html.contains("data-for=\"grant revoke\"") && list.html.contains("<optgroup label=\"agent\">"),
+        "{}",
+        list.html
+    );
+    // A level the resource's type does not have is refused on review, with its levels named.
+    let bad = format!("csrf={token}&groups={a}&action=grant&resource={res}&level=admin");
+    let p = send(&app, Method::POST, &format!("{GROUPS}/batch"), Some(&cookie), HERE, Some(&bad)).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("whose levels are view, use, edit; `admin` is not one of them"), "{}", p.html);
     let status = |id: String| {
         let app = &app;
         async move { app.get(&format!("/t/default/api/v1/groups/{id}"), ROOT).await.ok(200)["status"].clone() }
     };
     assert_eq!(status(a.clone()).await, "active", "the confirmation page changes nothing");
-    let done = send(&app, Method::POST, &format!("{GROUPS}/batch/apply"), Some(&cookie), HERE, Some(&form)).await;
+    let apply = format!("{form}&revision={}", ask.revision());
+    let done = send(&app, Method::POST, &format!("{GROUPS}/batch/apply"), Some(&cookie), HERE, Some(&apply)).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
     assert_eq!(
         (status(a).await, status(b).await, status(c).await),

@@ -183,7 +183,7 @@ async fn set_status(s: &AppState, signed: &Signed, group: &str, f: &Confirmed, s
         Ok(Ask {
             title,
             what: html! { p { (what) } },
-            reach: Reach::Group(id.clone()),
+            reach: Reach::Groups(vec![id.clone()]),
             reached_words: reached,
             action: format!("{url}/{path}"),
             fields: Vec::new(),
@@ -246,7 +246,7 @@ async fn delete_confirmed(s: &AppState, signed: &Signed, group: &str, f: &Confir
         Ok(Ask {
             title: format!("Delete {}?", g.name),
             what: html! { p { "Its memberships, roles, levels, scopes, rules and nesting go with it. This cannot be undone; archiving keeps them instead." } },
-            reach: Reach::Group(id.clone()),
+            reach: Reach::Groups(vec![id.clone()]),
             reached_words: format!("in {} and its child groups would lose what it confers, at once", g.name),
             action: format!("{url}/delete"),
             fields: Vec::new(),

@@ -60,6 +60,20 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
   for (const input of document.querySelectorAll("input[data-picker]")) picker(input);
+  // A level list marked data-levels-of offers only the levels of the chosen resource's type.
+  for (const levels of document.querySelectorAll("select[data-levels-of]")) {
+    const resource = document.getElementById(levels.getAttribute("data-levels-of"));
+    if (!resource) continue;
+    const follow = () => {
+      const type = resource.selectedOptions[0]?.getAttribute("data-type");
+      for (const o of levels.querySelectorAll("option[data-type]")) {
+        o.hidden = o.disabled = type != null && o.getAttribute("data-type") !== type;
+      }
+      if (levels.selectedOptions[0]?.disabled) levels.value = "";
+    };
+    resource.addEventListener("change", follow);
+    follow();
+  }
 });
 
 // The tree opens a group's children in place, and loads a level's next page in place.
