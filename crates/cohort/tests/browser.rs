@@ -251,8 +251,77 @@ async fn an_administrator_walks_the_console_workflows() {
         json!(["Belgium", "France"])
     );
 
-    // Users, a user's page with the paths of their access, and a token shown once.
+    // Nothing that confers is preselected; the admin role is given only after a question that
+    // counts whom it reaches; removing it and revoking a level are asked too.
     w.api("POST", &format!("/groups/{emea}/members"), Some(json!({ "userId": ana })));
+    w.go(&format!("/t/default/portal/access-management/groups/{emea}/roles"));
+    assert_eq!(w.browser.run("return document.getElementById('role').selectedOptions[0].text"), json!("Choose…"));
+    w.browser.run(
+        "const s = document.getElementById('role'); s.value = [...s.options].find(o => o.text.startsWith('admin')).value",
+    );
+    w.browser.click("form[action$='/roles'] button[type=submit]");
+    let body = w.body();
+    assert!(body.contains("Give EMEA the role admin?") && body.contains("manages cohort itself"), "{body}");
+    assert!(body.contains("1 user in EMEA and its child groups would hold it"), "{body}");
+    w.check(Some("confirm-role"));
+    assert_eq!(
+        w.api("POST", "/check", Some(json!({ "userId": ana, "permission": "cohort:groups.write" }))).1["allowed"],
+        false
+    );
+    w.browser.click("form[action$='/roles'] button[type=submit]");
+    assert!(w.body().contains("The role was assigned."), "{}", w.body());
+    assert_eq!(
+        w.api("POST", "/check", Some(json!({ "userId": ana, "permission": "cohort:groups.write" }))).1["allowed"],
+        true
+    );
+    w.browser.click("form[action$='/remove'] button[aria-label='Remove the role admin']");
+    assert!(w.body().contains("Remove the role admin from EMEA?"), "{}", w.body());
+    w.check(Some("confirm-remove-role"));
+    w.browser.click("form.actions button[type=submit]");
+    assert!(w.body().contains("The role was removed."), "{}", w.body());
+    assert_eq!(w.browser.run("return document.querySelector('p.notice').className"), json!("notice warning"));
+    w.go(&format!("/t/default/portal/access-management/groups/{emea}/resources"));
+    w.browser.click(&format!("form[action$='/resources/{bot}/revoke'] button"));
+    assert!(w.body().contains("Revoke use on Pricing bot from EMEA?") && w.body().contains("1 user"), "{}", w.body());
+    w.check(Some("confirm-revoke"));
+    w.browser.click("form.actions button[type=submit]");
+    assert!(w.body().contains("The level was revoked."), "{}", w.body());
+    w.api("POST", &format!("/groups/{emea}/grants"), Some(json!({ "resourceId": bot, "level": "use" })));
+
+    // The batch panel shows the chosen action's fields only, and levels of the resource's type.
+    w.go("/t/default/portal/access-management/groups");
+    let shown = |w: &Walk, id: &str| {
+        w.browser.run(&format!("return getComputedStyle(document.getElementById('{id}').closest('.field')).display"))
+            != json!("none")
+    };
+    assert!(!shown(&w, "batch-users") && !shown(&w, "batch-role") && !shown(&w, "batch-level"));
+    w.browser.run(
+        "const s = document.getElementById('batch-action'); s.value = 'grant'; s.dispatchEvent(new Event('change'))",
+    );
+    assert!(shown(&w, "batch-resource") && shown(&w, "batch-level") && !shown(&w, "batch-users"));
+    w.browser.run(&format!(
+        "const r = document.getElementById('batch-resource'); r.value = '{bot}'; r.dispatchEvent(new Event('change'))"
+    ));
+    let levels = w.browser.run("return [...document.querySelectorAll('#batch-level option[data-type]')].filter(o => !o.disabled).map(o => o.value)");
+    assert_eq!(levels, json!(["view", "use", "edit"]));
+    w.check(Some("batch-panel"));
+    w.browser.click("form#batch button[type=submit]");
+    assert!(w.body().contains("No group is ticked"), "{}", w.body());
+    w.check(None);
+
+    // Archiving is asked with its count, and the notice after it is a warning.
+    let ops = w.made("/groups", json!({ "name": "Ops" }));
+    w.api("POST", &format!("/groups/{ops}/members"), Some(json!({ "userId": ana })));
+    w.go(&format!("/t/default/portal/access-management/groups/{ops}/settings"));
+    w.browser.click("form[action$='/archive'] button[type=submit]");
+    assert!(w.body().contains("Archive Ops?") && w.body().contains("1 user"), "{}", w.body());
+    w.check(Some("confirm-archive"));
+    w.browser.click("form.actions button[type=submit]");
+    assert!(w.body().contains("The group was archived"), "{}", w.body());
+    w.check(None);
+    assert_eq!(w.api("GET", &format!("/groups/{ops}"), None).1["status"], "archived");
+
+    // Users, a user's page with the paths of their access, and a token shown once.
     w.go("/t/default/portal/access-management/users");
     w.check(Some("users"));
     w.go(&format!("/t/default/portal/access-management/users/{ana}"));
@@ -276,7 +345,11 @@ async fn an_administrator_walks_the_console_workflows() {
 
     // Narrow, and dark: the main pages stay usable (and axe-core checks their contrast).
     w.browser.resize(390, 844);
-    for (path, name) in [("groups".to_owned(), "groups-390"), (format!("groups/{emea}"), "group-members-390")] {
+    for (path, name) in [
+        ("groups".to_owned(), "groups-390"),
+        (format!("groups/{emea}"), "group-members-390"),
+        (format!("groups/{emea}/delete"), "confirm-390"),
+    ] {
         w.go(&format!("/t/default/portal/access-management/{path}"));
         let wide = w.browser.run(
             "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > \
