@@ -207,12 +207,14 @@ impl Services {
     /// the state it commits on, and a refusal rolls it back, is audited as a refused attempt
     /// and answers 403.
     pub async fn finish(&self, change: Change) -> ServiceResult<i64> {
-        let Change { tx: Gate { mut w, proof }, before, touched, events, .. } = change;
+        let Change { tx: Gate { mut w, proof }, before, touched, mut events, .. } = change;
         let Some(proof) = proof else {
             tracing::error!(tenant = %w.tenant(), "a change finished without a proof");
             return Err(ServiceError::Internal);
         };
         tracing::debug!(tenant = %w.tenant(), grounds = ?proof.grounds(), "committing a change");
+        let tenant = w.tenant().clone();
+        crate::audit::name_events(&mut w, &tenant, &mut events).await?;
         w.insert_audit(&events).await?;
         w.record_change(&touched).await?;
         let tenant = w.tenant().clone();
@@ -271,7 +273,8 @@ impl Services {
         reason: &str,
     ) {
         let at = self.now();
-        let event = NewAuditEvent {
+        let mut event = NewAuditEvent {
+            names: None,
             id: EventId::at(at, self.ids()),
             at,
             actor_id: origin.actor.map(ToString::to_string),
@@ -286,6 +289,7 @@ impl Services {
             let Change { tx: Gate { mut w, .. }, before, .. } = self.begin(tenant).await?;
             drop(before);
             // The record of a refusal, which confers nothing, needs no proof.
+            crate::audit::name_events(&mut w, tenant, std::slice::from_mut(&mut event)).await?;
             w.insert_audit(std::slice::from_ref(&event)).await?;
             w.record_change(&Touched::default()).await?;
             w.commit().await?;
@@ -309,6 +313,7 @@ impl Services {
         let json = |v: String| Some(v).filter(|s| !s.is_empty());
         let at = self.now();
         change.events.push(NewAuditEvent {
+            names: None,
             id: EventId::at(at, self.ids()),
             at,
             actor_id: origin.actor.map(ToString::to_string),

@@ -15,7 +15,7 @@ pub mod vault;
 pub mod worker;
 
 mod access;
-mod audit;
+pub mod audit;
 mod authn;
 pub mod authz;
 mod batch;

@@ -6,6 +6,7 @@ use crate::{Db, StoreError, Writer};
 use cohort_core::{EventId, TenantId, Timestamp};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
 use std::ops::DerefMut;
 
 /// An event to record with the change that caused it.
@@ -29,6 +30,8 @@ pub struct NewAuditEvent {
     pub after: Option<String>,
     /// The request that made the change.
     pub request_id: String,
+    /// JSON object: the name of each id the event mentions, as it was when it happened.
+    pub names: Option<String>,
 }
 
 /// A recorded event.
@@ -72,6 +75,7 @@ fn record(row: &AnyRow) -> Result<AuditRecord, StoreError> {
             before: opt_text(row, "before_json")?,
             after: opt_text(row, "after_json")?,
             request_id: text(row, "request_id")?,
+            names: opt_text(row, "names_json")?,
         },
     })
 }
@@ -80,7 +84,8 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// Events, newest first.
     pub async fn list_audit(&mut self, tenant: &TenantId, f: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
         let mut sql = Sql::new(
-            "SELECT id, revision, at, actor_id, action, target_type, target_id, before_json, after_json, request_id \
+            "SELECT id, revision, at, actor_id, action, target_type, target_id, before_json, after_json, request_id, \
+             names_json \
              FROM audit_events WHERE tenant_id = ",
         );
         sql.bind(Arg::Text(tenant.to_string()));
@@ -112,6 +117,46 @@ impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     }
 }
 
+/// Where the name of an id of each kind is kept: (id prefix, table, the name's expression).
+/// A user's name is their display name, else their email, else their user name.
+const NAMED: [(&str, &str, &str); 5] = [
+    ("usr_", "users", "CASE WHEN display_name <> '' THEN display_name ELSE COALESCE(email, user_name, id) END"),
+    ("grp_", "groups", "name"),
+    ("rol_", "roles", "name"),
+    ("res_", "resources", "name"),
+    ("tok_", "api_tokens", "name"),
+];
+
+impl<C: DerefMut<Target = AnyConnection>> Db<C> {
+    /// The present names of `ids` (users, groups, roles, resources, tokens) in `tenant`; an id
+    /// of another kind, or of nothing that exists, is left out.
+    pub async fn names_of(
+        &mut self,
+        tenant: &TenantId,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, String>, StoreError> {
+        let mut out = BTreeMap::new();
+        for (prefix, table, name) in NAMED {
+            let mine: Vec<&String> = ids.iter().filter(|i| i.starts_with(prefix)).collect();
+            for chunk in mine.chunks(500) {
+                let mut sql = Sql::new(&format!("SELECT id, {name} AS name FROM {table} WHERE tenant_id = "));
+                sql.bind(Arg::Text(tenant.to_string())).push(" AND id IN (");
+                for (i, id) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind(Arg::Text((*id).clone()));
+                }
+                sql.push(")");
+                for row in sql.query()?.fetch_all(self.conn()).await? {
+                    out.insert(text(&row, "id")?, text(&row, "name")?);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl Writer {
     /// Records audit events at this change's revision, many rows per statement.
     pub async fn insert_audit(&mut self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
@@ -130,12 +175,13 @@ impl Writer {
                     Arg::OptText(e.before.clone()),
                     Arg::OptText(e.after.clone()),
                     Arg::Text(e.request_id.clone()),
+                    Arg::OptText(e.names.clone()),
                 ]
             })
             .collect();
         self.insert_rows(
             "INSERT INTO audit_events (tenant_id, id, revision, at, actor_id, action, target_type, target_id, \
-             before_json, after_json, request_id) ",
+             before_json, after_json, request_id, names_json) ",
             &rows,
             "",
         )

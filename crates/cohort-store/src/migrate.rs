@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_console_sessions.sql")),
     (9, include_str!("../migrations/sqlite/0009_sign_in.sql")),
     (10, include_str!("../migrations/sqlite/0010_member_counts.sql")),
+    (11, include_str!("../migrations/sqlite/0011_audit_names.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -25,6 +26,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (8, include_str!("../migrations/postgres/0008_console_sessions.sql")),
     (9, include_str!("../migrations/postgres/0009_sign_in.sql")),
     (10, include_str!("../migrations/postgres/0010_member_counts.sql")),
+    (11, include_str!("../migrations/postgres/0011_audit_names.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -317,6 +317,7 @@ async fn audit_events_come_back_newest_first_and_filtered() {
     for (i, action) in ["group.create", "group.update", "membership.add"].iter().enumerate() {
         let mut w = store.write(&t).await.unwrap();
         w.insert_audit(&[NewAuditEvent {
+            names: None,
             id: id(EventId::parse, "evt_", i),
             at: Timestamp(i as i64 * 1000),
             actor_id: Some("usr_000000000001".into()),

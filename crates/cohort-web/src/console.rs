@@ -21,6 +21,7 @@ mod identity_provider;
 mod import;
 mod layout;
 mod rules;
+mod sentence;
 mod tokens;
 mod tree;
 mod users;

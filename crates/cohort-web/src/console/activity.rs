@@ -2,6 +2,7 @@
 
 use super::frame::{Tab, fail, group_frame, load};
 use super::layout::when;
+use super::sentence::{Present, sentence};
 use crate::shared::AppState;
 use crate::sign_in::Signed;
 use axum::Router;
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cohort_core::GroupId;
 use cohort_core::permission::CohortPermission as P;
+use cohort_service::error::ServiceError;
 use cohort_store::{AuditFilter, AuditRecord};
 use maud::{Markup, html};
 
@@ -20,6 +22,21 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/t/{tenant}/portal/access-management/groups/{group}/activity", get(tab))
 }
 
+/// A page of audit events with the present names of what they mention.
+pub(super) struct Log {
+    /// The events, newest first.
+    pub(super) records: Vec<AuditRecord>,
+    present: Present,
+}
+
+impl Log {
+    /// `records` with the present names of what they mention.
+    pub(super) async fn of(s: &AppState, signed: &Signed, records: Vec<AuditRecord>) -> Result<Self, ServiceError> {
+        let present = s.present_names(&signed.ctx, &records).await?;
+        Ok(Self { records, present })
+    }
+}
+
 /// The newest events about `group` whose action starts with `prefix`, or `None` when the
 /// signed-in person may not read the audit log.
 pub(super) async fn group_events(
@@ -27,7 +44,7 @@ pub(super) async fn group_events(
     signed: &Signed,
     group: &GroupId,
     prefix: Option<&str>,
-) -> Result<Option<Vec<AuditRecord>>, cohort_service::error::ServiceError> {
+) -> Result<Option<Log>, ServiceError> {
     if !signed.holdings.can(P::AuditRead) {
         return Ok(None);
     }
@@ -37,35 +54,37 @@ pub(super) async fn group_events(
         limit: EVENTS,
         ..AuditFilter::default()
     };
-    Ok(Some(s.list_audit(&signed.ctx, &filter).await?))
+    let records = s.list_audit(&signed.ctx, &filter).await?;
+    Ok(Some(Log::of(s, signed, records).await?))
 }
 
-/// What an event's body says, in one line (its after state, else its before state).
-fn detail(r: &AuditRecord) -> String {
-    let text = r.event.after.as_deref().or(r.event.before.as_deref()).unwrap_or_default();
-    let mut s: String = text.chars().take(240).collect();
-    if text.chars().count() > 240 {
-        s.push('…');
-    }
-    s
-}
-
-/// A table of audit events, newest first.
-pub(super) fn events_table(records: &[AuditRecord], caption: &str) -> Markup {
+/// A table of audit events, newest first: when, and what happened in words; the record as
+/// it was written one click away.
+pub(super) fn events_table(tenant: &str, log: &Log, caption: &str) -> Markup {
     html! {
-        @if records.is_empty() {
+        @if log.records.is_empty() {
             p.muted { "No events yet." }
         } @else {
-            div.table-wrap { table {
+            div.table-wrap { table.events {
                 caption.visually-hidden { (caption) }
-                thead { tr { th scope="col" { "When" } th scope="col" { "Action" } th scope="col" { "By" } th scope="col" { "Details" } } }
+                thead { tr { th scope="col" { "When" } th scope="col" { "What happened" } } }
                 tbody {
-                    @for r in records {
+                    @for r in &log.records {
                         tr {
-                            td { (when(r.event.at)) }
-                            td { code { (r.event.action) } }
-                            td { @match &r.event.actor_id { Some(a) => code { (a) }, None => span.muted { "cohort" } } }
-                            td { code.detail { (detail(r)) } }
+                            td.when { (when(r.event.at)) }
+                            td {
+                                (sentence(tenant, r, &log.present))
+                                details.record {
+                                    summary { "Record" }
+                                    dl.facts {
+                                        dt { "Action" } dd { code { (r.event.action) } }
+                                        dt { "Event" } dd { code { (r.event.id) } " at revision " (r.revision) }
+                                        @if let Some(b) = &r.event.before { dt { "Before" } dd { code.detail { (b) } } }
+                                        @if let Some(a) = &r.event.after { dt { "After" } dd { code.detail { (a) } } }
+                                        dt { "Request" } dd { code { (r.event.request_id) } }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -78,7 +97,7 @@ async fn tab(State(s): State<AppState>, signed: Signed, Path((_, group)): Path<(
     let found = async {
         let (g, n) = load(&s, &signed, &group).await?;
         let events = group_events(&s, &signed, &g.id, None).await?;
-        Ok::<_, cohort_service::error::ServiceError>((g, n, events))
+        Ok::<_, ServiceError>((g, n, events))
     }
     .await;
     match found {
@@ -86,7 +105,7 @@ async fn tab(State(s): State<AppState>, signed: Signed, Path((_, group)): Path<(
             let body = html! {
                 h2 { "Activity" }
                 @match &events {
-                    Some(events) => (events_table(events, "Events of this group")),
+                    Some(events) => (events_table(&signed.tenant, events, "Events of this group")),
                     None => p.muted { "The group's activity is in the audit log, which needs " code { "cohort:audit.read" } "." },
                 }
             };

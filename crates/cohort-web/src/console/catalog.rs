@@ -2,9 +2,11 @@
 //! types with their levels, and its resources with who holds a level on each; and the audit
 //! log with its filters.
 
-use super::activity::events_table;
+use super::activity::{Log, events_table};
+use super::frame::user_by_email;
 use super::frame::{fail, group_url, user_url};
-use super::layout::{self, Section, badge, section_url};
+use super::groups::find_group;
+use super::layout::{self, Section, badge, described_text, section_url};
 use crate::shared::AppState;
 use crate::sign_in::Signed;
 use axum::Router;
@@ -76,7 +78,7 @@ async fn roles(State(s): State<AppState>, signed: Signed, Query(q): Query<Search
                     @for r in &roles {
                         tr {
                             td { (r.name) @if r.builtin { " " (badge("source", "built-in")) } }
-                            td { (r.description) }
+                            td { (described_text(r.description.as_str())) }
                             td { @for p in &r.permissions { code { (p.as_str()) } " " } }
                         }
                     }
@@ -143,7 +145,7 @@ async fn resources(State(s): State<AppState>, signed: Signed, Query(q): Query<Se
                 thead { tr { th scope="col" { "Resource" } th scope="col" { "Type" } th scope="col" { "Description" } } }
                 tbody {
                     @for r in &resources {
-                        tr { td { a href=(format!("{url}/{}", r.id)) { (r.name) } } td { (r.type_name) } td { (r.description) } }
+                        tr { td { a href=(format!("{url}/{}", r.id)) { (r.name) } } td { (r.type_name) } td { (described_text(r.description.as_str())) } }
                     }
                 }
             } }
@@ -185,7 +187,7 @@ async fn resource(State(s): State<AppState>, signed: Signed, Path((_, raw)): Pat
     let body = html! {
         nav.crumbs aria-label="Breadcrumb" { a href=(section_url(t, "resources")) { "Resources" } " / " span { (r.name) } }
         h1 { (r.name) " " span.badges { (badge("source", r.type_name.as_str())) } }
-        @if !r.description.as_str().is_empty() { p.description { (r.description) } }
+        @if !r.description.as_str().is_empty() { p.description { (described_text(r.description.as_str())) } }
         p.muted { code { (r.id) } }
         h2 { "Who holds a level" }
         @if named.is_empty() {
@@ -211,6 +213,22 @@ async fn resource(State(s): State<AppState>, signed: Signed, Path((_, raw)): Pat
     };
     layout::page(&signed, Section::Resources, r.name.as_str(), body).into_response()
 }
+
+/// The kinds of event the audit log filters by, as (action prefix, words).
+const ACTIONS: [(&str, &str); 12] = [
+    ("", "Everything"),
+    ("membership.", "Memberships"),
+    ("group.", "Groups, their roles, levels, scopes and nesting"),
+    ("user.", "Users and their roles and levels"),
+    ("role.", "Roles"),
+    ("resource", "Resources and resource types"),
+    ("auto_assignment.", "Rules"),
+    ("sso", "Sign-in through the identity provider"),
+    ("token.", "Tokens"),
+    ("session.", "Console sign-ins"),
+    ("identity_provider.", "The identity provider's settings"),
+    ("tenant.", "The tenant"),
+];
 
 #[derive(Deserialize, Default)]
 pub(super) struct AuditQuery {
@@ -249,39 +267,59 @@ async fn audit(State(s): State<AppState>, signed: Signed, Query(q): Query<AuditQ
             None => None,
         };
         let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        // A person is chosen by email (or id), what the events are about by a group's name or
+        // slug (or any id).
+        let actor = match text(&q.actor) {
+            Some(a) if a.contains('@') => match user_by_email(&s, &signed, &a).await? {
+                Some(u) => Some(u.id.to_string()),
+                None => return Err(ServiceError::BadRequest(format!("no user has the email `{a}`"))),
+            },
+            other => other,
+        };
+        let target = match text(&q.target) {
+            Some(t) if !cohort_service::audit::mentioned_id(&t) => match find_group(&s, &signed, &t).await? {
+                Some(g) => Some(g.id.to_string()),
+                None => return Err(ServiceError::BadRequest(format!("no active group has the slug or name `{t}`"))),
+            },
+            other => other,
+        };
         let filter = AuditFilter {
             action_prefix: text(&q.action),
-            actor_id: text(&q.actor),
-            target_id: text(&q.target),
+            actor_id: actor,
+            target_id: target,
             from: local_time("from", &q.from)?,
             to: local_time("to", &q.to)?,
             after,
             limit: PAGE,
         };
-        s.list_audit(&signed.ctx, &filter).await
+        Log::of(&s, &signed, s.list_audit(&signed.ctx, &filter).await?).await
     }
     .await;
-    let records = match found {
+    let log = match found {
         Ok(v) => v,
         Err(e) => return fail(&signed, e),
     };
     let url = section_url(&signed.tenant, "audit");
-    let next = crate::cursor::next(&records, PAGE, |r| (r.revision.to_string(), r.event.id.to_string()));
+    let next = crate::cursor::next(&log.records, PAGE, |r| (r.revision.to_string(), r.event.id.to_string()));
+    let known = ACTIONS.iter().any(|(v, _)| *v == q.action);
     let filters =
         [("action", q.action.as_str()), ("actor", &q.actor), ("target", &q.target), ("from", &q.from), ("to", &q.to)];
     let body = html! {
         h1 { "Audit log" }
         p.muted { "Every change, newest first: who made it, what it was before and after. Refused attempts to gain access are recorded too." }
         form.filters method="get" action=(url) role="search" {
-            div.field { label for="action" { "Action starts with" } input #action type="text" name="action" value=(q.action) placeholder="e.g. group.member"; }
-            div.field { label for="actor" { "Actor id" } input #actor type="text" name="actor" value=(q.actor); }
-            div.field { label for="target" { "Target id" } input #target type="text" name="target" value=(q.target); }
+            div.field { label for="action" { "What" } select #action name="action" {
+                @for (v, l) in ACTIONS { option value=(v) selected[*v == q.action] { (l) } }
+                @if !known { option value=(q.action) selected { "Starting with " (q.action) } }
+            } }
+            div.field { label for="actor" { "By" } input #actor type="text" name="actor" value=(q.actor) placeholder="Email" data-picker="users"; }
+            div.field { label for="target" { "About group" } input #target type="text" name="target" value=(q.target) placeholder="Name or slug" data-picker="groups"; }
             div.field { label for="from" { "From (UTC)" } input #from type="datetime-local" name="from" value=(q.from); }
             div.field { label for="to" { "Before (UTC)" } input #to type="datetime-local" name="to" value=(q.to); }
             button type="submit" { "Filter" }
             @if filters.iter().any(|(_, v)| !v.is_empty()) { a href=(url) { "Clear" } }
         }
-        (events_table(&records, "Audit events"))
+        (events_table(&signed.tenant, &log, "Audit events"))
         @if let Some(c) = &next { nav.pager aria-label="Pages" { a href=(format!("{url}?{}", keep(&filters, c))) rel="next" { "Older events" } } }
     };
     layout::page(&signed, Section::Audit, "Audit log", body).into_response()

@@ -133,6 +133,19 @@ pub(super) fn field_error(errors: &[(String, String)], field: &str) -> Markup {
     }
 }
 
+/// A description as text: what is written between backticks shows as code, without the
+/// backticks (built-in roles describe their permissions that way).
+pub(super) fn described_text(text: &str) -> Markup {
+    if !text.matches('`').count().is_multiple_of(2) {
+        return html! { (text) };
+    }
+    html! {
+        @for (i, part) in text.split('`').enumerate() {
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
+        }
+    }
+}
+
 /// A form page's status: 422 when it is sent back with errors.
 pub(super) fn form_status(errors: &[(String, String)]) -> axum::http::StatusCode {
     if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY }

@@ -174,7 +174,7 @@ async fn rules_page(
         @if editable { (editor(signed, &g, &form, errors)) }
         h2 { "Rule log" }
         @match &log {
-            Some(events) => (events_table(events, "Rule log")),
+            Some(events) => (events_table(&signed.tenant, events, "Rule log")),
             None => p.muted { "The rule log is part of the audit log, which needs " code { "cohort:audit.read" } "." },
         }
     };

@@ -50,7 +50,7 @@ pub struct AuditEventView {
     pub revision: i64,
     /// When.
     pub at: String,
-    /// Who (a user id).
+    /// Who (a user's or an app's id).
     pub actor_id: Option<String>,
     /// What, e.g. `group.create`.
     pub action: String,
@@ -66,6 +66,10 @@ pub struct AuditEventView {
     pub after: Option<Value>,
     /// The request that made the change.
     pub request_id: String,
+    /// The name of each user, group, role, resource and token the event mentions, by id, as
+    /// it was when the event happened (absent for events recorded before names were).
+    #[schema(value_type = Option<Object>)]
+    pub names: Option<Value>,
 }
 
 /// A page of audit events.
@@ -119,6 +123,7 @@ async fn list_audit(
             before: parse(&r.event.before),
             after: parse(&r.event.after),
             request_id: r.event.request_id.clone(),
+            names: parse(&r.event.names),
         })
         .collect();
     Ok(Json(AuditPage { items, next_cursor }))
