@@ -146,6 +146,16 @@ pub struct User {
 }
 
 impl User {
+    /// How the user is named to people: their display name, else their email, else their
+    /// user name, else their id (the audit log's recorded names follow the same rule).
+    pub fn name(&self) -> String {
+        Some(self.display_name.to_string())
+            .filter(|n| !n.is_empty())
+            .or_else(|| self.email.as_ref().map(ToString::to_string))
+            .or_else(|| self.user_name.as_ref().map(ToString::to_string))
+            .unwrap_or_else(|| self.id.to_string())
+    }
+
     /// The key users are unique and sorted by: the email, compared case-insensitively; a user
     /// without an email gets a key of their own (`~` and the id) that sorts after every email.
     pub fn email_key(&self) -> String {

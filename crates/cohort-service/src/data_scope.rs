@@ -25,10 +25,7 @@ impl Services {
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::GroupsWrite)?;
             change.tx.allow(proof)?;
             if !facts.active {
-                return Err(ServiceError::Conflict {
-                    field: "groupId".to_owned(),
-                    reason: format!("group `{group}` is archived"),
-                });
+                return Err(crate::error::archived("groupId", &change.before.state, group));
             }
             let before = change.before.state.scopes_of(group).map(|s| s.as_map().clone()).unwrap_or_default();
             change.tx.write()?.set_scopes(group, &scopes).await?;

@@ -99,3 +99,16 @@ impl From<StoreError> for ServiceError {
 
 /// Result of a use case.
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The refusal of a change to an archived group, in its name.
+pub(crate) fn archived(
+    field: &str,
+    state: &cohort_core::state::TenantState,
+    group: &cohort_core::GroupId,
+) -> ServiceError {
+    let name = state.group(group).map_or_else(|| group.to_string(), |g| g.name.clone());
+    ServiceError::Conflict {
+        field: field.to_owned(),
+        reason: format!("the group {name} is archived: unarchive it first"),
+    }
+}

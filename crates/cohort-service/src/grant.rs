@@ -71,10 +71,7 @@ impl Services {
         if let Subject::Group(g) = subject
             && live.state.group(g).is_some_and(|f| !f.active)
         {
-            return Err(ServiceError::Conflict {
-                field: "groupId".to_owned(),
-                reason: format!("group `{g}` is archived"),
-            });
+            return Err(crate::error::archived("groupId", &live.state, g));
         }
         let g = Grant {
             resource_id: resource.clone(),

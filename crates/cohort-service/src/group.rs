@@ -415,7 +415,7 @@ impl Services {
         if before.status == status {
             return Err(ServiceError::Conflict {
                 field: "status".to_owned(),
-                reason: format!("group `{id}` is already {}", status.as_str()),
+                reason: format!("the group {} is already {}", before.name, status.as_str()),
             });
         }
         let mut group = before.clone();

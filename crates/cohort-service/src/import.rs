@@ -459,10 +459,7 @@ impl Services {
             let may_make_managers = guard.require(P::GroupsWrite).is_ok();
             change.tx.allow(proof)?;
             if !active {
-                return Err(ServiceError::Conflict {
-                    field: "groupId".to_owned(),
-                    reason: format!("group `{group}` is archived"),
-                });
+                return Err(crate::error::archived("groupId", &change.before.state, group));
             }
             let lines = MemberLines { group, may_make_managers, now: self.now() };
             self.preview_import(change, ctx, &lines, file, |rows| ImportRows::Members(group.clone(), rows)).await
@@ -500,10 +497,7 @@ impl Services {
                 return Err(already_confirmed(id));
             }
             if !active {
-                return Err(ServiceError::Conflict {
-                    field: "groupId".to_owned(),
-                    reason: format!("group `{group}` is archived"),
-                });
+                return Err(crate::error::archived("groupId", &change.before.state, group));
             }
             let (now, state) = (self.now(), &change.before.state);
             let mut outcome = ImportOutcome { added: 0, skipped: Vec::new() };

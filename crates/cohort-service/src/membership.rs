@@ -69,10 +69,7 @@ impl Services {
             MemberRole::Member => guard.require_or_manager(P::GroupsWrite, group)?,
         })?;
         if !facts.active {
-            return Err(ServiceError::Conflict {
-                field: "groupId".to_owned(),
-                reason: format!("group `{group}` is archived"),
-            });
+            return Err(crate::error::archived("groupId", state, group));
         }
         self.put_member_in(change, ctx, group, input).await
     }
@@ -98,9 +95,11 @@ impl Services {
             return Err(invalid("expiresAt", "must be in the future".to_owned()));
         }
         if state.rows(group, &input.user_id).any(|(s, _)| s == MembershipSource::Manual) {
+            let group_name = state.group(group).map_or_else(|| group.to_string(), |g| g.name.clone());
+            let user = change.user(&input.user_id).await?.name();
             return Err(ServiceError::Conflict {
                 field: "userId".to_owned(),
-                reason: format!("user `{}` is already a member of `{group}`", input.user_id),
+                reason: format!("{user} is already a member of {group_name}"),
             });
         }
         let m = Membership {

@@ -79,10 +79,7 @@ impl Services {
                 )
             };
             if !add.is_empty() && !facts.active {
-                return Err(ServiceError::Conflict {
-                    field: "members".to_owned(),
-                    reason: format!("group `{group}` is archived"),
-                });
+                return Err(crate::error::archived("members", &change.before.state, group));
             }
             let now = self.now();
             for s in &add {

@@ -222,10 +222,7 @@ impl Services {
         if let Subject::Group(g) = subject {
             let facts = state.group(g).ok_or_else(|| ServiceError::NotFound(format!("group `{g}`")))?;
             if !facts.active {
-                return Err(ServiceError::Conflict {
-                    field: "groupId".to_owned(),
-                    reason: format!("group `{g}` is archived"),
-                });
+                return Err(crate::error::archived("groupId", state, g));
             }
         }
         self.put_role_in(change, ctx, subject, role_id).await
@@ -256,9 +253,13 @@ impl Services {
         let (kind, id) = subject_target(subject);
         change.touch_subject(subject);
         if !change.tx.write()?.assign_role(subject, role_id, ctx.user(), self.now()).await? {
+            let holder = match subject {
+                Subject::Group(g) => change.before.state.group(g).map_or_else(|| id.clone(), |f| f.name.clone()),
+                Subject::User(u) => change.user(u).await?.name(),
+            };
             return Err(ServiceError::Conflict {
                 field: "roleId".to_owned(),
-                reason: format!("role `{role_id}` is already assigned to `{id}`"),
+                reason: format!("{holder} already holds the role {}", role.name),
             });
         }
         self.audit(

@@ -279,10 +279,7 @@ impl Services {
             });
         }
         if !facts.active {
-            return Err(ServiceError::Conflict {
-                field: "groupId".to_owned(),
-                reason: format!("group `{group}` is archived"),
-            });
+            return Err(crate::error::archived("groupId", &change.before.state, group));
         }
         if let Some(giver) = cohort_giver_at_or_above(state, group) {
             return Err(ServiceError::Conflict {

@@ -714,6 +714,11 @@ async fn the_why_page_gives_the_decision_and_its_path() {
     let why = "/t/default/portal/access-management/why?user=ana%40example.com&permission=reports.export";
     let p = send(&app, Method::GET, why, Some(&cookie), None, None).await;
     assert!(p.html.contains("Allowed") && p.html.contains("France") && p.html.contains("EMEA"), "{}", p.html);
+    // In names: the role's id only in its title.
+    let reason = &p.html[p.html.find("id=\"reason\"").unwrap()..];
+    let reason = &reason[..reason.find("</p>").unwrap()];
+    assert!(reason.contains(&format!("<code title=\"{role}\">Exporter</code>")), "{reason}");
+    assert_eq!(reason.matches(role.as_str()).count(), 1, "{reason}");
     app.delete(&format!("/t/default/api/v1/groups/{france}/members/{u}"), ROOT).await;
     let p = send(&app, Method::GET, why, Some(&cookie), None, None).await;
     assert!(p.html.contains("Denied") && !p.html.contains("badge-active\">Allowed"), "{}", p.html);

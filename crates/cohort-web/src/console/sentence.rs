@@ -156,6 +156,13 @@ impl Event<'_> {
             "group.delete" | "role.delete" | "resource.delete" | "user.delete" => {
                 html! { (a) " deleted " (thing) " " (t) }
             }
+            "group.archive" => html! { (a) " archived " (t) },
+            "group.unarchive" => html! { (a) " unarchived " (t) },
+            "auto_assignment.rule.create" => {
+                html! { (a) " added a rule to " (t) ": " code { (self.text("expression").unwrap_or("?")) } }
+            }
+            "auto_assignment.rule.update" => html! { (a) " changed a rule of " (t) (self.changes()) },
+            "auto_assignment.error" => html! { "A rule of " (t) " failed: " (self.text("error").unwrap_or("?")) },
             "user.suspend" => html! { (a) " suspended " (t) },
             "user.activate" => html! { (a) " reactivated " (t) },
             "token.regenerate" => html! { (a) " regenerated the token " (t) },

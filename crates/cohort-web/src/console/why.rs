@@ -11,10 +11,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cohort_core::resolve::Decision;
 use cohort_service::CheckInput;
+use cohort_service::audit::mentioned_id;
 use cohort_service::error::ServiceError;
 use cohort_store::ResourceFilter;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/t/{tenant}/portal/access-management/why", get(page))
@@ -37,8 +39,15 @@ pub(super) struct WhyQuery {
     level: String,
 }
 
+/// The answer to the form's question, about the user named so.
+struct Answer {
+    name: String,
+    user_id: String,
+    decision: Decision,
+}
+
 /// The question the form asks, or `None` when it names no user yet.
-async fn ask(s: &AppState, signed: &Signed, q: &WhyQuery) -> Result<Option<(String, Decision)>, ServiceError> {
+async fn ask(s: &AppState, signed: &Signed, q: &WhyQuery) -> Result<Option<Answer>, ServiceError> {
     let who = q.user.trim();
     if who.is_empty() {
         return Ok(None);
@@ -51,12 +60,16 @@ async fn ask(s: &AppState, signed: &Signed, q: &WhyQuery) -> Result<Option<(Stri
         if q.permission.trim().is_empty() {
             return Err(ServiceError::BadRequest("name a permission, or a resource and a level".to_owned()));
         }
-        CheckInput::Permission { user_id, permission: q.permission.trim().to_owned() }
+        CheckInput::Permission { user_id: user_id.clone(), permission: q.permission.trim().to_owned() }
     } else {
-        CheckInput::Level { user_id, resource_id: q.resource.trim().to_owned(), level: q.level.trim().to_owned() }
+        CheckInput::Level {
+            user_id: user_id.clone(),
+            resource_id: q.resource.trim().to_owned(),
+            level: q.level.trim().to_owned(),
+        }
     };
     let mut out = s.check(&signed.ctx, &[input], None).await?;
-    Ok(out.pop().map(|o| (name, o.decision)))
+    Ok(out.pop().map(|o| Answer { name, user_id, decision: o.decision }))
 }
 
 async fn page(State(s): State<AppState>, signed: Signed, Query(q): Query<WhyQuery>) -> Response {
@@ -70,6 +83,13 @@ async fn page(State(s): State<AppState>, signed: Signed, Query(q): Query<WhyQuer
     } else {
         Vec::new()
     };
+    // The reason apps get names things by id where it must be exact; here an id is shown by
+    // its name, the id kept in the name's `title`.
+    let mut known: BTreeMap<String, String> =
+        resources.iter().map(|r| (r.id.to_string(), r.name.to_string())).collect();
+    if let Some(a) = &answer {
+        known.insert(a.user_id.clone(), a.name.clone());
+    }
     let t = &signed.tenant;
     let body = html! {
         h1 { "Why?" }
@@ -99,15 +119,44 @@ async fn page(State(s): State<AppState>, signed: Signed, Query(q): Query<WhyQuer
             }
             button.primary type="submit" { "Ask" }
         }
-        @if let Some((name, d)) = &answer {
+        @if let Some(Answer { name, decision: d, .. }) = &answer {
             section.card.answer aria-live="polite" aria-labelledby="answer-title" {
                 h2 #answer-title {
                     @if d.allowed { span.badge.badge-active { "Allowed" } } @else { span.badge.badge-archived { "Denied" } }
                     " " (name)
                 }
-                p #reason { (d.reason) }
+                p #reason { (reason_words(&d.reason, &known)) }
             }
         }
     };
     layout::page(&signed, Section::Why, "Why?", body).into_response()
+}
+
+/// A reason in words: backticked text as code, an id in parentheses moved into the `title` of
+/// the name before it, and an id written alone shown by its name when `known` has it.
+fn reason_words(reason: &str, known: &BTreeMap<String, String>) -> Markup {
+    let parts: Vec<&str> = reason.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return html! { (reason) };
+    }
+    html! {
+        @for (i, part) in parts.iter().enumerate() {
+            @if i % 2 == 1 {
+                @let next = parts.get(i + 1).copied().unwrap_or_default();
+                @let id = next.strip_prefix(" (").and_then(|r| r.split_once(')')).map(|(id, _)| id).filter(|id| mentioned_id(id));
+                @match (id, known.get(*part)) {
+                    (Some(id), _) => code title=(id) { (part) },
+                    (None, Some(name)) => span title=(part) { (name) },
+                    (None, None) => code { (part) },
+                }
+            } @else {
+                @let prev_id = i > 0 && part.strip_prefix(" (").and_then(|r| r.split_once(')')).is_some_and(|(id, _)| mentioned_id(id));
+                @if prev_id {
+                    (part.split_once(')').map_or(*part, |(_, rest)| rest))
+                } @else {
+                    (part)
+                }
+            }
+        }
+    }
 }
