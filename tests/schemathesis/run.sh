@@ -35,6 +35,9 @@ PY
 printf '[parameters]\n"path.tenant" = "default"\n' > "$WORK/schemathesis.toml"
 status=0
 while read -r role token; do
+  # SCHEMATHESIS_ROLES (space separated) runs only those roles: the second backend's run
+  # checks the admin's answers only, the roles' refusals being the same code on both.
+  if [ -n "${SCHEMATHESIS_ROLES:-}" ] && [[ " $SCHEMATHESIS_ROLES " != *" $role "* ]]; then continue; fi
   echo "-- schemathesis as $role"
   # Regenerating or revoking a token would end the run's own credential; the Rust tests cover
   # both operations.

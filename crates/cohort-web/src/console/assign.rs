@@ -104,6 +104,23 @@ async fn subject_words(s: &AppState, signed: &Signed, subject: &Subject) -> Resu
     })
 }
 
+/// A question about what `subject` holds on `tab`: whom it counts, where cancelling goes, the
+/// section; taking away by default (a red button, no other fields), the rest to fill in.
+fn ask_about(subject: &Subject, url: &str, tab: &str) -> Ask {
+    Ask {
+        title: String::new(),
+        what: html! {},
+        reach: reach_of(subject),
+        reached_words: String::new(),
+        action: String::new(),
+        fields: Vec::new(),
+        button: String::new(),
+        danger: true,
+        cancel: back_url(subject, url, tab),
+        section: section_of(subject),
+    }
+}
+
 fn reach_of(subject: &Subject) -> Reach {
     match subject {
         Subject::Group(g) => Reach::Groups(vec![g.clone()]),
@@ -155,7 +172,6 @@ async fn assign(
                     @for (i, p) in cohort.iter().enumerate() { @if i > 0 { ", " } code { (p) } }
                     ". Whoever holds it can change who holds what in this tenant." }
             },
-            reach: reach_of(&subject),
             reached_words: match &subject {
                 Subject::Group(_) => format!("{within} would hold it"),
                 Subject::User(_) => "would hold it".to_owned(),
@@ -163,9 +179,7 @@ async fn assign(
             action: format!("{url}/roles"),
             fields: vec![("role", role.id.to_string())],
             button: format!("Give {}", role.name),
-            danger: true,
-            cancel: back_url(&subject, &url, "roles"),
-            section: section_of(&subject),
+            ..ask_about(&subject, &url, "roles")
         })
     };
     confirmable(&s, &signed, &f.confirmed, ask, apply).await
@@ -196,17 +210,13 @@ async fn unassign(
                 p { "It gives " @for (i, p) in r.permissions.iter().enumerate() { @if i > 0 { ", " } code { (p.as_str()) } }
                     ". What the same permissions come with through another role or group stays." }
             },
-            reach: reach_of(&subject),
             reached_words: match &subject {
                 Subject::Group(_) => format!("{within} would lose what it gives through {name}"),
                 Subject::User(_) => "would lose what it gives directly".to_owned(),
             },
             action: format!("{url}/roles/{role}/remove"),
-            fields: Vec::new(),
             button: "Remove the role".to_owned(),
-            danger: true,
-            cancel: back_url(&subject, &url, "roles"),
-            section: section_of(&subject),
+            ..ask_about(&subject, &url, "roles")
         })
     };
     let apply = async |ctx: &cohort_service::Ctx| {
@@ -283,17 +293,13 @@ async fn revoke(
         Ok(Ask {
             title: format!("Revoke {level} on {} from {name}?", r.name),
             what: html! { p { "A level held through another group or directly stays; the most permissive one counts." } },
-            reach: reach_of(&subject),
             reached_words: match &subject {
                 Subject::Group(_) => format!("{within} would lose {level} on {} through {name}", r.name),
                 Subject::User(_) => format!("would lose {level} on {} held directly", r.name),
             },
             action: format!("{url}/resources/{resource}/revoke"),
-            fields: Vec::new(),
             button: "Revoke the level".to_owned(),
-            danger: true,
-            cancel: back_url(&subject, &url, "resources"),
-            section: section_of(&subject),
+            ..ask_about(&subject, &url, "resources")
         })
     };
     let apply = async |ctx: &cohort_service::Ctx| {
