@@ -217,7 +217,6 @@ impl Services {
         crate::audit::name_events(&mut w, &tenant, &mut events).await?;
         w.insert_audit(&events).await?;
         w.record_change(&touched).await?;
-        let tenant = w.tenant().clone();
         match self.commit_judged(w, before, &touched, &proof).await {
             Err(live::Outcome::Refused(refusal)) => {
                 let tenant_target = ("tenant".to_owned(), tenant.to_string());
