@@ -128,13 +128,7 @@ impl Services {
     /// Grants held by a group (readers and its managers) or directly by a user (readers and
     /// the user themself).
     pub async fn grants_of(&self, ctx: &Ctx, subject: &Subject) -> ServiceResult<Vec<Grant>> {
-        let mut r = self
-            .read_for(ctx, |guard, state| {
-                subject_exists(state, subject)?;
-                guard.require_read_of(subject)
-            })
-            .await?;
-        Ok(r.grants_of(ctx.tenant(), subject).await?)
+        Ok(self.read_held_by(ctx, subject).await?.grants_of(ctx.tenant(), subject).await?)
     }
 
     /// Every grant on a resource.

@@ -322,12 +322,6 @@ impl Services {
     /// Roles assigned to a group (readers and its managers) or directly to a user (readers and
     /// the user themself).
     pub async fn roles_of(&self, ctx: &Ctx, subject: &Subject) -> ServiceResult<Vec<Role>> {
-        let mut r = self
-            .read_for(ctx, |guard, state| {
-                subject_exists(state, subject)?;
-                guard.require_read_of(subject)
-            })
-            .await?;
-        Ok(r.roles_of(ctx.tenant(), subject).await?)
+        Ok(self.read_held_by(ctx, subject).await?.roles_of(ctx.tenant(), subject).await?)
     }
 }

@@ -105,6 +105,20 @@ impl crate::Services {
         self.vault.read(&proof).await
     }
 
+    /// [`Self::read_for`] what `subject` (which must exist) holds directly: its readers, a
+    /// group's managers, a user themself.
+    pub(crate) async fn read_held_by(
+        &self,
+        ctx: &Ctx,
+        subject: &cohort_core::model::Subject,
+    ) -> ServiceResult<TenantRead> {
+        self.read_for(ctx, |guard, state| {
+            crate::subject_exists(state, subject)?;
+            guard.require_read_of(subject)
+        })
+        .await
+    }
+
     /// [`Self::read_for`] a caller who holds `permission`.
     pub(crate) async fn read_holding(&self, ctx: &Ctx, permission: CohortPermission) -> ServiceResult<TenantRead> {
         self.read_for(ctx, |guard, _| guard.require(permission)).await
