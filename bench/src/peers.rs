@@ -149,6 +149,7 @@ pub async fn write_to_store(url: &str, d: &Dataset) {
             status: UserStatus::Active,
             user_type: Default::default(),
             external_id: None,
+            time_zone: None,
             created_at: t0,
             updated_at: t0,
         };

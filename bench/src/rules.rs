@@ -46,6 +46,7 @@ fn in_process() {
         status: UserStatus::Active,
         user_type: Default::default(),
         external_id: None,
+        time_zone: None,
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
     };

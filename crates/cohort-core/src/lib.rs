@@ -18,4 +18,4 @@ pub mod time;
 
 pub use error::DomainError;
 pub use id::{AppId, EventId, GroupId, IdSource, ImportId, ResourceId, RoleId, RuleId, TenantId, TokenId, UserId};
-pub use time::{Clock, Timestamp};
+pub use time::{Clock, Timestamp, ZoneName};

@@ -108,6 +108,8 @@ pub struct Tenant {
     pub revision: i64,
     /// The user types its users may have (always holding [`UserType::DEFAULT`]).
     pub user_types: BTreeSet<UserType>,
+    /// The time zone its people read times in unless they chose their own (none: UTC).
+    pub time_zone: Option<crate::ZoneName>,
     /// When it was created.
     pub created_at: Timestamp,
 }
@@ -139,6 +141,8 @@ pub struct User {
     pub user_type: UserType,
     /// Id in the provisioning system, when provisioned.
     pub external_id: Option<String>,
+    /// The time zone they read times in (none: the tenant's).
+    pub time_zone: Option<crate::ZoneName>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last change.

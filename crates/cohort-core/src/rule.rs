@@ -699,6 +699,7 @@ mod tests {
             status: UserStatus::Active,
             user_type: crate::name::UserType::default(),
             external_id: None,
+            time_zone: None,
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
         }

@@ -133,6 +133,7 @@ fn big_user() -> cohort_core::model::User {
         status: cohort_core::model::UserStatus::Active,
         user_type: Default::default(),
         external_id: None,
+        time_zone: None,
         created_at: cohort_core::Timestamp(0),
         updated_at: cohort_core::Timestamp(0),
     }

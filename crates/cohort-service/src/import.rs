@@ -585,6 +585,7 @@ impl Services {
                     status: UserStatus::Active,
                     user_name: None,
                     external_id: None,
+                    time_zone: None,
                 };
                 let user = self.create_user_in(change, ctx.into(), new).await?;
                 memberships.extend(row.groups.into_iter().map(|g| (g, user.id.clone(), MemberRole::Member)));

@@ -47,6 +47,7 @@ pub struct UserSnapshot {
     #[serde(rename = "type")]
     user_type: String,
     external_id: Option<String>,
+    time_zone: Option<String>,
     created_at: String,
     updated_at: String,
 }
@@ -65,6 +66,7 @@ impl From<&User> for UserSnapshot {
             status: u.status.as_str().to_owned(),
             user_type: u.user_type.to_string(),
             external_id: u.external_id.clone(),
+            time_zone: u.time_zone.as_ref().map(ToString::to_string),
             created_at: rfc3339(u.created_at),
             updated_at: rfc3339(u.updated_at),
         }

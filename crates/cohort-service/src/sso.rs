@@ -244,6 +244,7 @@ impl Services {
                     user_type: None,
                     user_name: person.login.clone(),
                     external_id: None,
+                    time_zone: None,
                 };
                 match self.create_user_in(change, origin, input).await {
                     Ok(u) => u,

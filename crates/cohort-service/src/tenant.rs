@@ -107,6 +107,7 @@ impl Services {
             name: input.name,
             revision: 1,
             user_types: [UserType::default()].into(),
+            time_zone: None,
             created_at: now,
         };
         let w = self.vault.create_tenant(&tenant).await?;
@@ -163,6 +164,7 @@ impl Services {
             status: UserStatus::Active,
             user_type: UserType::default(),
             external_id: None,
+            time_zone: None,
             created_at: now,
             updated_at: now,
         };

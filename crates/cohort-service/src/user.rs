@@ -8,7 +8,7 @@ use crate::error::{FieldError, ServiceError, ServiceResult};
 use cohort_core::model::{MemberRole, Membership, MembershipSource, Subject, User, UserStatus};
 use cohort_core::name::{Attributes, Email, Name, ShortText, SsoGroups, UserType};
 use cohort_core::permission::CohortPermission as P;
-use cohort_core::{GroupId, UserId};
+use cohort_core::{GroupId, UserId, ZoneName};
 use cohort_store::UserFilter;
 use cohort_store::listing::Listing;
 
@@ -35,6 +35,8 @@ pub struct NewUser {
     pub user_name: Option<Name>,
     /// Id in the provisioning system.
     pub external_id: Option<ShortText>,
+    /// The time zone they read times in (none: the tenant's).
+    pub time_zone: Option<ZoneName>,
 }
 
 /// Changes to a user; absent fields stay as they are.
@@ -60,8 +62,41 @@ pub struct UserPatch {
     pub user_name: Option<Option<Name>>,
     /// New id in the provisioning system; `Some(None)` removes it.
     pub external_id: Option<Option<ShortText>>,
+    /// New time zone; `Some(None)` leaves them on the tenant's. A user may change their own
+    /// without `cohort:users.write`: it changes only how times are shown to them.
+    pub time_zone: Option<Option<ZoneName>>,
     /// The version the change is made against.
     pub expect: Expect,
+}
+
+impl UserPatch {
+    /// Whether it changes nothing but how times are shown (the user's own preference).
+    fn only_preferences(&self) -> bool {
+        let Self {
+            email,
+            display_name,
+            department,
+            title,
+            attributes,
+            sso_groups,
+            status,
+            user_type,
+            user_name,
+            external_id,
+            time_zone: _,
+            expect: _,
+        } = self;
+        email.is_none()
+            && display_name.is_none()
+            && department.is_none()
+            && title.is_none()
+            && attributes.is_none()
+            && sso_groups.is_none()
+            && status.is_none()
+            && user_type.is_none()
+            && user_name.is_none()
+            && external_id.is_none()
+    }
 }
 
 fn invalid(field: &str, message: String) -> ServiceError {
@@ -147,6 +182,7 @@ impl Services {
             status: input.status,
             user_type,
             external_id: input.external_id.map(|e| e.as_str().to_owned()),
+            time_zone: input.time_zone,
             created_at: now,
             updated_at: now,
         };
@@ -188,10 +224,16 @@ impl Services {
         Ok(self.read_holding(ctx, P::UsersRead).await?.list_users_where(tenant, listing).await?)
     }
 
-    /// Changes a user.
+    /// Changes a user: needs `cohort:users.write`, or to be that user changing only their
+    /// time zone.
     pub async fn update_user(&self, ctx: &Ctx, id: &UserId, patch: UserPatch) -> ServiceResult<Written<User>> {
         self.change(ctx, async |change| {
-            let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
+            let guard = Guard::new(ctx, &change.before, self.now());
+            let proof = if ctx.is_user(id) && patch.only_preferences() {
+                guard.require_self(id)?
+            } else {
+                guard.require(P::UsersWrite)?
+            };
             change.tx.allow(proof)?;
             let before = change.user(id).await?;
             patch.expect.check(&format!("user `{id}`"), before.updated_at)?;
@@ -222,6 +264,7 @@ impl Services {
             user.title = patch.title.unwrap_or(user.title);
             user.attributes = patch.attributes.unwrap_or(user.attributes);
             user.sso_groups = patch.sso_groups.unwrap_or(user.sso_groups);
+            user.time_zone = patch.time_zone.unwrap_or(user.time_zone);
             if let Some(t) = patch.user_type {
                 known_type(&self.user_types_in(change).await?, &t)?;
                 user.user_type = t;

@@ -14,6 +14,7 @@ const SQLITE: &[(i64, &str)] = &[
     (9, include_str!("../migrations/sqlite/0009_sign_in.sql")),
     (10, include_str!("../migrations/sqlite/0010_member_counts.sql")),
     (11, include_str!("../migrations/sqlite/0011_audit_names.sql")),
+    (12, include_str!("../migrations/sqlite/0012_time_zones.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -27,6 +28,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (9, include_str!("../migrations/postgres/0009_sign_in.sql")),
     (10, include_str!("../migrations/postgres/0010_member_counts.sql")),
     (11, include_str!("../migrations/postgres/0011_audit_names.sql")),
+    (12, include_str!("../migrations/postgres/0012_time_zones.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

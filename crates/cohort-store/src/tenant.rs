@@ -1,10 +1,10 @@
 //! Tenants.
 
-use crate::row::{int, text, time};
+use crate::row::{int, opt_text, text, time};
 use crate::{Db, StoreError};
-use cohort_core::TenantId;
 use cohort_core::model::Tenant;
 use cohort_core::name::{Name, TenantSlug, UserType};
+use cohort_core::{TenantId, ZoneName};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::ops::DerefMut;
@@ -19,11 +19,12 @@ fn tenant(row: &AnyRow) -> Result<Tenant, StoreError> {
             .split_whitespace()
             .map(|t| UserType::parse("userTypes", t))
             .collect::<Result<_, _>>()?,
+        time_zone: opt_text(row, "time_zone")?.map(|z| ZoneName::parse("timeZone", &z)).transpose()?,
         created_at: time(row, "created_at")?,
     })
 }
 
-const COLUMNS: &str = "SELECT id, slug, name, revision, user_types, created_at FROM tenants";
+const COLUMNS: &str = "SELECT id, slug, name, revision, user_types, time_zone, created_at FROM tenants";
 
 impl<C: DerefMut<Target = AnyConnection>> Db<C> {
     /// The tenant with this slug.
@@ -88,6 +89,17 @@ impl crate::Writer {
         sqlx::query("UPDATE tenants SET user_types = $2 WHERE id = $1")
             .bind(tenant)
             .bind(text)
+            .execute(self.tx())
+            .await?;
+        Ok(())
+    }
+
+    /// Sets the time zone the tenant's people read times in by default (none: UTC).
+    pub async fn set_time_zone(&mut self, zone: Option<&ZoneName>) -> Result<(), StoreError> {
+        let tenant = self.tenant.to_string();
+        sqlx::query("UPDATE tenants SET time_zone = $2 WHERE id = $1")
+            .bind(tenant)
+            .bind(zone.map(|z| z.as_str().to_owned()))
             .execute(self.tx())
             .await?;
         Ok(())

@@ -4,9 +4,9 @@ use crate::row::{Columns, opt_text, text, time};
 use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{After, Db, StoreError, Writer};
 use cohort_core::TenantId;
-use cohort_core::UserId;
 use cohort_core::model::{User, UserStatus};
 use cohort_core::name::{AttributeValue, Attributes, Email, Name, ShortText, SsoGroups, UserType};
+use cohort_core::{UserId, ZoneName};
 use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
@@ -91,6 +91,7 @@ pub(crate) fn user(row: &impl Columns) -> Result<User, StoreError> {
         status: UserStatus::parse("status", &text(row, "status")?)?,
         user_type: UserType::parse("type", &text(row, "user_type")?)?,
         external_id: opt_text(row, "external_id")?,
+        time_zone: opt_text(row, "time_zone")?.map(|z| ZoneName::parse("timeZone", &z)).transpose()?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
@@ -109,6 +110,7 @@ pub(crate) const NAMES: &[&str] = &[
     "status",
     "user_type",
     "external_id",
+    "time_zone",
     "created_at",
     "updated_at",
 ];
@@ -197,8 +199,8 @@ impl Writer {
         let tenant = self.tenant.to_string();
         sqlx::query(
             "INSERT INTO users (tenant_id, id, email, email_key, display_name, department, title, attributes, \
-             status, external_id, created_at, updated_at, user_name, user_name_key, sso_groups, user_type) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             status, external_id, created_at, updated_at, user_name, user_name_key, sso_groups, user_type, \
+             time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(tenant)
         .bind(u.id.as_str())
@@ -216,6 +218,7 @@ impl Writer {
         .bind(u.user_name.as_ref().map(Name::key))
         .bind(encode_sso_groups(&u.sso_groups))
         .bind(u.user_type.as_str())
+        .bind(u.time_zone.as_ref().map(|z| z.as_str().to_owned()))
         .execute(self.tx())
         .await?;
         Ok(())
@@ -227,7 +230,7 @@ impl Writer {
         let done = sqlx::query(
             "UPDATE users SET email = $3, email_key = $4, display_name = $5, department = $6, title = $7, \
              attributes = $8, status = $9, external_id = $10, updated_at = $11, user_name = $12, user_name_key = $13, \
-             sso_groups = $14, user_type = $15 WHERE tenant_id = $1 AND id = $2",
+             sso_groups = $14, user_type = $15, time_zone = $16 WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant)
         .bind(u.id.as_str())
@@ -244,6 +247,7 @@ impl Writer {
         .bind(u.user_name.as_ref().map(Name::key))
         .bind(encode_sso_groups(&u.sso_groups))
         .bind(u.user_type.as_str())
+        .bind(u.time_zone.as_ref().map(|z| z.as_str().to_owned()))
         .execute(self.tx())
         .await?;
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }

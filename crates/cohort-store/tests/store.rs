@@ -26,6 +26,7 @@ async fn tenant(store: &Store, slug: &str, n: usize) -> TenantId {
         name: Name::parse("name", slug).unwrap(),
         revision: 1,
         user_types: [UserType::default()].into(),
+        time_zone: None,
         created_at: Timestamp(0),
     };
     store.create_tenant(&t).await.unwrap().commit().await.unwrap();
@@ -48,6 +49,7 @@ fn user(n: usize, email: &str) -> User {
         status: UserStatus::Active,
         user_type: UserType::default(),
         external_id: None,
+        time_zone: None,
         created_at: Timestamp(1),
         updated_at: Timestamp(1),
     }
@@ -116,14 +118,17 @@ async fn migrations_are_idempotent_and_data_round_trips() {
 }
 
 #[tokio::test]
-async fn user_types_member_types_and_provider_names_round_trip_and_are_counted() {
+async fn user_types_member_types_provider_names_and_time_zones_round_trip_and_are_counted() {
     let (store, _db) = store().await;
     let t = tenant(&store, "acme", 1).await;
     let customer = UserType::parse("type", "customer").unwrap();
     let mut w = store.write(&t).await.unwrap();
     let types: std::collections::BTreeSet<UserType> = [UserType::default(), customer.clone()].into();
     w.set_user_types(&types).await.unwrap();
-    let ann = User { user_type: customer.clone(), ..user(1, "ann@example.com") };
+    let paris = ZoneName::parse("timeZone", "Europe/Paris").unwrap();
+    w.set_time_zone(Some(&paris)).await.unwrap();
+    let lima = Some(ZoneName::parse("timeZone", "America/Lima").unwrap());
+    let ann = User { user_type: customer.clone(), time_zone: lima, ..user(1, "ann@example.com") };
     w.insert_user(&ann).await.unwrap();
     w.insert_user(&user(2, "bob@example.com")).await.unwrap();
     let shop = Group {
@@ -136,8 +141,17 @@ async fn user_types_member_types_and_provider_names_round_trip_and_are_counted()
     w.commit().await.unwrap();
 
     let mut r = store.read().await.unwrap();
-    assert_eq!(r.tenant_by_id(&t).await.unwrap().unwrap().user_types, types);
+    let read = r.tenant_by_id(&t).await.unwrap().unwrap();
+    assert_eq!((read.user_types, read.time_zone), (types, Some(paris)));
     assert_eq!(r.get_user(&t, &ann.id).await.unwrap(), Some(ann.clone()));
+    let mut updated = ann.clone();
+    updated.time_zone = None;
+    drop(r);
+    let mut w = store.write(&t).await.unwrap();
+    w.update_user(&updated).await.unwrap();
+    w.commit().await.unwrap();
+    let mut r = store.read().await.unwrap();
+    assert_eq!(r.get_user(&t, &ann.id).await.unwrap().unwrap().time_zone, None);
     let (read, _) = r.get_group(&t, &shop.id, Timestamp(10)).await.unwrap().unwrap();
     assert_eq!(
         (read.member_types.clone(), read.provider_name.clone()),

@@ -22,6 +22,7 @@ mod import;
 mod layout;
 mod rules;
 mod sentence;
+mod time_zone;
 mod tokens;
 mod tree;
 mod users;

@@ -5,6 +5,7 @@ pub mod app;
 mod console;
 mod cursor;
 mod html;
+mod local_time;
 pub mod problem;
 pub mod rest;
 pub mod scim;

@@ -13,6 +13,7 @@ mod page;
 mod resources;
 mod roles;
 mod rules;
+mod settings;
 mod tenants;
 mod tokens;
 mod users;
@@ -84,6 +85,7 @@ impl Modify for ProblemContentType {
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tenants::routes())
+        .merge(settings::routes())
         .merge(users::routes())
         .merge(groups::routes())
         .merge(batch::routes())

@@ -64,6 +64,8 @@ pub struct UserView {
     pub user_type: String,
     /// Id in the provisioning system.
     pub external_id: Option<String>,
+    /// The time zone the console shows them times in (absent: the tenant's).
+    pub time_zone: Option<String>,
     /// Creation time.
     pub created_at: String,
     /// Last change.
@@ -84,6 +86,7 @@ impl From<&User> for UserView {
             status: u.status.as_str().to_owned(),
             user_type: u.user_type.to_string(),
             external_id: u.external_id.clone(),
+            time_zone: u.time_zone.as_ref().map(ToString::to_string),
             created_at: rfc3339(u.created_at),
             updated_at: rfc3339(u.updated_at),
         }

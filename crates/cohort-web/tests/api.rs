@@ -445,3 +445,52 @@ async fn admins_cannot_lock_themselves_out() {
     app.get(&format!("{T}/groups"), ROOT).await.problem(403);
     app.assert_consistent().await;
 }
+
+#[tokio::test]
+async fn a_person_chooses_the_zone_they_read_times_in_and_an_admin_sets_the_tenants_default() {
+    let app = TestApp::new().await;
+    let ann = app.user("default", ROOT, "ann@example.com").await;
+    let token = app.token_for("default", ROOT, &ann).await;
+    let me = format!("{T}/users/{ann}");
+    // Her own zone needs no `cohort:users.write`, and is kept as the database spells it ...
+    let r = app.patch(&me, &token, json!({"timeZone": "europe/paris"})).await;
+    r.ok(200);
+    assert_eq!(r.body["timeZone"], "Europe/Paris");
+    // ... but anything else of hers does, zone or not.
+    app.patch(&me, &token, json!({"timeZone": "Asia/Tokyo", "title": "Boss"})).await.problem(403);
+    let bob = app.user("default", ROOT, "bob@example.com").await;
+    app.patch(&format!("{T}/users/{bob}"), &token, json!({"timeZone": "Asia/Tokyo"})).await.problem(403);
+    // A zone the database does not know is refused beside its field, changing nothing.
+    let before = app.fingerprint().await;
+    let r = app.patch(&me, &token, json!({"timeZone": "Mars/Olympus"})).await;
+    r.problem(422);
+    assert_eq!(r.body["errors"][0]["field"], "timeZone");
+    app.post(&format!("{T}/users"), ROOT, json!({"email": "c@example.com", "timeZone": "+01:00"})).await.problem(422);
+    assert_eq!(app.fingerprint().await, before);
+    assert_eq!(app.get(&me, ROOT).await.body["timeZone"], "Europe/Paris");
+    // `null` goes back to the tenant's.
+    let r = app.patch(&me, &token, json!({"timeZone": null})).await;
+    r.ok(200);
+    assert!(r.body["timeZone"].is_null());
+    // The tenant's default is an admin's to read and set.
+    assert!(app.get(&format!("{T}/settings"), ROOT).await.body["timeZone"].is_null());
+    app.call(axum::http::Method::PUT, &format!("{T}/settings"), Some(&token), Some(json!({"timeZone": "Asia/Tokyo"})))
+        .await
+        .problem(403);
+    let r = app
+        .call(axum::http::Method::PUT, &format!("{T}/settings"), Some(ROOT), Some(json!({"timeZone": "asia/tokyo"})))
+        .await;
+    r.ok(200);
+    assert_eq!(r.body["timeZone"], "Asia/Tokyo");
+    assert_eq!(app.get(&format!("{T}/settings"), ROOT).await.body["timeZone"], "Asia/Tokyo");
+    let r = app
+        .call(axum::http::Method::PUT, &format!("{T}/settings"), Some(ROOT), Some(json!({"timeZone": "Tokyo"})))
+        .await;
+    r.problem(422);
+    assert_eq!(r.body["errors"][0]["field"], "timeZone");
+    // Both are in the audit log.
+    let log = app.get(&format!("{T}/audit?targetId={ann}"), ROOT).await;
+    assert!(log.body.to_string().contains("Europe/Paris"), "{}", log.body);
+    let log = app.get(&format!("{T}/audit?action=tenant.time_zone"), ROOT).await;
+    assert_eq!(log.body["items"][0]["after"], "Asia/Tokyo", "{}", log.body);
+}

@@ -15,7 +15,7 @@ const FACES: &[&str] = &["rest", "scim", "console"];
 
 /// `cohort-web`'s rooms every face may use; they import no face and not `app`. The sign-in
 /// room also has pages of its own, which `app` mounts like a face's.
-const SHARED: &[&str] = &["view", "problem", "shared", "cursor", "text", "html", "sign_in"];
+const SHARED: &[&str] = &["view", "problem", "shared", "cursor", "text", "html", "local_time", "sign_in"];
 
 /// The composition room: it alone mounts the faces.
 const APP: &str = "app";

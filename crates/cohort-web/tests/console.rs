@@ -242,6 +242,7 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
         (TOKENS.to_owned(), format!("csrf={token}&name=x&user={their_user}")),
         (format!("{SIGN_IN}/mappings"), format!("csrf={token}&provider_group=x&group=theirs")),
         (format!("{SIGN_IN}/mappings/remove"), format!("csrf={token}&provider_group=x&group={theirs}")),
+        (format!("{USERS}/{their_user}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
     ];
     // Confirmations too, at our own tenant's revision: another tenant's ids are not found.
     let revision = app.post("/t/default/api/v1/groups", ROOT, json!({"name": "Ours"})).await.revision();
@@ -261,6 +262,20 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
         let p = send(&app, Method::POST, &path, Some(&cookie), HERE, Some(&form)).await;
         assert!(matches!(p.status.as_u16(), 404 | 422), "{path}: {}", p.status);
     }
+    // Our session does not set their tenant's time zone, nor does their user's zone change.
+    let zone = format!("csrf={token}&time_zone=Asia%2FTokyo");
+    let p = send(
+        &app,
+        Method::POST,
+        "/t/other/portal/access-management/sign-in/time-zone",
+        Some(&cookie),
+        HERE,
+        Some(&zone),
+    )
+    .await;
+    assert_eq!((p.status, p.location.as_str()), (StatusCode::SEE_OTHER, "/t/other/login"));
+    assert!(app.get("/t/other/api/v1/settings", &other).await.ok(200)["timeZone"].is_null());
+    assert!(app.get(&format!("/t/other/api/v1/users/{their_user}"), &other).await.ok(200)["timeZone"].is_null());
     // Their invitation link does not open under our tenant's address.
     let inv = app.post(&format!("/t/other/api/v1/users/{their_user}/invitations"), &other, json!({})).await;
     let ours = inv.ok(201)["path"].as_str().unwrap().replacen("/t/other/", "/t/default/", 1);
@@ -366,6 +381,8 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
         (format!("{GROUPS}/{g}/scopes"), format!("csrf={token}&scopes=country%3A%20France")),
         (format!("{USERS}/{other}/roles"), format!("csrf={token}&role={reader}")),
         (TOKENS.to_owned(), format!("csrf={token}&name=x&user={other}")),
+        (format!("{SIGN_IN}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
+        (format!("{USERS}/{other}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
     ];
     // What is confirmed is refused before it is asked, and when confirmed.
     let revision =
@@ -1093,4 +1110,82 @@ async fn the_tree_opens_a_level_at_a_time_and_pickers_offer_only_active_groups()
     assert_eq!(nothing.status, StatusCode::NOT_FOUND);
     let away = send(&app, Method::GET, "/t/default/portal/pick/users?q=enid", None, None, None).await;
     assert_eq!(away.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn times_are_said_and_read_in_the_persons_zone_with_the_zone_beside_them() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    let cy = app.user("default", ROOT, "cy@example.com").await;
+    let me = app.get("/t/default/api/v1/me", ROOT).await.ok(200)["id"].as_str().unwrap().to_owned();
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let post = async |path: &str, form: String| send(&app, Method::POST, path, Some(&cookie), HERE, Some(&form)).await;
+    let get = async |path: &str| send(&app, Method::GET, path, Some(&cookie), None, None).await;
+    // Nobody chose a zone: UTC, said beside every time and time field.
+    let page = get(&format!("{GROUPS}/{g}")).await;
+    assert!(page.html.contains("(optional, UTC time)"), "{}", page.html);
+    // An admin sets the tenant's default on the settings page; an unknown zone changes nothing.
+    let before = app.fingerprint().await;
+    let bad = post(&format!("{SIGN_IN}/time-zone"), format!("csrf={token}&time_zone=Mars%2FOlympus")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("id=\"timeZone-error\"") && bad.html.contains("is not a time zone"), "{}", bad.html);
+    assert_eq!(app.fingerprint().await, before);
+    let set = post(&format!("{SIGN_IN}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")).await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.html);
+    let settings = get(SIGN_IN).await;
+    assert!(settings.html.contains(r#"<option value="Asia/Tokyo" selected>"#), "{}", settings.html);
+    // A time typed into a field is read in the zone: 09:00 in Tokyo is 00:00 UTC.
+    let add = post(
+        &format!("{GROUPS}/{g}/members"),
+        format!("csrf={token}&email=cy%40example.com&role=manager&expires=2100-01-01T09%3A00"),
+    )
+    .await;
+    assert_eq!(add.status, StatusCode::SEE_OTHER, "{}", add.html);
+    let rows = app.get(&format!("/t/default/api/v1/groups/{g}/members"), ROOT).await;
+    assert_eq!(rows.ok(200)["items"][0]["expiresAt"], "2100-01-01T00:00:00Z");
+    let page = get(&format!("{GROUPS}/{g}")).await;
+    assert!(
+        page.html.contains("2100-01-01 09:00 JST") && page.html.contains("(optional, Asia/Tokyo time)"),
+        "{}",
+        page.html
+    );
+    // A person's own choice wins over the tenant's, on their own page.
+    let own = get(&format!("{USERS}/{me}")).await;
+    assert!(own.html.contains(r#"<option value="" selected>The tenant's</option>"#), "{}", own.html);
+    let set = post(&format!("{USERS}/{me}/time-zone"), format!("csrf={token}&time_zone=Europe%2FParis")).await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.html);
+    let page = get(&format!("{GROUPS}/{g}")).await;
+    assert!(page.html.contains("2100-01-01 01:00 CET"), "{}", page.html);
+    let audit = get("/t/default/portal/access-management/audit").await;
+    assert!(audit.html.contains("From (Europe/Paris)") && audit.html.contains(" CET</td>"), "{}", audit.html);
+    // The audit filter reads its times in the zone too: from 01:00 Paris on 1 Jan 2100 is after
+    // every event.
+    let none = get("/t/default/portal/access-management/audit?from=2100-01-01T01%3A00").await;
+    assert!(none.html.contains("No events yet."), "{}", none.html);
+    // Another person's page offers no zone of theirs to change, and posting one is refused.
+    let theirs = get(&format!("{USERS}/{cy}")).await;
+    assert!(!theirs.html.contains("Save time zone"));
+    let cy_cookie = sign_in(&app, "default", &app.token_for("default", ROOT, &cy).await).await;
+    let cy_token = csrf(&app, &cy_cookie).await;
+    let form = format!("csrf={cy_token}&time_zone=Asia%2FTokyo");
+    let p = send(&app, Method::POST, &format!("{USERS}/{me}/time-zone"), Some(&cy_cookie), HERE, Some(&form)).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    // A group's manager (no `cohort:` permission) sets their own, back to the tenant's with the
+    // first option.
+    let p = send(&app, Method::POST, &format!("{USERS}/{cy}/time-zone"), Some(&cy_cookie), HERE, Some(&form)).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert_eq!(app.get(&format!("/t/default/api/v1/users/{cy}"), ROOT).await.ok(200)["timeZone"], "Asia/Tokyo");
+    let p = send(
+        &app,
+        Method::POST,
+        &format!("{USERS}/{cy}/time-zone"),
+        Some(&cy_cookie),
+        HERE,
+        Some(&format!("csrf={cy_token}&time_zone=")),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert!(app.get(&format!("/t/default/api/v1/users/{cy}"), ROOT).await.ok(200)["timeZone"].is_null());
+    assert_eq!(app.get(&format!("/t/default/api/v1/users/{me}"), ROOT).await.ok(200)["timeZone"], "Europe/Paris");
 }

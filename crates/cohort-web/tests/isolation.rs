@@ -63,9 +63,12 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (M::POST, "/users", Some(json!({"email": "new2@example.com", "groupIds": ["{g}"]}))),
         (M::GET, "/user-types", None),
         (M::PUT, "/user-types", Some(json!({"types": ["member", "customer"]}))),
+        (M::GET, "/settings", None),
+        (M::PUT, "/settings", Some(json!({"timeZone": "Europe/Paris"}))),
         (M::GET, "/users", None),
         (M::GET, "/users/{u}", None),
         (M::PATCH, "/users/{u}", Some(json!({"title": "x"}))),
+        (M::PATCH, "/users/{u}", Some(json!({"timeZone": "Asia/Tokyo"}))),
         (M::DELETE, "/users/{u}", None),
         (M::POST, "/users/{u}/roles", Some(json!({"roleId": "{r}"}))),
         (M::GET, "/users/{u}/roles", None),
@@ -255,7 +258,7 @@ async fn callers_without_the_permission_are_forbidden_and_change_nothing() {
             )
             .await;
         // Reading the identity provider is for admins, like its secret-holding settings.
-        let admin_only = ["/tokens?all=true", "/identity-provider"];
+        let admin_only = ["/tokens?all=true", "/identity-provider", "/settings"];
         let reads = method == Method::GET && !admin_only.contains(&path) || path.starts_with("/check");
         if reads {
             a.ok(200);

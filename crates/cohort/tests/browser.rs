@@ -349,6 +349,23 @@ async fn an_administrator_walks_the_console_workflows() {
     );
     assert!(!body.contains("created the role") && !body.contains("grp_"), "{body}");
 
+    // Times in the person's zone: the tenant's default on the settings page, their own on
+    // their page, the zone said beside each time.
+    w.go("/t/default/portal/access-management/sign-in");
+    w.browser.run("document.getElementById('time-zone').value = 'Asia/Tokyo'");
+    w.browser.click("form[action$='/sign-in/time-zone'] button[type=submit]");
+    assert!(w.body().contains("The default time zone was saved."), "{}", w.body());
+    w.check(Some("settings"));
+    let me = w.api("GET", "/me", None).1["id"].as_str().unwrap().to_owned();
+    w.go(&format!("/t/default/portal/access-management/users/{me}"));
+    assert!(w.body().contains(" JST"), "the tenant's zone: {}", w.body());
+    w.browser.run("document.getElementById('time-zone').value = 'Europe/Paris'");
+    w.browser.click("#time-zone-section button[type=submit]");
+    let body = w.body();
+    assert!(body.contains("The time zone was saved") && !body.contains(" JST"), "{body}");
+    assert!(body.contains(" CET") || body.contains(" CEST"), "{body}");
+    w.check(Some("own-time-zone"));
+
     // Narrow, and dark: the main pages stay usable (and axe-core checks their contrast).
     w.browser.resize(390, 844);
     for (path, name) in [

@@ -1,7 +1,6 @@
 //! A group's Activity tab, and the table of audit events it shares with the rule log.
 
 use super::frame::{Tab, fail, group_frame, load};
-use super::layout::when;
 use super::sentence::{Present, sentence};
 use crate::shared::AppState;
 use crate::sign_in::Signed;
@@ -60,7 +59,7 @@ pub(super) async fn group_events(
 
 /// A table of audit events, newest first: when, and what happened in words; the record as
 /// it was written one click away.
-pub(super) fn events_table(tenant: &str, log: &Log, caption: &str) -> Markup {
+pub(super) fn events_table(signed: &Signed, log: &Log, caption: &str) -> Markup {
     html! {
         @if log.records.is_empty() {
             p.muted { "No events yet." }
@@ -71,9 +70,9 @@ pub(super) fn events_table(tenant: &str, log: &Log, caption: &str) -> Markup {
                 tbody {
                     @for r in &log.records {
                         tr {
-                            td.when { (when(r.event.at)) }
+                            td.when { (signed.time.when(r.event.at)) }
                             td {
-                                (sentence(tenant, r, &log.present))
+                                (sentence(&signed.tenant, &signed.time, r, &log.present))
                                 details.record {
                                     summary { "Record" }
                                     dl.facts {
@@ -105,7 +104,7 @@ async fn tab(State(s): State<AppState>, signed: Signed, Path((_, group)): Path<(
             let body = html! {
                 h2 { "Activity" }
                 @match &events {
-                    Some(events) => (events_table(&signed.tenant, events, "Events of this group")),
+                    Some(events) => (events_table(&signed, events, "Events of this group")),
                     None => p.muted { "The group's activity is in the audit log, which needs " code { "cohort:audit.read" } "." },
                 }
             };

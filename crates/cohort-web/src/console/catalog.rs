@@ -245,16 +245,9 @@ pub(super) struct AuditQuery {
     cursor: Option<String>,
 }
 
-/// A `datetime-local` value (read as UTC), or nothing when empty.
-pub(super) fn local_time(field: &str, raw: &str) -> Result<Option<cohort_core::Timestamp>, ServiceError> {
-    let v = raw.trim();
-    if v.is_empty() {
-        return Ok(None);
-    }
-    let full = if v.len() == 16 { format!("{v}:00Z") } else { format!("{v}Z") };
-    cohort_service::format::parse_rfc3339(field, &full)
-        .map(Some)
-        .map_err(|_| ServiceError::BadRequest(format!("{field}: `{v}` is not a date and time")))
+/// A filter of the address that cannot be read: the request is bad, not a form to correct.
+fn bad_query(e: cohort_core::DomainError) -> ServiceError {
+    ServiceError::BadRequest(super::layout::reason(e))
 }
 
 async fn audit(State(s): State<AppState>, signed: Signed, Query(q): Query<AuditQuery>) -> Response {
@@ -287,8 +280,8 @@ async fn audit(State(s): State<AppState>, signed: Signed, Query(q): Query<AuditQ
             action_prefix: text(&q.action),
             actor_id: actor,
             target_id: target,
-            from: local_time("from", &q.from)?,
-            to: local_time("to", &q.to)?,
+            from: signed.time.parse("from", &q.from).map_err(bad_query)?,
+            to: signed.time.parse("to", &q.to).map_err(bad_query)?,
             after,
             limit: PAGE,
         };
@@ -314,12 +307,12 @@ async fn audit(State(s): State<AppState>, signed: Signed, Query(q): Query<AuditQ
             } }
             div.field { label for="actor" { "By" } input #actor type="text" name="actor" value=(q.actor) placeholder="Email" data-picker="users"; }
             div.field { label for="target" { "About group" } input #target type="text" name="target" value=(q.target) placeholder="Name or slug" data-picker="groups"; }
-            div.field { label for="from" { "From (UTC)" } input #from type="datetime-local" name="from" value=(q.from); }
-            div.field { label for="to" { "Before (UTC)" } input #to type="datetime-local" name="to" value=(q.to); }
+            div.field { label for="from" { "From (" (signed.time.name()) ")" } input #from type="datetime-local" name="from" value=(q.from); }
+            div.field { label for="to" { "Before (" (signed.time.name()) ")" } input #to type="datetime-local" name="to" value=(q.to); }
             button type="submit" { "Filter" }
             @if filters.iter().any(|(_, v)| !v.is_empty()) { a href=(url) { "Clear" } }
         }
-        (events_table(&signed.tenant, &log, "Audit events"))
+        (events_table(&signed, &log, "Audit events"))
         @if let Some(c) = &next { nav.pager aria-label="Pages" { a href=(format!("{url}?{}", keep(&filters, c))) rel="next" { "Older events" } } }
     };
     layout::page(&signed, Section::Audit, "Audit log", body).into_response()

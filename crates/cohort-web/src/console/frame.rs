@@ -61,6 +61,7 @@ pub(super) fn done_notice(done: Option<&str>) -> Option<&'static str> {
         "revoked" => "The level was revoked.",
         "scopes-saved" => "The scopes were saved.",
         "token-revoked" => "The token was revoked: it no longer opens anything.",
+        "time-zone" => "The time zone was saved: times are shown in it now.",
         "rule-deleted" => "The rule was deleted; the members only it brought left the group.",
         _ => return None,
     })

@@ -1,9 +1,11 @@
-//! The sign-in settings page (admins): the tenant's identity provider, the redirect URI to
-//! register with it, saved or removed through the same service as `/identity-provider`; and
-//! the provider groups mapped onto cohort's groups, added and removed as `/sso-mappings` are.
+//! The settings page (admins): the tenant's default time zone, as `/settings` sets it; the
+//! tenant's identity provider, the redirect URI to register with it, saved or removed through
+//! the same service as `/identity-provider`; and the provider groups mapped onto cohort's
+//! groups, added and removed as `/sso-mappings` are.
 
-use super::frame::fail;
+use super::frame::{fail, form_errors};
 use super::layout::{self, Section, described, field_error, section_url};
+use super::time_zone::{self, ZoneForm};
 use crate::shared::AppState;
 use crate::sign_in::Signed;
 use crate::sign_in::{Nothing, Posted, callback_url};
@@ -15,7 +17,7 @@ use axum::routing::{get, post};
 use cohort_core::model::IdentityProvider;
 use cohort_service::ProviderInput;
 use cohort_service::error::ServiceError;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -25,6 +27,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route(&format!("{base}/remove"), post(remove))
         .route(&format!("{base}/mappings"), post(add_mapping))
         .route(&format!("{base}/mappings/remove"), post(remove_mapping))
+        .route(&format!("{base}/time-zone"), post(set_time_zone))
 }
 
 fn settings_url(tenant: &str) -> String {
@@ -97,16 +100,18 @@ async fn mappings(s: &AppState, signed: &Signed) -> Result<Vec<(String, String, 
 }
 
 async fn page(State(s): State<AppState>, signed: Signed, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
-    show(&s, &signed, &headers, q.done.as_deref(), &[]).await
+    show(&s, &signed, &headers, q.done.as_deref(), &[], None).await
 }
 
-/// The page as it stands, with `errors` beside the mapping form.
-async fn show(
+/// The page as it stands, with `errors` beside the form they belong to (answered 422 when there
+/// are some) and the provider form as `typed` when it was sent back.
+pub(super) async fn show(
     s: &AppState,
     signed: &Signed,
     headers: &HeaderMap,
     done: Option<&str>,
     errors: &[(String, String)],
+    typed: Option<ProviderForm>,
 ) -> Response {
     let kept = match s.get_identity_provider(&signed.ctx).await {
         Ok(p) => Some(p),
@@ -117,19 +122,33 @@ async fn show(
         Ok(m) => m,
         Err(e) => return fail(signed, e),
     };
-    let form = kept.as_ref().map(ProviderForm::from).unwrap_or_default();
-    render(signed, &callback_url(s, headers, &signed.tenant), kept.as_ref(), &form, &maps, done, errors)
+    let zone = match s.tenant_time_zone(&signed.ctx).await {
+        Ok(z) => z,
+        Err(e) => return fail(signed, e),
+    };
+    let form = typed.unwrap_or_else(|| kept.as_ref().map(ProviderForm::from).unwrap_or_default());
+    let zone = time_zone::tenant_section(signed, zone.as_ref(), s.now(), errors);
+    let page = Page {
+        redirect_uri: &callback_url(s, headers, &signed.tenant),
+        kept: kept.as_ref(),
+        form: &form,
+        maps: &maps,
+        zone,
+    };
+    render(signed, &page, done, errors)
 }
 
-fn render(
-    signed: &Signed,
-    redirect_uri: &str,
-    kept: Option<&IdentityProvider>,
-    f: &ProviderForm,
-    maps: &[(String, String, String)],
-    done: Option<&str>,
-    errors: &[(String, String)],
-) -> Response {
+/// What the settings page shows.
+struct Page<'a> {
+    redirect_uri: &'a str,
+    kept: Option<&'a IdentityProvider>,
+    form: &'a ProviderForm,
+    maps: &'a [(String, String, String)],
+    zone: Markup,
+}
+
+fn render(signed: &Signed, page: &Page<'_>, done: Option<&str>, errors: &[(String, String)]) -> Response {
+    let Page { redirect_uri, kept, form: f, maps, zone } = page;
     let t = &signed.tenant;
     let url = settings_url(t);
     let notice = match done {
@@ -137,6 +156,7 @@ fn render(
         Some("removed") => Some("The identity provider was removed: nobody signs in through it any more."),
         Some("mapped") => Some("The provider group was mapped: its members join the group at their next sign-in."),
         Some("unmapped") => Some("The mapping was removed: the memberships it gave go at each member's next sign-in."),
+        Some("time-zone") => Some("The default time zone was saved."),
         _ => None,
     };
     let text = |id: &'static str, name: &'static str, label: &'static str, value: &str, hint: &'static str| {
@@ -161,9 +181,11 @@ fn render(
         }
     };
     let body = html! {
-        h1 { "Sign-in" }
+        h1 { "Settings" }
         @if let Some(n) = notice { p.notice role="status" { (n) } }
-        @if !errors.is_empty() { p.error role="alert" { "The identity provider was not saved." } }
+        @if errors.iter().any(|(f, _)| f != "timeZone") { p.error role="alert" { "The identity provider was not saved." } }
+        (zone)
+        h2 { "Sign-in" }
         section.card aria-labelledby="redirect-title" {
             h2 #redirect-title { "Redirect URI" }
             p { "Register this address with the provider as the application's redirect URI:" }
@@ -213,7 +235,7 @@ fn render(
                     caption.visually-hidden { "Mappings" }
                     thead { tr { th scope="col" { "Provider group" } th scope="col" { "Group" } th scope="col" { span.visually-hidden { "Actions" } } } }
                     tbody {
-                        @for (p, gid, name) in maps {
+                        @for (p, gid, name) in maps.iter() {
                             tr {
                                 td { code { (p) } }
                                 td { a href=(format!("{}/{gid}", section_url(t, "groups"))) { (name) } }
@@ -253,7 +275,7 @@ fn render(
             }
         }
     };
-    layout::page(signed, Section::SignIn, "Sign-in", body).into_response()
+    (layout::form_status(errors), layout::page(signed, Section::SignIn, "Settings", body)).into_response()
 }
 
 async fn save(State(s): State<AppState>, headers: HeaderMap, Posted(signed, f): Posted<ProviderForm>) -> Response {
@@ -287,12 +309,7 @@ async fn save(State(s): State<AppState>, headers: HeaderMap, Posted(signed, f): 
                 })
             };
             let errors: Vec<(String, String)> = errors.iter().map(|e| (snake(&e.field), e.message.clone())).collect();
-            let kept = s.get_identity_provider(&signed.ctx).await.ok();
-            let maps = mappings(&s, &signed).await.unwrap_or_default();
-            let mut r =
-                render(&signed, &callback_url(&s, &headers, &signed.tenant), kept.as_ref(), &f, &maps, None, &errors);
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            r
+            show(&s, &signed, &headers, None, &errors, Some(f)).await
         }
         Err(e) => fail(&signed, e),
     }
@@ -319,9 +336,7 @@ async fn add_mapping(
     Posted(signed, f): Posted<MappingForm>,
 ) -> Response {
     let refused = async |field: &str, message: String| {
-        let mut r = show(&s, &signed, &headers, None, &[(field.to_owned(), message)]).await;
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        r
+        show(&s, &signed, &headers, None, &[(field.to_owned(), message)], None).await
     };
     let group = match super::groups::find_group(&s, &signed, f.group.trim()).await {
         Ok(Some(g)) => g,
@@ -350,5 +365,17 @@ async fn remove_mapping(State(s): State<AppState>, Posted(signed, f): Posted<Map
     match removed {
         Ok(()) => Redirect::to(&format!("{}?done=unmapped", settings_url(&signed.tenant))).into_response(),
         Err(e) => fail(&signed, e),
+    }
+}
+
+/// Sets the tenant's default time zone.
+async fn set_time_zone(State(s): State<AppState>, headers: HeaderMap, Posted(signed, f): Posted<ZoneForm>) -> Response {
+    let done = async { s.set_tenant_time_zone(&signed.ctx, f.chosen()?).await }.await;
+    match done {
+        Ok(_) => Redirect::to(&format!("{}?done=time-zone", settings_url(&signed.tenant))).into_response(),
+        Err(e) => match form_errors(&e, &[]) {
+            Some(errors) => show(&s, &signed, &headers, None, &errors, None).await,
+            None => fail(&signed, e),
+        },
     }
 }

@@ -36,7 +36,7 @@ impl Section {
         (Self::Tokens, "tokens", "Tokens"),
         (Self::Audit, "audit", "Audit log"),
         (Self::Why, "why", "Why?"),
-        (Self::SignIn, "sign-in", "Sign-in"),
+        (Self::SignIn, "sign-in", "Settings"),
     ];
 }
 
@@ -116,12 +116,6 @@ pub(super) fn time_left(now: Timestamp, at: Timestamp) -> String {
         m => (m / 86_400_000, "day"),
     };
     format!("{n} {unit}{} left", if n == 1 { "" } else { "s" })
-}
-
-/// A date and time as people read it, in UTC.
-pub(super) fn when(t: Timestamp) -> String {
-    let s = cohort_service::format::rfc3339(t);
-    s.get(..16).map(|d| format!("{} UTC", d.replace('T', " "))).unwrap_or(s)
 }
 
 /// The message beside a form field, when it has one.

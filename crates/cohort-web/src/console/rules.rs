@@ -4,7 +4,7 @@
 
 use super::activity::{events_table, group_events};
 use super::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, load};
-use super::layout::{badge, described, field_error, when};
+use super::layout::{badge, described, field_error};
 use crate::shared::AppState;
 use crate::sign_in::Signed;
 use crate::sign_in::{self, Posted};
@@ -103,7 +103,7 @@ fn rules_table(signed: &Signed, g: &Group, rules: &[Rule], may_edit: bool) -> Ma
                             td { code { (r.expression) } }
                             td { @if r.paused { (badge("archived", "Paused")) } @else { (badge("active", "Active")) } }
                             td.num { (r.matched) }
-                            td { @match r.last_evaluated_at { Some(t) => (when(t)), None => span.muted { "never" } } }
+                            td { @match r.last_evaluated_at { Some(t) => (signed.time.when(t)), None => span.muted { "never" } } }
                             td { @match &r.last_error { Some(e) => span.error { (e) }, None => span.muted { "none" } } }
                             @if may_edit {
                                 td.row-actions {
@@ -174,7 +174,7 @@ async fn rules_page(
         @if editable { (editor(signed, &g, &form, errors)) }
         h2 { "Rule log" }
         @match &log {
-            Some(events) => (events_table(&signed.tenant, events, "Rule log")),
+            Some(events) => (events_table(signed, events, "Rule log")),
             None => p.muted { "The rule log is part of the audit log, which needs " code { "cohort:audit.read" } "." },
         }
     };

@@ -4,7 +4,8 @@
 //! it exists and its id in the link's `title`; a deleted object says so. An update lists the
 //! fields it changed, before and after.
 
-use super::layout::{section_url, when};
+use super::layout::section_url;
+use crate::local_time::LocalTime;
 use cohort_core::Timestamp;
 use cohort_store::AuditRecord;
 use maud::{Markup, html};
@@ -18,6 +19,7 @@ pub(super) type Present = BTreeMap<String, String>;
 /// One event, read for its sentence.
 struct Event<'a> {
     tenant: &'a str,
+    time: &'a LocalTime,
     record: &'a AuditRecord,
     recorded: BTreeMap<String, String>,
     present: &'a Present,
@@ -120,7 +122,7 @@ impl Event<'_> {
             Value::String(s) if s.is_empty() => html! { "empty" },
             Value::String(s) if cohort_service::audit::mentioned_id(s) => self.thing(s),
             Value::String(s) => match instant(s) {
-                Some(t) => html! { (when(t)) },
+                Some(t) => html! { (self.time.when(t)) },
                 None => html! { "“" (s) "”" },
             },
             Value::Array(items) if items.is_empty() => html! { "none" },
@@ -184,7 +186,7 @@ impl Event<'_> {
             }
             "membership.add" => html! {
                 (a) " added " (self.named("userId")) " to " (t) " as " (self.text("role").unwrap_or("member"))
-                @if let Some(until) = self.text("expiresAt").and_then(instant) { ", until " (when(until)) }
+                @if let Some(until) = self.text("expiresAt").and_then(instant) { ", until " (self.time.when(until)) }
                 @if let Some(reason) = self.text("reason") { " — reason: " (reason) }
             },
             "membership.update" => {
@@ -268,11 +270,12 @@ fn link(tenant: &str, id: &str) -> String {
 }
 
 /// An event as a sentence in names.
-pub(super) fn sentence(tenant: &str, record: &AuditRecord, present: &Present) -> Markup {
+pub(super) fn sentence(tenant: &str, time: &LocalTime, record: &AuditRecord, present: &Present) -> Markup {
     let e = &record.event;
     let recorded = e.names.as_deref().and_then(|n| serde_json::from_str(n).ok()).unwrap_or_default();
     let mut event = Event {
         tenant,
+        time,
         record,
         recorded,
         present,

@@ -2,7 +2,7 @@
 //! secret shown once, on the answer to the POST, never in a URL), regenerating and revoking.
 
 use super::frame::{fail, form_errors, notice, user_url};
-use super::layout::{self, Section, described, field_error, person, reason, section_url, when};
+use super::layout::{self, Section, described, field_error, person, reason, section_url};
 use crate::shared::AppState;
 use crate::sign_in::Signed;
 use crate::sign_in::{Nothing, Posted};
@@ -66,8 +66,8 @@ fn tokens_with_form(
                             td { (k.name) @if k.system { " " (layout::badge("source", "system")) } }
                             @if user.is_none() { td { a href=(user_url(t, &k.user_id)) { code { (k.user_id) } } } }
                             td { (k.scope.as_str()) }
-                            td { (when(k.created_at)) }
-                            td { @match k.last_used_at { Some(at) => (when(at)), None => span.muted { "never" } } }
+                            td { (signed.time.when(k.created_at)) }
+                            td { @match k.last_used_at { Some(at) => (signed.time.when(at)), None => span.muted { "never" } } }
                             td.actions {
                                 a href=(format!("{url}/{}/regenerate", k.id)) aria-label=(format!("Regenerate {}", k.name)) { "Regenerate" }
                                 " "

@@ -2,29 +2,34 @@
 //! groups (direct and inherited), their effective access with the paths that give it, what they
 //! hold directly, and their tokens.
 
-use super::frame::{fail, notice, user_url};
+use super::frame::{fail, form_errors, notice, user_url};
 use super::holdings::{catalog, grants_section, may_change, roles_section};
-use super::layout::{self, Section, badge, person, section_url, when};
+use super::layout::{self, Section, badge, person, section_url};
+use super::time_zone::ZoneForm;
 use super::tokens::tokens_section;
+use crate::local_time::LocalTime;
 use crate::shared::AppState;
-use crate::sign_in::Signed;
+use crate::sign_in::{Posted, Signed};
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use cohort_core::UserId;
 use cohort_core::model::{Subject, User, UserStatus};
 use cohort_core::name::AttributeValue;
 use cohort_core::permission::CohortPermission as P;
 use cohort_service::error::ServiceError;
-use cohort_service::{UserAccess, ViaWords};
+use cohort_service::{UserAccess, UserPatch, ViaWords};
 use cohort_store::UserFilter;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 pub(super) fn routes() -> Router<AppState> {
     let base = "/t/{tenant}/portal/access-management/users";
-    Router::new().route(base, get(list)).route(&format!("{base}/{{user}}"), get(page))
+    Router::new()
+        .route(base, get(list))
+        .route(&format!("{base}/{{user}}"), get(page))
+        .route(&format!("{base}/{{user}}/time-zone"), post(set_time_zone))
 }
 
 /// Users on one page of the list.
@@ -123,7 +128,7 @@ pub(super) struct PageQuery {
     done: Option<String>,
 }
 
-fn profile(u: &User) -> Markup {
+fn profile(u: &User, time: &LocalTime) -> Markup {
     let value = |v: &AttributeValue| match v {
         AttributeValue::One(s) => s.clone(),
         AttributeValue::Many(vs) => vs.join(", "),
@@ -139,8 +144,9 @@ fn profile(u: &User) -> Markup {
             @if !u.title.as_str().is_empty() { dt { "Title" } dd { (u.title) } }
             @for (k, v) in u.attributes.as_map() { dt { (k) } dd { (value(v)) } }
             @if let Some(x) = &u.external_id { dt { "External id" } dd { code { (x) } } }
+            dt { "Time zone" } dd { @match &u.time_zone { Some(z) => (z), None => span.muted { "the tenant's" } } }
             dt { "Id" } dd { code { (u.id) } }
-            dt { "Created" } dd { (when(u.created_at)) }
+            dt { "Created" } dd { (time.when(u.created_at)) }
         }
     }
 }
@@ -267,7 +273,7 @@ pub(super) async fn user_page(
         nav.crumbs aria-label="Breadcrumb" { a href=(section_url(t, "users")) { "Users" } " / " span { (name) } }
         h1 { (name) " " span.badges { (status_badge(u.status)) } }
         (notice(done))
-        section aria-labelledby="profile-title" { h2 #profile-title { "Profile" } (profile(&u)) }
+        section aria-labelledby="profile-title" { h2 #profile-title { "Profile" } (profile(&u, &signed.time)) }
         section #access aria-labelledby="access-title" {
             h2 #access-title { "Effective access" }
             @match &access_view {
@@ -284,6 +290,7 @@ pub(super) async fn user_page(
             h2 #resources-title { "Levels held directly" }
             (grants_section(signed, &url, &grants, &catalog, may_edit, errors))
         }
+        @if signed.ctx.is_user(&u.id) { (super::time_zone::own_section(signed, &u, s.now(), errors)) }
         @if let Some(tokens) = &tokens {
             section #tokens aria-labelledby="tokens-title" {
                 h2 #tokens-title { "Tokens" }
@@ -293,4 +300,25 @@ pub(super) async fn user_page(
     };
     let status = super::layout::form_status(errors);
     (status, layout::page(signed, Section::Users, &name, body)).into_response()
+}
+
+/// Sets a person's own time zone (or, for a holder of `cohort:users.write`, anyone's).
+async fn set_time_zone(
+    State(s): State<AppState>,
+    Path((_, user)): Path<(String, String)>,
+    Posted(signed, f): Posted<ZoneForm>,
+) -> Response {
+    let done = async {
+        let id = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
+        let patch = UserPatch { time_zone: Some(f.chosen()?), ..UserPatch::default() };
+        s.update_user(&signed.ctx, &id, patch).await
+    }
+    .await;
+    match done {
+        Ok(w) => Redirect::to(&format!("{}?done=time-zone", user_url(&signed.tenant, &w.value.id))).into_response(),
+        Err(e) => match form_errors(&e, &[]) {
+            Some(errors) => user_page(&s, &signed, &user, None, &errors).await,
+            None => fail(&signed, e),
+        },
+    }
 }

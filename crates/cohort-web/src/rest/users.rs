@@ -1,6 +1,6 @@
 //! `/users`: create, list, get, patch (including suspend), delete; direct roles.
 
-use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, group_ids, path_id};
+use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, double_option, group_ids, path_id};
 use super::page::{PageQuery, next};
 use super::roles::AssignRoleBody;
 use super::{AppState, TenantPath, written, written_empty};
@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use cohort_core::model::{Subject, UserStatus};
 use cohort_core::name::{AttributeValue, Attributes, Email, ShortText, SsoGroups, UserType};
-use cohort_core::{DomainError, UserId};
+use cohort_core::{DomainError, UserId, ZoneName};
 use cohort_service::{NewUser, UserPatch, UserTypeUse};
 use cohort_store::UserFilter;
 use serde::{Deserialize, Serialize};
@@ -119,6 +119,9 @@ pub struct CreateUserBody {
     /// One of the tenant's user types (`member` when left out).
     #[serde(rename = "type")]
     pub user_type: Option<String>,
+    /// The time zone the console shows them times in, by IANA name (`Europe/Paris`); left
+    /// out, the tenant's.
+    pub time_zone: Option<String>,
     /// Groups to add the user to as an ordinary member, in the same change (needs
     /// `cohort:groups.write`).
     #[serde(default)]
@@ -147,6 +150,11 @@ pub struct PatchUserBody {
     /// One of the tenant's user types; refused while a group the user is in does not admit it.
     #[serde(rename = "type")]
     pub user_type: Option<String>,
+    /// The time zone the console shows them times in, by IANA name (`Europe/Paris`); `null`
+    /// goes back to the tenant's. A user may change their own without `cohort:users.write`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub time_zone: Option<Option<String>>,
 }
 
 /// A page of users.
@@ -209,6 +217,7 @@ async fn create_user(
         None => Some(UserStatus::Active),
     };
     let user_type = b.user_type.as_deref().map(|t| f.take(UserType::parse("type", t)));
+    let time_zone = b.time_zone.as_deref().map(|z| f.take(ZoneName::parse("timeZone", z)));
     let groups = group_ids(&mut f, "groupIds", &b.group_ids);
     f.finish()?;
     let input = NewUser {
@@ -222,6 +231,7 @@ async fn create_user(
         user_type: user_type.map(checked).transpose()?,
         user_name: None,
         external_id: None,
+        time_zone: time_zone.map(checked).transpose()?,
     };
     let w = s.create_user(&ctx, input, &checked(groups)?).await?;
     Ok(written(StatusCode::CREATED, w.revision, &UserView::from(&w.value)))
@@ -277,6 +287,11 @@ async fn update_user(
         sso_groups: b.sso_groups.and_then(|v| f.take(SsoGroups::new(v))),
         status: b.status.as_deref().and_then(|v| f.take(UserStatus::parse("status", v))),
         user_type: b.user_type.as_deref().and_then(|v| f.take(UserType::parse("type", v))),
+        time_zone: match b.time_zone {
+            Some(Some(z)) => f.take(ZoneName::parse("timeZone", &z)).map(Some),
+            Some(None) => Some(None),
+            None => None,
+        },
         ..UserPatch::default()
     };
     f.finish()?;

@@ -253,6 +253,7 @@ pub(super) async fn create(
         user_type: None,
         user_name: Some(input.user_name),
         external_id: input.external_id,
+        time_zone: None,
     };
     let w = s.create_user(&caller.ctx, new, &[]).await?;
     Ok(answer(StatusCode::CREATED, &render(&s, &caller, &w.value, &Projection::default()).await?))
@@ -316,6 +317,7 @@ async fn store(
         external_id: Some(input.external_id),
         sso_groups: None,
         user_type: None,
+        time_zone: None,
         expect,
     };
     let w = s.update_user(&caller.ctx, id, patch).await?;

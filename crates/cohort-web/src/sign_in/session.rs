@@ -4,6 +4,7 @@
 
 use super::signed::Signed;
 use crate::html;
+use crate::local_time::LocalTime;
 use crate::shared::{AppState, request_id};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
@@ -77,11 +78,11 @@ impl FromRequestParts<AppState> for Signed {
             Err(Resume::Failed(e)) => return Err(html::error(&e)),
         };
         let holdings = s.holdings(&ctx).await.map_err(|e| html::error(&e))?;
-        let who = match ctx.user() {
-            Some(user) => s.get_user(&ctx, user).await.map(|u| html::person(&u)).unwrap_or_default(),
-            None => Default::default(),
+        let (who, time) = match s.reader(&ctx).await {
+            Ok(reader) => (html::person(&reader.user), LocalTime::new(reader.zone())),
+            Err(_) => Default::default(),
         };
-        Ok(Self { csrf: csrf_of(&secret), ctx, tenant, who, holdings, secret })
+        Ok(Self { csrf: csrf_of(&secret), ctx, tenant, who, time, holdings, secret })
     }
 }
 

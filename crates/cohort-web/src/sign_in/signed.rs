@@ -12,6 +12,8 @@ pub(crate) struct Signed {
     pub(crate) tenant: String,
     /// Who, for the header.
     pub(crate) who: String,
+    /// The zone they read times in.
+    pub(crate) time: crate::local_time::LocalTime,
     /// What they may do, for showing only the controls they may use.
     pub(crate) holdings: Holdings,
     /// The CSRF token of this session.

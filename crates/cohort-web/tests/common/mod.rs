@@ -336,6 +336,7 @@ impl TestApp {
         for t in r.list_tenants().await.unwrap() {
             let s = r.load_state(&t.id).await.unwrap();
             out.push(format!("{s:?}").len().to_string());
+            out.push(format!("{:?}", (&t.user_types, &t.time_zone)));
             if audit {
                 out.push(format!("{}@{}", t.slug, t.revision));
                 let filter = cohort_store::AuditFilter { limit: 100_000, ..Default::default() };

@@ -1,7 +1,7 @@
 //! A group's page and its members tab: the members, adding one, removing one (confirmed).
 
 use crate::console::frame::{Tab, fail, form_errors, group_frame, group_id, group_url};
-use crate::console::layout::{self, Section, badge, described, field_error, person, reason, time_left, when};
+use crate::console::layout::{self, Section, badge, described, field_error, person, reason, time_left};
 use crate::shared::AppState;
 use crate::sign_in::Signed;
 use crate::sign_in::{self, Posted};
@@ -106,7 +106,7 @@ pub(super) async fn members_page(
                         (field_error(errors, "role"))
                     }
                     div.field {
-                        label for="expires" { "Expires " span.muted { "(optional, UTC)" } }
+                        label for="expires" { "Expires " span.muted { "(optional, " (signed.time.name()) " time)" } }
                         input #expires type="datetime-local" name="expires" value=(add.expires) aria-describedby=[described(errors, "expiresAt")];
                         (field_error(errors, "expiresAt"))
                     }
@@ -136,8 +136,8 @@ pub(super) async fn members_page(
                                 td { (person(u)) @if !u.display_name.as_str().is_empty() { br; span.muted { (u.display_name) } } }
                                 td { (m.role.as_str()) }
                                 td { (badge("source", m.source.as_str())) }
-                                td { @if let Some(at) = m.expires_at { span title=(when(at)) { (time_left(now, at)) } } @else { span.muted { "never" } } }
-                                td { (when(m.added_at)) @if !m.reason.as_str().is_empty() { br; span.muted { (m.reason) } } }
+                                td { @if let Some(at) = m.expires_at { span title=(signed.time.when(at)) { (time_left(now, at)) } } @else { span.muted { "never" } } }
+                                td { (signed.time.when(m.added_at)) @if !m.reason.as_str().is_empty() { br; span.muted { (m.reason) } } }
                                 td {
                                     @if may_edit && m.source.hand_editable() && (managers || m.role == MemberRole::Member) {
                                         a href=(format!("{url}/members/{}/remove", u.id)) aria-label=(format!("Remove {} from {}", person(u), g.name)) { "Remove" }
@@ -175,8 +175,8 @@ pub(super) async fn add_member(
             MemberRole::Member
         }
     };
-    let expires_at = crate::console::catalog::local_time("expiresAt", &f.expires).unwrap_or_else(|_| {
-        errors.push(("expiresAt".to_owned(), format!("`{}` is not a date and time", f.expires.trim())));
+    let expires_at = signed.time.parse("expiresAt", &f.expires).unwrap_or_else(|e| {
+        errors.push(("expiresAt".to_owned(), reason(e)));
         None
     });
     let reason = match ShortText::parse("reason", &f.reason, false) {
