@@ -280,14 +280,15 @@ fn reach_below(state: &TenantState, group: &GroupId, reach: &mut BTreeSet<GroupI
     }
 }
 
-/// How many active users a change to what `touched` names gives or takes access from, at
-/// `now`: the users it names, the live members of its groups (whether or not they confer
-/// today: unarchiving one reaches them) and of the conferring groups below them, and whoever
-/// holds its roles or levels on its resources, directly or through a group. What a person is
-/// told before confirming such a change.
+/// How many users a change to what `touched` names gives or takes access from, at `now`: the
+/// users it names (suspended or not: unsuspending one reaches them), the active live members
+/// of its groups (whether or not they confer today: unarchiving one reaches them) and of the
+/// conferring groups below them, and the active users who hold its roles or levels on its
+/// resources, directly or through a group. What a person is told before confirming such a
+/// change.
 pub fn users_reached(state: &TenantState, touched: &Touched, now: Timestamp) -> usize {
     let active = |u: &&UserId| state.user(u).is_some_and(|f| f.active);
-    let mut users: rustc_hash::FxHashSet<&UserId> = touched.users.iter().filter(active).collect();
+    let mut users: rustc_hash::FxHashSet<&UserId> = touched.users.iter().filter(|u| state.user(u).is_some()).collect();
     let mut reach = BTreeSet::new();
     for g in &touched.groups {
         reach_below(state, g, &mut reach);

@@ -386,8 +386,10 @@ fn describe(state: &TenantState, held: &Held) -> String {
             .resource_levels(r)
             .and_then(|l| l.as_slice().get(usize::from(*rank)))
             .map_or_else(|| rank.to_string(), |k| k.as_str().to_owned());
-        let name = state.resource(r).map_or("", |f| f.name.as_str());
-        what.push(format!("level `{level}` on resource `{name}` ({r})"));
+        what.push(match state.resource(r) {
+            Some(f) => format!("level `{level}` on {}", f.name),
+            None => format!("level `{level}` on resource `{r}`"),
+        });
     }
     what.join(", ")
 }

@@ -110,6 +110,21 @@ impl Change {
         found.ok_or_else(|| ServiceError::NotFound(format!("user `{id}`")))
     }
 
+    /// How messages name a group or a user as this change sees them: a group by its name, a
+    /// user by [`cohort_core::model::User::name`]; the id when it is gone.
+    pub async fn subject_name(&mut self, subject: &cohort_core::model::Subject) -> ServiceResult<String> {
+        Ok(match subject {
+            cohort_core::model::Subject::Group(g) => {
+                self.before.state.group(g).map_or_else(|| g.to_string(), |f| f.name.clone())
+            }
+            cohort_core::model::Subject::User(u) => match self.user(u).await {
+                Ok(user) => user.name(),
+                Err(ServiceError::NotFound(_)) => u.to_string(),
+                Err(e) => return Err(e),
+            },
+        })
+    }
+
     /// Token `id` as this change sees it; not found is a 404.
     pub async fn token(&mut self, id: &cohort_core::TokenId) -> ServiceResult<cohort_core::model::ApiToken> {
         let tenant = self.tenant().clone();
@@ -191,12 +206,7 @@ impl Services {
             return Err(self.give_up(change, ctx, moved).await);
         }
         match step(&mut change).await {
-            Ok(value) if ctx.trial => {
-                let revision = change.before.revision;
-                self.roll_back(change).await;
-                Ok(Written { value, revision })
-            }
-            Ok(value) => Ok(Written { value, revision: self.finish(change).await? }),
+            Ok(value) => Ok(Written { value, revision: self.finish_or_try(change, !ctx.trial).await? }),
             Err(e) => Err(self.give_up(change, ctx, e).await),
         }
     }
@@ -207,6 +217,14 @@ impl Services {
     /// the state it commits on, and a refusal rolls it back, is audited as a refused attempt
     /// and answers 403.
     pub async fn finish(&self, change: Change) -> ServiceResult<i64> {
+        self.finish_or_try(change, true).await
+    }
+
+    /// [`Self::finish`], or when `commit` is false everything it does but committing: the
+    /// change is judged by the conferral rule (a refusal audited as in `finish`) and rolled
+    /// back, answering the revision it was tried at. How a change is tried before a person is
+    /// asked to confirm it ([`Ctx::trying`]).
+    async fn finish_or_try(&self, change: Change, commit: bool) -> ServiceResult<i64> {
         let Change { tx: Gate { mut w, proof }, before, touched, mut events, .. } = change;
         let Some(proof) = proof else {
             tracing::error!(tenant = %w.tenant(), "a change finished without a proof");
@@ -217,7 +235,7 @@ impl Services {
         crate::audit::name_events(&mut w, &tenant, &mut events).await?;
         w.insert_audit(&events).await?;
         w.record_change(&touched).await?;
-        match self.commit_judged(w, before, &touched, &proof).await {
+        match self.commit_judged(w, before, &touched, &proof, commit).await {
             Err(live::Outcome::Refused(refusal)) => {
                 let tenant_target = ("tenant".to_owned(), tenant.to_string());
                 let first = events.first();

@@ -116,7 +116,11 @@ impl Services {
         })?;
         let before =
             change.tx.read().grants_of(tenant, subject).await?.into_iter().find(|g| &g.resource_id == resource);
-        let Some(before) = before else { return Err(ServiceError::NotFound(format!("grant on `{resource}`"))) };
+        let Some(before) = before else {
+            let holder = change.subject_name(subject).await?;
+            let on = change.before.state.resource(resource).map_or_else(|| resource.to_string(), |r| r.name.clone());
+            return Err(ServiceError::NotFound(format!("a level of {holder} on {on}")));
+        };
         change.tx.write()?.delete_grant(subject, resource).await?;
         change.touch_subject(subject);
         let (kind, id) = subject_target(subject);

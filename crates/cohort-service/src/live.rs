@@ -160,13 +160,15 @@ impl Services {
     /// Commits `w`, a change opened on the live view `before`, after applying it to that view
     /// from inside its own transaction and judging it there by the conferral rule: the view
     /// stays write-locked from before the change is applied until it commits, so no reader sees
-    /// it early. A refused or failed change is rolled back and the view restored.
+    /// it early. A refused or failed change is rolled back and the view restored; so is one
+    /// only tried (`commit` false), which answers the revision it was tried at.
     pub async fn commit_judged(
         &self,
         mut w: Writer,
         before: LiveRead,
         touched: &Touched,
         proof: &Allowed,
+        commit: bool,
     ) -> Result<i64, Outcome> {
         let tenant = w.tenant().clone();
         let slot = OwnedRwLockReadGuard::rwlock(&before).clone();
@@ -187,8 +189,16 @@ impl Services {
             )))));
         }
         let now = self.now();
+        let undo = undo_footprint(&live.state, touched);
         let judged = Self::apply_judged(&mut w, &mut live, touched, proof, now).await;
         let committed = match judged {
+            Ok(()) if !commit => {
+                if let Err(e) = w.rollback().await {
+                    tracing::warn!(tenant = %tenant, error = %e, "rolling a tried change back failed");
+                }
+                self.restore(&tenant, &mut live, &undo, now).await;
+                return Ok(base);
+            }
             Ok(()) => w.commit().await.map_err(Outcome::from),
             Err(o) => {
                 if let Err(e) = w.rollback().await {
@@ -203,7 +213,7 @@ impl Services {
                 Ok(revision)
             }
             Err(o) => {
-                self.restore(&tenant, &mut live, touched, now).await;
+                self.restore(&tenant, &mut live, &undo, now).await;
                 Err(o)
             }
         }
@@ -248,8 +258,8 @@ impl Services {
         judge.decide(live, &footprint, now).map_err(Outcome::Refused)
     }
 
-    /// Puts back in `live` what the database has committed for what `touched` names, after a
-    /// change applied to it did not commit; when that fails, the tenant is loaded whole at its
+    /// Puts back in `live` what the database has committed for what `touched` names (an
+    /// [`undo_footprint`]), after a change applied to it did not commit; when that fails, the tenant is loaded whole at its
     /// next use.
     async fn restore(&self, tenant: &TenantId, live: &mut Live, touched: &Touched, now: Timestamp) {
         let restored = async {
@@ -303,4 +313,24 @@ impl Services {
             Notice::Resync => self.resync().await,
         }
     }
+}
+
+/// What must be read back to undo, in a live view, a change to what `touched` names, from the
+/// view before it: a deleted group takes its membership rows and its children's edges with it,
+/// a deleted role or resource its assignments and grants, which come back only if read again.
+fn undo_footprint(state: &TenantState, touched: &Touched) -> Touched {
+    let mut undo = touched.clone();
+    for g in &touched.groups {
+        undo.members.insert(g.clone());
+        undo.groups.extend(state.children(g).iter().cloned());
+    }
+    for r in &touched.roles {
+        undo.groups.extend(state.groups_with_role(r).cloned());
+        undo.users.extend(state.users_with_role(r).cloned());
+    }
+    for r in &touched.resources {
+        undo.groups.extend(state.groups_granted(r).cloned());
+        undo.users.extend(state.users_granted(r).cloned());
+    }
+    undo
 }

@@ -5,7 +5,7 @@ use super::snapshot::MembershipSnapshot;
 use super::{Change, Ctx, Services, Written};
 use crate::error::{FieldError, ServiceError, ServiceResult};
 use crate::vault::TenantRead;
-use cohort_core::model::{GroupSource, MemberRole, Membership, MembershipSource};
+use cohort_core::model::{GroupSource, MemberRole, Membership, MembershipSource, Subject};
 use cohort_core::name::ShortText;
 use cohort_core::permission::CohortPermission as P;
 use cohort_core::{GroupId, Timestamp, UserId};
@@ -40,6 +40,16 @@ pub struct MemberPatch {
 pub struct RemovedMembership {
     /// Sources of the rows that remain, e.g. `rule`: the user is still a member through them.
     pub remaining_sources: Vec<MembershipSource>,
+}
+
+/// That `user` has no `source` row in `group`, in their names.
+async fn no_membership(change: &mut Change, source: MembershipSource, user: &UserId, group: &GroupId) -> ServiceError {
+    let who = match change.subject_name(&Subject::User(user.clone())).await {
+        Ok(who) => who,
+        Err(e) => return e,
+    };
+    let group = change.before.state.group(group).map_or_else(|| group.to_string(), |g| g.name.clone());
+    ServiceError::NotFound(format!("{} membership of {who} in {group}", source.as_str()))
 }
 
 fn invalid(field: &str, message: String) -> ServiceError {
@@ -166,7 +176,7 @@ impl Services {
             change.tx.allow(proof)?;
             self.check_hand_edit(change, group).await?;
             if row.is_none() {
-                return Err(ServiceError::NotFound(format!("manual membership of `{user}` in `{group}`")));
+                return Err(no_membership(change, MembershipSource::Manual, user, group).await);
             }
             let now = self.now();
             if patch.expires_at.flatten().is_some_and(|t| t <= now) {
@@ -178,8 +188,10 @@ impl Services {
                 .membership_rows(tenant, group, user)
                 .await?
                 .into_iter()
-                .find(|m| m.source.hand_editable())
-                .ok_or_else(|| ServiceError::NotFound(format!("manual membership of `{user}` in `{group}`")))?;
+                .find(|m| m.source.hand_editable());
+            let Some(before) = before else {
+                return Err(no_membership(change, MembershipSource::Manual, user, group).await);
+            };
             let mut m = before.clone();
             m.role = patch.role.unwrap_or(m.role);
             m.expires_at = patch.expires_at.unwrap_or(m.expires_at);
@@ -233,7 +245,7 @@ impl Services {
             state.rows(group, user).map(|(s, _)| s).filter(|s| *s != source).collect();
         self.check_hand_edit(change, group).await?;
         if row.is_none() {
-            return Err(ServiceError::NotFound(format!("{} membership of `{user}` in `{group}`", source.as_str())));
+            return Err(no_membership(change, source, user, group).await);
         }
         let now = self.now();
         let before =

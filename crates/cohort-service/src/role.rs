@@ -253,10 +253,7 @@ impl Services {
         let (kind, id) = subject_target(subject);
         change.touch_subject(subject);
         if !change.tx.write()?.assign_role(subject, role_id, ctx.user(), self.now()).await? {
-            let holder = match subject {
-                Subject::Group(g) => change.before.state.group(g).map_or_else(|| id.clone(), |f| f.name.clone()),
-                Subject::User(u) => change.user(u).await?.name(),
-            };
+            let holder = change.subject_name(subject).await?;
             return Err(ServiceError::Conflict {
                 field: "roleId".to_owned(),
                 reason: format!("{holder} already holds the role {}", role.name),
@@ -302,10 +299,13 @@ impl Services {
                 reason: "you cannot remove your own admin role; ask another admin".to_owned(),
             });
         }
-        change.tx.write()?.unassign_role(subject, role_id).await.map_err(|e| match e {
-            cohort_store::StoreError::NotFound => ServiceError::NotFound(format!("assignment of role `{role_id}`")),
-            other => other.into(),
-        })?;
+        match change.tx.write()?.unassign_role(subject, role_id).await {
+            Err(cohort_store::StoreError::NotFound) => {
+                let holder = change.subject_name(subject).await?;
+                return Err(ServiceError::NotFound(format!("the role {} of {holder}", role.name)));
+            }
+            done => done?,
+        }
         change.touch_subject(subject);
         let (kind, id) = subject_target(subject);
         self.audit(

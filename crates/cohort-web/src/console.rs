@@ -20,6 +20,7 @@ mod holdings;
 mod identity_provider;
 mod import;
 mod layout;
+mod lifecycle;
 mod rules;
 mod sentence;
 mod time_zone;
@@ -53,6 +54,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(catalog::routes())
         .merge(tree::routes())
         .merge(identity_provider::routes())
+        .merge(lifecycle::routes())
         .route("/console-assets/{name}", get(crate::html::assets::serve))
         .layer(axum::middleware::from_fn(crate::html::protect))
 }

@@ -494,3 +494,36 @@ async fn a_person_chooses_the_zone_they_read_times_in_and_an_admin_sets_the_tena
     let log = app.get(&format!("{T}/audit?action=tenant.time_zone"), ROOT).await;
     assert_eq!(log.body["items"][0]["after"], "Asia/Tokyo", "{}", log.body);
 }
+
+#[tokio::test]
+async fn what_is_not_there_is_named_not_numbered() {
+    let app = TestApp::new().await;
+    let sales = app.group("default", ROOT, "Sales", &[]).await;
+    let ann =
+        app.post(&format!("{T}/users"), ROOT, json!({"email": "ann@example.com", "displayName": "Ann Lee"})).await.id();
+    let role = app.role("default", ROOT, "Exporter", &["reports.export"]).await;
+    let bot = app.post(&format!("{T}/resources"), ROOT, json!({"type": "agent", "name": "Pricing bot"})).await.id();
+    let detail = |a: &common::Answer| a.body["detail"].as_str().unwrap().to_owned();
+    let cases = [
+        (format!("{T}/groups/{sales}/roles/{role}"), "the role Exporter of Sales not found"),
+        (format!("{T}/users/{ann}/roles/{role}"), "the role Exporter of Ann Lee not found"),
+        (format!("{T}/groups/{sales}/grants/{bot}"), "a level of Sales on Pricing bot not found"),
+        (format!("{T}/groups/{sales}/members/{ann}"), "manual membership of Ann Lee in Sales not found"),
+    ];
+    for (path, words) in cases {
+        let a = app.call(axum::http::Method::DELETE, &path, Some(ROOT), None).await;
+        a.problem(404);
+        assert_eq!(detail(&a), words, "{path}");
+    }
+    // A level the actor lacks is named by its resource, not its id.
+    let grant =
+        app.post(&format!("{T}/groups/{sales}/grants"), ROOT, json!({"resourceId": bot, "level": "edit"})).await;
+    grant.ok(201);
+    let mgr = app.user("default", ROOT, "mgr@example.com").await;
+    let writer = app.builtin("default", ROOT, "group-admin").await;
+    app.post(&format!("{T}/users/{mgr}/roles"), ROOT, json!({"roleId": writer})).await.ok(201);
+    let token = app.token_for("default", ROOT, &mgr).await;
+    let a = app.post(&format!("{T}/groups/{sales}/members"), &token, json!({"userId": ann})).await;
+    a.problem(403);
+    assert!(detail(&a).contains("level `edit` on Pricing bot") && !detail(&a).contains("res_"), "{}", a.body);
+}

@@ -254,6 +254,11 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
         format!("{GROUPS}/{theirs}/resources/{their_res}/revoke"),
         format!("{USERS}/{their_user}/roles/{their_role}/remove"),
         format!("{USERS}/{their_user}/resources/{their_res}/revoke"),
+        format!("{USERS}/{their_user}/suspend"),
+        format!("{USERS}/{their_user}/unsuspend"),
+        format!("{USERS}/{their_user}/delete"),
+        format!("/t/default/portal/access-management/roles/{their_role}/delete"),
+        format!("/t/default/portal/access-management/resources/{their_res}/delete"),
     ];
     let writes = writes.into_iter().chain(confirmed.into_iter().flat_map(|path| {
         [(path.clone(), format!("csrf={token}")), (path, format!("csrf={token}&revision={revision}"))]
@@ -384,6 +389,7 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
         (format!("{SIGN_IN}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
         (format!("{USERS}/{other}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
     ];
+    let res = app.post("/t/default/api/v1/resources", ROOT, json!({"type": "agent", "name": "Bot"})).await.id();
     // What is confirmed is refused before it is asked, and when confirmed.
     let revision =
         app.post(&format!("/t/default/api/v1/groups/{g}/roles"), ROOT, json!({"roleId": reader})).await.revision();
@@ -391,6 +397,11 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
         format!("{GROUPS}/{g}/archive"),
         format!("{GROUPS}/{g}/delete"),
         format!("{GROUPS}/{g}/roles/{reader}/remove"),
+        format!("{USERS}/{other}/suspend"),
+        format!("{USERS}/{other}/unsuspend"),
+        format!("{USERS}/{other}/delete"),
+        format!("/t/default/portal/access-management/roles/{reader}/delete"),
+        format!("/t/default/portal/access-management/resources/{res}/delete"),
     ];
     let writes = writes.into_iter().chain(confirmed.into_iter().flat_map(|path| {
         [(path.clone(), format!("csrf={token}")), (path, format!("csrf={token}&revision={revision}"))]
@@ -470,6 +481,11 @@ async fn a_group_manager_sees_and_edits_only_the_groups_they_manage() {
     )
     .await;
     assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+    let res = app.post("/t/default/api/v1/resources", ROOT, json!({"type": "agent", "name": "Bot"})).await.id();
+    let new = app.get("/t/default/api/v1/users?q=new%40example.com", ROOT).await.ok(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Managing a group's members is not archiving, deleting or taking its roles away.
     let role = app.role("default", ROOT, "Reader", &["reports.read"]).await;
     let revision =
@@ -478,6 +494,11 @@ async fn a_group_manager_sees_and_edits_only_the_groups_they_manage() {
         format!("{GROUPS}/{mine}/archive"),
         format!("{GROUPS}/{mine}/delete"),
         format!("{GROUPS}/{mine}/roles/{role}/remove"),
+        format!("{USERS}/{new}/suspend"),
+        format!("{USERS}/{new}/unsuspend"),
+        format!("{USERS}/{new}/delete"),
+        format!("/t/default/portal/access-management/roles/{role}/delete"),
+        format!("/t/default/portal/access-management/resources/{res}/delete"),
     ] {
         for form in [format!("csrf={token}"), format!("csrf={token}&revision={revision}")] {
             let p = send(&app, Method::POST, &path, Some(&cookie), HERE, Some(&form)).await;
@@ -1188,4 +1209,120 @@ async fn times_are_said_and_read_in_the_persons_zone_with_the_zone_beside_them()
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     assert!(app.get(&format!("/t/default/api/v1/users/{cy}"), ROOT).await.ok(200)["timeZone"].is_null());
     assert_eq!(app.get(&format!("/t/default/api/v1/users/{me}"), ROOT).await.ok(200)["timeZone"], "Europe/Paris");
+}
+
+/// Suspending, unsuspending and deleting a user, deleting a role and a resource: each asked
+/// first with the users it reaches, applied only at the revision it was counted at.
+#[tokio::test]
+async fn users_roles_and_resources_are_suspended_or_deleted_after_a_counted_question() {
+    let app = TestApp::new().await;
+    let sales = app.group("default", ROOT, "Sales", &[]).await;
+    let ann = app
+        .post("/t/default/api/v1/users", ROOT, json!({"email": "ann@example.com", "displayName": "Ann Lee"}))
+        .await
+        .id();
+    let bo = app.user("default", ROOT, "bo@example.com").await;
+    for u in [&ann, &bo] {
+        app.post(&format!("/t/default/api/v1/groups/{sales}/members"), ROOT, json!({"userId": u})).await.ok(201);
+    }
+    let reader = app.role("default", ROOT, "Report reader", &["reports.read"]).await;
+    app.post(&format!("/t/default/api/v1/groups/{sales}/roles"), ROOT, json!({"roleId": reader})).await.ok(201);
+    let bot = app.post("/t/default/api/v1/resources", ROOT, json!({"type": "agent", "name": "Pricing bot"})).await.id();
+    app.post(&format!("/t/default/api/v1/groups/{sales}/grants"), ROOT, json!({"resourceId": bot, "level": "use"}))
+        .await
+        .ok(201);
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let post = async |path: &str, form: String| send(&app, Method::POST, path, Some(&cookie), HERE, Some(&form)).await;
+    let status = async |u: &str| app.get(&format!("/t/default/api/v1/users/{u}"), ROOT).await.body["status"].clone();
+    let reads = async |u: &str| {
+        let check = json!({"userId": u, "permission": "reports.read"});
+        app.post("/t/default/api/v1/check", ROOT, check).await.ok(200)["allowed"].as_bool().unwrap()
+    };
+
+    // The user's page offers the actions, unpreselected: each is a question first.
+    let page = send(&app, Method::GET, &format!("{USERS}/{ann}"), Some(&cookie), None, None).await;
+    assert!(page.html.contains("Suspend…") && page.html.contains("Delete user…"), "{}", page.html);
+    let suspend = format!("{USERS}/{ann}/suspend");
+    let asked = post(&suspend, format!("csrf={token}")).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.html);
+    assert!(
+        asked.html.contains("Suspend ann@example.com?")
+            && asked.html.contains("<strong>1 user</strong> would lose all access"),
+        "{}",
+        asked.html
+    );
+    assert_eq!(status(&ann).await, "active", "asking changes nothing");
+    // A confirmation the tenant moved past is asked again, and changes nothing.
+    let stale = asked.revision();
+    app.user("default", ROOT, "cy@example.com").await;
+    let again = post(&suspend, format!("csrf={token}&revision={stale}")).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.html);
+    assert_eq!(status(&ann).await, "active");
+    let done = post(&suspend, format!("csrf={token}&revision={}", again.revision())).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert_eq!(status(&ann).await, "suspended");
+    assert!(!reads(&ann).await);
+    let settled = send(&app, Method::GET, &done.location, Some(&cookie), None, None).await;
+    assert!(
+        settled.html.contains("class=\"notice warning\"") && settled.html.contains("Unsuspend…"),
+        "{}",
+        settled.html
+    );
+    // Unsuspending gives access back: asked too, the suspended user counted.
+    let unsuspend = format!("{USERS}/{ann}/unsuspend");
+    let asked = post(&unsuspend, format!("csrf={token}")).await;
+    assert!(asked.html.contains("<strong>1 user</strong> would get their access back"), "{}", asked.html);
+    assert_eq!(
+        post(&unsuspend, format!("csrf={token}&revision={}", asked.revision())).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(reads(&ann).await);
+
+    // Deleting a role counts whoever holds it through a group.
+    let asked =
+        post(&format!("/t/default/portal/access-management/roles/{reader}/delete"), format!("csrf={token}")).await;
+    assert!(
+        asked.html.contains("Delete the role Report reader?")
+            && asked.html.contains("<strong>2 users</strong> would lose what it gives"),
+        "{}",
+        asked.html
+    );
+    assert!(reads(&bo).await, "asking changes nothing");
+    let done = post(
+        &format!("/t/default/portal/access-management/roles/{reader}/delete"),
+        format!("csrf={token}&revision={}", asked.revision()),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert!(!reads(&bo).await);
+    app.get(&format!("/t/default/api/v1/roles/{reader}"), ROOT).await.problem(404);
+
+    // Deleting a resource counts the holders of a level on it.
+    let path = format!("/t/default/portal/access-management/resources/{bot}/delete");
+    let asked = post(&path, format!("csrf={token}")).await;
+    assert!(
+        asked.html.contains("Delete Pricing bot?")
+            && asked.html.contains("<strong>2 users</strong> would lose their level on it"),
+        "{}",
+        asked.html
+    );
+    app.get(&format!("/t/default/api/v1/resources/{bot}"), ROOT).await.ok(200);
+    assert_eq!(post(&path, format!("csrf={token}&revision={}", asked.revision())).await.status, StatusCode::SEE_OTHER);
+    app.get(&format!("/t/default/api/v1/resources/{bot}"), ROOT).await.problem(404);
+
+    // Deleting a user; never oneself.
+    let delete = format!("{USERS}/{bo}/delete");
+    let asked = post(&delete, format!("csrf={token}")).await;
+    assert!(asked.html.contains("Delete bo@example.com?") && asked.html.contains("cannot be undone"), "{}", asked.html);
+    app.get(&format!("/t/default/api/v1/users/{bo}"), ROOT).await.ok(200);
+    let done = post(&delete, format!("csrf={token}&revision={}", asked.revision())).await;
+    assert_eq!(done.location, format!("{USERS}?done=user-deleted"));
+    app.get(&format!("/t/default/api/v1/users/{bo}"), ROOT).await.problem(404);
+    let me = app.get("/t/default/api/v1/me", ROOT).await.ok(200)["id"].as_str().unwrap().to_owned();
+    let own = send(&app, Method::GET, &format!("{USERS}/{me}"), Some(&cookie), None, None).await;
+    assert!(!own.html.contains("Delete user…"), "nobody is offered to delete themself");
+    let refused = post(&format!("{USERS}/{me}/delete"), format!("csrf={token}")).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.html);
+    assert!(refused.html.contains("you cannot delete yourself"), "{}", refused.html);
 }

@@ -66,9 +66,10 @@ enum Path {
     ConsoleUserGrant,
     SsoMapping,
     ConsoleSsoMapping,
+    ConsoleUnsuspend,
 }
 
-const PATHS: [Path; 26] = [
+const PATHS: [Path; 27] = [
     Path::AddMember,
     Path::BatchAdd,
     Path::CsvImport,
@@ -95,6 +96,7 @@ const PATHS: [Path; 26] = [
     Path::ConsoleUserGrant,
     Path::SsoMapping,
     Path::ConsoleSsoMapping,
+    Path::ConsoleUnsuspend,
 ];
 
 impl Path {
@@ -110,6 +112,7 @@ impl Path {
             Self::ConsoleGroupGrant => Self::GroupGrant,
             Self::ConsoleUserGrant => Self::UserGrant,
             Self::ConsoleSsoMapping => Self::SsoMapping,
+            Self::ConsoleUnsuspend => Self::Unsuspend,
             other => other,
         }
     }
@@ -335,6 +338,9 @@ impl World {
             Path::BatchAdd | Path::CreateWithRole => !console || holds("cohort:users.read"),
             // The mapping form finds its group by name, which needs `cohort:groups.read`.
             Path::SsoMapping => !console || holds("cohort:groups.read"),
+            // The console's question names the user and counts whom the change reaches, which
+            // needs `cohort:users.read`.
+            Path::Unsuspend => !console || holds("cohort:users.read"),
             _ => true,
         };
         finds
@@ -409,7 +415,7 @@ impl World {
         let app = &self.app;
         let n = self.fresh();
         let email = format!("victim{n}@example.com");
-        let suspended = path == Path::Unsuspend;
+        let suspended = path.twin() == Path::Unsuspend;
         let body = if suspended { json!({"email": email, "status": "suspended"}) } else { json!({"email": email}) };
         let victim = app.post(&format!("{T}/users"), ROOT, body).await.id();
         // A group of the victim's (while they are active), with a role that gives nothing of use yet.
@@ -514,6 +520,7 @@ impl World {
                 }
                 a
             }
+            Path::ConsoleUnsuspend => self.console(who, &format!("/users/{victim}/unsuspend"), "").await,
             Path::ConsoleAddMember => {
                 self.console(who, &format!("/groups/{g}/members"), &format!("email={email}")).await
             }

@@ -366,6 +366,21 @@ async fn an_administrator_walks_the_console_workflows() {
     assert!(body.contains(" CET") || body.contains(" CEST"), "{body}");
     w.check(Some("own-time-zone"));
 
+    // Suspending a user is asked first, with the count, and told as a warning.
+    let zed = w.made("/users", json!({ "email": "zed@example.com" }));
+    w.go(&format!("/t/default/portal/access-management/users/{zed}"));
+    w.browser.click("form[action$='/suspend'] button[type=submit]");
+    assert!(
+        w.body().contains("Suspend zed@example.com?") && w.body().contains("1 user would lose all access"),
+        "{}",
+        w.body()
+    );
+    w.check(Some("confirm-suspend"));
+    w.browser.click("form.actions button[type=submit]");
+    assert!(w.body().contains("The user was suspended"), "{}", w.body());
+    w.check(None);
+    assert_eq!(w.api("GET", &format!("/users/{zed}"), None).1["status"], "suspended");
+
     // Narrow, and dark: the main pages stay usable (and axe-core checks their contrast).
     w.browser.resize(390, 844);
     for (path, name) in [

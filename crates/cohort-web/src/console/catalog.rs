@@ -4,7 +4,7 @@
 
 use super::activity::{Log, events_table};
 use super::frame::user_by_email;
-use super::frame::{fail, group_url, user_url};
+use super::frame::{fail, group_url, notice, user_url};
 use super::groups::find_group;
 use super::layout::{self, Section, badge, described_text, section_url};
 use crate::shared::AppState;
@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cohort_core::ResourceId;
 use cohort_core::model::Subject;
+use cohort_core::permission::CohortPermission as P;
 use cohort_service::error::ServiceError;
 use cohort_store::{AuditFilter, ResourceFilter};
 use maud::html;
@@ -39,6 +40,7 @@ pub(super) struct SearchQuery {
     #[serde(default, rename = "type")]
     type_name: String,
     cursor: Option<String>,
+    done: Option<String>,
 }
 
 /// The query string of the next page: the filters kept, the cursor added.
@@ -61,8 +63,10 @@ async fn roles(State(s): State<AppState>, signed: Signed, Query(q): Query<Search
     };
     let url = section_url(&signed.tenant, "roles");
     let next = crate::cursor::next(&roles, PAGE, |r| (r.name.key(), r.id.to_string()));
+    let deletes = signed.holdings.can(P::RolesWrite);
     let body = html! {
         h1 { "Roles" }
+        (notice(q.done.as_deref()))
         p.muted { "A role is a set of permissions. Assign it to a group (its Roles tab) and every member holds them; built-in roles give cohort's own permissions." }
         form.filters method="get" action=(url) role="search" {
             div.field { label for="q" { "Search" } input #q type="search" name="q" value=(q.q) placeholder="Role name"; }
@@ -73,13 +77,24 @@ async fn roles(State(s): State<AppState>, signed: Signed, Query(q): Query<Search
         } @else {
             div.table-wrap { table {
                 caption.visually-hidden { "Roles" }
-                thead { tr { th scope="col" { "Role" } th scope="col" { "Description" } th scope="col" { "Permissions" } } }
+                thead { tr {
+                    th scope="col" { "Role" } th scope="col" { "Description" } th scope="col" { "Permissions" }
+                    @if deletes { th scope="col" { span.visually-hidden { "Actions" } } }
+                } }
                 tbody {
                     @for r in &roles {
                         tr {
                             td { (r.name) @if r.builtin { " " (badge("source", "built-in")) } }
                             td { (described_text(r.description.as_str())) }
                             td { @for p in &r.permissions { code { (p.as_str()) } " " } }
+                            @if deletes {
+                                td.actions { @if !r.builtin {
+                                    form.inline method="post" action=(format!("{url}/{}/delete", r.id)) {
+                                        (signed.csrf_field())
+                                        button.danger type="submit" aria-label=(format!("Delete the role {}", r.name)) { "Delete…" }
+                                    }
+                                } }
+                            }
                         }
                     }
                 }
@@ -111,6 +126,7 @@ async fn resources(State(s): State<AppState>, signed: Signed, Query(q): Query<Se
     let next = crate::cursor::next(&resources, PAGE, |r| (r.name.key(), r.id.to_string()));
     let body = html! {
         h1 { "Resources" }
+        (notice(q.done.as_deref()))
         p.muted { "What apps protect, by type. Each type has ordered levels; a level includes the ones before it." }
         h2 { "Types" }
         div.table-wrap { table {
@@ -189,6 +205,12 @@ async fn resource(State(s): State<AppState>, signed: Signed, Path((_, raw)): Pat
         h1 { (r.name) " " span.badges { (badge("source", r.type_name.as_str())) } }
         @if !r.description.as_str().is_empty() { p.description { (described_text(r.description.as_str())) } }
         p.muted { code { (r.id) } }
+        @if signed.holdings.can(P::ResourcesWrite) {
+            form.inline method="post" action=(format!("{}/{}/delete", section_url(t, "resources"), r.id)) {
+                (signed.csrf_field())
+                button.danger type="submit" { "Delete resource…" }
+            }
+        }
         h2 { "Who holds a level" }
         @if named.is_empty() {
             div.empty { p { "No group or user holds a level on it." } p.muted { "Grant one on a group's Resources tab." } }

@@ -61,6 +61,11 @@ pub(super) fn done_notice(done: Option<&str>) -> Option<&'static str> {
         "revoked" => "The level was revoked.",
         "scopes-saved" => "The scopes were saved.",
         "token-revoked" => "The token was revoked: it no longer opens anything.",
+        "suspended" => "The user was suspended: they hold nothing until they are unsuspended.",
+        "unsuspended" => "The user was unsuspended: they hold what their groups and roles give again.",
+        "user-deleted" => "The user was deleted.",
+        "role-deleted" => "The role was deleted.",
+        "resource-deleted" => "The resource was deleted, with every level granted on it.",
         "time-zone" => "The time zone was saved: times are shown in it now.",
         "rule-deleted" => "The rule was deleted; the members only it brought left the group.",
         _ => return None,
@@ -69,7 +74,20 @@ pub(super) fn done_notice(done: Option<&str>) -> Option<&'static str> {
 
 pub(super) fn notice(done: Option<&str>) -> Markup {
     // What took access away is told as a warning, not as a success.
-    let warning = matches!(done, Some("archived" | "deleted" | "removed" | "role-removed" | "revoked"));
+    let warning = matches!(
+        done,
+        Some(
+            "archived"
+                | "deleted"
+                | "removed"
+                | "role-removed"
+                | "revoked"
+                | "suspended"
+                | "user-deleted"
+                | "role-deleted"
+                | "resource-deleted"
+        )
+    );
     html! { @if let Some(n) = done_notice(done) { p.notice.warning[warning] role="status" { (n) } } }
 }
 

@@ -42,6 +42,7 @@ pub(super) struct ListQuery {
     #[serde(default)]
     status: String,
     cursor: Option<String>,
+    done: Option<String>,
 }
 
 fn status_badge(status: UserStatus) -> Markup {
@@ -77,6 +78,7 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
     };
     let body = html! {
         h1 { "Users" }
+        (notice(q.done.as_deref()))
         p.muted { "People are created by SCIM provisioning, sign-in, CSV import or the API; here you see what each one holds and why." }
         form.filters method="get" action=(url) role="search" {
             div.field {
@@ -273,6 +275,13 @@ pub(super) async fn user_page(
         nav.crumbs aria-label="Breadcrumb" { a href=(section_url(t, "users")) { "Users" } " / " span { (name) } }
         h1 { (name) " " span.badges { (status_badge(u.status)) } }
         (notice(done))
+        @if signed.holdings.can(P::UsersWrite) && !signed.ctx.is_user(&u.id) {
+            div.actions {
+                @let (act, words) = match u.status { UserStatus::Active => ("suspend", "Suspend…"), UserStatus::Suspended => ("unsuspend", "Unsuspend…") };
+                form.inline method="post" action=(format!("{url}/{act}")) { (signed.csrf_field()) button type="submit" { (words) } }
+                form.inline method="post" action=(format!("{url}/delete")) { (signed.csrf_field()) button.danger type="submit" { "Delete user…" } }
+            }
+        }
         section aria-labelledby="profile-title" { h2 #profile-title { "Profile" } (profile(&u, &signed.time)) }
         section #access aria-labelledby="access-title" {
             h2 #access-title { "Effective access" }
