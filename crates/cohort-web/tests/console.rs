@@ -1243,6 +1243,13 @@ async fn users_roles_and_resources_are_suspended_or_deleted_after_a_counted_ques
     // The user's page offers the actions, unpreselected: each is a question first.
     let page = send(&app, Method::GET, &format!("{USERS}/{ann}"), Some(&cookie), None, None).await;
     assert!(page.html.contains("Suspend…") && page.html.contains("Delete user…"), "{}", page.html);
+    // Their access reads in names: each path's groups are links, their ids only in titles.
+    assert!(
+        page.html.contains(&format!(r#"via <a href="{GROUPS}/{sales}" title="{sales}">Sales</a> (manual)"#)),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains("(grp_"), "{}", page.html);
     let suspend = format!("{USERS}/{ann}/suspend");
     let asked = post(&suspend, format!("csrf={token}")).await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.html);

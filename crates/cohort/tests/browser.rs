@@ -327,6 +327,7 @@ async fn an_administrator_walks_the_console_workflows() {
     w.go(&format!("/t/default/portal/access-management/users/{ana}"));
     let body = w.body();
     assert!(body.contains("Pricing bot") && body.contains("Belgium") && body.contains("Exporter"), "{body}");
+    assert!(body.contains("via EMEA (manual)") && !body.contains("grp_"), "{body}");
     w.check(Some("user"));
     w.browser.fill("#token-name", "ana's laptop");
     w.browser.click("form[action$='/tokens'] button[type=submit]");

@@ -14,10 +14,11 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use cohort_core::UserId;
 use cohort_core::model::{Subject, User, UserStatus};
 use cohort_core::name::AttributeValue;
 use cohort_core::permission::CohortPermission as P;
+use cohort_core::resolve::GroupPath;
+use cohort_core::{GroupId, UserId};
 use cohort_service::error::ServiceError;
 use cohort_service::{UserAccess, UserPatch, ViaWords};
 use cohort_store::UserFilter;
@@ -153,12 +154,37 @@ fn profile(u: &User, time: &LocalTime) -> Markup {
     }
 }
 
-fn vias(v: &[ViaWords]) -> Markup {
-    html! { ul.paths { @for x in v { li { (x.words) } } } }
+/// The names of the groups a user's paths pass through (each is one of their effective groups).
+type Names = std::collections::BTreeMap<GroupId, String>;
+
+/// A path in names, each group a link with its id in the `title`: "via France ← EMEA
+/// (manual)", the group that confers first.
+fn path_words(t: &str, path: &GroupPath, names: &Names) -> Markup {
+    html! {
+        "via "
+        @for (i, g) in path.chain.iter().rev().enumerate() {
+            @if i > 0 { " ← " }
+            a href=(format!("{}/{g}", section_url(t, "groups"))) title=(g) { (names.get(g).map_or(g.as_str(), String::as_str)) }
+        }
+        " (" @for (i, s) in path.sources.iter().enumerate() { @if i > 0 { ", " } (s.as_str()) } ")"
+    }
+}
+
+/// Where something comes from: directly, or by its path in names.
+fn via_words(t: &str, v: &ViaWords, names: &Names) -> Markup {
+    match &v.path {
+        Some(p) => path_words(t, &p.path, names),
+        None => html! { (v.words) },
+    }
+}
+
+fn vias(t: &str, v: &[ViaWords], names: &Names) -> Markup {
+    html! { ul.paths { @for x in v { li { (via_words(t, x, names)) } } } }
 }
 
 /// The effective access of a user, every item with the paths that give it, in names.
 fn access(t: &str, a: &UserAccess) -> Markup {
+    let names: Names = a.groups.iter().map(|g| (g.group.clone(), g.name.clone())).collect();
     html! {
         @if !a.active { p.notice role="status" { "This user is suspended: they hold nothing until they are active again." } }
         h3 { "Groups" }
@@ -172,7 +198,7 @@ fn access(t: &str, a: &UserAccess) -> Markup {
                     @for g in &a.groups {
                         tr {
                             td { a href=(format!("{}/{}", section_url(t, "groups"), g.group)) { (g.name) } " " @if g.direct { (badge("source", "direct")) } @else { (badge("source", "inherited")) } }
-                            td { ul.paths { @for p in &g.paths { li { (p.words) } } } }
+                            td { ul.paths { @for p in &g.paths { li { (path_words(t, &p.path, &names)) } } } }
                         }
                     }
                 }
@@ -183,7 +209,7 @@ fn access(t: &str, a: &UserAccess) -> Markup {
             div.table-wrap { table {
                 caption.visually-hidden { "Effective roles" }
                 thead { tr { th scope="col" { "Role" } th scope="col" { "Why" } } }
-                tbody { @for r in &a.roles { tr { td { (r.name) } td { (vias(&r.via)) } } } }
+                tbody { @for r in &a.roles { tr { td { (r.name) } td { (vias(t, &r.via, &names)) } } } }
             } }
         }
         h3 { "Permissions" }
@@ -200,7 +226,7 @@ fn access(t: &str, a: &UserAccess) -> Markup {
                         tr {
                             td { (l.name) }
                             td { strong { (l.level) } }
-                            td { ul.paths { @for (level, via) in &l.via { li { code { (level) } ": " (via.words) } } } }
+                            td { ul.paths { @for (level, via) in &l.via { li { code { (level) } ": " (via_words(t, via, &names)) } } } }
                         }
                     }
                 }
