@@ -7,7 +7,7 @@ use super::confirm::{Ask, Confirmed, confirmable};
 use super::frame::{fail, user_url};
 use super::layout::{Section, section_url};
 use crate::shared::AppState;
-use crate::sign_in::{Posted, Signed};
+use crate::sign_in::Posted;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -20,11 +20,13 @@ use maud::{Markup, html};
 
 pub(super) fn routes() -> Router<AppState> {
     let base = "/t/{tenant}/portal/access-management";
-    Router::new()
-        .route(&format!("{base}/users/{{user}}/suspend"), post(suspend))
-        .route(&format!("{base}/users/{{user}}/unsuspend"), post(unsuspend))
-        .route(&format!("{base}/users/{{user}}/delete"), post(delete_user))
-        .route(&format!("{base}/roles/{{role}}/delete"), post(delete_role))
+    let mut r = Router::new();
+    for act in [UserAct::Suspend, UserAct::Unsuspend, UserAct::Delete] {
+        let handler =
+            move |st: State<AppState>, p: Path<(String, String)>, f: Posted<Confirmed>| on_user(act, st, p, f);
+        r = r.route(&format!("{base}/users/{{user}}/{}", act.path()), post(handler));
+    }
+    r.route(&format!("{base}/roles/{{role}}/delete"), post(delete_role))
         .route(&format!("{base}/resources/{{resource}}/delete"), post(delete_resource))
 }
 
@@ -41,43 +43,66 @@ fn permissions(role: &cohort_core::model::Role) -> Markup {
     html! { @for (i, p) in role.permissions.iter().enumerate() { @if i > 0 { ", " } code { (p.as_str()) } } }
 }
 
-/// The question about a user's status or existence, from its words.
-async fn ask_user(s: &AppState, signed: &Signed, id: &UserId, act: &str, what: Markup) -> Result<Ask, ServiceError> {
-    let u = s.get_user(&signed.ctx, id).await?;
-    let name = super::layout::person(&u);
-    let url = user_url(&signed.tenant, id);
-    let (title, reached, button, danger) = match act {
-        "suspend" => (format!("Suspend {name}?"), "would lose all access", "Suspend", true),
-        "unsuspend" => (format!("Unsuspend {name}?"), "would get their access back", "Unsuspend", false),
-        _ => (format!("Delete {name}?"), "would lose all access, for good", "Delete the user", true),
-    };
-    Ok(Ask {
-        title,
-        what,
-        reach: Reach::User(id.clone()),
-        reached_words: reached.to_owned(),
-        action: format!("{url}/{act}"),
-        fields: Vec::new(),
-        button: button.to_owned(),
-        danger,
-        cancel: url,
-        section: Section::Users,
-    })
+/// What can be done to a user from their page.
+#[derive(Clone, Copy)]
+enum UserAct {
+    Suspend,
+    Unsuspend,
+    Delete,
 }
 
-async fn set_status(
-    s: &AppState,
-    ctx: &Ctx,
-    tenant: &str,
-    id: &UserId,
-    status: UserStatus,
-    done: &str,
-) -> Result<Response, ServiceError> {
-    s.update_user(ctx, id, UserPatch { status: Some(status), ..UserPatch::default() }).await?;
-    go(format!("{}?done={done}", user_url(tenant, id)))
+impl UserAct {
+    /// The last segment of its address.
+    fn path(self) -> &'static str {
+        match self {
+            Self::Suspend => "suspend",
+            Self::Unsuspend => "unsuspend",
+            Self::Delete => "delete",
+        }
+    }
+
+    /// Asks about it for `name`: the question, what it does, whom it reaches, the button.
+    fn ask(self, name: &str) -> (String, Markup, &'static str, &'static str) {
+        match self {
+            Self::Suspend => (
+                format!("Suspend {name}?"),
+                html! { p { "They keep their groups, roles and levels but hold none of them while suspended, and their console sessions end at their next request. Unsuspending gives everything back." } },
+                "would lose all access",
+                "Suspend",
+            ),
+            Self::Unsuspend => (
+                format!("Unsuspend {name}?"),
+                html! { p { "They hold again what their groups, roles and levels give, " strong { "cohort permissions included" } ", from the moment this is applied." } },
+                "would get their access back",
+                "Unsuspend",
+            ),
+            Self::Delete => (
+                format!("Delete {name}?"),
+                html! { p { "Their memberships, the roles and levels given to them directly, their tokens and their sessions are deleted with them. This cannot be undone; the audit log keeps what they did and what was done to them." } },
+                "would lose all access, for good",
+                "Delete the user",
+            ),
+        }
+    }
+
+    /// Does it, as `ctx`; answers where the page goes next.
+    async fn apply(self, s: &AppState, ctx: &Ctx, tenant: &str, id: &UserId) -> Result<Response, ServiceError> {
+        let status = |status| UserPatch { status: Some(status), ..UserPatch::default() };
+        let done = match self {
+            Self::Suspend => s.update_user(ctx, id, status(UserStatus::Suspended)).await.map(|_| "suspended")?,
+            Self::Unsuspend => s.update_user(ctx, id, status(UserStatus::Active)).await.map(|_| "unsuspended")?,
+            Self::Delete => {
+                s.delete_user(ctx, id, &Expect::Any).await?;
+                return go(format!("{}?done=user-deleted", section_url(tenant, "users")));
+            }
+        };
+        go(format!("{}?done={done}", user_url(tenant, id)))
+    }
 }
 
-async fn suspend(
+/// Suspends, unsuspends or deletes a user, after the question.
+async fn on_user(
+    act: UserAct,
     State(s): State<AppState>,
     Path((_, user)): Path<(String, String)>,
     Posted(signed, f): Posted<Confirmed>,
@@ -86,48 +111,24 @@ async fn suspend(
         Ok(id) => id,
         Err(e) => return fail(&signed, e),
     };
-    let what = html! {
-        p { "They keep their groups, roles and levels but hold none of them while suspended, and their console sessions end at their next request. Unsuspending gives everything back." }
+    let ask = async || {
+        let name = super::layout::person(&s.get_user(&signed.ctx, &id).await?);
+        let url = user_url(&signed.tenant, &id);
+        let (title, what, reached, button) = act.ask(&name);
+        Ok(Ask {
+            title,
+            what,
+            reach: Reach::User(id.clone()),
+            reached_words: reached.to_owned(),
+            action: format!("{url}/{}", act.path()),
+            fields: Vec::new(),
+            button: button.to_owned(),
+            danger: !matches!(act, UserAct::Unsuspend),
+            cancel: url,
+            section: Section::Users,
+        })
     };
-    let ask = async || ask_user(&s, &signed, &id, "suspend", what).await;
-    let apply = async |ctx: &Ctx| set_status(&s, ctx, &signed.tenant, &id, UserStatus::Suspended, "suspended").await;
-    confirmable(&s, &signed, &f, ask, apply).await
-}
-
-async fn unsuspend(
-    State(s): State<AppState>,
-    Path((_, user)): Path<(String, String)>,
-    Posted(signed, f): Posted<Confirmed>,
-) -> Response {
-    let id = match parsed(UserId::parse, "user", &user) {
-        Ok(id) => id,
-        Err(e) => return fail(&signed, e),
-    };
-    let what = html! {
-        p { "They hold again what their groups, roles and levels give, " strong { "cohort permissions included" } ", from the moment this is applied." }
-    };
-    let ask = async || ask_user(&s, &signed, &id, "unsuspend", what).await;
-    let apply = async |ctx: &Ctx| set_status(&s, ctx, &signed.tenant, &id, UserStatus::Active, "unsuspended").await;
-    confirmable(&s, &signed, &f, ask, apply).await
-}
-
-async fn delete_user(
-    State(s): State<AppState>,
-    Path((_, user)): Path<(String, String)>,
-    Posted(signed, f): Posted<Confirmed>,
-) -> Response {
-    let id = match parsed(UserId::parse, "user", &user) {
-        Ok(id) => id,
-        Err(e) => return fail(&signed, e),
-    };
-    let what = html! {
-        p { "Their memberships, the roles and levels given to them directly, their tokens and their sessions are deleted with them. This cannot be undone; the audit log keeps what they did and what was done to them." }
-    };
-    let ask = async || ask_user(&s, &signed, &id, "delete", what).await;
-    let apply = async |ctx: &Ctx| {
-        s.delete_user(ctx, &id, &Expect::Any).await?;
-        go(format!("{}?done=user-deleted", section_url(&signed.tenant, "users")))
-    };
+    let apply = async |ctx: &Ctx| act.apply(&s, ctx, &signed.tenant, &id).await;
     confirmable(&s, &signed, &f, ask, apply).await
 }
 
