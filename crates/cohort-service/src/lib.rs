@@ -31,6 +31,7 @@ mod identity;
 mod import;
 mod live;
 mod membership;
+mod nesting;
 mod password;
 mod provisioning;
 mod resource;
@@ -66,6 +67,7 @@ pub use import::{
 };
 pub use live::{Live, LiveRead};
 pub use membership::{MemberPatch, NewMember, RemovedMembership};
+pub use nesting::{GroupRef, MAX_CHILDREN, MAX_PATHS, Nesting};
 pub use password::{InvitationCreated, MIN_PASSWORD};
 pub use provisioning::GroupEdits;
 pub use resource::{NewResource, ResourcePatch};

@@ -254,6 +254,7 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
         format!("{GROUPS}/{theirs}/resources/{their_res}/revoke"),
         format!("{USERS}/{their_user}/roles/{their_role}/remove"),
         format!("{USERS}/{their_user}/resources/{their_res}/revoke"),
+        format!("{GROUPS}/{theirs}/parents"),
         format!("{USERS}/{their_user}/suspend"),
         format!("{USERS}/{their_user}/unsuspend"),
         format!("{USERS}/{their_user}/delete"),
@@ -397,6 +398,7 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
         format!("{GROUPS}/{g}/archive"),
         format!("{GROUPS}/{g}/delete"),
         format!("{GROUPS}/{g}/roles/{reader}/remove"),
+        format!("{GROUPS}/{g}/parents"),
         format!("{USERS}/{other}/suspend"),
         format!("{USERS}/{other}/unsuspend"),
         format!("{USERS}/{other}/delete"),
@@ -494,6 +496,7 @@ async fn a_group_manager_sees_and_edits_only_the_groups_they_manage() {
         format!("{GROUPS}/{mine}/archive"),
         format!("{GROUPS}/{mine}/delete"),
         format!("{GROUPS}/{mine}/roles/{role}/remove"),
+        format!("{GROUPS}/{mine}/parents"),
         format!("{USERS}/{new}/suspend"),
         format!("{USERS}/{new}/unsuspend"),
         format!("{USERS}/{new}/delete"),
@@ -1332,4 +1335,96 @@ async fn users_roles_and_resources_are_suspended_or_deleted_after_a_counted_ques
     let refused = post(&format!("{USERS}/{me}/delete"), format!("csrf={token}")).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.html);
     assert!(refused.html.contains("you cannot delete yourself"), "{}", refused.html);
+}
+
+/// A group's page shows every path from the top down to it and its child groups; its parents
+/// change on Settings: a cycle is refused beside the field, a change is asked with the users
+/// it reaches and applied at that revision.
+#[tokio::test]
+async fn nesting_is_seen_and_changed_after_a_question_and_a_cycle_is_refused_beside_the_field() {
+    let app = TestApp::new().await;
+    let europe = app.group("default", ROOT, "Europe", &[]).await;
+    let france = app.group("default", ROOT, "France", &[&europe]).await;
+    let paris = app.group("default", ROOT, "Paris", &[&france]).await;
+    let sales = app.group("default", ROOT, "Sales", &[]).await;
+    let reader = app.role("default", ROOT, "Report reader", &["reports.read"]).await;
+    app.post(&format!("/t/default/api/v1/groups/{sales}/roles"), ROOT, json!({"roleId": reader})).await.ok(201);
+    let ann = app.user("default", ROOT, "ann@example.com").await;
+    app.post(&format!("/t/default/api/v1/groups/{paris}/members"), ROOT, json!({"userId": ann})).await.ok(201);
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let get = async |path: &str| send(&app, Method::GET, path, Some(&cookie), None, None).await;
+    let post = async |path: &str, form: String| send(&app, Method::POST, path, Some(&cookie), HERE, Some(&form)).await;
+    let reads = async || {
+        let check = json!({"userId": ann, "permission": "reports.read"});
+        app.post("/t/default/api/v1/check", ROOT, check).await.ok(200)["allowed"].as_bool().unwrap()
+    };
+    let link = |id: &str, name: &str| format!(r#"<a href="{GROUPS}/{id}" title="{id}">{name}</a>"#);
+
+    // Seen: the path from the top, the child groups, a top group said to be one.
+    let page = get(&format!("{GROUPS}/{france}")).await;
+    assert!(page.html.contains(&format!("{} › <strong>France</strong>", link(&europe, "Europe"))), "{}", page.html);
+    assert!(page.html.contains(&format!("Child groups (1): {}", link(&paris, "Paris"))), "{}", page.html);
+    let page = get(&format!("{GROUPS}/{europe}")).await;
+    assert!(page.html.contains("A top group: it has no parent."), "{}", page.html);
+    let settings = get(&format!("{GROUPS}/{france}/settings")).await;
+    assert!(settings.html.contains(r#"name="parents" value="europe""#), "{}", settings.html);
+
+    // A cycle, or a group that is not there, is refused beside the field; nothing changes.
+    let before = app.fingerprint().await;
+    let parents = format!("{GROUPS}/{france}/parents");
+    let cycle = post(&parents, format!("csrf={token}&parents=paris")).await;
+    assert_eq!(cycle.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", cycle.html);
+    assert!(cycle.html.contains(r#"id="parents-error""#) && cycle.html.contains(r#"value="paris""#), "{}", cycle.html);
+    let unknown = post(&parents, format!("csrf={token}&parents=nowhere")).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.html.contains("no active group has the slug or name `nowhere`"), "{}", unknown.html);
+    assert_eq!(app.fingerprint().await, before);
+
+    // Adding a parent that confers is asked, counting the members below; a stale
+    // confirmation is asked again.
+    let asked = post(&parents, format!("csrf={token}&parents=europe%2C+sales")).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.html);
+    assert!(
+        asked.html.contains("Change the parents of France?")
+            && asked.html.contains("inherit what <strong>Sales</strong> confer"),
+        "{}",
+        asked.html
+    );
+    assert!(
+        asked.html.contains("<strong>1 user</strong> in France and its child groups would inherit it"),
+        "{}",
+        asked.html
+    );
+    assert!(!reads().await, "asking changes nothing");
+    let stale = asked.revision();
+    app.user("default", ROOT, "bo@example.com").await;
+    let again = post(&parents, format!("csrf={token}&parents=europe%2C+sales&revision={stale}")).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.html);
+    assert!(!reads().await);
+    let done = post(&parents, format!("csrf={token}&parents=europe%2C+sales&revision={}", again.revision())).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert!(reads().await);
+    let parents_now = app.get(&format!("/t/default/api/v1/groups/{france}"), ROOT).await.ok(200)["parentIds"].clone();
+    assert_eq!(parents_now.as_array().unwrap().len(), 2, "{parents_now}");
+    // Paris now sits on two paths.
+    let page = get(&format!("{GROUPS}/{paris}")).await;
+    assert!(page.html.contains("Within 2 paths"), "{}", page.html);
+    for top in [link(&europe, "Europe"), link(&sales, "Sales")] {
+        assert!(
+            page.html.contains(&format!("{top} › {} › <strong>Paris</strong>", link(&france, "France"))),
+            "{}",
+            page.html
+        );
+    }
+    // Taking a parent away is asked as a warning, and made a top group.
+    let asked = post(&parents, format!("csrf={token}&parents=")).await;
+    assert!(
+        asked.html.contains("stop inheriting what") && asked.html.contains("It becomes a top group."),
+        "{}",
+        asked.html
+    );
+    assert!(asked.html.contains("class=\"primary danger\""), "{}", asked.html);
+    post(&parents, format!("csrf={token}&parents=&revision={}", asked.revision())).await;
+    assert!(!reads().await);
 }

@@ -67,9 +67,10 @@ enum Path {
     SsoMapping,
     ConsoleSsoMapping,
     ConsoleUnsuspend,
+    ConsoleNestExisting,
 }
 
-const PATHS: [Path; 27] = [
+const PATHS: [Path; 28] = [
     Path::AddMember,
     Path::BatchAdd,
     Path::CsvImport,
@@ -97,6 +98,7 @@ const PATHS: [Path; 27] = [
     Path::SsoMapping,
     Path::ConsoleSsoMapping,
     Path::ConsoleUnsuspend,
+    Path::ConsoleNestExisting,
 ];
 
 impl Path {
@@ -113,6 +115,7 @@ impl Path {
             Self::ConsoleUserGrant => Self::UserGrant,
             Self::ConsoleSsoMapping => Self::SsoMapping,
             Self::ConsoleUnsuspend => Self::Unsuspend,
+            Self::ConsoleNestExisting => Self::NestExisting,
             other => other,
         }
     }
@@ -341,6 +344,8 @@ impl World {
             // The console's question names the user and counts whom the change reaches, which
             // needs `cohort:users.read`.
             Path::Unsuspend => !console || holds("cohort:users.read"),
+            // The parents field finds its groups by slug or name, which needs `cohort:groups.read`.
+            Path::NestExisting => !console || holds("cohort:groups.read"),
             _ => true,
         };
         finds
@@ -521,6 +526,9 @@ impl World {
                 a
             }
             Path::ConsoleUnsuspend => self.console(who, &format!("/users/{victim}/unsuspend"), "").await,
+            Path::ConsoleNestExisting => {
+                self.console(who, &format!("/groups/{own}/parents"), &format!("parents=Target+{}", target.name)).await
+            }
             Path::ConsoleAddMember => {
                 self.console(who, &format!("/groups/{g}/members"), &format!("email={email}")).await
             }

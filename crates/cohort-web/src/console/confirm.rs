@@ -25,7 +25,7 @@ pub(super) struct Confirmed {
 }
 
 impl Confirmed {
-    fn revision(&self) -> Option<i64> {
+    pub(super) fn revision(&self) -> Option<i64> {
         self.revision.parse().ok()
     }
 }

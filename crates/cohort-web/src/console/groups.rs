@@ -2,10 +2,12 @@
 //! group's page with its tabs (`members`, `settings`) in their own files.
 
 mod members;
+mod nesting;
 mod new;
 mod settings;
 
 use members::{add_member, confirm_remove, members, remove_member};
+use nesting::change_parents;
 pub(super) use new::find_group;
 use new::{create, new_form};
 use settings::{archive, confirm_delete, delete, save_settings, settings, unarchive};
@@ -34,6 +36,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route(&format!("{base}/{{group}}/members"), axum::routing::post(add_member))
         .route(&format!("{base}/{{group}}/members/{{user}}/remove"), get(confirm_remove).post(remove_member))
         .route(&format!("{base}/{{group}}/settings"), get(settings).post(save_settings))
+        .route(&format!("{base}/{{group}}/parents"), axum::routing::post(change_parents))
         .route(&format!("{base}/{{group}}/archive"), axum::routing::post(archive))
         .route(&format!("{base}/{{group}}/unarchive"), axum::routing::post(unarchive))
         .route(&format!("{base}/{{group}}/delete"), get(confirm_delete).post(delete))

@@ -68,10 +68,11 @@ pub(super) async fn members_page(
         let rows =
             s.list_members_with_users(&signed.ctx, &id, &MembershipFilter { after_user, limit: MEMBERS_PAGE }).await?;
         let effective = s.effective_member_counts(&signed.ctx, &id).await?;
-        Ok::<_, ServiceError>((g, count, rows, effective))
+        let place = super::nesting::place_of(s, signed, &g).await?;
+        Ok::<_, ServiceError>((g, count, rows, effective, place))
     }
     .await;
-    let (g, count, rows, effective) = match result {
+    let (g, count, rows, effective, place) = match result {
         Ok(v) => v,
         Err(e) => return fail(signed, e),
     };
@@ -86,6 +87,7 @@ pub(super) async fn members_page(
         .flatten();
     let (direct, inherited) = effective;
     let body = html! {
+        @if let Some(place) = &place { (place) }
         @if may_edit {
             section.card aria-labelledby="add-title" {
                 h2 #add-title { "Add a member" }

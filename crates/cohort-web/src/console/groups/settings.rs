@@ -1,6 +1,7 @@
 //! A group's settings tab: its name and fields, archiving, unarchiving and deleting (confirmed).
 
 use super::members::MembersQuery;
+use super::nesting::{parent_slugs, parents_section};
 use crate::console::confirm::{Ask, Confirmed, confirmable};
 use crate::console::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, load};
 use crate::console::layout::{Section, described, field_error, groups_url, reason};
@@ -12,8 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use cohort_core::model::{Group, GroupSource, GroupStatus};
 use cohort_core::name::{Description, MemberTypes, Name};
 use cohort_core::permission::CohortPermission as P;
+use cohort_service::error::ServiceError;
 use cohort_service::{Ctx, Expect, GroupPatch, Reach};
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -33,11 +35,24 @@ pub(super) async fn settings(
     Query(q): Query<MembersQuery>,
 ) -> Response {
     match load(&s, &signed, &group).await {
-        Ok((g, n)) => settings_page(&signed, &g, n, None, &[], q.done.as_deref()),
+        Ok((g, n)) => match parents_of(&s, &signed, &g).await {
+            Ok(parents) => settings_page(&signed, &g, n, None, &[], q.done.as_deref(), parents),
+            Err(e) => fail(&signed, e),
+        },
         Err(e) => fail(&signed, e),
     }
 }
 
+/// The parents form as the group stands, for those who may change it.
+async fn parents_of(s: &AppState, signed: &Signed, g: &Group) -> Result<Markup, ServiceError> {
+    if !signed.holdings.can(P::GroupsWrite) {
+        return Ok(html! {});
+    }
+    Ok(parents_section(signed, g, &parent_slugs(s, signed, g).await?, &[]))
+}
+
+/// The Settings tab: the fields form (`f` as sent back, with `errors`), the `parents` form,
+/// archiving and deleting.
 pub(super) fn settings_page(
     signed: &Signed,
     g: &Group,
@@ -45,6 +60,7 @@ pub(super) fn settings_page(
     f: Option<&SettingsForm>,
     errors: &[(String, String)],
     done: Option<&str>,
+    parents: Markup,
 ) -> Response {
     let url = group_url(&signed.tenant, &g.id);
     let writer = signed.holdings.can(P::GroupsWrite);
@@ -89,6 +105,7 @@ pub(super) fn settings_page(
                 }
                 button.primary type="submit" { "Save" }
             }
+            (parents)
             @if writer {
                 section.card.danger-zone aria-labelledby="status-title" {
                     h2 #status-title { "Archive or delete" }
@@ -132,8 +149,12 @@ pub(super) async fn save_settings(
     } else {
         None
     };
+    let parents = match parents_of(&s, &signed, &g).await {
+        Ok(p) => p,
+        Err(e) => return fail(&signed, e),
+    };
     if !errors.is_empty() {
-        return settings_page(&signed, &g, n, Some(&f), &errors, None);
+        return settings_page(&signed, &g, n, Some(&f), &errors, None, parents);
     }
     let changed = |new: bool, old: bool| (writer && new != old).then_some(new);
     let patch = GroupPatch {
@@ -147,7 +168,7 @@ pub(super) async fn save_settings(
     match s.update_group(&signed.ctx, &g.id, patch).await {
         Ok(_) => Redirect::to(&format!("{}/settings?done=saved", group_url(&signed.tenant, &g.id))).into_response(),
         Err(e) => match form_errors(&e, &[]) {
-            Some(errors) => settings_page(&signed, &g, n, Some(&f), &errors, None),
+            Some(errors) => settings_page(&signed, &g, n, Some(&f), &errors, None, parents),
             None => fail(&signed, e),
         },
     }
