@@ -45,8 +45,8 @@ impl ZoneName {
         {
             return Err(unknown());
         }
-        let found = Self::names().find(|n| n.eq_ignore_ascii_case(s)).ok_or_else(unknown)?;
-        Ok(Self(found))
+        let zone = jiff::tz::db().get(s).map_err(|_| unknown())?;
+        Ok(Self(zone.iana_name().unwrap_or(s).to_owned()))
     }
 
     /// Coordinated Universal Time, where no one chose a zone.

@@ -30,7 +30,8 @@ pub enum Reach {
 /// How many users a change reaches, counted at one revision.
 #[derive(Clone, Copy, Debug)]
 pub struct Reached {
-    /// Active users whose access it changes.
+    /// Users whose access it changes: the active users it reaches, and a user it names even
+    /// while suspended (unsuspending one reaches them).
     pub users: usize,
     /// The revision counted at.
     pub revision: i64,

@@ -324,12 +324,12 @@ impl Conferral {
     pub fn decide(self, live: &Live, footprint: &Footprint, now: Timestamp) -> Result<(), Refusal> {
         let state = &live.state;
         let automated = automated_in_cohort_groups(state, &live.index, footprint, now);
-        if let Some((u, g)) = automated.iter().find(|row| !self.automated_before.contains(*row)) {
-            let name = state.group(g).map_or("", |f| f.name.as_str());
+        if let Some((_, g)) = automated.iter().find(|row| !self.automated_before.contains(*row)) {
+            let name = state.group(g).map_or_else(|| g.to_string(), |f| f.name.clone());
             return Err(Refusal {
                 detail: format!(
-                    "user `{u}` would hold `cohort:` permissions through an automated (rule, SCIM or SSO) membership \
-                     of group `{name}` ({g}); only people can be given cohort's own permissions"
+                    "a member would hold `cohort:` permissions through an automated (rule, SCIM or SSO) membership \
+                     of the group {name}; only people can be given cohort's own permissions"
                 ),
             });
         }

@@ -162,7 +162,7 @@ impl Services {
     /// stays write-locked from before the change is applied until it commits, so no reader sees
     /// it early. A refused or failed change is rolled back and the view restored; so is one
     /// only tried (`commit` false), which answers the revision it was tried at.
-    pub async fn commit_judged(
+    pub(crate) async fn commit_judged(
         &self,
         mut w: Writer,
         before: LiveRead,
@@ -174,7 +174,7 @@ impl Services {
         let slot = OwnedRwLockReadGuard::rwlock(&before).clone();
         let base = before.revision;
         drop(before);
-        if base == 0 {
+        if base == 0 && commit {
             // A tenant being created: nothing is in memory yet; it is loaded whole once committed.
             let revision = w.commit().await?;
             self.catch_up(&tenant).await?;

@@ -54,7 +54,7 @@ impl Services {
             let tenant = change.tenant().clone();
             let before = change.tx.read().tenant_by_id(&tenant).await?.and_then(|t| t.time_zone);
             change.tx.write()?.set_time_zone(zone.as_ref()).await?;
-            let name = |z: &Option<ZoneName>| z.as_ref().map(ToString::to_string);
+            let name = |z: &Option<ZoneName>| serde_json::json!({ "timeZone": z.as_ref().map(ToString::to_string) });
             self.audit(
                 change,
                 ctx.into(),

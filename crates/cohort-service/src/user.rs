@@ -62,7 +62,7 @@ pub struct UserPatch {
     pub user_name: Option<Option<Name>>,
     /// New id in the provisioning system; `Some(None)` removes it.
     pub external_id: Option<Option<ShortText>>,
-    /// New time zone; `Some(None)` leaves them on the tenant's. A user may change their own
+    /// New time zone; `Some(None)` puts them back on the tenant's. A user may change their own
     /// without `cohort:users.write`: it changes only how times are shown to them.
     pub time_zone: Option<Option<ZoneName>>,
     /// The version the change is made against.
@@ -70,7 +70,7 @@ pub struct UserPatch {
 }
 
 impl UserPatch {
-    /// Whether it changes nothing but how times are shown (the user's own preference).
+    /// Whether it changes how times are shown (the user's own preference) and nothing else.
     fn only_preferences(&self) -> bool {
         let Self {
             email,
@@ -83,10 +83,11 @@ impl UserPatch {
             user_type,
             user_name,
             external_id,
-            time_zone: _,
+            time_zone,
             expect: _,
         } = self;
-        email.is_none()
+        time_zone.is_some()
+            && email.is_none()
             && display_name.is_none()
             && department.is_none()
             && title.is_none()
@@ -229,14 +230,12 @@ impl Services {
     pub async fn update_user(&self, ctx: &Ctx, id: &UserId, patch: UserPatch) -> ServiceResult<Written<User>> {
         self.change(ctx, async |change| {
             let guard = Guard::new(ctx, &change.before, self.now());
-            let proof = if ctx.is_user(id) && patch.only_preferences() {
-                guard.require_self(id)?
-            } else {
-                guard.require(P::UsersWrite)?
-            };
+            let preference = patch.only_preferences();
+            let proof =
+                if ctx.is_user(id) && preference { guard.require_self(id)? } else { guard.require(P::UsersWrite)? };
             change.tx.allow(proof)?;
             let before = change.user(id).await?;
-            patch.expect.check(&format!("user `{id}`"), before.updated_at)?;
+            patch.expect.check(&format!("the user {}", before.name()), before.updated_at)?;
             let mut user = before.clone();
             if let Some(email) = patch.email {
                 if let Some(e) = &email
@@ -281,7 +280,10 @@ impl Services {
             user.updated_at = self.now().next_after(before.updated_at);
             change.tx.write()?.update_user(&user).await?;
             change.touch_user(&user.id);
-            self.reassign_in(change, ctx.into(), &[(Some(&before), Some(&user))]).await?;
+            // No rule reads a preference: what rules decide stays as it is.
+            if !preference {
+                self.reassign_in(change, ctx.into(), &[(Some(&before), Some(&user))]).await?;
+            }
             let action = match (before.status, user.status) {
                 (UserStatus::Active, UserStatus::Suspended) => "user.suspend",
                 (UserStatus::Suspended, UserStatus::Active) => "user.activate",
@@ -306,7 +308,7 @@ impl Services {
             let proof = Guard::new(ctx, &change.before, self.now()).require(P::UsersWrite)?;
             change.tx.allow(proof)?;
             let before = change.user(id).await?;
-            expect.check(&format!("user `{id}`"), before.updated_at)?;
+            expect.check(&format!("the user {}", before.name()), before.updated_at)?;
             if ctx.is_user(id) {
                 return Err(ServiceError::Conflict {
                     field: "id".to_owned(),

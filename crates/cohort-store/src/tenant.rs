@@ -19,7 +19,8 @@ fn tenant(row: &AnyRow) -> Result<Tenant, StoreError> {
             .split_whitespace()
             .map(|t| UserType::parse("userTypes", t))
             .collect::<Result<_, _>>()?,
-        time_zone: opt_text(row, "time_zone")?.map(|z| ZoneName::parse("timeZone", &z)).transpose()?,
+        // A zone a newer database renamed away reads as none (the default), not as a broken row.
+        time_zone: opt_text(row, "time_zone")?.and_then(|z| ZoneName::parse("timeZone", &z).ok()),
         created_at: time(row, "created_at")?,
     })
 }

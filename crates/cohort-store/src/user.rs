@@ -91,7 +91,8 @@ pub(crate) fn user(row: &impl Columns) -> Result<User, StoreError> {
         status: UserStatus::parse("status", &text(row, "status")?)?,
         user_type: UserType::parse("type", &text(row, "user_type")?)?,
         external_id: opt_text(row, "external_id")?,
-        time_zone: opt_text(row, "time_zone")?.map(|z| ZoneName::parse("timeZone", &z)).transpose()?,
+        // A zone a newer database renamed away reads as none (the default), not as a broken row.
+        time_zone: opt_text(row, "time_zone")?.and_then(|z| ZoneName::parse("timeZone", &z).ok()),
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })

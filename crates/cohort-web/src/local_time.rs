@@ -40,7 +40,8 @@ impl LocalTime {
     }
 
     /// A `datetime-local` value read in the zone, or nothing when empty. A time a clock change
-    /// skips is read as the instant after the gap; one it repeats, as the earlier of the two.
+    /// skips is moved forward by the gap's length (02:30 on a night that goes from 02:00 to
+    /// 03:00 is 03:30); one it repeats is the earlier of the two.
     pub(crate) fn parse(&self, field: &str, raw: &str) -> Result<Option<Timestamp>, DomainError> {
         let v = raw.trim();
         if v.is_empty() {

@@ -492,7 +492,7 @@ async fn a_person_chooses_the_zone_they_read_times_in_and_an_admin_sets_the_tena
     let log = app.get(&format!("{T}/audit?targetId={ann}"), ROOT).await;
     assert!(log.body.to_string().contains("Europe/Paris"), "{}", log.body);
     let log = app.get(&format!("{T}/audit?action=tenant.time_zone"), ROOT).await;
-    assert_eq!(log.body["items"][0]["after"], "Asia/Tokyo", "{}", log.body);
+    assert_eq!(log.body["items"][0]["after"]["timeZone"], "Asia/Tokyo", "{}", log.body);
 }
 
 #[tokio::test]

@@ -1183,6 +1183,11 @@ async fn times_are_said_and_read_in_the_persons_zone_with_the_zone_beside_them()
     assert!(page.html.contains("2100-01-01 01:00 CET"), "{}", page.html);
     let audit = get("/t/default/portal/access-management/audit").await;
     assert!(audit.html.contains("From (Europe/Paris)") && audit.html.contains(" CET</td>"), "{}", audit.html);
+    assert!(
+        audit.html.contains("changed the tenant’s default time zone: time zone none → “Asia/Tokyo”"),
+        "{}",
+        audit.html
+    );
     // The audit filter reads its times in the zone too: from 01:00 Paris on 1 Jan 2100 is after
     // every event.
     let none = get("/t/default/portal/access-management/audit?from=2100-01-01T01%3A00").await;
@@ -1263,6 +1268,7 @@ async fn users_roles_and_resources_are_suspended_or_deleted_after_a_counted_ques
         asked.html
     );
     assert_eq!(status(&ann).await, "active", "asking changes nothing");
+    app.assert_consistent().await;
     // A confirmation the tenant moved past is asked again, and changes nothing.
     let stale = asked.revision();
     app.user("default", ROOT, "cy@example.com").await;
@@ -1299,6 +1305,7 @@ async fn users_roles_and_resources_are_suspended_or_deleted_after_a_counted_ques
         asked.html
     );
     assert!(reads(&bo).await, "asking changes nothing");
+    app.assert_consistent().await;
     let done = post(
         &format!("/t/default/portal/access-management/roles/{reader}/delete"),
         format!("csrf={token}&revision={}", asked.revision()),
@@ -1318,6 +1325,7 @@ async fn users_roles_and_resources_are_suspended_or_deleted_after_a_counted_ques
         asked.html
     );
     app.get(&format!("/t/default/api/v1/resources/{bot}"), ROOT).await.ok(200);
+    app.assert_consistent().await;
     assert_eq!(post(&path, format!("csrf={token}&revision={}", asked.revision())).await.status, StatusCode::SEE_OTHER);
     app.get(&format!("/t/default/api/v1/resources/{bot}"), ROOT).await.problem(404);
 
@@ -1326,6 +1334,7 @@ async fn users_roles_and_resources_are_suspended_or_deleted_after_a_counted_ques
     let asked = post(&delete, format!("csrf={token}")).await;
     assert!(asked.html.contains("Delete bo@example.com?") && asked.html.contains("cannot be undone"), "{}", asked.html);
     app.get(&format!("/t/default/api/v1/users/{bo}"), ROOT).await.ok(200);
+    app.assert_consistent().await;
     let done = post(&delete, format!("csrf={token}&revision={}", asked.revision())).await;
     assert_eq!(done.location, format!("{USERS}?done=user-deleted"));
     app.get(&format!("/t/default/api/v1/users/{bo}"), ROOT).await.problem(404);
@@ -1397,6 +1406,7 @@ async fn nesting_is_seen_and_changed_after_a_question_and_a_cycle_is_refused_bes
         asked.html
     );
     assert!(!reads().await, "asking changes nothing");
+    app.assert_consistent().await;
     let stale = asked.revision();
     app.user("default", ROOT, "bo@example.com").await;
     let again = post(&parents, format!("csrf={token}&parents=europe%2C+sales&revision={stale}")).await;
@@ -1417,6 +1427,11 @@ async fn nesting_is_seen_and_changed_after_a_question_and_a_cycle_is_refused_bes
             page.html
         );
     }
+    // Asking to delete a group with a child group and a member leaves everything as it was.
+    let asked = post(&format!("{GROUPS}/{france}/delete"), format!("csrf={token}")).await;
+    assert!(asked.html.contains("Delete France?"), "{}", asked.html);
+    app.assert_consistent().await;
+    assert!(reads().await);
     // Taking a parent away is asked as a warning, and made a top group.
     let asked = post(&parents, format!("csrf={token}&parents=")).await;
     assert!(

@@ -7,10 +7,9 @@ mod new;
 mod settings;
 
 use members::{add_member, confirm_remove, members, remove_member};
-use nesting::change_parents;
 pub(super) use new::find_group;
 use new::{create, new_form};
-use settings::{archive, confirm_delete, delete, save_settings, settings, unarchive};
+use settings::{archive, change_parents, confirm_delete, delete, save_settings, settings, unarchive};
 
 use super::frame::{fail, group_url, notice, source_badge, status_badge};
 use super::layout::{self, Section, groups_url};

@@ -105,7 +105,7 @@ async fn page(State(s): State<AppState>, signed: Signed, headers: HeaderMap, Que
 
 /// The page as it stands, with `errors` beside the form they belong to (answered 422 when there
 /// are some) and the provider form as `typed` when it was sent back.
-pub(super) async fn show(
+async fn show(
     s: &AppState,
     signed: &Signed,
     headers: &HeaderMap,

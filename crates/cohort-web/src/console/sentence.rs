@@ -220,6 +220,7 @@ impl Event<'_> {
             "resource_type.delete" => html! { (a) " deleted the resource type " (self.text("name").unwrap_or("?")) },
             "tenant.create" => html! { (a) " created the tenant" },
             "tenant.user_types" => html! { (a) " changed the tenant’s user types" (self.changes()) },
+            "tenant.time_zone" => html! { (a) " changed the tenant’s default time zone" (self.changes()) },
             other => html! { (a) ": " code { (other) } " on " (t) },
         }
     }

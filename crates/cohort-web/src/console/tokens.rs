@@ -34,13 +34,17 @@ fn tokens_url(tenant: &str) -> String {
 /// The tokens of `user` (or of everyone, when `None`) with their actions, and the form that
 /// makes one for them.
 pub(super) fn tokens_section(signed: &Signed, user: Option<&User>, tokens: &[ApiToken]) -> Markup {
-    tokens_with_form(signed, user, tokens, "", &[])
+    tokens_with_form(signed, user, tokens, &Owners::new(), "", &[])
 }
+
+/// The names of tokens' owners, for the list of everyone's.
+type Owners = std::collections::BTreeMap<cohort_core::UserId, String>;
 
 fn tokens_with_form(
     signed: &Signed,
     user: Option<&User>,
     tokens: &[ApiToken],
+    owners: &Owners,
     name: &str,
     errors: &[(String, String)],
 ) -> Markup {
@@ -64,7 +68,7 @@ fn tokens_with_form(
                     @for k in tokens {
                         tr {
                             td { (k.name) @if k.system { " " (layout::badge("source", "system")) } }
-                            @if user.is_none() { td { a href=(user_url(t, &k.user_id)) { code { (k.user_id) } } } }
+                            @if user.is_none() { td { a href=(user_url(t, &k.user_id)) title=(k.user_id) { (owners.get(&k.user_id).map_or(k.user_id.as_str(), String::as_str)) } } }
                             td { (k.scope.as_str()) }
                             td { (signed.time.when(k.created_at)) }
                             td { @match k.last_used_at { Some(at) => (signed.time.when(at)), None => span.muted { "never" } } }
@@ -118,7 +122,20 @@ async fn list_page(
     errors: &[(String, String)],
 ) -> Response {
     let all = signed.holdings.can(P::TokensManage);
-    let tokens = match s.list_tokens(&signed.ctx, all).await {
+    let found = async {
+        let tokens = s.list_tokens(&signed.ctx, all).await?;
+        let mut owners = Owners::new();
+        for k in &tokens {
+            // Someone who manages tokens but may not read users sees the owners' ids.
+            if !owners.contains_key(&k.user_id)
+                && let Ok(u) = s.get_user(&signed.ctx, &k.user_id).await
+            {
+                owners.insert(k.user_id.clone(), person(&u));
+            }
+        }
+        Ok::<_, ServiceError>((tokens, owners))
+    };
+    let (tokens, owners) = match found.await {
         Ok(v) => v,
         Err(e) => return fail(signed, e),
     };
@@ -129,7 +146,7 @@ async fn list_page(
             "A token acts as its owner with what the owner holds at each request; revoking it ends it at once, and ends the console sessions it opened."
         }
         (notice(done))
-        (tokens_with_form(signed, None, &tokens, name, errors))
+        (tokens_with_form(signed, None, &tokens, &owners, name, errors))
     };
     let status = super::layout::form_status(errors);
     (status, layout::page(signed, Section::Tokens, "Tokens", body)).into_response()

@@ -1,15 +1,19 @@
-//! A group's settings tab: its name and fields, archiving, unarchiving and deleting (confirmed).
+//! A group's settings tab: its name and fields; its parents (a cycle or too deep refused
+//! beside the field, a change asked with the users in it and below it, since what its members
+//! inherit changes); archiving, unarchiving and deleting (confirmed).
 
 use super::members::MembersQuery;
 use super::nesting::{parent_slugs, parents_section};
+use super::new::find_group;
 use crate::console::confirm::{Ask, Confirmed, confirmable};
-use crate::console::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, load};
+use crate::console::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, items, load};
 use crate::console::layout::{Section, described, field_error, groups_url, reason};
 use crate::shared::AppState;
 use crate::sign_in::Posted;
 use crate::sign_in::Signed;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use cohort_core::GroupId;
 use cohort_core::model::{Group, GroupSource, GroupStatus};
 use cohort_core::name::{Description, MemberTypes, Name};
 use cohort_core::permission::CohortPermission as P;
@@ -17,6 +21,7 @@ use cohort_service::error::ServiceError;
 use cohort_service::{Ctx, Expect, GroupPatch, Reach};
 use maud::{Markup, html};
 use serde::Deserialize;
+use std::collections::BTreeSet;
 
 #[derive(Deserialize, Default)]
 pub(super) struct SettingsForm {
@@ -282,4 +287,100 @@ async fn delete_confirmed(s: &AppState, signed: &Signed, group: &str, f: &Confir
         Ok(Redirect::to(&format!("{}?done=deleted", groups_url(&signed.tenant))).into_response())
     };
     confirmable(s, signed, f, ask, apply).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ParentsForm {
+    #[serde(default)]
+    parents: String,
+    #[serde(flatten)]
+    confirmed: Confirmed,
+}
+
+/// The names of `groups`.
+async fn names<'a>(
+    s: &AppState,
+    signed: &Signed,
+    groups: impl Iterator<Item = &'a GroupId>,
+) -> Result<Vec<String>, ServiceError> {
+    let mut out = Vec::new();
+    for id in groups {
+        out.push(s.get_group(&signed.ctx, id).await?.0.name.to_string());
+    }
+    Ok(out)
+}
+
+/// Changes a group's parents: refused beside the field when a parent is unknown, would make a
+/// cycle or nest too deep; otherwise asked, then applied at the revision it was counted at.
+pub(super) async fn change_parents(
+    State(s): State<AppState>,
+    Path((_, group)): Path<(String, String)>,
+    Posted(signed, f): Posted<ParentsForm>,
+) -> Response {
+    let (g, n) = match load(&s, &signed, &group).await {
+        Ok(v) => v,
+        Err(e) => return fail(&signed, e),
+    };
+    let again = |errors: Vec<(String, String)>| {
+        let parents = parents_section(&signed, &g, &f.parents, &errors);
+        settings_page(&signed, &g, n, None, &errors, None, parents)
+    };
+    let mut parents = BTreeSet::new();
+    let mut errors = Vec::new();
+    for p in items(&f.parents) {
+        match find_group(&s, &signed, p).await {
+            Ok(Some(found)) => {
+                parents.insert(found.id);
+            }
+            Ok(None) => errors.push(("parents".to_owned(), format!("no active group has the slug or name `{p}`"))),
+            Err(e) => return fail(&signed, e),
+        }
+    }
+    if !errors.is_empty() {
+        return again(errors);
+    }
+    let patch = || GroupPatch { parent_ids: Some(parents.clone()), ..GroupPatch::default() };
+    if f.confirmed.revision().is_none()
+        && let Err(e) = s.update_group(&signed.ctx.trying(), &g.id, patch()).await
+    {
+        return match form_errors(&e, &[("parentIds", "parents")]) {
+            Some(errors) => again(errors),
+            None => fail(&signed, e),
+        };
+    }
+    let url = group_url(&signed.tenant, &g.id);
+    let ask = async || {
+        let before: BTreeSet<GroupId> = g.parent_ids.iter().cloned().collect();
+        let added = names(&s, &signed, parents.difference(&before)).await?;
+        let removed = names(&s, &signed, before.difference(&parents)).await?;
+        Ok(Ask {
+            title: format!("Change the parents of {}?", g.name),
+            what: html! {
+                @if !added.is_empty() { p { "Its members and the members of its child groups inherit what " strong { (added.join(", ")) } " confer." } }
+                @if !removed.is_empty() { p { "They stop inheriting what " strong { (removed.join(", ")) } " confer, unless another path gives it." } }
+                @if parents.is_empty() { p { "It becomes a top group." } }
+            },
+            reach: Reach::Groups(vec![g.id.clone()]),
+            reached_words: format!(
+                "in {} and its child groups would {}",
+                g.name,
+                match (added.is_empty(), removed.is_empty()) {
+                    (false, true) => "inherit it",
+                    (true, false) => "stop inheriting it",
+                    _ => "see what they inherit change",
+                }
+            ),
+            action: format!("{url}/parents"),
+            fields: vec![("parents", f.parents.clone())],
+            button: "Change parents".to_owned(),
+            danger: !removed.is_empty(),
+            cancel: format!("{url}/settings"),
+            section: Section::Groups,
+        })
+    };
+    let apply = async |ctx: &Ctx| {
+        s.update_group(ctx, &g.id, patch()).await?;
+        Ok(Redirect::to(&format!("{url}/settings?done=parents")).into_response())
+    };
+    confirmable(&s, &signed, &f.confirmed, ask, apply).await
 }
