@@ -21,18 +21,25 @@ pub fn check_parents(
             state.group(p).ok_or_else(|| DomainError::invalid("parentIds", format!("parent group `{p}` not found")))?;
         let is_new_edge = group.is_none_or(|g| !state.parents(g).contains(p));
         if is_new_edge && !facts.active {
-            return Err(DomainError::invalid("parentIds", format!("parent group `{p}` is archived")));
+            return Err(DomainError::invalid(
+                "parentIds",
+                format!("the group {} is archived: an archived group cannot take child groups", facts.name),
+            ));
         }
     }
     let Some(group) = group else {
         let up = parents.iter().map(|p| height_up(state, p, &mut HashMap::new())).max().unwrap_or(0);
         return check_depth(up + 1, max_depth);
     };
+    let name = |g: &GroupId| state.group(g).map_or_else(|| g.to_string(), |f| f.name.clone());
     for p in parents {
-        if p == group || ancestors(state, p).contains(group) {
+        if p == group {
+            return Err(DomainError::conflict("parentIds", format!("{} cannot be its own parent", name(p))));
+        }
+        if ancestors(state, p).contains(group) {
             return Err(DomainError::conflict(
                 "parentIds",
-                format!("making `{p}` a parent of `{group}` would create a cycle"),
+                format!("{} is below {}: making it a parent would create a cycle", name(p), name(group)),
             ));
         }
     }

@@ -102,6 +102,23 @@ impl Services {
         Ok(Nesting { paths, more_paths, children, child_count: kids.len() })
     }
 
+    /// How many groups one level of the tree holds: the child groups of `parent`, or the top
+    /// groups. Needs `cohort:groups.read`.
+    pub async fn level_size(&self, ctx: &Ctx, parent: Option<&GroupId>) -> ServiceResult<usize> {
+        let live = self.live(ctx.tenant()).await?;
+        let state = &live.state;
+        if let Some(p) = parent
+            && state.group(p).is_none()
+        {
+            return Err(ServiceError::NotFound(format!("group `{p}`")));
+        }
+        Guard::new(ctx, &live, self.now()).require(P::GroupsRead)?;
+        Ok(match parent {
+            Some(p) => state.children(p).len(),
+            None => state.group_ids().filter(|g| state.parents(g).is_empty()).count(),
+        })
+    }
+
     /// How many child groups each of `groups` has (0 for one that is gone); needs
     /// `cohort:groups.read` or to manage every group asked about.
     pub async fn child_counts(&self, ctx: &Ctx, groups: &[GroupId]) -> ServiceResult<Vec<usize>> {

@@ -1123,6 +1123,34 @@ async fn the_tree_opens_a_level_at_a_time_and_pickers_offer_only_active_groups()
     assert!(level.html.contains(&format!("parent={eng}&amp;fragment=true")), "{}", level.html);
     let page = send(&app, Method::GET, &format!("{GROUPS}/tree?parent={eng}"), Some(&cookie), None, None).await;
     assert!(page.html.contains("Child groups of Engineering") && page.html.contains("Platform"), "{}", page.html);
+    // A leaf is shown as one: no control opens it; a level says its size; a group with child
+    // groups says how many.
+    assert!(
+        page.html.contains("1 child group.") && page.html.contains(r#"<span class="leaf" aria-hidden="true">"#),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains("The 0 child groups"), "{}", page.html);
+    assert!(level.html.contains("1 member") || level.html.contains("0 members"), "{}", level.html);
+    assert!(level.html.contains(", 1 child group"), "{}", level.html);
+    assert!(roots.html.contains("1 top group."), "{}", roots.html);
+    // The tree searches, each group found shown where it sits.
+    let found = send(&app, Method::GET, &format!("{GROUPS}/tree?q=platf"), Some(&cookie), None, None).await;
+    let path = format!(
+        r#"<a href="{GROUPS}/{top}" title="{top}">Company</a> › <a href="{GROUPS}/{eng}" title="{eng}">Engineering</a> › "#
+    );
+    assert!(found.html.contains(&path) && found.html.contains("<strong>Platform</strong>"), "{}", found.html);
+    let none = send(&app, Method::GET, &format!("{GROUPS}/tree?q=zzz"), Some(&cookie), None, None).await;
+    assert!(none.html.contains("No group matches."), "{}", none.html);
+    // The list counts each group's child groups and links only those that have some.
+    let list = send(&app, Method::GET, GROUPS, Some(&cookie), None, None).await;
+    assert!(
+        list.html
+            .contains(&format!(r#"href="{GROUPS}?parent={top}" aria-label="The 2 child groups of Company">2</a>"#)),
+        "{}",
+        list.html
+    );
+    assert!(!list.html.contains("child groups of Platform"), "{}", list.html);
 
     let groups = send(&app, Method::GET, "/t/default/portal/pick/groups?q=engin", Some(&cookie), None, None).await;
     let offered: serde_json::Value = serde_json::from_str(&groups.html).unwrap();
@@ -1385,6 +1413,7 @@ async fn nesting_is_seen_and_changed_after_a_question_and_a_cycle_is_refused_bes
     let cycle = post(&parents, format!("csrf={token}&parents=paris")).await;
     assert_eq!(cycle.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", cycle.html);
     assert!(cycle.html.contains(r#"id="parents-error""#) && cycle.html.contains(r#"value="paris""#), "{}", cycle.html);
+    assert!(cycle.html.contains("Paris is below France: making it a parent would create a cycle"), "{}", cycle.html);
     let unknown = post(&parents, format!("csrf={token}&parents=nowhere")).await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unknown.html.contains("no active group has the slug or name `nowhere`"), "{}", unknown.html);
@@ -1396,7 +1425,7 @@ async fn nesting_is_seen_and_changed_after_a_question_and_a_cycle_is_refused_bes
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.html);
     assert!(
         asked.html.contains("Change the parents of France?")
-            && asked.html.contains("inherit what <strong>Sales</strong> confer"),
+            && asked.html.contains("inherit what <strong>Sales</strong> confers."),
         "{}",
         asked.html
     );

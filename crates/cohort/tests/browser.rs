@@ -149,6 +149,35 @@ async fn an_administrator_walks_the_console_workflows() {
     w.browser.wait_until("return document.querySelector('ul.tree ul.tree')?.innerText.includes('France') === true");
     assert!(w.browser.current().ends_with("/groups/tree"), "the children open in place");
     w.check(Some("tree"));
+    // Found in the tree by name, where it sits; its page says the same.
+    w.browser.fill("#tree-q", "fran");
+    w.browser.click("form[role=search] button[type=submit]");
+    assert!(w.body().contains("EMEA › France"), "{}", w.body());
+    w.check(Some("tree-search"));
+    w.go(&format!("/t/default/portal/access-management/groups/{france}"));
+    assert!(w.body().contains("EMEA › France") && w.body().contains("No child groups."), "{}", w.body());
+    // Its parents change on Settings, asked first; a cycle is refused beside the field.
+    w.go(&format!("/t/default/portal/access-management/groups/{emea}/settings"));
+    w.browser.fill("#parents", "france");
+    w.browser.click("form[action$='/parents'] button[type=submit]");
+    assert!(w.body().contains("cycle"), "{}", w.body());
+    assert_eq!(
+        w.browser.run("return document.getElementById('parents').getAttribute('aria-describedby')"),
+        json!("parents-hint parents-error")
+    );
+    w.check(Some("parents-cycle"));
+    w.go(&format!("/t/default/portal/access-management/groups/{france}/settings"));
+    w.browser.fill("#parents", "emea, beta");
+    w.browser.click("form[action$='/parents'] button[type=submit]");
+    assert!(
+        w.body().contains("Change the parents of France?") && w.body().contains("inherit what Beta confers."),
+        "{}",
+        w.body()
+    );
+    w.check(Some("confirm-parents"));
+    w.browser.click("form.actions button[type=submit]");
+    assert!(w.body().contains("The parent groups were changed."), "{}", w.body());
+    assert_eq!(w.api("GET", &format!("/groups/{france}"), None).1["parentIds"].as_array().unwrap().len(), 2);
     w.go(&format!("/t/default/portal/access-management/groups/{france}"));
 
     // The member picker suggests people as one types.

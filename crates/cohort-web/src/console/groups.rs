@@ -109,6 +109,11 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
         Some(p) => s.get_group(&signed.ctx, p).await.ok().map(|(g, _)| g.name.to_string()),
         None => None,
     };
+    let ids: Vec<GroupId> = groups.iter().map(|(g, _)| g.id.clone()).collect();
+    let kids = match s.child_counts(&signed.ctx, &ids).await {
+        Ok(k) => k,
+        Err(e) => return fail(&signed, e),
+    };
     let writer = signed.holdings.can(P::GroupsWrite);
     let batch = if writer && !groups.is_empty() { Some(super::batch::controls(&s, &signed).await) } else { None };
     let filtered = !q.q.is_empty() || status.is_some() || source.is_some() || parent.is_some();
@@ -176,9 +181,9 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
             div.table-wrap {
                 table {
                     caption.visually-hidden { "Groups" }
-                    thead { tr { @if writer { th scope="col" { input type="checkbox" data-select-all aria-label="Select every group on this page"; } } th scope="col" { "Name" } th scope="col" { "Slug" } th scope="col" { "Status" } th scope="col" { "Source" } th scope="col" class="num" { "Members" } th scope="col" { "Children" } } }
+                    thead { tr { @if writer { th scope="col" { input type="checkbox" data-select-all aria-label="Select every group on this page"; } } th scope="col" { "Name" } th scope="col" { "Slug" } th scope="col" { "Status" } th scope="col" { "Source" } th scope="col" class="num" { "Members" } th scope="col" class="num" { "Child groups" } } }
                     tbody {
-                        @for (g, n) in &groups {
+                        @for ((g, n), kids) in groups.iter().zip(&kids) {
                             tr {
                                 @if writer { td { input type="checkbox" name="groups" value=(g.id.as_str()) form="batch" aria-label=(format!("Select {}", g.name)); } }
                                 td { a href=(group_url(&t, &g.id)) { (g.name) } }
@@ -186,7 +191,11 @@ async fn list(State(s): State<AppState>, signed: Signed, Query(q): Query<ListQue
                                 td { (status_badge(g.status)) }
                                 td { (source_badge(g.source)) }
                                 td.num { (n) }
-                                td { @if reader { a href=(format!("{}?parent={}", groups_url(&t), g.id)) aria-label=(format!("Children of {}", g.name)) { "Children" } } }
+                                td.num {
+                                    @if *kids == 0 { span.muted { "none" } }
+                                    @else if reader { a href=(format!("{}?parent={}", groups_url(&t), g.id)) aria-label=(format!("The {kids} child groups of {}", g.name)) { (kids) } }
+                                    @else { (kids) }
+                                }
                             }
                         }
                     }

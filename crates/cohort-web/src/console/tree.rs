@@ -39,15 +39,29 @@ fn tree_url(tenant: &str) -> String {
 #[derive(Deserialize, Default)]
 pub(super) struct TreeQuery {
     #[serde(default)]
+    q: String,
+    #[serde(default)]
     parent: String,
     cursor: Option<String>,
     #[serde(default)]
     fragment: bool,
 }
 
-/// One level of the tree: its groups, each with the control that opens its children, and the
-/// control that loads the next page of the level.
-fn level(t: &str, parent: Option<&GroupId>, groups: &[(Group, i64)], next: Option<&str>) -> Markup {
+/// One level of the tree: what it holds.
+struct Level<'a> {
+    parent: Option<&'a GroupId>,
+    /// Its groups on this page with their member counts, and how many child groups each has.
+    groups: &'a [(Group, i64)],
+    kids: &'a [usize],
+    /// How many groups the level holds in all.
+    total: usize,
+    next: Option<&'a str>,
+}
+
+/// One level of the tree: its groups, each with the control that opens its children (a leaf
+/// has none), and the control that loads the next page of the level with the level's size.
+fn level(t: &str, l: &Level<'_>) -> Markup {
+    let Level { parent, groups, kids, total, next } = *l;
     let base = tree_url(t);
     let at = |cursor: Option<&str>, fragment: bool| {
         let mut pairs: Vec<(&str, &str)> = Vec::new();
@@ -65,16 +79,20 @@ fn level(t: &str, parent: Option<&GroupId>, groups: &[(Group, i64)], next: Optio
     html! {
         ul.tree {
             @if groups.is_empty() { li.muted { "No child groups." } }
-            @for (g, n) in groups {
+            @for ((g, n), k) in groups.iter().zip(kids) {
                 li {
-                    a.toggle href=(format!("{base}?parent={}", g.id)) data-children=(format!("{base}?parent={}&fragment=true", g.id)) aria-expanded="false" aria-label=(format!("Child groups of {}", g.name)) { "▸" }
+                    @if *k == 0 {
+                        span.leaf aria-hidden="true" { "·" }
+                    } @else {
+                        a.toggle href=(format!("{base}?parent={}", g.id)) data-children=(format!("{base}?parent={}&fragment=true", g.id)) aria-expanded="false" aria-label=(format!("The {k} child groups of {}", g.name)) { "▸" }
+                    }
                     " " a href=(group_url(t, &g.id)) { (g.name) }
-                    " " span.muted { (n) " member" @if *n != 1 { "s" } }
+                    " " span.muted { (n) " member" @if *n != 1 { "s" } @if *k > 0 { ", " (k) " child group" @if *k != 1 { "s" } } }
                     @if g.status == GroupStatus::Archived { " " (status_badge(g.status)) }
                 }
             }
             @if let Some(c) = next {
-                li.more { a href=(at(Some(c), false)) data-more=(at(Some(c), true)) { "More groups" } }
+                li.more { a href=(at(Some(c), false)) data-more=(at(Some(c), true)) { "More groups (" (total) " at this level)" } }
             }
         }
     }
@@ -97,19 +115,27 @@ async fn tree(State(s): State<AppState>, signed: Signed, Query(q): Query<TreeQue
             ..GroupFilter::default()
         };
         let groups = s.list_groups(&signed.ctx, &filter).await?;
-        Ok::<_, ServiceError>((parent_group, groups))
+        let ids: Vec<GroupId> = groups.iter().map(|(g, _)| g.id.clone()).collect();
+        let kids = s.child_counts(&signed.ctx, &ids).await?;
+        let total = s.level_size(&signed.ctx, parent.as_ref()).await?;
+        Ok::<_, ServiceError>((parent_group, groups, kids, total))
     }
     .await;
-    let (parent, groups) = match found {
+    let (parent, groups, kids, total) = match found {
         Ok(v) => v,
         Err(e) => return fail(&signed, e),
     };
     let t = &signed.tenant;
     let next = crate::cursor::next(&groups, PAGE, |(g, _)| (g.name.key(), g.id.to_string()));
-    let items = level(t, parent.as_ref().map(|g| &g.id), &groups, next.as_deref());
+    let parent_id = parent.as_ref().map(|g| &g.id);
+    let items = level(t, &Level { parent: parent_id, groups: &groups, kids: &kids, total, next: next.as_deref() });
     if q.fragment {
         return items.into_response();
     }
+    let found = match search(&s, &signed, &q.q).await {
+        Ok(f) => f,
+        Err(e) => return fail(&signed, e),
+    };
     let body = html! {
         nav.crumbs aria-label="Breadcrumb" {
             a href=(groups_url(t)) { "Groups" } " / " a href=(tree_url(t)) { "Nesting" }
@@ -120,7 +146,16 @@ async fn tree(State(s): State<AppState>, signed: Signed, Query(q): Query<TreeQue
             a.button href=(groups_url(t)) { "List view" }
         }
         p.muted { "Members of a child group get everything its parent groups confer. Open a group to see its children." }
-        (items)
+        form.filters method="get" action=(tree_url(t)) role="search" {
+            div.field { label for="tree-q" { "Find a group in the tree" } input #tree-q type="search" name="q" value=(q.q) placeholder="Name or slug"; }
+            button type="submit" { "Find" }
+            @if !q.q.is_empty() { a href=(tree_url(t)) { "Clear" } }
+        }
+        @if let Some(found) = &found { (found) }
+        @else {
+            p.muted { (total) @if parent.is_some() { " child group" @if total != 1 { "s" } } @else { " top group" @if total != 1 { "s" } } "." }
+            (items)
+        }
     };
     layout::page(&signed, Section::Groups, "Nesting", body).into_response()
 }
@@ -186,4 +221,41 @@ async fn pick(
         Ok(v) => Json(v).into_response(),
         Err(e) => fail(&signed, e),
     }
+}
+
+/// The groups whose name or slug holds `text`, each where it sits: its paths from the top.
+async fn search(s: &AppState, signed: &Signed, text: &str) -> Result<Option<Markup>, ServiceError> {
+    let text: String = text.trim().chars().take(LONGEST).collect();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let filter = GroupFilter { q: Some(text), limit: PAGE, ..GroupFilter::default() };
+    let groups = s.list_groups(&signed.ctx, &filter).await?;
+    let mut rows = Vec::new();
+    for (g, _) in &groups {
+        rows.push((g, s.nesting(&signed.ctx, &g.id).await?));
+    }
+    let t = &signed.tenant;
+    Ok(Some(html! {
+        @if rows.is_empty() {
+            p { "No group matches." }
+        } @else {
+            p.muted { (rows.len()) @if rows.len() as i64 == PAGE { "+" } " found, each where it sits." }
+            ul.found {
+                @for (g, n) in &rows {
+                    li {
+                        @if let Some(path) = n.paths.first() {
+                            @for p in path { a href=(group_url(t, &p.id)) title=(p.id) { (p.name) } " › " }
+                        }
+                        a href=(group_url(t, &g.id)) { strong { (g.name) } }
+                        @if g.status == GroupStatus::Archived { " " (status_badge(g.status)) }
+                        @if n.paths.len() > 1 { " " span.muted { "(and " (n.paths.len() - 1) @if n.more_paths { "+" } " more paths)" } }
+                        @if n.child_count > 0 {
+                            " " a href=(format!("{}?parent={}", tree_url(t), g.id)) { (n.child_count) " child group" @if n.child_count != 1 { "s" } }
+                        }
+                    }
+                }
+            }
+        }
+    }))
 }

@@ -356,8 +356,8 @@ pub(super) async fn change_parents(
         Ok(Ask {
             title: format!("Change the parents of {}?", g.name),
             what: html! {
-                @if !added.is_empty() { p { "Its members and the members of its child groups inherit what " strong { (added.join(", ")) } " confer." } }
-                @if !removed.is_empty() { p { "They stop inheriting what " strong { (removed.join(", ")) } " confer, unless another path gives it." } }
+                @if !added.is_empty() { p { "Its members and the members of its child groups inherit what " strong { (added.join(", ")) } @if added.len() == 1 { " confers." } @else { " confer." } } }
+                @if !removed.is_empty() { p { "They stop inheriting what " strong { (removed.join(", ")) } @if removed.len() == 1 { " confers" } @else { " confer" } ", unless another path gives it." } }
                 @if parents.is_empty() { p { "It becomes a top group." } }
             },
             reach: Reach::Groups(vec![g.id.clone()]),
