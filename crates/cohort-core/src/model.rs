@@ -81,6 +81,16 @@ impl MembershipSource {
             Self::Rule | Self::Scim | Self::Sso | Self::Import => false,
         }
     }
+
+    /// Whether a person removes a row of this source in the console: their own rows and an
+    /// import's. A rule's, a SCIM client's and sign-in's rows are kept by their source, which
+    /// would put them back: they are changed there.
+    pub fn hand_removable(self) -> bool {
+        match self {
+            Self::Manual | Self::Import => true,
+            Self::Rule | Self::Scim | Self::Sso => false,
+        }
+    }
 }
 
 text_enum!(

@@ -243,6 +243,7 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
         (format!("{SIGN_IN}/mappings"), format!("csrf={token}&provider_group=x&group=theirs")),
         (format!("{SIGN_IN}/mappings/remove"), format!("csrf={token}&provider_group=x&group={theirs}")),
         (format!("{USERS}/{their_user}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
+        (format!("{GROUPS}/{theirs}/members/{their_user}/remove"), format!("csrf={token}&source=import")),
     ];
     // Confirmations too, at our own tenant's revision: another tenant's ids are not found.
     let revision = app.post("/t/default/api/v1/groups", ROOT, json!({"name": "Ours"})).await.revision();
@@ -389,6 +390,7 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
         (TOKENS.to_owned(), format!("csrf={token}&name=x&user={other}")),
         (format!("{SIGN_IN}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
         (format!("{USERS}/{other}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
+        (format!("{GROUPS}/{g}/members/{other}/remove"), format!("csrf={token}&source=import")),
     ];
     let res = app.post("/t/default/api/v1/resources", ROOT, json!({"type": "agent", "name": "Bot"})).await.id();
     // What is confirmed is refused before it is asked, and when confirmed.
@@ -1471,4 +1473,74 @@ async fn nesting_is_seen_and_changed_after_a_question_and_a_cycle_is_refused_bes
     assert!(asked.html.contains("class=\"primary danger\""), "{}", asked.html);
     post(&parents, format!("csrf={token}&parents=&revision={}", asked.revision())).await;
     assert!(!reads().await);
+}
+
+/// An import's rows are removed by hand like a person's own; a rule's say who keeps them and
+/// where to change them, and are not removed here. Each row links to its user.
+#[tokio::test]
+async fn import_rows_are_removed_by_hand_and_rows_kept_by_a_rule_say_so() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    let ana = app.user("default", ROOT, "ana@example.com").await;
+    let bo =
+        app.post("/t/default/api/v1/users", ROOT, json!({"email": "bo@example.com", "department": "Ops"})).await.id();
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let file = "email,role\nana@example.com,member\n";
+    let p = upload(&app, &format!("{GROUPS}/{g}/import"), &cookie, &[("csrf", &token), ("file", file)]).await;
+    let at = p.html.find("/import/imp_").expect("a confirm form") + 8;
+    let import: String = p.html[at..].split('/').next().unwrap().to_owned();
+    let confirm = format!("{GROUPS}/{g}/import/{import}/confirm");
+    assert_eq!(
+        send(&app, Method::POST, &confirm, Some(&cookie), HERE, Some(&format!("csrf={token}"))).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let rule = json!({"expression": "user.department == 'Ops'", "confirm": true});
+    app.post(&format!("/t/default/api/v1/groups/{g}/rules"), ROOT, rule).await.ok(201);
+    let members = format!("/t/default/api/v1/groups/{g}/members");
+
+    let page = send(&app, Method::GET, &format!("{GROUPS}/{g}"), Some(&cookie), None, None).await;
+    assert!(page.html.contains(&format!(r#"<a href="{USERS}/{ana}">ana@example.com</a>"#)), "{}", page.html);
+    assert!(page.html.contains(&format!("{GROUPS}/{g}/members/{ana}/remove?source=import")), "{}", page.html);
+    assert!(
+        page.html.contains(&format!(r#"Kept by a rule: change it on the <a href="{GROUPS}/{g}/rules">Rules tab</a>"#)),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains(&format!("/members/{bo}/remove")), "{}", page.html);
+
+    let ask =
+        send(&app, Method::GET, &format!("{GROUPS}/{g}/members/{ana}/remove?source=import"), Some(&cookie), None, None)
+            .await;
+    assert!(
+        ask.html.contains("This is the row an import added.") && ask.html.contains(r#"name="source" value="import""#),
+        "{}",
+        ask.html
+    );
+    let kept = send(
+        &app,
+        Method::POST,
+        &format!("{GROUPS}/{g}/members/{bo}/remove"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}&source=rule")),
+    )
+    .await;
+    assert_eq!(kept.status, StatusCode::BAD_REQUEST, "{}", kept.html);
+    assert!(kept.html.contains("kept by its source"), "{}", kept.html);
+    let gone = send(
+        &app,
+        Method::POST,
+        &format!("{GROUPS}/{g}/members/{ana}/remove"),
+        Some(&cookie),
+        HERE,
+        Some(&format!("csrf={token}&source=import")),
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER, "{}", gone.html);
+    let left = app.get(&members, ROOT).await;
+    let items = left.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["userId"], bo.as_str());
+    assert_eq!(items[0]["source"], "rule");
 }

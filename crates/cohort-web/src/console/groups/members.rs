@@ -1,10 +1,10 @@
 //! A group's page and its members tab: the members, adding one, removing one (confirmed).
 
-use crate::console::frame::{Tab, fail, form_errors, group_frame, group_id, group_url};
+use crate::console::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, user_url};
 use crate::console::layout::{self, Section, badge, described, field_error, person, reason, time_left};
 use crate::shared::AppState;
+use crate::sign_in::Posted;
 use crate::sign_in::Signed;
-use crate::sign_in::{self, Posted};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use cohort_core::UserId;
@@ -14,7 +14,7 @@ use cohort_core::permission::CohortPermission as P;
 use cohort_service::NewMember;
 use cohort_service::error::ServiceError;
 use cohort_store::MembershipFilter;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 /// Members on one page of the members tab.
@@ -81,6 +81,7 @@ pub(super) async fn members_page(
     let now = s.now();
     let may_edit = signed.holdings.edits_members_of(&g.id) && g.status == GroupStatus::Active;
     let managers = signed.holdings.can(P::GroupsWrite);
+    let users = signed.holdings.can(P::UsersRead);
     let distinct_users: std::collections::BTreeSet<&UserId> = rows.iter().map(|(m, _)| &m.user_id).collect();
     let next = (distinct_users.len() as i64 == MEMBERS_PAGE)
         .then(|| distinct_users.last().map(|u| crate::cursor::encode("", u.as_str())))
@@ -135,14 +136,19 @@ pub(super) async fn members_page(
                     tbody {
                         @for (m, u) in &rows {
                             tr {
-                                td { (person(u)) @if !u.display_name.as_str().is_empty() { br; span.muted { (u.display_name) } } }
+                                td {
+                                    @if users { a href=(user_url(t, &u.id)) { (person(u)) } } @else { (person(u)) }
+                                    @if !u.display_name.as_str().is_empty() { br; span.muted { (u.display_name) } }
+                                }
                                 td { (m.role.as_str()) }
                                 td { (badge("source", m.source.as_str())) }
                                 td { @if let Some(at) = m.expires_at { span title=(signed.time.when(at)) { (time_left(now, at)) } } @else { span.muted { "never" } } }
                                 td { (signed.time.when(m.added_at)) @if !m.reason.as_str().is_empty() { br; span.muted { (m.reason) } } }
                                 td {
-                                    @if may_edit && m.source.hand_editable() && (managers || m.role == MemberRole::Member) {
-                                        a href=(format!("{url}/members/{}/remove", u.id)) aria-label=(format!("Remove {} from {}", person(u), g.name)) { "Remove" }
+                                    @if !m.source.hand_removable() {
+                                        (kept_by(&url, m.source))
+                                    } @else if may_edit && (managers || m.role == MemberRole::Member) {
+                                        a href=(format!("{url}/members/{}/remove?source={}", u.id, m.source.as_str())) aria-label=(format!("Remove {} from {}", person(u), g.name)) { "Remove" }
                                     }
                                 }
                             }
@@ -218,11 +224,54 @@ pub(super) async fn add_member(
     }
 }
 
+/// Who keeps a row a person may not remove, and where to change it.
+fn kept_by(url: &str, source: MembershipSource) -> Markup {
+    html! {
+        span.muted.kept {
+            @match source {
+                MembershipSource::Rule => { "Kept by a rule: change it on the " a href=(format!("{url}/rules")) { "Rules tab" } }
+                MembershipSource::Scim => { "Kept by SCIM provisioning: change it in the provisioning client" }
+                MembershipSource::Sso => { "Kept by sign-in: change the user's groups in the identity provider" }
+                MembershipSource::Manual | MembershipSource::Import => {}
+            }
+        }
+    }
+}
+
+/// Which row a removal is about: a person's own (`manual`, the default) or an import's.
+#[derive(Deserialize, Default)]
+pub(super) struct RemoveQuery {
+    #[serde(default)]
+    source: String,
+}
+
+impl RemoveQuery {
+    fn source(&self) -> Result<MembershipSource, ServiceError> {
+        let source = match self.source.as_str() {
+            "" => MembershipSource::Manual,
+            s => MembershipSource::parse("source", s)?,
+        };
+        if source.hand_removable() {
+            Ok(source)
+        } else {
+            Err(ServiceError::BadRequest(format!(
+                "a {} row is kept by its source, which would put it back: change it there",
+                source.as_str()
+            )))
+        }
+    }
+}
+
 pub(super) async fn confirm_remove(
     State(s): State<AppState>,
     signed: Signed,
     Path((_, group, user)): Path<(String, String, String)>,
+    Query(which): Query<RemoveQuery>,
 ) -> Response {
+    let source = match which.source() {
+        Ok(s) => s,
+        Err(e) => return fail(&signed, e),
+    };
     let found = async {
         let id = group_id(&group)?;
         let uid = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
@@ -238,9 +287,11 @@ pub(super) async fn confirm_remove(
     let url = group_url(&signed.tenant, &g.id);
     let body = html! {
         h1 { "Remove " (person(&u)) " from " (g.name) "?" }
+        @if source == MembershipSource::Import { p { "This is the row an import added." } }
         p { "They lose what " (g.name) " confers, unless they are in it another way (a rule, SCIM or sign-in) or hold it through another group." }
         form.actions method="post" action=(format!("{url}/members/{}/remove", u.id)) {
             (signed.csrf_field())
+            input type="hidden" name="source" value=(source.as_str());
             button.danger type="submit" { "Remove" }
             a href=(url) { "Cancel" }
         }
@@ -251,12 +302,12 @@ pub(super) async fn confirm_remove(
 pub(super) async fn remove_member(
     State(s): State<AppState>,
     Path((_, group, user)): Path<(String, String, String)>,
-    Posted(signed, sign_in::Nothing {}): Posted<sign_in::Nothing>,
+    Posted(signed, which): Posted<RemoveQuery>,
 ) -> Response {
     let done = async {
         let id = group_id(&group)?;
         let uid = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
-        s.remove_member(&signed.ctx, &id, &uid, MembershipSource::Manual).await?;
+        s.remove_member(&signed.ctx, &id, &uid, which.source()?).await?;
         Ok::<_, ServiceError>(id)
     }
     .await;
