@@ -31,7 +31,7 @@ pub use audit::{AuditFilter, AuditRecord, NewAuditEvent};
 pub use change::{ChangeListener, Notice};
 pub use error::StoreError;
 pub use group::GroupFilter;
-pub use membership::MembershipFilter;
+pub use membership::{MemberCursor, MemberListing, MemberRow, MemberSort, MembershipFilter};
 pub use resource::{ResourceFilter, builtin_resource_types};
 pub use rule::RuleOutcome;
 pub use session::ConsoleSession;

@@ -428,3 +428,112 @@ async fn rules_round_trip_keep_their_state_stay_in_their_tenant_and_go_with_thei
     w.commit().await.unwrap();
     assert!(r.list_rules(&t, None).await.unwrap().is_empty(), "a group's rules go with it");
 }
+
+/// Member rows are searched, sorted and paged by the store: every order walks each row once,
+/// ties broken by user and source, back as well as forth, and a cursor taken before a change
+/// still continues where it was.
+#[tokio::test]
+async fn member_rows_are_searched_sorted_and_paged_both_ways() {
+    let (store, _db) = store().await;
+    let t = tenant(&store, "acme", 1).await;
+    let mut w = store.write(&t).await.unwrap();
+    w.insert_group(&group(1, "Support", &[])).await.unwrap();
+    // Five users; two share a display name (a tie), user 3 has two rows (manual and rule).
+    let people = [
+        (1, "cy@example.com", "Cy"),
+        (2, "ann@example.com", "Bo"),
+        (3, "bo@example.com", "Bo"),
+        (4, "dee@other.org", "Dee"),
+        (5, "eve@example.com", "Eve"),
+    ];
+    for (n, email, name) in people {
+        let u = User { display_name: ShortText::parse("displayName", name, false).unwrap(), ..user(n, email) };
+        w.insert_user(&u).await.unwrap();
+    }
+    for (n, expires, added) in [(1, Some(50), 5), (2, None, 4), (3, Some(40), 3), (4, None, 2), (5, Some(60), 1)] {
+        let m = Membership { added_at: Timestamp(added), ..membership(1, n, MembershipSource::Manual, expires) };
+        w.put_membership(&m).await.unwrap();
+    }
+    let rule = Membership { role: MemberRole::Member, ..membership(1, 3, MembershipSource::Rule, None) };
+    w.put_membership(&rule).await.unwrap();
+    let manager = Membership { role: MemberRole::Manager, ..membership(1, 4, MembershipSource::Manual, None) };
+    w.put_membership(&manager).await.unwrap();
+    w.commit().await.unwrap();
+    let g = id(GroupId::parse, "grp_", 1);
+    let walk = async |sort: MemberSort, descending: bool, q: Option<&str>| {
+        let mut r = store.read().await.unwrap();
+        let mut listing = MemberListing { q: q.map(str::to_owned), sort, descending, from: None, limit: 2 };
+        let mut seen = Vec::new();
+        let mut pages = Vec::new();
+        loop {
+            let (total, rows) = r.member_rows(&t, &g, &listing).await.unwrap();
+            let page: Vec<(usize, &'static str)> = rows
+                .iter()
+                .map(|m| (m.membership.user_id.as_str()[4..].parse().unwrap(), m.membership.source.as_str()))
+                .collect();
+            seen.extend(page.iter().copied());
+            if rows.is_empty() && !pages.is_empty() {
+                break;
+            }
+            pages.push((total, rows.clone()));
+            match rows.last() {
+                Some(last) if rows.len() == 2 => listing.from = Some(last.cursor(false)),
+                _ => break,
+            }
+        }
+        // Back from the last page's first row gives the page before it.
+        if pages.len() > 1 {
+            let (_, last) = &pages[pages.len() - 1];
+            let (_, before) = &pages[pages.len() - 2];
+            listing.from = Some(last[0].cursor(true));
+            let (_, back) = r.member_rows(&t, &g, &listing).await.unwrap();
+            let ids = |rows: &[MemberRow]| rows.iter().map(|m| m.cursor(false)).collect::<Vec<_>>();
+            assert_eq!(ids(&back), ids(before), "{sort:?} backward");
+        }
+        (pages[0].0, seen)
+    };
+    let (total, by_name) = walk(MemberSort::Name, false, None).await;
+    assert_eq!(total, 6);
+    assert_eq!(by_name, vec![(2, "manual"), (3, "manual"), (3, "rule"), (1, "manual"), (4, "manual"), (5, "manual")]);
+    let (_, by_name_desc) = walk(MemberSort::Name, true, None).await;
+    assert_eq!(by_name_desc, by_name.iter().rev().copied().collect::<Vec<_>>());
+    let (_, by_email) = walk(MemberSort::Email, false, None).await;
+    assert_eq!(by_email.iter().map(|(u, _)| *u).collect::<Vec<_>>(), vec![2, 3, 3, 1, 4, 5]);
+    let (_, by_expiry) = walk(MemberSort::Expiry, false, None).await;
+    assert_eq!(by_expiry, vec![(3, "manual"), (1, "manual"), (5, "manual"), (2, "manual"), (3, "rule"), (4, "manual")]);
+    let (_, by_added) = walk(MemberSort::Added, true, None).await;
+    assert_eq!(by_added[..2], [(1, "manual"), (2, "manual")]);
+    let (_, by_role) = walk(MemberSort::Role, false, None).await;
+    assert_eq!(by_role[0], (4, "manual"), "the manager first");
+    let (_, by_source) = walk(MemberSort::Source, true, None).await;
+    assert_eq!(by_source[0], (3, "rule"));
+    // Search: email or display name, case-insensitively; the total counts what matches.
+    let (total, found) = walk(MemberSort::Email, false, Some("EXAMPLE.COM")).await;
+    assert_eq!((total, found.len()), (5, 5));
+    let (total, found) = walk(MemberSort::Name, false, Some("bo")).await;
+    assert_eq!((total, found), (3, vec![(2, "manual"), (3, "manual"), (3, "rule")]));
+    let (total, found) = walk(MemberSort::Name, false, Some("%")).await;
+    assert_eq!((total, found), (0, vec![]), "a wildcard is text");
+
+    // A cursor taken before a change goes on from where it was.
+    let mut r = store.read().await.unwrap();
+    let first = MemberListing { sort: MemberSort::Name, limit: 2, ..MemberListing::default() };
+    let (_, page) = r.member_rows(&t, &g, &first).await.unwrap();
+    let cursor = page[1].cursor(false);
+    drop(r);
+    let mut w = store.write(&t).await.unwrap();
+    let early =
+        User { display_name: ShortText::parse("displayName", "Al", false).unwrap(), ..user(6, "al@example.com") };
+    w.insert_user(&early).await.unwrap();
+    w.put_membership(&membership(1, 6, MembershipSource::Manual, None)).await.unwrap();
+    w.commit().await.unwrap();
+    let mut r = store.read().await.unwrap();
+    let next = MemberListing { from: Some(cursor), ..first };
+    let (total, page) = r.member_rows(&t, &g, &next).await.unwrap();
+    assert_eq!(total, 7);
+    let ids: Vec<_> = page
+        .iter()
+        .map(|m| (m.membership.user_id.as_str()[4..].parse::<usize>().unwrap(), m.membership.source.as_str()))
+        .collect();
+    assert_eq!(ids, vec![(3, "rule"), (1, "manual")]);
+}
