@@ -263,16 +263,6 @@ impl Services {
         Ok(RemovedMembership { remaining_sources })
     }
 
-    /// The rows of a page of a group's members: needs `cohort:groups.read` or to manage it.
-    pub async fn list_members(
-        &self,
-        ctx: &Ctx,
-        group: &GroupId,
-        filter: &MembershipFilter,
-    ) -> ServiceResult<Vec<Membership>> {
-        Ok(self.read_members(ctx, group).await?.list_memberships(ctx.tenant(), group, filter).await?)
-    }
-
     /// A reader for what `group` is and holds (its members, rules), for its readers and
     /// managers.
     pub(crate) async fn read_members(&self, ctx: &Ctx, group: &GroupId) -> ServiceResult<TenantRead> {
@@ -283,8 +273,19 @@ impl Services {
         .await
     }
 
-    /// [`Self::list_members`], each row with its user (for pages that show people, to the
-    /// readers and managers of the group, who may see its members).
+    /// A page of `group`'s member rows with their users, searched, sorted and paged by the
+    /// store, and how many rows match (for its readers and managers).
+    pub async fn member_rows(
+        &self,
+        ctx: &Ctx,
+        group: &GroupId,
+        listing: &cohort_store::MemberListing,
+    ) -> ServiceResult<(i64, Vec<cohort_store::MemberRow>)> {
+        Ok(self.read_members(ctx, group).await?.member_rows(ctx.tenant(), group, listing).await?)
+    }
+
+    /// The rows of a page of a group's users, by user id, each with its user (for the export,
+    /// to the readers and managers of the group, who may see its members).
     pub async fn list_members_with_users(
         &self,
         ctx: &Ctx,

@@ -39,6 +39,82 @@ pub fn next<T>(items: &[T], limit: i64, position: impl Fn(&T) -> (String, String
     }
 }
 
+/// A page of a group's member rows as a query asks for it (REST and the console alike):
+/// `q` (at most 200 characters), `sort` (`email`, `name`, `role`, `source`, `added`,
+/// `expires`), `order` (`asc`, `desc`), and a cursor of a page of the same order.
+pub fn member_listing(
+    q: Option<&str>,
+    sort: Option<&str>,
+    order: Option<&str>,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<cohort_store::MemberListing, ServiceError> {
+    use cohort_store::{MemberCursor, MemberSort};
+    let bad = |m: String| ServiceError::BadRequest(m);
+    let q = q.map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > 200) {
+        return Err(bad("`q` is longer than 200 characters".to_owned()));
+    }
+    let sort = match sort.filter(|s| !s.is_empty()) {
+        None => MemberSort::default(),
+        Some(s) => MemberSort::parse(s).ok_or_else(|| {
+            let names: Vec<&str> = MemberSort::ALL.iter().map(|(_, n)| *n).collect();
+            bad(format!("sort `{s}` is not one of {}", names.join(", ")))
+        })?,
+    };
+    let descending = match order.filter(|o| !o.is_empty()) {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(o) => return Err(bad(format!("order `{o}` is not `asc` or `desc`"))),
+    };
+    let from = match cursor {
+        None => None,
+        Some(c) => {
+            let after = decode(c)?;
+            let invalid = || bad("the cursor is not valid for this order".to_owned());
+            let mut parts = after.id.split(' ');
+            let (Some(order_of), Some(user), Some(source), Some(way), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Err(invalid());
+            };
+            if order_of != sort.as_str()
+                || (matches!(sort, MemberSort::Added | MemberSort::Expiry) && after.key.parse::<i64>().is_err())
+            {
+                return Err(invalid());
+            }
+            Some(MemberCursor {
+                key: after.key,
+                user: cohort_core::UserId::parse(user).map_err(|_| invalid())?,
+                source: cohort_core::model::MembershipSource::parse("cursor", source).map_err(|_| invalid())?,
+                backward: way == "back",
+            })
+        }
+    };
+    Ok(cohort_store::MemberListing { q: q.map(str::to_owned), sort, descending, from, limit })
+}
+
+/// The cursors of the pages before and after `rows`, a page of `listing`.
+pub fn member_pages(
+    listing: &cohort_store::MemberListing,
+    rows: &[cohort_store::MemberRow],
+) -> (Option<String>, Option<String>) {
+    let encode_row = |c: cohort_store::MemberCursor| {
+        let way = if c.backward { "back" } else { "on" };
+        encode(&c.key, &format!("{} {} {} {way}", listing.sort.as_str(), c.user, c.source.as_str()))
+    };
+    let full = rows.len() as i64 == listing.limit;
+    let (prev, next) = match &listing.from {
+        None => (false, full),
+        Some(c) if c.backward => (full, true),
+        Some(_) => (true, full),
+    };
+    (
+        rows.first().filter(|_| prev).map(|r| encode_row(r.cursor(true))),
+        rows.last().filter(|_| next).map(|r| encode_row(r.cursor(false))),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

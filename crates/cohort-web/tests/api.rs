@@ -527,3 +527,59 @@ async fn what_is_not_there_is_named_not_numbered() {
     a.problem(403);
     assert!(detail(&a).contains("level `edit` on Pricing bot") && !detail(&a).contains("res_"), "{}", a.body);
 }
+
+#[tokio::test]
+async fn a_groups_members_are_searched_sorted_and_paged_back_and_forth() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    for (email, name) in
+        [("cy@example.com", "Cy"), ("ann@example.com", "Ann"), ("bo@example.com", "Bo"), ("dee@other.org", "Dee")]
+    {
+        let u = app.post(&format!("{T}/users"), ROOT, json!({"email": email, "displayName": name})).await.id();
+        app.post(&format!("{T}/groups/{g}/members"), ROOT, json!({"userId": u})).await.ok(201);
+    }
+    let page = |query: &str| format!("{T}/groups/{g}/members?{query}");
+    let emails = |a: &common::Answer, app_users: &[(String, String)]| -> Vec<String> {
+        a.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let id = m["userId"].as_str().unwrap();
+                app_users.iter().find(|(i, _)| i == id).unwrap().1.clone()
+            })
+            .collect()
+    };
+    let users: Vec<(String, String)> = app.get(&format!("{T}/users?limit=500"), ROOT).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["id"].as_str().unwrap().to_owned(), u["email"].as_str().unwrap().to_owned()))
+        .collect();
+    // By name, two a page: forward, then back.
+    let first = app.get(&page("sort=name&limit=2"), ROOT).await;
+    assert_eq!(
+        (first.ok(200)["total"].as_i64(), emails(&first, &users)),
+        (Some(4), vec!["ann@example.com".to_owned(), "bo@example.com".to_owned()])
+    );
+    assert!(first.body["prevCursor"].is_null());
+    let next = first.body["nextCursor"].as_str().unwrap().to_owned();
+    let second = app.get(&page(&format!("sort=name&limit=2&cursor={next}")), ROOT).await;
+    assert_eq!(emails(&second, &users), vec!["cy@example.com", "dee@other.org"]);
+    let prev = second.body["prevCursor"].as_str().unwrap().to_owned();
+    let back = app.get(&page(&format!("sort=name&limit=2&cursor={prev}")), ROOT).await;
+    assert_eq!(emails(&back, &users), emails(&first, &users));
+    // Descending, searched: the total counts what matches.
+    let found = app.get(&page("q=EXAMPLE.COM&sort=email&order=desc"), ROOT).await;
+    assert_eq!(
+        (found.ok(200)["total"].as_i64(), emails(&found, &users)),
+        (Some(3), vec!["cy@example.com".to_owned(), "bo@example.com".to_owned(), "ann@example.com".to_owned()])
+    );
+    // An unknown order, or a cursor of another order, is a clear 400.
+    let bad = app.get(&page("sort=height"), ROOT).await;
+    bad.problem(400);
+    assert!(bad.body["detail"].as_str().unwrap().contains("email, name, role, source, added, expires"), "{}", bad.body);
+    app.get(&page("order=sideways"), ROOT).await.problem(400);
+    app.get(&page(&format!("sort=email&cursor={next}")), ROOT).await.problem(400);
+    app.get(&page(&format!("q={}", "x".repeat(201))), ROOT).await.problem(400);
+}

@@ -1544,3 +1544,39 @@ async fn import_rows_are_removed_by_hand_and_rows_kept_by_a_rule_say_so() {
     assert_eq!(items[0]["userId"], bo.as_str());
     assert_eq!(items[0]["source"], "rule");
 }
+
+/// A group's members are searched, sorted and paged back and forth on its page, by the store.
+#[tokio::test]
+async fn members_are_searched_sorted_and_paged_back_and_forth() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    for n in 0..55 {
+        let body = json!({"email": format!("m{n:02}@example.com"), "groupIds": [g]});
+        app.post("/t/default/api/v1/users", ROOT, body).await.ok(201);
+    }
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let get = async |path: &str| send(&app, Method::GET, path, Some(&cookie), None, None).await;
+    let link = |html: &str, rel: &str| {
+        let at = html.find(&format!(r#"rel="{rel}""#))?;
+        let start = html[..at].rfind("href=\"")? + 6;
+        Some(html[start..at].split('"').next()?.replace("&amp;", "&"))
+    };
+    let first = get(&format!("{GROUPS}/{g}")).await;
+    assert!(first.html.contains("55 rows in all.") && first.html.contains("m00@example.com"), "{}", first.html);
+    assert!(!first.html.contains("m50@example.com") && link(&first.html, "prev").is_none(), "{}", first.html);
+    let next = link(&first.html, "next").expect("a next page");
+    let second = get(&next).await;
+    assert!(second.html.contains("m54@example.com") && !second.html.contains("m49@example.com"), "{}", second.html);
+    let back = get(&link(&second.html, "prev").expect("a page before")).await;
+    assert!(back.html.contains("m00@example.com") && back.html.contains("m49@example.com"), "{}", back.html);
+    let found = get(&format!("{GROUPS}/{g}?q=M07")).await;
+    assert!(found.html.contains("1 row matches.") && found.html.contains("m07@example.com"), "{}", found.html);
+    let none = get(&format!("{GROUPS}/{g}?q=nobody")).await;
+    assert!(none.html.contains("No member matches."), "{}", none.html);
+    let desc = get(&format!("{GROUPS}/{g}?sort=email&order=desc&size=100")).await;
+    let (m54, m00) = (desc.html.find("m54@example.com").unwrap(), desc.html.find("m00@example.com").unwrap());
+    assert!(m54 < m00 && link(&desc.html, "next").is_none(), "{}", desc.html);
+    assert!(desc.html.contains(r#"<option value="desc" selected>"#), "{}", desc.html);
+    let bad = get(&format!("{GROUPS}/{g}?sort=height")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}

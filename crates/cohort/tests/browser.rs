@@ -179,6 +179,14 @@ async fn an_administrator_walks_the_console_workflows() {
     assert!(w.body().contains("The parent groups were changed."), "{}", w.body());
     assert_eq!(w.api("GET", &format!("/groups/{france}"), None).1["parentIds"].as_array().unwrap().len(), 2);
     w.go(&format!("/t/default/portal/access-management/groups/{france}"));
+    // Its members are searched and sorted by the store.
+    w.browser.fill("#members-q", "bo@");
+    w.browser.run("document.getElementById('members-sort').value = 'name'");
+    w.browser.click("form[role=search] button[type=submit]");
+    assert!(w.body().contains("1 row matches.") && w.body().contains("bo@example.com"), "{}", w.body());
+    assert!(!w.body().contains("ana@example.com"), "{}", w.body());
+    w.check(Some("members-search"));
+    w.go(&format!("/t/default/portal/access-management/groups/{france}"));
 
     // The member picker suggests people as one types.
     w.browser.fill("#email", "dee");

@@ -3,6 +3,7 @@
 use super::extract::{ApiJson, ApiQuery, Caller, Fields, checked, double_option, path_id};
 use super::page::PageQuery;
 use super::{AppState, written};
+use crate::cursor::{member_listing, member_pages};
 use crate::problem::{ApiError, Problem};
 use crate::view::MembershipView;
 use axum::Json;
@@ -12,10 +13,8 @@ use axum::response::Response;
 use cohort_core::model::{MemberRole, MembershipSource};
 use cohort_core::name::ShortText;
 use cohort_core::{GroupId, UserId};
-use cohort_service::error::ServiceError;
 use cohort_service::format::parse_rfc3339;
 use cohort_service::{MemberPatch, NewMember};
-use cohort_store::MembershipFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -63,8 +62,31 @@ pub struct PatchMemberBody {
 pub struct MembershipPage {
     /// The rows.
     pub items: Vec<MembershipView>,
+    /// How many rows match in all.
+    pub total: i64,
     /// Pass as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
+    /// Pass as `cursor` for the page before; absent on the first.
+    pub prev_cursor: Option<String>,
+}
+
+/// Which of a group's member rows to list, in which order.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct MemberListQuery {
+    /// Text the member's email or display name holds, case-insensitively (at most 200
+    /// characters).
+    pub q: Option<String>,
+    /// `email` (default), `name`, `role`, `source`, `added` or `expires` (rows that never
+    /// expire last); ties in user id and source order.
+    pub sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    pub order: Option<String>,
+    /// Rows per page, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// The `nextCursor` or `prevCursor` of a page of the same order.
+    pub cursor: Option<String>,
 }
 
 /// What is left after a removal.
@@ -148,29 +170,23 @@ async fn add_member(
     Ok(written(StatusCode::CREATED, w.revision, &MembershipView::new(&w.value, s.now())))
 }
 
-#[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}/members", tag = "members", params(PageQuery),
+#[utoipa::path(get, path = "/t/{tenant}/api/v1/groups/{groupId}/members", tag = "members", params(MemberListQuery),
     responses((status = 200, body = MembershipPage), (status = "4XX", body = Problem)))]
 async fn list_members(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     Path(path): Path<(String, String)>,
-    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<MemberListQuery>,
 ) -> Result<Json<MembershipPage>, ApiError> {
     let (_, id) = path;
     let group = path_id(GroupId::parse, &id)?;
-    let after_user = match page.after()? {
-        Some(a) => {
-            Some(UserId::parse(&a.id).map_err(|_| ServiceError::BadRequest("the cursor is not valid".to_owned()))?)
-        }
-        None => None,
-    };
-    let limit = page.limit()?;
-    let rows = s.list_members(&ctx, &group, &MembershipFilter { after_user, limit }).await?;
-    let users: std::collections::BTreeSet<&UserId> = rows.iter().map(|m| &m.user_id).collect();
-    let next_cursor =
-        if users.len() as i64 == limit { users.last().map(|u| super::page::encode("", u.as_str())) } else { None };
+    let limit = PageQuery { limit: q.limit, cursor: None }.limit()?;
+    let listing = member_listing(q.q.as_deref(), q.sort.as_deref(), q.order.as_deref(), limit, q.cursor.as_deref())?;
+    let (total, rows) = s.member_rows(&ctx, &group, &listing).await?;
+    let (prev_cursor, next_cursor) = member_pages(&listing, &rows);
     let now = s.now();
-    Ok(Json(MembershipPage { items: rows.iter().map(|m| MembershipView::new(m, now)).collect(), next_cursor }))
+    let items = rows.iter().map(|r| MembershipView::new(&r.membership, now)).collect();
+    Ok(Json(MembershipPage { items, total, next_cursor, prev_cursor }))
 }
 
 #[utoipa::path(patch, path = "/t/{tenant}/api/v1/groups/{groupId}/members/{userId}", tag = "members", request_body = PatchMemberBody,

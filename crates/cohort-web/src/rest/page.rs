@@ -5,7 +5,7 @@ use cohort_service::error::ServiceError;
 use cohort_store::After;
 
 use crate::cursor::decode;
-pub use crate::cursor::{encode, next};
+pub use crate::cursor::next;
 use serde::Deserialize;
 use utoipa::IntoParams;
 

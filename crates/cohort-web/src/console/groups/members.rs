@@ -8,22 +8,42 @@ use crate::sign_in::Signed;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use cohort_core::UserId;
-use cohort_core::model::{GroupStatus, MemberRole, MembershipSource};
+use cohort_core::model::{GroupStatus, MemberRole, Membership, MembershipSource, User};
 use cohort_core::name::{Email, ShortText};
 use cohort_core::permission::CohortPermission as P;
 use cohort_service::NewMember;
 use cohort_service::error::ServiceError;
-use cohort_store::MembershipFilter;
 use maud::{Markup, html};
 use serde::Deserialize;
-
-/// Members on one page of the members tab.
-const MEMBERS_PAGE: i64 = 100;
 
 #[derive(Deserialize, Default)]
 pub(super) struct MembersQuery {
     cursor: Option<String>,
     pub(super) done: Option<String>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    order: String,
+    #[serde(default)]
+    size: String,
+}
+
+impl MembersQuery {
+    /// Rows on a page: 50 or 100.
+    fn size(&self) -> i64 {
+        if self.size == "100" { 100 } else { 50 }
+    }
+
+    /// The address of this listing at `cursor`.
+    fn at(&self, url: &str, cursor: &str) -> String {
+        let mut pairs: Vec<(&str, &str)> =
+            vec![("q", &self.q), ("sort", &self.sort), ("order", &self.order), ("size", &self.size)];
+        pairs.retain(|(_, v)| !v.is_empty());
+        pairs.push(("cursor", cursor));
+        format!("{url}?{}", serde_html_form::to_string(&pairs).unwrap_or_default())
+    }
 }
 
 /// What the add-member form was given.
@@ -59,20 +79,22 @@ pub(super) async fn members_page(
     let result = async {
         let id = group_id(group)?;
         let (g, count) = s.get_group(&signed.ctx, &id).await?;
-        let after_user = match q.cursor.as_deref().map(crate::cursor::decode).transpose()? {
-            Some(a) => {
-                Some(UserId::parse(&a.id).map_err(|_| ServiceError::BadRequest("the cursor is not valid".to_owned()))?)
-            }
-            None => None,
-        };
-        let rows =
-            s.list_members_with_users(&signed.ctx, &id, &MembershipFilter { after_user, limit: MEMBERS_PAGE }).await?;
+        let listing = crate::cursor::member_listing(
+            Some(&q.q),
+            Some(&q.sort),
+            Some(&q.order),
+            q.size(),
+            q.cursor.as_deref().filter(|c| !c.is_empty()),
+        )?;
+        let (total, rows) = s.member_rows(&signed.ctx, &id, &listing).await?;
+        let pages = crate::cursor::member_pages(&listing, &rows);
+        let rows: Vec<(Membership, User)> = rows.into_iter().map(|r| (r.membership, r.user)).collect();
         let effective = s.effective_member_counts(&signed.ctx, &id).await?;
         let place = super::nesting::place_of(s, signed, &g).await?;
-        Ok::<_, ServiceError>((g, count, rows, effective, place))
+        Ok::<_, ServiceError>((g, count, (total, rows, pages), effective, place))
     }
     .await;
-    let (g, count, rows, effective, place) = match result {
+    let (g, count, (total, rows, (prev, next)), effective, place) = match result {
         Ok(v) => v,
         Err(e) => return fail(signed, e),
     };
@@ -82,10 +104,6 @@ pub(super) async fn members_page(
     let may_edit = signed.holdings.edits_members_of(&g.id) && g.status == GroupStatus::Active;
     let managers = signed.holdings.can(P::GroupsWrite);
     let users = signed.holdings.can(P::UsersRead);
-    let distinct_users: std::collections::BTreeSet<&UserId> = rows.iter().map(|(m, _)| &m.user_id).collect();
-    let next = (distinct_users.len() as i64 == MEMBERS_PAGE)
-        .then(|| distinct_users.last().map(|u| crate::cursor::encode("", u.as_str())))
-        .flatten();
     let (direct, inherited) = effective;
     let body = html! {
         @if let Some(place) = &place { (place) }
@@ -123,10 +141,43 @@ pub(super) async fn members_page(
             }
         }
         h2 { "Direct members" }
+        @let searched = !q.q.trim().is_empty();
+        @if total > 0 || searched {
+            form.filters method="get" action=(url) role="search" {
+                div.field { label for="members-q" { "Search" } input #members-q type="search" name="q" value=(q.q) placeholder="Email or name" maxlength="200"; }
+                div.field {
+                    label for="members-sort" { "Sort by" }
+                    select #members-sort name="sort" {
+                        @for (key, words) in [("email", "Email"), ("name", "Name"), ("role", "Role"), ("source", "Source"), ("added", "Added"), ("expires", "Expiry")] {
+                            option value=(key) selected[q.sort == key] { (words) }
+                        }
+                    }
+                }
+                div.field {
+                    label for="members-order" { "Order" }
+                    select #members-order name="order" {
+                        option value="asc" selected[q.order != "desc"] { "Ascending" }
+                        option value="desc" selected[q.order == "desc"] { "Descending" }
+                    }
+                }
+                div.field {
+                    label for="members-size" { "Per page" }
+                    select #members-size name="size" {
+                        option value="50" selected[q.size() == 50] { "50" }
+                        option value="100" selected[q.size() == 100] { "100" }
+                    }
+                }
+                button type="submit" { "Show" }
+                @if searched { a href=(url) { "Clear" } }
+            }
+            p.muted.total { (total) " row" @if total != 1 { "s" } @if searched { " match" @if total == 1 { "es" } } @else { " in all" } "." }
+        }
         @if rows.is_empty() {
             div.empty {
-                p { "No one is in this group yet." }
-                @if may_edit { p.muted { "Add people above; rules, SCIM and sign-in can add them too." } }
+                @if searched { p { "No member matches." } } @else {
+                    p { "No one is in this group yet." }
+                    @if may_edit { p.muted { "Add people above; rules, SCIM and sign-in can add them too." } }
+                }
             }
         } @else {
             div.table-wrap {
@@ -156,7 +207,12 @@ pub(super) async fn members_page(
                     }
                 }
             }
-            @if let Some(c) = &next { nav.pager aria-label="Pages" { a href=(format!("{url}?cursor={c}")) rel="next" { "Next page" } } }
+            @if prev.is_some() || next.is_some() {
+                nav.pager aria-label="Pages" {
+                    @if let Some(c) = &prev { a href=(q.at(&url, c)) rel="prev" { "Previous page" } " " }
+                    @if let Some(c) = &next { a href=(q.at(&url, c)) rel="next" { "Next page" } }
+                }
+            }
         }
         h2 { "Effective members" }
         p.muted { (direct + inherited) " user" @if direct + inherited != 1 { "s" } " get what this group confers: " (direct) " directly, " (inherited) " through child groups." }
