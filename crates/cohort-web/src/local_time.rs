@@ -39,6 +39,14 @@ impl LocalTime {
         }
     }
 
+    /// The value a `datetime-local` field shows for an instant, in the zone.
+    pub(crate) fn field_value(&self, t: Timestamp) -> String {
+        match jiff::Timestamp::from_millisecond(t.millis()) {
+            Ok(at) => at.to_zoned(self.zone.clone()).strftime("%Y-%m-%dT%H:%M").to_string(),
+            Err(_) => String::new(),
+        }
+    }
+
     /// A `datetime-local` value read in the zone, or nothing when empty. A time a clock change
     /// skips is moved forward by the gap's length (02:30 on a night that goes from 02:00 to
     /// 03:00 is 03:30); one it repeats is the earlier of the two.
@@ -74,6 +82,7 @@ mod tests {
         assert_eq!(zone("Europe/Paris").when(t), "2027-01-12 10:30 CET");
         assert_eq!(zone("America/Sao_Paulo").when(t), "2027-01-12 06:30 -03");
         let paris = zone("Europe/Paris");
+        assert_eq!(paris.field_value(t), "2027-01-12T10:30");
         assert_eq!(paris.parse("expiresAt", "2027-01-12T10:30").unwrap(), Some(t));
         assert_eq!(LocalTime::default().parse("expiresAt", "2027-01-12T09:30").unwrap(), Some(t));
         assert_eq!(paris.parse("expiresAt", " ").unwrap(), None);

@@ -244,6 +244,7 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
         (format!("{SIGN_IN}/mappings/remove"), format!("csrf={token}&provider_group=x&group={theirs}")),
         (format!("{USERS}/{their_user}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
         (format!("{GROUPS}/{theirs}/members/{their_user}/remove"), format!("csrf={token}&source=import")),
+        (format!("{GROUPS}/{theirs}/members/{their_user}/edit"), format!("csrf={token}&role=manager&reason=x")),
     ];
     // Confirmations too, at our own tenant's revision: another tenant's ids are not found.
     let revision = app.post("/t/default/api/v1/groups", ROOT, json!({"name": "Ours"})).await.revision();
@@ -391,6 +392,7 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
         (format!("{SIGN_IN}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
         (format!("{USERS}/{other}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
         (format!("{GROUPS}/{g}/members/{other}/remove"), format!("csrf={token}&source=import")),
+        (format!("{GROUPS}/{g}/members/{other}/edit"), format!("csrf={token}&reason=x")),
     ];
     let res = app.post("/t/default/api/v1/resources", ROOT, json!({"type": "agent", "name": "Bot"})).await.id();
     // What is confirmed is refused before it is asked, and when confirmed.
@@ -1579,4 +1581,82 @@ async fn members_are_searched_sorted_and_paged_back_and_forth() {
     assert!(desc.html.contains(r#"<option value="desc" selected>"#), "{}", desc.html);
     let bad = get(&format!("{GROUPS}/{g}?sort=height")).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// A person's row is changed in place: its role (by those who may make managers), expiry and
+/// reason; a refused change says why and changes nothing.
+#[tokio::test]
+async fn a_membership_is_edited_in_place() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    let cy = app.user("default", ROOT, "cy@example.com").await;
+    let mgr = app.user("default", ROOT, "mgr@example.com").await;
+    let members = format!("/t/default/api/v1/groups/{g}/members");
+    app.post(&members, ROOT, json!({"userId": cy})).await.ok(201);
+    app.post(&members, ROOT, json!({"userId": mgr, "role": "manager"})).await.ok(201);
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let edit = format!("{GROUPS}/{g}/members/{cy}/edit");
+    let page = send(&app, Method::GET, &format!("{GROUPS}/{g}"), Some(&cookie), None, None).await;
+    assert!(page.html.contains(&format!(r#"action="{edit}""#)), "{}", page.html);
+    let form = format!("csrf={token}&role=manager&expires=2100-01-01T00%3A00&reason=on+call");
+    let done = send(&app, Method::POST, &edit, Some(&cookie), HERE, Some(&form)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let row = |a: &common::Answer| {
+        a.body["items"].as_array().unwrap().iter().find(|m| m["userId"] == cy.as_str()).unwrap().clone()
+    };
+    let now = row(&app.get(&members, ROOT).await);
+    assert_eq!(
+        (now["role"].as_str(), now["expiresAt"].as_str(), now["reason"].as_str()),
+        (Some("manager"), Some("2100-01-01T00:00:00Z"), Some("on call"))
+    );
+    // The form shows the row as it stands, its expiry in the person's zone.
+    let page = send(&app, Method::GET, &format!("{GROUPS}/{g}"), Some(&cookie), None, None).await;
+    assert!(
+        page.html.contains(r#"value="2100-01-01T00:00""#) && page.html.contains(r#"<option value="manager" selected>"#),
+        "{}",
+        page.html
+    );
+    // An expiry in the past is refused, said on the page, and changes nothing.
+    let before = app.fingerprint().await;
+    let past =
+        send(&app, Method::POST, &edit, Some(&cookie), HERE, Some(&format!("csrf={token}&expires=2001-01-01T00%3A00")))
+            .await;
+    assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", past.html);
+    assert!(past.html.contains("The membership was not changed: must be in the future"), "{}", past.html);
+    assert_eq!(app.fingerprint().await, before);
+    // Emptying the expiry removes it.
+    let done =
+        send(&app, Method::POST, &edit, Some(&cookie), HERE, Some(&format!("csrf={token}&expires=&reason=on+call")))
+            .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(row(&app.get(&members, ROOT).await)["expiresAt"].is_null());
+    // A manager edits a member's reason, but makes no manager.
+    let mgr_cookie = sign_in(&app, "default", &app.token_for("default", ROOT, &mgr).await).await;
+    let mgr_token = csrf(&app, &mgr_cookie).await;
+    let bo = app.user("default", ROOT, "bo@example.com").await;
+    app.post(&members, ROOT, json!({"userId": bo})).await.ok(201);
+    let bo_edit = format!("{GROUPS}/{g}/members/{bo}/edit");
+    let page = send(&app, Method::GET, &format!("{GROUPS}/{g}"), Some(&mgr_cookie), None, None).await;
+    assert!(
+        page.html.contains(&format!(r#"action="{bo_edit}""#)) && !page.html.contains(&format!("edit-{bo}-role")),
+        "{}",
+        page.html
+    );
+    let ok =
+        send(&app, Method::POST, &bo_edit, Some(&mgr_cookie), HERE, Some(&format!("csrf={mgr_token}&reason=helps")))
+            .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    let up =
+        send(&app, Method::POST, &bo_edit, Some(&mgr_cookie), HERE, Some(&format!("csrf={mgr_token}&role=manager")))
+            .await;
+    assert_eq!(up.status, StatusCode::FORBIDDEN, "{}", up.html);
+    let bo_row = app.get(&members, ROOT).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["userId"] == bo.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!((bo_row["role"].as_str(), bo_row["reason"].as_str()), (Some("member"), Some("helps")));
 }

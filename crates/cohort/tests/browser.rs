@@ -186,6 +186,12 @@ async fn an_administrator_walks_the_console_workflows() {
     assert!(w.body().contains("1 row matches.") && w.body().contains("bo@example.com"), "{}", w.body());
     assert!(!w.body().contains("ana@example.com"), "{}", w.body());
     w.check(Some("members-search"));
+    // A row is edited in place.
+    w.browser.tick("details.edit summary");
+    w.browser.run("const f = document.querySelector('details.edit form'); f.querySelector('input[name=reason]').value = 'covers Q1'");
+    w.browser.click("details.edit form button[type=submit]");
+    assert!(w.body().contains("The membership was changed.") && w.body().contains("covers Q1"), "{}", w.body());
+    w.check(None);
     w.go(&format!("/t/default/portal/access-management/groups/{france}"));
 
     // The member picker suggests people as one types.

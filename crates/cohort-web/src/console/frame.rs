@@ -66,6 +66,7 @@ pub(super) fn done_notice(done: Option<&str>) -> Option<&'static str> {
         "user-deleted" => "The user was deleted.",
         "role-deleted" => "The role was deleted.",
         "resource-deleted" => "The resource was deleted, with every level granted on it.",
+        "member-updated" => "The membership was changed.",
         "parents" => "The parent groups were changed.",
         "time-zone" => "The time zone was saved: times are shown in it now.",
         "rule-deleted" => "The rule was deleted; the members only it brought left the group.",

@@ -11,8 +11,8 @@ use cohort_core::UserId;
 use cohort_core::model::{GroupStatus, MemberRole, Membership, MembershipSource, User};
 use cohort_core::name::{Email, ShortText};
 use cohort_core::permission::CohortPermission as P;
-use cohort_service::NewMember;
 use cohort_service::error::ServiceError;
+use cohort_service::{MemberPatch, NewMember};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -141,6 +141,7 @@ pub(super) async fn members_page(
             }
         }
         h2 { "Direct members" }
+        @for (_, m) in errors.iter().filter(|(f, _)| f == "edit") { p.error role="alert" { "The membership was not changed: " (m) } }
         @let searched = !q.q.trim().is_empty();
         @if total > 0 || searched {
             form.filters method="get" action=(url) role="search" {
@@ -199,7 +200,10 @@ pub(super) async fn members_page(
                                     @if !m.source.hand_removable() {
                                         (kept_by(&url, m.source))
                                     } @else if may_edit && (managers || m.role == MemberRole::Member) {
-                                        a href=(format!("{url}/members/{}/remove?source={}", u.id, m.source.as_str())) aria-label=(format!("Remove {} from {}", person(u), g.name)) { "Remove" }
+                                        div.row-actions {
+                                            @if m.source.hand_editable() { (edit_form(signed, &url, m, u, managers)) }
+                                            a href=(format!("{url}/members/{}/remove?source={}", u.id, m.source.as_str())) aria-label=(format!("Remove {} from {}", person(u), g.name)) { "Remove" }
+                                        }
                                     }
                                 }
                             }
@@ -275,6 +279,88 @@ pub(super) async fn add_member(
         Ok(_) => Redirect::to(&format!("{}?done=added", group_url(&signed.tenant, &id))).into_response(),
         Err(e) => match form_errors(&e, &[("userId", "email")]) {
             Some(errors) => members_page(&s, &signed, &group, q, &f, &errors).await,
+            None => fail(&signed, e),
+        },
+    }
+}
+
+/// A row's role, expiry and reason, changed in place (the role by those who may make
+/// managers).
+fn edit_form(signed: &Signed, url: &str, m: &Membership, u: &User, managers: bool) -> Markup {
+    let id = format!("edit-{}", u.id);
+    html! {
+        details.edit {
+            summary aria-label=(format!("Edit the membership of {}", person(u))) { "Edit" }
+            form.stack method="post" action=(format!("{url}/members/{}/edit", u.id)) {
+                (signed.csrf_field())
+                @if managers {
+                    div.field {
+                        label for=(format!("{id}-role")) { "Role" }
+                        select id=(format!("{id}-role")) name="role" {
+                            option value="member" selected[m.role == MemberRole::Member] { "Member" }
+                            option value="manager" selected[m.role == MemberRole::Manager] { "Manager" }
+                        }
+                    }
+                }
+                div.field {
+                    label for=(format!("{id}-expires")) { "Expires " span.muted { "(empty: never; " (signed.time.name()) " time)" } }
+                    input id=(format!("{id}-expires")) type="datetime-local" name="expires" value=(m.expires_at.map(|t| signed.time.field_value(t)).unwrap_or_default());
+                }
+                div.field {
+                    label for=(format!("{id}-reason")) { "Reason" }
+                    input id=(format!("{id}-reason")) type="text" name="reason" value=(m.reason) maxlength="500";
+                }
+                button type="submit" { "Save" }
+            }
+        }
+    }
+}
+
+/// What the edit form sends.
+#[derive(Deserialize)]
+pub(super) struct EditForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    expires: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Changes a person's row in place: its role (when sent), expiry and reason.
+pub(super) async fn edit_member(
+    State(s): State<AppState>,
+    Path((_, group, user)): Path<(String, String, String)>,
+    Posted(signed, f): Posted<EditForm>,
+) -> Response {
+    let done = async {
+        let id = group_id(&group)?;
+        let uid = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
+        let role = match f.role.as_str() {
+            "" => None,
+            "member" => Some(MemberRole::Member),
+            "manager" => Some(MemberRole::Manager),
+            other => {
+                return Err(ServiceError::BadRequest(format!("`{other}` is not a role: choose member or manager")));
+            }
+        };
+        let patch = MemberPatch {
+            role,
+            expires_at: Some(signed.time.parse("expiresAt", &f.expires)?),
+            reason: Some(ShortText::parse("reason", &f.reason, false)?),
+        };
+        s.update_member(&signed.ctx, &id, &uid, patch).await?;
+        Ok::<_, ServiceError>(id)
+    }
+    .await;
+    match done {
+        Ok(id) => Redirect::to(&format!("{}?done=member-updated", group_url(&signed.tenant, &id))).into_response(),
+        Err(e) => match form_errors(&e, &[]) {
+            Some(errors) => {
+                let q = MembersQuery::default();
+                let errors: Vec<_> = errors.into_iter().map(|(_, m)| ("edit".to_owned(), m)).collect();
+                members_page(&s, &signed, &group, q, &AddForm::default(), &errors).await
+            }
             None => fail(&signed, e),
         },
     }
