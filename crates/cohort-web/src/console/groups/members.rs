@@ -327,6 +327,12 @@ pub(super) struct EditForm {
     reason: String,
 }
 
+/// The group and the user a row's address names.
+fn row_of(group: &str, user: &str) -> Result<(cohort_core::GroupId, UserId), ServiceError> {
+    let uid = UserId::parse(user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
+    Ok((group_id(group)?, uid))
+}
+
 /// Changes a person's row in place: its role (when sent), expiry and reason.
 pub(super) async fn edit_member(
     State(s): State<AppState>,
@@ -334,8 +340,7 @@ pub(super) async fn edit_member(
     Posted(signed, f): Posted<EditForm>,
 ) -> Response {
     let done = async {
-        let id = group_id(&group)?;
-        let uid = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
+        let (id, uid) = row_of(&group, &user)?;
         let role = match f.role.as_str() {
             "" => None,
             "member" => Some(MemberRole::Member),
@@ -415,8 +420,7 @@ pub(super) async fn confirm_remove(
         Err(e) => return fail(&signed, e),
     };
     let found = async {
-        let id = group_id(&group)?;
-        let uid = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
+        let (id, uid) = row_of(&group, &user)?;
         let (g, _) = s.get_group(&signed.ctx, &id).await?;
         let u = s.direct_member(&signed.ctx, &id, &uid).await?;
         Ok::<_, ServiceError>((g, u))
@@ -447,8 +451,7 @@ pub(super) async fn remove_member(
     Posted(signed, which): Posted<RemoveQuery>,
 ) -> Response {
     let done = async {
-        let id = group_id(&group)?;
-        let uid = UserId::parse(&user).map_err(|_| ServiceError::NotFound(format!("user `{user}`")))?;
+        let (id, uid) = row_of(&group, &user)?;
         s.remove_member(&signed.ctx, &id, &uid, which.source()?).await?;
         Ok::<_, ServiceError>(id)
     }
