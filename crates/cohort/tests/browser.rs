@@ -424,6 +424,39 @@ async fn an_administrator_walks_the_console_workflows() {
     assert!(w.body().contains("The user was suspended"), "{}", w.body());
     w.check(None);
     assert_eq!(w.api("GET", &format!("/users/{zed}"), None).1["status"], "suspended");
+    // Unsuspending and deleting are asked too.
+    w.browser.click("form[action$='/unsuspend'] button[type=submit]");
+    assert!(
+        w.body().contains("Unsuspend zed@example.com?") && w.body().contains("1 user would get their access back"),
+        "{}",
+        w.body()
+    );
+    w.check(Some("confirm-unsuspend"));
+    w.browser.click("form.actions button[type=submit]");
+    assert!(w.body().contains("The user was unsuspended"), "{}", w.body());
+    w.browser.click(&format!("form[action$='/users/{zed}/delete'] button[type=submit]"));
+    assert!(w.body().contains("Delete zed@example.com?") && w.body().contains("cannot be undone"), "{}", w.body());
+    w.check(Some("confirm-delete-user"));
+    w.browser.click("form.actions button[type=submit]");
+    assert!(w.body().contains("The user was deleted."), "{}", w.body());
+    w.check(None);
+    // Deleting a role and a resource, each from its page, after the question.
+    let temp = w.made("/roles", json!({ "name": "Temp", "permissions": ["temp.read"] }));
+    w.go("/t/default/portal/access-management/roles");
+    w.browser.click(&format!("form[action$='/roles/{temp}/delete'] button[type=submit]"));
+    assert!(w.body().contains("Delete the role Temp?"), "{}", w.body());
+    w.check(Some("confirm-delete-role"));
+    w.browser.click("form.actions button[type=submit]");
+    assert!(w.body().contains("The role was deleted."), "{}", w.body());
+    w.check(None);
+    let old_bot = w.made("/resources", json!({ "type": "agent", "name": "Old bot" }));
+    w.go(&format!("/t/default/portal/access-management/resources/{old_bot}"));
+    w.browser.click(&format!("form[action$='/resources/{old_bot}/delete'] button[type=submit]"));
+    assert!(w.body().contains("Delete Old bot?"), "{}", w.body());
+    w.check(Some("confirm-delete-resource"));
+    w.browser.click("form.actions button[type=submit]");
+    assert!(w.body().contains("The resource was deleted"), "{}", w.body());
+    w.check(None);
 
     // Narrow, and dark: the main pages stay usable (and axe-core checks their contrast).
     w.browser.resize(390, 844);
