@@ -21,6 +21,8 @@ pub enum Reach {
     Groups(Vec<GroupId>),
     /// One user.
     User(UserId),
+    /// Members of a group (its readers and managers count them).
+    Members(GroupId, Vec<UserId>),
     /// A role: whoever holds it.
     Role(RoleId),
     /// A resource: whoever holds a level on it.
@@ -392,6 +394,13 @@ impl Services {
                 }
                 guard.require_read_of(&Subject::User(u.clone()))?;
                 touched.users.insert(u.clone());
+            }
+            Reach::Members(g, users) => {
+                if state.group(g).is_none() {
+                    return missing(format!("group `{g}`"));
+                }
+                guard.require_or_manager(P::GroupsRead, g)?;
+                touched.users.extend(users.iter().filter(|u| state.rows(g, u).next().is_some()).cloned());
             }
             Reach::Role(r) => {
                 if state.role(r).is_none() {

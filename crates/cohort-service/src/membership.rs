@@ -35,6 +35,9 @@ pub struct MemberPatch {
     pub reason: Option<ShortText>,
 }
 
+/// Most rows removed in one change.
+pub const MAX_REMOVED_AT_ONCE: usize = 500;
+
 /// What is left after removing one row.
 #[derive(Clone, Debug)]
 pub struct RemovedMembership {
@@ -221,6 +224,25 @@ impl Services {
         source: MembershipSource,
     ) -> ServiceResult<Written<RemovedMembership>> {
         self.change(ctx, async |change| self.remove_member_in(change, ctx, group, user, source).await).await
+    }
+
+    /// Removes several rows of `group` in one change: all of them, or, if any is refused, none.
+    pub async fn remove_members(
+        &self,
+        ctx: &Ctx,
+        group: &GroupId,
+        rows: &[(UserId, MembershipSource)],
+    ) -> ServiceResult<Written<usize>> {
+        if rows.len() > MAX_REMOVED_AT_ONCE {
+            return Err(invalid("rows", format!("at most {MAX_REMOVED_AT_ONCE} rows at once")));
+        }
+        self.change(ctx, async |change| {
+            for (user, source) in rows {
+                self.remove_member_in(change, ctx, group, user, *source).await?;
+            }
+            Ok(rows.len())
+        })
+        .await
     }
 
     /// [`Self::remove_member`] as one step of a change the caller finishes (batch edits).

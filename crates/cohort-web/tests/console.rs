@@ -257,6 +257,7 @@ async fn another_tenants_ids_and_sessions_are_not_found() {
         format!("{USERS}/{their_user}/roles/{their_role}/remove"),
         format!("{USERS}/{their_user}/resources/{their_res}/revoke"),
         format!("{GROUPS}/{theirs}/parents"),
+        format!("{GROUPS}/{theirs}/members/remove"),
         format!("{USERS}/{their_user}/suspend"),
         format!("{USERS}/{their_user}/unsuspend"),
         format!("{USERS}/{their_user}/delete"),
@@ -393,6 +394,7 @@ async fn an_auditor_sees_everything_and_changes_nothing() {
         (format!("{USERS}/{other}/time-zone"), format!("csrf={token}&time_zone=Asia%2FTokyo")),
         (format!("{GROUPS}/{g}/members/{other}/remove"), format!("csrf={token}&source=import")),
         (format!("{GROUPS}/{g}/members/{other}/edit"), format!("csrf={token}&reason=x")),
+        (format!("{GROUPS}/{g}/members/remove"), format!("csrf={token}&rows={other}+manual")),
     ];
     let res = app.post("/t/default/api/v1/resources", ROOT, json!({"type": "agent", "name": "Bot"})).await.id();
     // What is confirmed is refused before it is asked, and when confirmed.
@@ -1659,4 +1661,56 @@ async fn a_membership_is_edited_in_place() {
         .unwrap()
         .clone();
     assert_eq!((bo_row["role"].as_str(), bo_row["reason"].as_str()), (Some("member"), Some("helps")));
+}
+
+/// Several members are removed at once: one question that counts them, one change.
+#[tokio::test]
+async fn several_members_are_removed_at_once_after_one_question() {
+    let app = TestApp::new().await;
+    let g = app.group("default", ROOT, "Support", &[]).await;
+    let members = format!("/t/default/api/v1/groups/{g}/members");
+    let mut ids = Vec::new();
+    for email in ["ann@example.com", "bo@example.com", "cy@example.com"] {
+        let u = app.user("default", ROOT, email).await;
+        app.post(&members, ROOT, json!({"userId": u})).await.ok(201);
+        ids.push(u);
+    }
+    let cookie = sign_in(&app, "default", ROOT).await;
+    let token = csrf(&app, &cookie).await;
+    let remove = format!("{GROUPS}/{g}/members/remove");
+    let post = async |form: String| send(&app, Method::POST, &remove, Some(&cookie), HERE, Some(&form)).await;
+    let count = async || app.get(&members, ROOT).await.body["items"].as_array().unwrap().len();
+    let page = send(&app, Method::GET, &format!("{GROUPS}/{g}"), Some(&cookie), None, None).await;
+    assert!(page.html.contains(&format!(r#"value="{} manual" form="remove-several""#, ids[0])), "{}", page.html);
+    // Nothing ticked: said beside the button.
+    let none = post(format!("csrf={token}")).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", none.html);
+    assert!(none.html.contains("Tick the members to remove first."), "{}", none.html);
+    let rows = format!("rows={}+manual&rows={}+manual", ids[0], ids[1]);
+    let asked = post(format!("csrf={token}&{rows}")).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.html);
+    assert!(
+        asked.html.contains("Remove 2 members from Support?")
+            && asked.html.contains("<strong>2 users</strong> would leave Support"),
+        "{}",
+        asked.html
+    );
+    assert!(asked.html.contains("ann@example.com, bo@example.com"), "{}", asked.html);
+    assert_eq!(count().await, 3, "asking changes nothing");
+    app.assert_consistent().await;
+    let stale = asked.revision();
+    app.user("default", ROOT, "dee@example.com").await;
+    assert_eq!(post(format!("csrf={token}&{rows}&revision={stale}")).await.status, StatusCode::CONFLICT);
+    assert_eq!(count().await, 3);
+    let again = post(format!("csrf={token}&{rows}")).await;
+    let done = post(format!("csrf={token}&{rows}&revision={}", again.revision())).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let left = app.get(&members, ROOT).await;
+    assert_eq!(
+        left.body["items"].as_array().unwrap().iter().map(|m| m["userId"].as_str().unwrap()).collect::<Vec<_>>(),
+        vec![ids[2].as_str()]
+    );
+    // A rule's row is not removed here.
+    let kept = post(format!("csrf={token}&rows={}+rule", ids[2])).await;
+    assert_eq!(kept.status, StatusCode::BAD_REQUEST, "{}", kept.html);
 }

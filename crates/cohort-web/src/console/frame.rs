@@ -66,6 +66,7 @@ pub(super) fn done_notice(done: Option<&str>) -> Option<&'static str> {
         "user-deleted" => "The user was deleted.",
         "role-deleted" => "The role was deleted.",
         "resource-deleted" => "The resource was deleted, with every level granted on it.",
+        "removed-several" => "The members were removed.",
         "member-updated" => "The membership was changed.",
         "parents" => "The parent groups were changed.",
         "time-zone" => "The time zone was saved: times are shown in it now.",
@@ -82,6 +83,7 @@ pub(super) fn notice(done: Option<&str>) -> Markup {
             "archived"
                 | "deleted"
                 | "removed"
+                | "removed-several"
                 | "role-removed"
                 | "revoked"
                 | "suspended"

@@ -6,7 +6,7 @@ mod nesting;
 mod new;
 mod settings;
 
-use members::{add_member, confirm_remove, edit_member, members, remove_member};
+use members::{add_member, confirm_remove, edit_member, members, remove_member, remove_several};
 pub(super) use new::find_group;
 use new::{create, new_form};
 use settings::{archive, change_parents, confirm_delete, delete, save_settings, settings, unarchive};
@@ -35,6 +35,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route(&format!("{base}/{{group}}/members"), axum::routing::post(add_member))
         .route(&format!("{base}/{{group}}/members/{{user}}/remove"), get(confirm_remove).post(remove_member))
         .route(&format!("{base}/{{group}}/members/{{user}}/edit"), axum::routing::post(edit_member))
+        .route(&format!("{base}/{{group}}/members/remove"), axum::routing::post(remove_several))
         .route(&format!("{base}/{{group}}/settings"), get(settings).post(save_settings))
         .route(&format!("{base}/{{group}}/parents"), axum::routing::post(change_parents))
         .route(&format!("{base}/{{group}}/archive"), axum::routing::post(archive))

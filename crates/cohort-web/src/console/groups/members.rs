@@ -1,5 +1,6 @@
 //! A group's page and its members tab: the members, adding one, removing one (confirmed).
 
+use crate::console::confirm::{Ask, Confirmed, confirmable};
 use crate::console::frame::{Tab, fail, form_errors, group_frame, group_id, group_url, user_url};
 use crate::console::layout::{self, Section, badge, described, field_error, person, reason, time_left};
 use crate::shared::AppState;
@@ -12,7 +13,7 @@ use cohort_core::model::{GroupStatus, MemberRole, Membership, MembershipSource, 
 use cohort_core::name::{Email, ShortText};
 use cohort_core::permission::CohortPermission as P;
 use cohort_service::error::ServiceError;
-use cohort_service::{MemberPatch, NewMember};
+use cohort_service::{MemberPatch, NewMember, Reach};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -184,10 +185,15 @@ pub(super) async fn members_page(
             div.table-wrap {
                 table {
                     caption.visually-hidden { "Direct members" }
-                    thead { tr { th scope="col" { "User" } th scope="col" { "Role" } th scope="col" { "Source" } th scope="col" { "Expires" } th scope="col" { "Added" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                    thead { tr { @if may_edit { th scope="col" { span.visually-hidden { "Select" } } } th scope="col" { "User" } th scope="col" { "Role" } th scope="col" { "Source" } th scope="col" { "Expires" } th scope="col" { "Added" } th scope="col" { span.visually-hidden { "Actions" } } } }
                     tbody {
                         @for (m, u) in &rows {
                             tr {
+                                @if may_edit {
+                                    td { @if m.source.hand_removable() && (managers || m.role == MemberRole::Member) {
+                                        input type="checkbox" name="rows" value=(format!("{} {}", u.id, m.source.as_str())) form="remove-several" aria-label=(format!("Select {} ({})", person(u), m.source.as_str()));
+                                    } }
+                                }
                                 td {
                                     @if users { a href=(user_url(t, &u.id)) { (person(u)) } } @else { (person(u)) }
                                     @if !u.display_name.as_str().is_empty() { br; span.muted { (u.display_name) } }
@@ -209,6 +215,13 @@ pub(super) async fn members_page(
                             }
                         }
                     }
+                }
+            }
+            @if may_edit {
+                form #remove-several method="post" action=(format!("{url}/members/remove")) {
+                    (signed.csrf_field())
+                    @for (_, m) in errors.iter().filter(|(f, _)| f == "rows") { p.field-error #rows-error { (m) } }
+                    button type="submit" { "Remove selected…" }
                 }
             }
             @if prev.is_some() || next.is_some() {
@@ -325,6 +338,79 @@ pub(super) struct EditForm {
     expires: String,
     #[serde(default)]
     reason: String,
+}
+
+/// The rows ticked for removal, as `user source`.
+#[derive(Deserialize)]
+pub(super) struct SeveralForm {
+    #[serde(default)]
+    rows: Vec<String>,
+    #[serde(flatten)]
+    confirmed: Confirmed,
+}
+
+/// Removes the ticked rows in one change, after a question that counts the users who lose
+/// what the group confers.
+pub(super) async fn remove_several(
+    State(s): State<AppState>,
+    Path((_, group)): Path<(String, String)>,
+    Posted(signed, f): Posted<SeveralForm>,
+) -> Response {
+    let parsed = async {
+        let id = group_id(&group)?;
+        let mut rows = Vec::new();
+        for r in &f.rows {
+            let (user, source) =
+                r.split_once(' ').ok_or_else(|| ServiceError::BadRequest(format!("`{r}` is not a row")))?;
+            let source = RemoveQuery { source: source.to_owned() }.source()?;
+            let (_, user) = row_of(&group, user)?;
+            if !rows.contains(&(user.clone(), source)) {
+                rows.push((user, source));
+            }
+        }
+        Ok::<_, ServiceError>((id, rows))
+    };
+    let (id, rows) = match parsed.await {
+        Ok(v) => v,
+        Err(e) => return fail(&signed, e),
+    };
+    if rows.is_empty() {
+        let errors = [("rows".to_owned(), "Tick the members to remove first.".to_owned())];
+        return members_page(&s, &signed, &group, MembersQuery::default(), &AddForm::default(), &errors).await;
+    }
+    let url = group_url(&signed.tenant, &id);
+    let ask = async || {
+        let (g, _) = s.get_group(&signed.ctx, &id).await?;
+        let mut names = Vec::new();
+        for (u, _) in rows.iter().take(20) {
+            names.push(person(&s.direct_member(&signed.ctx, &id, u).await?));
+        }
+        let users: Vec<UserId> = rows.iter().map(|(u, _)| u.clone()).collect();
+        Ok(Ask {
+            title: format!(
+                "Remove {} from {}?",
+                if rows.len() == 1 { "1 member".to_owned() } else { format!("{} members", rows.len()) },
+                g.name
+            ),
+            what: html! {
+                p { (names.join(", ")) @if rows.len() > names.len() { " and " (rows.len() - names.len()) " more" } "." }
+                p { "They lose what " (g.name) " confers, unless they are in it another way (a rule, SCIM or sign-in) or hold it through another group." }
+            },
+            reach: Reach::Members(id.clone(), users),
+            reached_words: format!("would leave {}", g.name),
+            action: format!("{url}/members/remove"),
+            fields: rows.iter().map(|(u, src)| ("rows", format!("{u} {}", src.as_str()))).collect(),
+            button: "Remove them".to_owned(),
+            danger: true,
+            cancel: url.clone(),
+            section: Section::Groups,
+        })
+    };
+    let apply = async |ctx: &cohort_service::Ctx| {
+        s.remove_members(ctx, &id, &rows).await?;
+        Ok(Redirect::to(&format!("{url}?done=removed-several")).into_response())
+    };
+    confirmable(&s, &signed, &f.confirmed, ask, apply).await
 }
 
 /// The group and the user a row's address names.
