@@ -186,6 +186,26 @@ async fn an_administrator_walks_the_console_workflows() {
     assert!(w.body().contains("1 row matches.") && w.body().contains("bo@example.com"), "{}", w.body());
     assert!(!w.body().contains("ana@example.com"), "{}", w.body());
     w.check(Some("members-search"));
+    // A large group pages back and forth, and several rows go at once after one question.
+    let crowd = w.made("/groups", json!({ "name": "Crowd" }));
+    for n in 0..52 {
+        w.made("/users", json!({ "email": format!("c{n:02}@example.com"), "groupIds": [crowd] }));
+    }
+    w.go(&format!("/t/default/portal/access-management/groups/{crowd}"));
+    assert!(w.body().contains("52 rows in all.") && !w.body().contains("c51@example.com"), "{}", w.body());
+    w.browser.click("a[rel=next]");
+    assert!(w.body().contains("c51@example.com") && !w.body().contains("c00@example.com"), "{}", w.body());
+    w.browser.click("a[rel=prev]");
+    assert!(w.body().contains("c00@example.com"), "{}", w.body());
+    w.browser.tick("input[aria-label^='Select c00@example.com']");
+    w.browser.tick("input[aria-label^='Select c01@example.com']");
+    w.browser.click("#remove-several button[type=submit]");
+    assert!(w.body().contains("Remove 2 members from Crowd?"), "{}", w.body());
+    w.check(Some("confirm-remove-several"));
+    w.browser.click("form.actions button[type=submit]");
+    assert!(w.body().contains("The members were removed.") && w.body().contains("50 rows in all."), "{}", w.body());
+    w.check(None);
+    w.go(&format!("/t/default/portal/access-management/groups/{france}"));
     // A row is edited in place.
     w.browser.tick("details.edit summary");
     w.browser.run("const f = document.querySelector('details.edit form'); f.querySelector('input[name=reason]').value = 'covers Q1'");
