@@ -249,12 +249,11 @@ pub(super) async fn add_member(
     };
     let mut errors = Vec::new();
     let role = match f.role.as_str() {
-        "" | "member" => MemberRole::Member,
-        "manager" => MemberRole::Manager,
-        other => {
-            errors.push(("role".to_owned(), format!("`{other}` is not a role: choose member or manager")));
+        "" => MemberRole::Member,
+        other => MemberRole::parse("role", other).unwrap_or_else(|e| {
+            errors.push(("role".to_owned(), reason(e)));
             MemberRole::Member
-        }
+        }),
     };
     let expires_at = signed.time.parse("expiresAt", &f.expires).unwrap_or_else(|e| {
         errors.push(("expiresAt".to_owned(), reason(e)));
@@ -427,14 +426,7 @@ pub(super) async fn edit_member(
 ) -> Response {
     let done = async {
         let (id, uid) = row_of(&group, &user)?;
-        let role = match f.role.as_str() {
-            "" => None,
-            "member" => Some(MemberRole::Member),
-            "manager" => Some(MemberRole::Manager),
-            other => {
-                return Err(ServiceError::BadRequest(format!("`{other}` is not a role: choose member or manager")));
-            }
-        };
+        let role = (!f.role.is_empty()).then(|| MemberRole::parse("role", &f.role)).transpose()?;
         let patch = MemberPatch {
             role,
             expires_at: Some(signed.time.parse("expiresAt", &f.expires)?),
